@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Scoria needs to build, run and test. Idempotent: installs only
+# what is missing, so `make run` and `make test` can call it every time.
+set -euo pipefail
+pkgs=(
+  # build
+  make g++ cmake ninja-build pkg-config clang clang-format clang-tidy
+  libboost-dev nlohmann-json3-dev libsqlite3-dev libspdlog-dev libcli11-dev
+  libcurl4-openssl-dev libssl-dev liburing-dev libgtest-dev libgmock-dev libbenchmark-dev
+  # tests: real clients and tools
+  /usr/bin/python3 python3-pytest python3-requests python3-cinderclient python3-openstackclient
+  sqlite3 curl procps
+)
+missing=()
+for p in "${pkgs[@]}"; do
+  [[ $p == /* ]] && { [ -e "$p" ] || missing+=(python3); continue; }
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "installing: ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
