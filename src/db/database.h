@@ -1,0 +1,90 @@
+// The Database interface: the only shared state between Scoria's services, and their only
+// channel (DESIGN.md, "Durable tasks instead of RPC").
+//
+// Model: callers open a Transaction, run parameterised SQL with `?` placeholders, and Commit.
+// A transaction that is destroyed without Commit rolls back. The SQL the repositories write
+// is the common subset of SQLite and PostgreSQL (the PostgreSQL implementation rewrites `?` to
+// `$n`), so the repositories above never know which database they talk to.
+//
+// Write transactions are serialised by the database (SQLite: BEGIN IMMEDIATE; PostgreSQL: row
+// locks); read transactions see a consistent snapshot. A transaction belongs to the thread
+// that began it. Database itself is thread-safe.
+//
+// Wake-ups: a committed write that enqueues work calls NotifyTasks(); workers park in
+// WaitForTasks(). SQLite delivers it in-process; PostgreSQL will use LISTEN/NOTIFY.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "common/status.h"
+
+namespace scoria::db {
+
+using Value = std::variant<std::nullptr_t, int64_t, double, std::string>;
+
+// Convenience constructors for parameters.
+inline Value Null() { return nullptr; }
+inline Value OptStr(const std::optional<std::string>& s) {
+  return s ? Value(*s) : Value(nullptr);
+}
+
+class Row {
+ public:
+  explicit Row(std::vector<Value> cols) : cols_(std::move(cols)) {}
+  size_t size() const { return cols_.size(); }
+  bool IsNull(size_t i) const { return std::holds_alternative<std::nullptr_t>(cols_.at(i)); }
+  // Integer column; NULL reads as 0, a REAL is truncated.
+  int64_t Int(size_t i) const;
+  double Real(size_t i) const;
+  // Text column; NULL reads as "".
+  std::string Str(size_t i) const;
+  std::optional<std::string> OptStr(size_t i) const;
+  std::optional<int64_t> OptInt(size_t i) const;
+
+ private:
+  std::vector<Value> cols_;
+};
+
+class Transaction {
+ public:
+  virtual ~Transaction() = default;
+  // Runs a statement; returns the number of rows it changed.
+  virtual Result<int64_t> Exec(std::string_view sql, const std::vector<Value>& params = {}) = 0;
+  virtual Result<std::vector<Row>> Query(std::string_view sql,
+                                         const std::vector<Value>& params = {}) = 0;
+  // After Commit the transaction is finished; further calls fail with Internal.
+  virtual Status Commit() = 0;
+};
+
+class Database {
+ public:
+  virtual ~Database() = default;
+  // write=true takes the write lock up front, so a read-then-write transaction never fails
+  // half-way with a lock upgrade conflict. Unavailable when the database is locked too long.
+  virtual Result<std::unique_ptr<Transaction>> Begin(bool write) = 0;
+  // Brings the schema to the newest version (idempotent, run at start by every process).
+  virtual Status Migrate() = 0;
+  virtual int SchemaVersion() = 0;
+  virtual void NotifyTasks() = 0;
+  // Returns when NotifyTasks was called since the last wake-up of this thread's group, or at
+  // the timeout, whichever comes first.
+  virtual void WaitForTasks(std::chrono::milliseconds timeout) = 0;
+};
+
+// "sqlite:///abs/path.sqlite" (or "sqlite://" for in-memory, tests only).
+Result<std::unique_ptr<Database>> OpenDatabase(const std::string& connection);
+
+// Runs fn inside one write transaction and commits it; retries a few times when the database
+// reports Unavailable (busy). fn's error aborts and rolls back.
+Status InWriteTransaction(Database& db, const std::function<Status(Transaction&)>& fn);
+Status InReadTransaction(Database& db, const std::function<Status(Transaction&)>& fn);
+
+}  // namespace scoria::db

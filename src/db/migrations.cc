@@ -1,0 +1,109 @@
+#include "db/migrations.h"
+
+namespace scoria::db {
+
+const std::vector<Migration>& Migrations() {
+  static const std::vector<Migration> kMigrations = {
+      {1,
+       "volumes, types, services, tasks, messages, quotas",
+       {
+           R"(CREATE TABLE volume_types (
+                id TEXT PRIMARY KEY,
+                name TEXT NOT NULL UNIQUE,
+                description TEXT,
+                is_public BIGINT NOT NULL DEFAULT 1,
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT))",
+           R"(CREATE TABLE volume_type_extra_specs (
+                type_id TEXT NOT NULL REFERENCES volume_types(id) ON DELETE CASCADE,
+                key TEXT NOT NULL,
+                value TEXT NOT NULL,
+                PRIMARY KEY (type_id, key)))",
+           R"(CREATE TABLE volume_type_projects (
+                type_id TEXT NOT NULL REFERENCES volume_types(id) ON DELETE CASCADE,
+                project_id TEXT NOT NULL,
+                PRIMARY KEY (type_id, project_id)))",
+           R"(CREATE TABLE volumes (
+                id TEXT PRIMARY KEY,
+                project_id TEXT NOT NULL,
+                user_id TEXT NOT NULL,
+                name TEXT,
+                description TEXT,
+                size BIGINT NOT NULL,
+                status TEXT NOT NULL,
+                previous_status TEXT,
+                attach_status TEXT NOT NULL DEFAULT 'detached',
+                migration_status TEXT,
+                host TEXT,
+                availability_zone TEXT NOT NULL,
+                volume_type_id TEXT NOT NULL,
+                bootable BIGINT NOT NULL DEFAULT 0,
+                readonly BIGINT NOT NULL DEFAULT 0,
+                multiattach BIGINT NOT NULL DEFAULT 0,
+                snapshot_id TEXT,
+                source_volid TEXT,
+                provider_location TEXT,
+                scheduling_attempts BIGINT NOT NULL DEFAULT 0,
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT,
+                launched_at BIGINT))",
+           "CREATE INDEX volumes_project_created ON volumes (project_id, created_at)",
+           "CREATE INDEX volumes_created ON volumes (created_at)",
+           "CREATE INDEX volumes_host ON volumes (host)",
+           "CREATE INDEX volumes_type ON volumes (volume_type_id)",
+           R"(CREATE TABLE volume_metadata (
+                volume_id TEXT NOT NULL REFERENCES volumes(id) ON DELETE CASCADE,
+                key TEXT NOT NULL,
+                value TEXT NOT NULL,
+                PRIMARY KEY (volume_id, key)))",
+           R"(CREATE TABLE services (
+                host TEXT NOT NULL,
+                binary_name TEXT NOT NULL,
+                availability_zone TEXT NOT NULL,
+                disabled BIGINT NOT NULL DEFAULT 0,
+                disabled_reason TEXT,
+                capabilities TEXT,
+                report_count BIGINT NOT NULL DEFAULT 0,
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT,
+                PRIMARY KEY (host, binary_name)))",
+           // A task is work for one target ("scheduler" or "host@backend"). Tasks of the same
+           // resource run in id order; a lease marks the task as taken until lease_expires.
+           R"(CREATE TABLE tasks (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                kind TEXT NOT NULL,
+                target TEXT NOT NULL,
+                resource_id TEXT NOT NULL,
+                args TEXT NOT NULL,
+                attempts BIGINT NOT NULL DEFAULT 0,
+                lease_owner TEXT,
+                lease_expires BIGINT,
+                not_before BIGINT NOT NULL DEFAULT 0,
+                created_at BIGINT NOT NULL))",
+           "CREATE INDEX tasks_target ON tasks (target, id)",
+           "CREATE INDEX tasks_resource ON tasks (resource_id, id)",
+           R"(CREATE TABLE messages (
+                id TEXT PRIMARY KEY,
+                project_id TEXT NOT NULL,
+                request_id TEXT,
+                resource_type TEXT NOT NULL,
+                resource_uuid TEXT,
+                event_id TEXT NOT NULL,
+                action_id TEXT,
+                detail_id TEXT,
+                message_level TEXT NOT NULL,
+                user_message TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                expires_at BIGINT NOT NULL))",
+           "CREATE INDEX messages_project ON messages (project_id, created_at)",
+           R"(CREATE TABLE quotas (
+                project_id TEXT NOT NULL,
+                resource TEXT NOT NULL,
+                hard_limit BIGINT NOT NULL,
+                PRIMARY KEY (project_id, resource)))",
+       }},
+  };
+  return kMigrations;
+}
+
+}  // namespace scoria::db

@@ -1,0 +1,278 @@
+#include "db/sqlite_database.h"
+
+#include <spdlog/spdlog.h>
+#include <sqlite3.h>
+
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "db/migrations.h"
+
+namespace scoria::db {
+namespace {
+
+constexpr int kBusyTimeoutMs = 10000;
+constexpr size_t kMaxConnections = 16;
+
+Status SqliteError(sqlite3* h, int rc, std::string_view what) {
+  std::string msg = std::string(what) + ": " + (h ? sqlite3_errmsg(h) : sqlite3_errstr(rc));
+  int primary = rc & 0xff;
+  if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) return Unavailable("database busy: " + msg);
+  if (primary == SQLITE_CONSTRAINT) return Conflict("constraint violated: " + msg);
+  if (primary == SQLITE_FULL) return ResourceExhausted("database disk full: " + msg);
+  return Internal("sqlite: " + msg);
+}
+
+class SqliteDatabase;
+
+class SqliteTransaction : public Transaction {
+ public:
+  SqliteTransaction(SqliteDatabase* db, sqlite3* conn) : db_(db), conn_(conn) {}
+  ~SqliteTransaction() override;
+
+  Result<int64_t> Exec(std::string_view sql, const std::vector<Value>& params) override {
+    ASSIGN_OR_RETURN(auto rows, Run(sql, params, /*collect=*/false));
+    (void)rows;
+    return static_cast<int64_t>(sqlite3_changes(conn_));
+  }
+  Result<std::vector<Row>> Query(std::string_view sql, const std::vector<Value>& params) override {
+    return Run(sql, params, /*collect=*/true);
+  }
+  Status Commit() override;
+
+ private:
+  Result<std::vector<Row>> Run(std::string_view sql, const std::vector<Value>& params,
+                               bool collect);
+
+  SqliteDatabase* db_;
+  sqlite3* conn_;
+  bool done_ = false;
+};
+
+class SqliteDatabase : public Database {
+ public:
+  explicit SqliteDatabase(std::string path) : path_(std::move(path)) {}
+  ~SqliteDatabase() override {
+    for (sqlite3* c : idle_) sqlite3_close_v2(c);
+    if (keepalive_) sqlite3_close_v2(keepalive_);
+  }
+
+  Status Init() {
+    if (path_ == ":memory:") {
+      // A named shared-cache memory database lives as long as one connection is open.
+      path_ = "file:scoria-mem-" + std::to_string(reinterpret_cast<uintptr_t>(this)) +
+              "?mode=memory&cache=shared";
+      ASSIGN_OR_RETURN(keepalive_, OpenConnection());
+    }
+    ASSIGN_OR_RETURN(sqlite3 * c, OpenConnection());
+    Release(c);
+    return Status::Ok();
+  }
+
+  Result<std::unique_ptr<Transaction>> Begin(bool write) override {
+    ASSIGN_OR_RETURN(sqlite3 * c, Acquire());
+    const char* sql = write ? "BEGIN IMMEDIATE" : "BEGIN";
+    int rc = sqlite3_exec(c, sql, nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK) {
+      Status st = SqliteError(c, rc, sql);
+      Release(c);
+      return st;
+    }
+    return std::unique_ptr<Transaction>(new SqliteTransaction(this, c));
+  }
+
+  Status Migrate() override;
+  int SchemaVersion() override;
+
+  void NotifyTasks() override {
+    std::lock_guard lock(notify_mu_);
+    ++notify_seq_;
+    notify_cv_.notify_all();
+  }
+
+  void WaitForTasks(std::chrono::milliseconds timeout) override {
+    std::unique_lock lock(notify_mu_);
+    uint64_t seen = notify_seq_;
+    notify_cv_.wait_for(lock, timeout, [&] { return notify_seq_ != seen; });
+  }
+
+  Result<sqlite3*> Acquire() {
+    std::unique_lock lock(pool_mu_);
+    if (!idle_.empty()) {
+      sqlite3* c = idle_.back();
+      idle_.pop_back();
+      return c;
+    }
+    if (open_ < kMaxConnections) {
+      ++open_;
+      lock.unlock();
+      auto c = OpenConnection();
+      if (!c.ok()) {
+        std::lock_guard relock(pool_mu_);
+        --open_;
+      }
+      return c;
+    }
+    pool_cv_.wait(lock, [&] { return !idle_.empty(); });
+    sqlite3* c = idle_.back();
+    idle_.pop_back();
+    return c;
+  }
+
+  void Release(sqlite3* c) {
+    std::lock_guard lock(pool_mu_);
+    idle_.push_back(c);
+    pool_cv_.notify_one();
+  }
+
+ private:
+  Result<sqlite3*> OpenConnection() {
+    sqlite3* c = nullptr;
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI |
+                SQLITE_OPEN_NOMUTEX;
+    int rc = sqlite3_open_v2(path_.c_str(), &c, flags, nullptr);
+    if (rc != SQLITE_OK) {
+      Status st = SqliteError(c, rc, "cannot open database " + path_);
+      sqlite3_close_v2(c);
+      return st;
+    }
+    sqlite3_busy_timeout(c, kBusyTimeoutMs);
+    const bool memory = path_.rfind("file:scoria-mem-", 0) == 0;
+    const char* pragmas = memory ? "PRAGMA foreign_keys=ON;"
+                                 : "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
+                                   "PRAGMA foreign_keys=ON;";
+    rc = sqlite3_exec(c, pragmas, nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK) {
+      Status st = SqliteError(c, rc, "cannot configure database " + path_);
+      sqlite3_close_v2(c);
+      return st;
+    }
+    return c;
+  }
+
+  std::string path_;
+  sqlite3* keepalive_ = nullptr;
+  std::mutex pool_mu_;
+  std::condition_variable pool_cv_;
+  std::vector<sqlite3*> idle_;
+  size_t open_ = 1;  // the connection Init opens
+  std::mutex notify_mu_;
+  std::condition_variable notify_cv_;
+  uint64_t notify_seq_ = 0;
+};
+
+SqliteTransaction::~SqliteTransaction() {
+  if (!done_) sqlite3_exec(conn_, "ROLLBACK", nullptr, nullptr, nullptr);
+  db_->Release(conn_);
+}
+
+Status SqliteTransaction::Commit() {
+  if (done_) return Internal("transaction already finished");
+  int rc = sqlite3_exec(conn_, "COMMIT", nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK) return SqliteError(conn_, rc, "COMMIT");
+  done_ = true;
+  return Status::Ok();
+}
+
+Result<std::vector<Row>> SqliteTransaction::Run(std::string_view sql,
+                                                const std::vector<Value>& params, bool collect) {
+  if (done_) return Internal("statement on a finished transaction");
+  sqlite3_stmt* stmt = nullptr;
+  // prepare_v3 with PERSISTENT would be a cache win; statements are short and few for now.
+  int rc = sqlite3_prepare_v2(conn_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr);
+  if (rc != SQLITE_OK) return SqliteError(conn_, rc, "prepare");
+  std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> guard(stmt, sqlite3_finalize);
+  if (static_cast<int>(params.size()) != sqlite3_bind_parameter_count(stmt)) {
+    return Internal("parameter count mismatch for: " + std::string(sql));
+  }
+  for (size_t i = 0; i < params.size(); ++i) {
+    int idx = static_cast<int>(i + 1);
+    const Value& v = params[i];
+    if (std::holds_alternative<std::nullptr_t>(v)) {
+      rc = sqlite3_bind_null(stmt, idx);
+    } else if (auto* n = std::get_if<int64_t>(&v)) {
+      rc = sqlite3_bind_int64(stmt, idx, *n);
+    } else if (auto* d = std::get_if<double>(&v)) {
+      rc = sqlite3_bind_double(stmt, idx, *d);
+    } else {
+      const auto& s = std::get<std::string>(v);
+      rc = sqlite3_bind_text(stmt, idx, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
+    }
+    if (rc != SQLITE_OK) return SqliteError(conn_, rc, "bind");
+  }
+  std::vector<Row> rows;
+  while (true) {
+    rc = sqlite3_step(stmt);
+    if (rc == SQLITE_DONE) break;
+    if (rc != SQLITE_ROW) return SqliteError(conn_, rc, "step");
+    if (!collect) continue;
+    int n = sqlite3_column_count(stmt);
+    std::vector<Value> cols;
+    cols.reserve(n);
+    for (int c = 0; c < n; ++c) {
+      switch (sqlite3_column_type(stmt, c)) {
+        case SQLITE_NULL: cols.emplace_back(nullptr); break;
+        case SQLITE_INTEGER: cols.emplace_back(static_cast<int64_t>(sqlite3_column_int64(stmt, c))); break;
+        case SQLITE_FLOAT: cols.emplace_back(sqlite3_column_double(stmt, c)); break;
+        default: {
+          const auto* t = reinterpret_cast<const char*>(sqlite3_column_text(stmt, c));
+          cols.emplace_back(std::string(t ? t : "", sqlite3_column_bytes(stmt, c)));
+        }
+      }
+    }
+    rows.emplace_back(std::move(cols));
+  }
+  return rows;
+}
+
+int SqliteDatabase::SchemaVersion() {
+  auto tx = Begin(false);
+  if (!tx.ok()) return -1;
+  auto rows = (*tx)->Query("SELECT MAX(version) FROM schema_version");
+  if (!rows.ok() || rows->empty()) return 0;
+  return static_cast<int>((*rows)[0].Int(0));
+}
+
+Status SqliteDatabase::Migrate() {
+  ASSIGN_OR_RETURN(auto tx, Begin(true));
+  RETURN_IF_ERROR(
+      tx->Exec("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT PRIMARY KEY, "
+               "description TEXT NOT NULL, applied_at BIGINT NOT NULL)")
+          .status());
+  ASSIGN_OR_RETURN(auto rows, tx->Query("SELECT COALESCE(MAX(version), 0) FROM schema_version"));
+  int current = static_cast<int>(rows[0].Int(0));
+  const auto& all = Migrations();
+  if (!all.empty() && current > all.back().version) {
+    return FailedPrecondition("database schema version " + std::to_string(current) +
+                              " is newer than this scoriad (" +
+                              std::to_string(all.back().version) + "): upgrade scoriad");
+  }
+  for (const Migration& m : all) {
+    if (m.version <= current) continue;
+    for (const std::string& stmt : m.statements) {
+      auto r = tx->Exec(stmt);
+      if (!r.ok()) {
+        return Internal("migration " + std::to_string(m.version) + " failed: " +
+                        r.status().message());
+      }
+    }
+    RETURN_IF_ERROR(tx->Exec("INSERT INTO schema_version (version, description, applied_at) "
+                             "VALUES (?, ?, strftime('%s','now'))",
+                             {static_cast<int64_t>(m.version), m.description})
+                        .status());
+    spdlog::info("database: applied migration {} ({})", m.version, m.description);
+  }
+  return tx->Commit();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Database>> OpenSqlite(const std::string& path) {
+  auto db = std::make_unique<SqliteDatabase>(path);
+  RETURN_IF_ERROR(db->Init());
+  return std::unique_ptr<Database>(std::move(db));
+}
+
+}  // namespace scoria::db

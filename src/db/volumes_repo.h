@@ -1,0 +1,94 @@
+// Volume rows and their metadata. Functions run inside the caller's transaction; a missing
+// volume is NotFound with Cinder's message ("Volume <id> could not be found.").
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "db/database.h"
+
+namespace scoria::db {
+
+struct VolumeRecord {
+  std::string id;
+  std::string project_id;
+  std::string user_id;
+  std::optional<std::string> name;
+  std::optional<std::string> description;
+  int64_t size = 0;  // GiB
+  std::string status;
+  std::optional<std::string> previous_status;
+  std::string attach_status = "detached";
+  std::optional<std::string> migration_status;
+  std::optional<std::string> host;  // host@backend#pool once scheduled
+  std::string availability_zone;
+  std::string volume_type_id;
+  bool bootable = false;
+  bool readonly = false;
+  bool multiattach = false;
+  std::optional<std::string> snapshot_id;
+  std::optional<std::string> source_volid;
+  std::optional<std::string> provider_location;
+  int64_t scheduling_attempts = 0;
+  int64_t created_at = 0;
+  std::optional<int64_t> updated_at;
+  std::optional<int64_t> launched_at;
+  std::map<std::string, std::string> metadata;
+};
+
+struct SortKey {
+  std::string column;  // a column of the volumes table (validated by the caller's whitelist)
+  bool desc = true;
+};
+
+// Filters an API list turns into SQL. Every field is optional; all given ones must match.
+struct VolumeFilter {
+  std::optional<std::string> project_id;  // nullopt: all projects
+  std::map<std::string, std::string> equals;  // column -> value (name, status, ...)
+  std::map<std::string, std::string> like;    // column -> substring (3.34 `name~`)
+  std::map<std::string, std::string> metadata;
+  std::vector<std::pair<std::string, std::pair<std::string, int64_t>>> time_ranges;  // col, op, t
+  std::optional<std::string> host_prefix;  // "host@backend" matches "host@backend#pool"
+};
+
+struct VolumePage {
+  std::vector<SortKey> sort;  // empty: created_at desc; id is always the final tiebreaker
+  std::optional<int64_t> limit;
+  std::optional<std::string> marker;  // id of the last item of the previous page
+  int64_t offset = 0;
+};
+
+// The columns a filter or sort may name (public names are mapped by the API).
+bool IsVolumeColumn(const std::string& column);
+
+Result<VolumeRecord> GetVolume(Transaction& tx, const std::string& id);
+Result<std::vector<VolumeRecord>> ListVolumes(Transaction& tx, const VolumeFilter& filter,
+                                              const VolumePage& page, bool with_metadata = true);
+Result<int64_t> CountVolumes(Transaction& tx, const VolumeFilter& filter);
+Status InsertVolume(Transaction& tx, const VolumeRecord& v);
+// Writes every mutable column (not metadata). NotFound if the row is gone.
+Status UpdateVolume(Transaction& tx, const VolumeRecord& v);
+Status DeleteVolume(Transaction& tx, const std::string& id);
+
+Status ReplaceVolumeMetadata(Transaction& tx, const std::string& id,
+                             const std::map<std::string, std::string>& md);
+Status MergeVolumeMetadata(Transaction& tx, const std::string& id,
+                           const std::map<std::string, std::string>& md);
+// NotFound when the key is absent.
+Status DeleteVolumeMetadataKey(Transaction& tx, const std::string& id, const std::string& key);
+
+struct BackendUsage {
+  int64_t volumes = 0;
+  int64_t gigabytes = 0;
+};
+// Volumes and GiB per host string (host@backend#pool), for the scheduler and stats.
+Result<std::map<std::string, BackendUsage>> UsageByHost(Transaction& tx);
+// Volumes and GiB of one project (quota usage is counted, never cached).
+Result<BackendUsage> ProjectUsage(Transaction& tx, const std::string& project_id);
+// Ids of volumes on a backend (host@backend, any pool).
+Result<std::vector<std::string>> VolumeIdsOnBackend(Transaction& tx, const std::string& backend);
+
+}  // namespace scoria::db

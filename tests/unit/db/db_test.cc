@@ -1,0 +1,174 @@
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "common/clock.h"
+#include "db/database.h"
+#include "db/messages_repo.h"
+#include "db/services_repo.h"
+#include "db/tasks_repo.h"
+#include "db/types_repo.h"
+#include "db/volumes_repo.h"
+
+namespace scoria::db {
+namespace {
+
+class DbTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto db = OpenDatabase("sqlite://");
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    db_ = std::move(*db);
+    ASSERT_TRUE(db_->Migrate().ok());
+  }
+  std::unique_ptr<Transaction> Tx() { return std::move(db_->Begin(true).value()); }
+
+  VolumeRecord Vol(const std::string& id, int64_t created, int64_t size = 1) {
+    VolumeRecord v;
+    v.id = id;
+    v.project_id = "p1";
+    v.user_id = "u1";
+    v.size = size;
+    v.status = "available";
+    v.availability_zone = "nova";
+    v.volume_type_id = "t";
+    v.created_at = created;
+    return v;
+  }
+  std::unique_ptr<Database> db_;
+};
+
+TEST_F(DbTest, MigrateIsIdempotentAndVersioned) {
+  EXPECT_TRUE(db_->Migrate().ok());
+  EXPECT_EQ(db_->SchemaVersion(), 1);
+}
+
+TEST_F(DbTest, RejectsBadConnectionStrings) {
+  EXPECT_EQ(OpenDatabase("sqlite://relative.db").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(OpenDatabase("mysql://x").status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST_F(DbTest, VolumeRoundTripAndMetadata) {
+  auto tx = Tx();
+  VolumeRecord v = Vol("v1", 10);
+  v.name = "db1";
+  v.metadata = {{"a", "1"}, {"b", "2"}};
+  ASSERT_TRUE(InsertVolume(*tx, v).ok());
+  auto got = GetVolume(*tx, "v1");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->name, "db1");
+  EXPECT_EQ(got->metadata.size(), 2u);
+  ASSERT_TRUE(MergeVolumeMetadata(*tx, "v1", {{"a", "9"}}).ok());
+  EXPECT_EQ(GetVolume(*tx, "v1")->metadata.at("a"), "9");
+  EXPECT_EQ(DeleteVolumeMetadataKey(*tx, "v1", "zz").code(), StatusCode::kNotFound);
+  EXPECT_EQ(GetVolume(*tx, "nope").status().code(), StatusCode::kNotFound);
+  got->status = "error";
+  ASSERT_TRUE(UpdateVolume(*tx, *got).ok());
+  EXPECT_EQ(GetVolume(*tx, "v1")->status, "error");
+  ASSERT_TRUE(DeleteVolume(*tx, "v1").ok());
+  EXPECT_EQ(GetVolume(*tx, "v1").status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(DbTest, PaginationWithMarkerVisitsEveryRowOnce) {
+  auto tx = Tx();
+  // Equal created_at values force the id tiebreaker.
+  for (int i = 0; i < 25; ++i) {
+    ASSERT_TRUE(InsertVolume(*tx, Vol("v" + std::to_string(100 + i), i / 3, i % 4)).ok());
+  }
+  for (bool desc : {true, false}) {
+    for (const char* key : {"created_at", "size", "name"}) {
+      VolumePage page;
+      page.sort = {{key, desc}};
+      page.limit = 4;
+      std::set<std::string> seen;
+      for (int guard = 0; guard < 20; ++guard) {
+        auto rows = ListVolumes(*tx, {}, page);
+        ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+        for (auto& r : *rows) EXPECT_TRUE(seen.insert(r.id).second) << key << " " << r.id;
+        if (rows->size() < 4) break;
+        page.marker = rows->back().id;
+      }
+      EXPECT_EQ(seen.size(), 25u) << key << " desc=" << desc;
+    }
+  }
+  VolumePage bad;
+  bad.marker = "missing";
+  EXPECT_EQ(ListVolumes(*tx, {}, bad).status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(DbTest, FiltersScopeAndLike) {
+  auto tx = Tx();
+  VolumeRecord a = Vol("a", 1), b = Vol("b", 2);
+  a.name = "alpha_1";
+  b.name = "beta";
+  b.project_id = "p2";
+  ASSERT_TRUE(InsertVolume(*tx, a).ok());
+  ASSERT_TRUE(InsertVolume(*tx, b).ok());
+  VolumeFilter f;
+  f.project_id = "p2";
+  EXPECT_EQ(*CountVolumes(*tx, f), 1);
+  VolumeFilter like;
+  like.like["name"] = "a_";  // '_' is literal, not a wildcard
+  EXPECT_EQ(*CountVolumes(*tx, like), 1);
+  VolumeFilter bad;
+  bad.equals["nope; DROP TABLE volumes"] = "x";
+  EXPECT_EQ(CountVolumes(*tx, bad).status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST_F(DbTest, TasksRunInOrderPerResourceAndLeasesExpire) {
+  {
+    auto tx = Tx();
+    ASSERT_TRUE(EnqueueTask(*tx, "create_volume", "h@b", "v1", "{}").ok());
+    ASSERT_TRUE(EnqueueTask(*tx, "delete_volume", "h@b", "v1", "{}").ok());
+    ASSERT_TRUE(EnqueueTask(*tx, "create_volume", "h@b", "v2", "{}").ok());
+    ASSERT_TRUE(tx->Commit().ok());
+  }
+  auto tx = Tx();
+  auto t1 = ClaimTask(*tx, {"h@b"}, "w1", 60'000'000);
+  ASSERT_TRUE(t1.ok() && t1->has_value());
+  EXPECT_EQ((*t1)->resource_id, "v1");
+  EXPECT_EQ((*t1)->kind, "create_volume");
+  // v1's delete waits for v1's create; v2 is free.
+  auto t2 = ClaimTask(*tx, {"h@b"}, "w2", 60'000'000);
+  ASSERT_TRUE(t2.ok() && t2->has_value());
+  EXPECT_EQ((*t2)->resource_id, "v2");
+  auto none = ClaimTask(*tx, {"h@b"}, "w3", 60'000'000);
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value());
+  // Wrong owner cannot finish; the right one can, which unblocks the delete.
+  EXPECT_EQ(FinishTask(*tx, (*t1)->id, "w9").code(), StatusCode::kConflict);
+  ASSERT_TRUE(FinishTask(*tx, (*t1)->id, "w1").ok());
+  auto t3 = ClaimTask(*tx, {"h@b"}, "w1", -1);  // lease already expired
+  ASSERT_TRUE(t3->has_value());
+  EXPECT_EQ((*t3)->kind, "delete_volume");
+  auto again = ClaimTask(*tx, {"h@b"}, "w4", 60'000'000);
+  ASSERT_TRUE(again->has_value());
+  EXPECT_EQ((*again)->id, (*t3)->id) << "an expired lease makes the task claimable again";
+  EXPECT_EQ((*again)->attempts, 2);
+  // A previous incarnation's leases are released at start.
+  EXPECT_EQ(*ReleaseLeasesOf(*tx, "w4"), 1);
+  EXPECT_EQ(*ReleaseLeasesOf(*tx, "w2"), 1);
+}
+
+TEST_F(DbTest, TypesAndServices) {
+  auto tx = Tx();
+  auto t = EnsureType(*tx, "__DEFAULT__", "Default Volume Type");
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(EnsureType(*tx, "__DEFAULT__", "x")->id, t->id);
+  VolumeTypeRecord dup = *t;
+  dup.id = "other";
+  EXPECT_EQ(InsertType(*tx, dup).code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(FindType(*tx, "__DEFAULT__")->id, t->id);
+  EXPECT_EQ(FindType(*tx, "nope").status().code(), StatusCode::kNotFound);
+  ASSERT_TRUE(Heartbeat(*tx, "h@b", kVolumeBinary, "nova", std::string("{}")).ok());
+  ASSERT_TRUE(Heartbeat(*tx, "h@b", kVolumeBinary, "nova", std::nullopt).ok());
+  auto s = ListServices(*tx, std::nullopt, std::nullopt);
+  ASSERT_EQ(s->size(), 1u);
+  EXPECT_EQ((*s)[0].report_count, 2);
+  EXPECT_EQ((*s)[0].capabilities, "{}");
+  EXPECT_EQ(SetServiceDisabled(*tx, "x", kVolumeBinary, true, std::nullopt).code(),
+            StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace scoria::db
