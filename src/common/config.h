@@ -3,8 +3,9 @@
 // default and one-line meaning; docs/configuration.md is checked against that table by a unit
 // test. An unknown key, a bad value or a missing required key is an error naming the file,
 // section, key and what was expected, e.g.
-//   scoria.conf: [lvm1] max_over_subscription_ratio: expected a number > 0 or "auto", got "x"
-// Values may refer to other [DEFAULT] options as $name or ${name} (e.g. $state_path/volumes).
+//   scoria.conf: [lvm1] max_over_subscription_ratio: expected a number >= 1 or "auto", got "x"
+// Values may refer to other [DEFAULT] options as $name or ${name} (e.g. $state_path/volumes);
+// $$ is a literal $. The syntax is oslo.config's (see common/ini.h).
 #pragma once
 
 #include <cstdint>
@@ -19,17 +20,18 @@ namespace scoria {
 
 // One section named in enabled_backends.
 struct BackendConfig {
-  std::string section;               // the section name; the service host is host@section
-  std::string volume_driver;         // canonical driver name: "file" (Cinder's NfsDriver maps here)
-  std::string volume_backend_name;   // reported capability; default: the section name
-  std::string availability_zone;     // backend_availability_zone; default storage_availability_zone
-  int reserved_percentage = 0;       // 0..100
-  // max_over_subscription_ratio: a number >= 1... or "auto" (auto_mosr = true).
+  std::string section;              // the section name; the service host is host@section
+  std::string volume_driver;        // canonical driver name: "file" (Cinder's NfsDriver maps here)
+  std::string volume_backend_name;  // reported capability; default: the section name
+  std::string availability_zone;    // backend_availability_zone; default storage_availability_zone
+  int reserved_percentage = 0;      // 0..100
+  // max_over_subscription_ratio: a number >= 1, or "auto" (auto_over_subscription = true and
+  // the ratio keeps its default until the volume service computes one).
   double max_over_subscription_ratio = 20.0;
   bool auto_over_subscription = false;
-  std::string filter_function;       // DriverFilter expression, may be empty
-  std::string goodness_function;     // GoodnessWeigher expression, may be empty
-  std::string file_volume_dir;       // file driver: directory of volume files (required for file)
+  std::string filter_function;    // DriverFilter expression, may be empty
+  std::string goodness_function;  // GoodnessWeigher expression, may be empty
+  std::string file_volume_dir;    // file driver: directory of volume files (required for file)
 };
 
 struct Config {
@@ -46,7 +48,7 @@ struct Config {
   int osapi_volume_listen_port = 8776;
   int osapi_volume_workers = 0;  // HTTP threads; 0 = number of cores
   int osapi_max_limit = 1000;
-  std::string auth_strategy = "noauth";       // only "noauth" for now
+  std::string auth_strategy = "noauth";  // only "noauth" for now
   std::string target_ip_address = "127.0.0.1";
   int target_port = 3260;
   std::string target_prefix = "iqn.2010-10.org.openstack:";
@@ -58,12 +60,12 @@ struct Config {
   double volume_number_multiplier = -1.0;
   double goodness_weight_multiplier = 1.0;
   int scheduler_max_attempts = 3;
-  int report_interval = 10;      // seconds between service heartbeats / stats reports
-  int service_down_time = 60;    // seconds without heartbeat before a service is "down"
+  int report_interval = 10;    // seconds between service heartbeats / stats reports
+  int service_down_time = 60;  // seconds without heartbeat before a service is "down"
   std::string backup_driver = "posix";
   std::string backup_posix_path;  // default $state_path/backup
   std::string log_level = "info";
-  std::string log_file;           // empty = stderr
+  std::string log_file;  // empty = stderr
   // Quotas (defaults for every project; -1 = unlimited).
   int64_t quota_volumes = 10;
   int64_t quota_snapshots = 10;
@@ -73,25 +75,34 @@ struct Config {
   int64_t per_volume_size_limit = -1;
 
   // [database]
-  std::string database_connection;  // sqlite:///PATH (default sqlite:///$state_path/scoria.sqlite)
+  std::string database_connection;   // sqlite:///PATH (default sqlite:///$state_path/scoria.sqlite)
+  std::string database_sqlite_path;  // the absolute file path inside database_connection
 
   std::vector<BackendConfig> backends;  // in enabled_backends order
 
   bool ServiceEnabled(const std::string& name) const;
 };
 
-// Parses and validates the INI text. `path` is used in messages only.
+// Parses and validates the INI text. `path` is used in messages only. On failure the Status
+// carries one line naming path, section and key; its code is InvalidArgument, or
+// NotImplemented for a value Cinder accepts that Scoria does not support yet (auth_strategy =
+// keystone, a postgresql connection). Passwords in a database URL are shown as ***.
+// Pure function (it calls gethostname() for the host default); any thread.
 Result<Config> ParseConfig(const std::string& text, const std::string& path);
-// Reads the file and calls ParseConfig.
+// Reads the file and calls ParseConfig. An unreadable file is "<path>: cannot read: <strerror>"
+// (NotFound when it does not exist, InvalidArgument otherwise).
 Result<Config> LoadConfig(const std::string& path);
 
 // One documented option, for docs and `scoriad --help-config`.
 struct OptionDoc {
-  std::string section;   // "DEFAULT", "database" or "backend"
+  std::string section;  // "DEFAULT", "database" or "backend"
   std::string name;
-  std::string type;      // "string", "int", "float", "bool", "list", "float-or-auto"
-  std::string default_value;
-  std::string help;
+  // "string", "path" (absolute), "int", "float", "bool", "list", "float-or-auto", "enum"
+  std::string type;
+  std::string default_value;         // as written in a file (may contain $references), or a phrase
+  std::string help;                  // meaning and trade-off, one paragraph
+  std::vector<std::string> choices;  // enum: accepted spellings; list: allowed items; else empty
+  bool used = true;  // false: accepted for cinder.conf compatibility, not acted on yet
 };
 const std::vector<OptionDoc>& DocumentedOptions();
 
