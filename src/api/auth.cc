@@ -1,6 +1,6 @@
 #include "api/auth.h"
 
-#include "api/ids.h"
+#include "common/ids.h"
 
 namespace scoria::api {
 

@@ -11,7 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "api/fault.h"
-#include "api/ids.h"
+#include "common/ids.h"
 
 namespace scoria::api {
 namespace {

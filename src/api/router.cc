@@ -8,7 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "api/fault.h"
-#include "api/ids.h"
+#include "common/ids.h"
 #include "api/versions.h"
 
 namespace scoria::api {

@@ -1,0 +1,23 @@
+// What the resource handlers need from the rest of the daemon: the database and the config.
+// Passed by reference to each Register*Routes function; it outlives the HTTP server.
+#pragma once
+
+#include "api/router.h"
+#include "common/config.h"
+#include "db/database.h"
+
+namespace scoria::api {
+
+struct ApiEnv {
+  db::Database& db;
+  const Config& config;
+};
+
+// One per handler file; RegisterAllRoutes calls them all.
+void RegisterVolumeRoutes(Router& router, const ApiEnv& env);
+void RegisterTypeRoutes(Router& router, const ApiEnv& env);
+void RegisterAdminRoutes(Router& router, const ApiEnv& env);  // services, AZs, pools, limits,
+                                                              // messages, quotas
+void RegisterAllRoutes(Router& router, const ApiEnv& env);
+
+}  // namespace scoria::api
