@@ -1,0 +1,248 @@
+#include "scheduler/scheduler_service.h"
+
+#include <spdlog/spdlog.h>
+
+#include <sstream>
+
+#include "common/clock.h"
+#include "db/messages_repo.h"
+#include "db/services_repo.h"
+#include "db/tasks_repo.h"
+#include "db/types_repo.h"
+#include "db/volumes_repo.h"
+
+namespace scoria::scheduler {
+
+using nlohmann::json;
+
+namespace {
+
+Capacity CapacityFrom(const json& v) {
+  if (v.is_number()) return Capacity::Gb(v.get<double>());
+  if (v.is_string()) {
+    std::string s = v.get<std::string>();
+    if (s == "infinite") return Capacity::Infinite();
+    if (s == "unknown") return Capacity::Unknown();
+  }
+  return Capacity{};
+}
+
+std::vector<std::string> SplitList(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream in(s);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    auto b = item.find_first_not_of(" \t");
+    auto e = item.find_last_not_of(" \t");
+    if (b != std::string::npos) out.push_back(item.substr(b, e - b + 1));
+  }
+  return out;
+}
+
+}  // namespace
+
+SchedulerService::SchedulerService(db::Database& db, const Config& config)
+    : db_(db), config_(config) {
+  options_.filters = config.scheduler_default_filters;
+  options_.weighers = config.scheduler_default_weighers;
+  options_.capacity_weight_multiplier = config.capacity_weight_multiplier;
+  options_.allocated_capacity_weight_multiplier = config.allocated_capacity_weight_multiplier;
+  options_.volume_number_multiplier = config.volume_number_multiplier;
+  options_.goodness_weight_multiplier = config.goodness_weight_multiplier;
+  options_.max_attempts = config.scheduler_max_attempts;
+}
+
+void SchedulerService::RegisterHandlers(tasks::TaskWorker& worker) {
+  worker.Register("schedule_create_volume",
+                  [this](tasks::TaskContext& c) { return HandleCreate(c); });
+  worker.Register("schedule_extend_volume",
+                  [this](tasks::TaskContext& c) { return HandleExtend(c); });
+}
+
+Result<std::vector<PoolState>> SchedulerService::LoadPools(db::Transaction& tx,
+                                                           const Config& config,
+                                                           bool only_usable) {
+  ASSIGN_OR_RETURN(auto services,
+                   db::ListServices(tx, std::nullopt, std::string(db::kVolumeBinary)));
+  ASSIGN_OR_RETURN(auto usage, db::UsageByHost(tx));
+  const int64_t now = NowMicros();
+  std::vector<PoolState> pools;
+  for (const auto& svc : services) {
+    const bool up =
+        svc.updated_at && now - *svc.updated_at <= int64_t{config.service_down_time} * 1000000;
+    if (only_usable && (!up || svc.disabled)) continue;
+    if (!svc.capabilities) continue;
+    json caps = json::parse(*svc.capabilities, nullptr, false);
+    if (!caps.is_object()) continue;
+    int64_t backend_volumes = 0;
+    for (const auto& [host, u] : usage) {
+      if (host == svc.host || host.rfind(svc.host + "#", 0) == 0) backend_volumes += u.volumes;
+    }
+    json backend_caps = caps;
+    backend_caps.erase("pools");
+    for (const json& p : caps.value("pools", json::array())) {
+      PoolState s;
+      s.name = svc.host + "#" + p.value("pool_name", "");
+      s.backend = svc.host;
+      s.availability_zone = svc.availability_zone;
+      s.total_capacity_gb = CapacityFrom(p.value("total_capacity_gb", json()));
+      s.free_capacity_gb = CapacityFrom(p.value("free_capacity_gb", json()));
+      auto it = usage.find(s.name);
+      s.allocated_capacity_gb = it == usage.end() ? 0 : static_cast<double>(it->second.gigabytes);
+      s.provisioned_capacity_gb = s.allocated_capacity_gb;
+      s.reserved_percentage = p.value("reserved_percentage", 0);
+      const json& mosr = p.value("max_over_subscription_ratio", json(20.0));
+      if (mosr.is_string() && mosr.get<std::string>() == "auto") {
+        s.auto_over_subscription = true;
+      } else if (mosr.is_number()) {
+        s.max_over_subscription_ratio = mosr.get<double>();
+      }
+      s.thin_provisioning_support = p.value("thin_provisioning_support", false);
+      s.thick_provisioning_support = p.value("thick_provisioning_support", true);
+      s.online_extend_support = p.value("online_extend_support", true);
+      s.total_volumes = backend_volumes;
+      if (p.contains("filter_function") && p["filter_function"].is_string()) {
+        s.filter_function = p["filter_function"].get<std::string>();
+      }
+      if (p.contains("goodness_function") && p["goodness_function"].is_string()) {
+        s.goodness_function = p["goodness_function"].get<std::string>();
+      }
+      json merged = backend_caps;
+      merged.update(p);
+      merged["allocated_capacity_gb"] = s.allocated_capacity_gb;
+      merged["provisioned_capacity_gb"] = s.allocated_capacity_gb;
+      merged["total_volumes"] = s.total_volumes;
+      s.capabilities = std::move(merged);
+      pools.push_back(std::move(s));
+    }
+  }
+  return pools;
+}
+
+Status SchedulerService::HandleCreate(tasks::TaskContext& ctx) {
+  const std::string& id = ctx.task().resource_id;
+  json args = json::parse(ctx.task().args, nullptr, false);
+  if (!args.is_object()) args = json::object();
+
+  db::VolumeRecord vol;
+  RequestSpec req;
+  std::vector<PoolState> pools;
+  bool gone = false;
+  RETURN_IF_ERROR(db::InReadTransaction(db_, [&](db::Transaction& tx) {
+    auto v = db::GetVolume(tx, id);
+    if (!v.ok()) {
+      gone = v.status().code() == StatusCode::kNotFound;
+      return gone ? Status::Ok() : v.status();
+    }
+    vol = std::move(*v);
+    ASSIGN_OR_RETURN(auto type, db::GetType(tx, vol.volume_type_id));
+    req.extra_specs = type.extra_specs;
+    ASSIGN_OR_RETURN(pools, LoadPools(tx, config_, /*only_usable=*/true));
+    return Status::Ok();
+  }));
+  if (gone || vol.status != "creating") {
+    return ctx.Finish([](db::Transaction&) { return Status::Ok(); });
+  }
+  req.operation = RequestSpec::Operation::kCreate;
+  req.size_gb = vol.size;
+  if (auto it = req.extra_specs.find("RESKEY:availability_zones"); it != req.extra_specs.end()) {
+    req.availability_zones = SplitList(it->second);
+  }
+  if (args.contains("availability_zone") && args["availability_zone"].is_string()) {
+    req.availability_zone = args["availability_zone"].get<std::string>();
+  }
+  if (args.contains("resource_backend") && args["resource_backend"].is_string()) {
+    req.resource_backend = args["resource_backend"].get<std::string>();
+  }
+  for (const json& p : args.value("attempted_pools", json::array())) {
+    if (p.is_string()) req.attempted_pools.push_back(p.get<std::string>());
+  }
+  req.num_attempts = static_cast<int>(vol.scheduling_attempts) + 1;
+  req.volume = {{"size", vol.size},
+                {"id", vol.id},
+                {"availability_zone", vol.availability_zone},
+                {"volume_type_id", vol.volume_type_id},
+                {"name", vol.name.value_or("")}};
+
+  auto decision = Schedule(req, pools, options_);
+  return ctx.Finish([&](db::Transaction& tx) {
+    auto cur = db::GetVolume(tx, id);
+    if (!cur.ok() || cur->status != "creating") return Status::Ok();
+    cur->scheduling_attempts = req.num_attempts;
+    if (!decision.ok()) {
+      spdlog::warn("scheduler: volume {}: {}", id, decision.status().message());
+      cur->status = "error";
+      RETURN_IF_ERROR(db::UpdateVolume(tx, *cur));
+      std::string why = decision.status().message();
+      if (args.contains("last_error") && args["last_error"].is_string()) {
+        why += " Last backend error: " + args["last_error"].get<std::string>();
+      }
+      return db::RecordVolumeMessage(tx, cur->project_id, id,
+                                     db::message_action::kScheduleAllocateVolume,
+                                     db::message_detail::kNoBackendAvailable,
+                                     "schedule allocate volume: " + why);
+    }
+    cur->host = decision->pool;
+    for (const PoolState& p : pools) {
+      if (p.name == decision->pool) cur->availability_zone = p.availability_zone;
+    }
+    RETURN_IF_ERROR(db::UpdateVolume(tx, *cur));
+    json create_args = {{"attempted_pools", args.value("attempted_pools", json::array())}};
+    return db::EnqueueTask(tx, "create_volume", decision->backend, id, create_args.dump())
+        .status();
+  });
+}
+
+Status SchedulerService::HandleExtend(tasks::TaskContext& ctx) {
+  const std::string& id = ctx.task().resource_id;
+  json args = json::parse(ctx.task().args, nullptr, false);
+  if (!args.is_object() || !args.contains("new_size") || !args["new_size"].is_number_integer()) {
+    return Internal("schedule_extend_volume task without new_size");
+  }
+  const int64_t new_size = args["new_size"].get<int64_t>();
+  db::VolumeRecord vol;
+  RequestSpec req;
+  std::vector<PoolState> pools;
+  bool gone = false;
+  RETURN_IF_ERROR(db::InReadTransaction(db_, [&](db::Transaction& tx) {
+    auto v = db::GetVolume(tx, id);
+    if (!v.ok()) {
+      gone = v.status().code() == StatusCode::kNotFound;
+      return gone ? Status::Ok() : v.status();
+    }
+    vol = std::move(*v);
+    ASSIGN_OR_RETURN(auto type, db::GetType(tx, vol.volume_type_id));
+    req.extra_specs = type.extra_specs;
+    ASSIGN_OR_RETURN(pools, LoadPools(tx, config_, /*only_usable=*/true));
+    return Status::Ok();
+  }));
+  if (gone || vol.status != "extending" || !vol.host) {
+    return ctx.Finish([](db::Transaction&) { return Status::Ok(); });
+  }
+  req.operation = RequestSpec::Operation::kExtend;
+  req.size_gb = new_size - vol.size;
+  req.volume_attached = vol.attach_status == "attached";
+  req.resource_backend = *vol.host;
+  req.volume = {{"size", vol.size}, {"id", vol.id}};
+  // Only capacity and capabilities matter for an extend; the AZ is already fixed.
+  SchedulerOptions opts = options_;
+  opts.filters = {"CapacityFilter", "CapabilitiesFilter"};
+  opts.max_attempts = 1;
+  auto decision = Schedule(req, pools, opts);
+  std::string backend = vol.host->substr(0, vol.host->find('#'));
+  return ctx.Finish([&](db::Transaction& tx) {
+    auto cur = db::GetVolume(tx, id);
+    if (!cur.ok() || cur->status != "extending") return Status::Ok();
+    if (!decision.ok()) {
+      cur->status = cur->previous_status.value_or("available");
+      cur->previous_status.reset();
+      RETURN_IF_ERROR(db::UpdateVolume(tx, *cur));
+      return db::RecordVolumeMessage(tx, cur->project_id, id, db::message_action::kExtendVolume,
+                                     db::message_detail::kNotEnoughSpace,
+                                     "extend volume: " + decision.status().message());
+    }
+    return db::EnqueueTask(tx, "extend_volume", backend, id, args.dump()).status();
+  });
+}
+
+}  // namespace scoria::scheduler

@@ -1,0 +1,44 @@
+// SchedulerService: the scheduler's task handlers. It turns database state into the pure
+// Schedule() call (scheduler.h) and writes the decision back:
+//
+//   schedule_create_volume: load volume + type, snapshot the pools of every volume service
+//     that is up and enabled, Schedule(); success -> volume.host = pool and a create_volume
+//     task for that backend, in one transaction; no valid backend -> volume `error` plus the
+//     user message "No valid backend was found. ...".
+//   schedule_extend_volume: the same filters restricted to the volume's own pool with the
+//     size delta; success -> extend_volume task for its backend; failure -> back to the
+//     previous status plus a user message (the volume is unchanged).
+//
+// Pool allocation figures come from the database (sum of volume sizes per pool), not from the
+// last stats report, so two decisions in a row never double-book the same space.
+#pragma once
+
+#include <vector>
+
+#include "common/config.h"
+#include "db/database.h"
+#include "scheduler/pool_state.h"
+#include "scheduler/scheduler.h"
+#include "tasks/worker.h"
+
+namespace scoria::scheduler {
+
+class SchedulerService {
+ public:
+  SchedulerService(db::Database& db, const Config& config);
+  void RegisterHandlers(tasks::TaskWorker& worker);
+
+  // The pools the scheduler would consider now (also used by scheduler-stats/get_pools).
+  static Result<std::vector<PoolState>> LoadPools(db::Transaction& tx, const Config& config,
+                                                  bool only_usable);
+
+ private:
+  Status HandleCreate(tasks::TaskContext& ctx);
+  Status HandleExtend(tasks::TaskContext& ctx);
+
+  db::Database& db_;
+  const Config& config_;
+  SchedulerOptions options_;
+};
+
+}  // namespace scoria::scheduler
