@@ -1,5 +1,6 @@
 // What the resource handlers need from the rest of the daemon: the database and the config.
-// Passed by reference to each Register*Routes function; it outlives the HTTP server.
+// Passed to each Register*Routes function, whose handlers keep a copy (it only holds
+// references, which must outlive the HTTP server).
 #pragma once
 
 #include "api/router.h"

@@ -41,11 +41,14 @@ std::optional<int64_t> Row::OptInt(size_t i) const {
 }
 
 Result<std::unique_ptr<Database>> OpenDatabase(const std::string& connection) {
-  const std::string kSqlite = "sqlite://";
+  // SQLAlchemy spelling: sqlite:////abs/path (three slashes, then the absolute path).
+  if (connection == "sqlite://") return OpenSqlite(":memory:");
+  const std::string kSqlite = "sqlite:///";
   if (connection.rfind(kSqlite, 0) == 0) {
     std::string path = connection.substr(kSqlite.size());
-    if (path.empty()) return OpenSqlite(":memory:");
-    if (path[0] != '/') return InvalidArgument("sqlite path must be absolute: " + connection);
+    if (path.empty() || path[0] != '/') {
+      return InvalidArgument("sqlite path must be absolute (sqlite:////abs/path): " + connection);
+    }
     return OpenSqlite(path);
   }
   if (connection.rfind("postgresql://", 0) == 0) {

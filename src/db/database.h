@@ -79,7 +79,7 @@ class Database {
   virtual void WaitForTasks(std::chrono::milliseconds timeout) = 0;
 };
 
-// "sqlite:///abs/path.sqlite" (or "sqlite://" for in-memory, tests only).
+// "sqlite:////abs/path.sqlite" (SQLAlchemy spelling), or "sqlite://" for in-memory (tests).
 Result<std::unique_ptr<Database>> OpenDatabase(const std::string& connection);
 
 // Runs fn inside one write transaction and commits it; retries a few times when the database

@@ -61,3 +61,28 @@ Result<int64_t> DeleteExpiredMessages(Transaction& tx, int64_t now_us) {
 }
 
 }  // namespace scoria::db
+
+#include "common/clock.h"
+#include "common/ids.h"
+
+namespace scoria::db {
+
+Status RecordVolumeMessage(Transaction& tx, const std::string& project_id,
+                           const std::string& volume_id, const char* action_id,
+                           const char* detail_id, const std::string& text) {
+  constexpr int64_t kTtlUs = 30LL * 24 * 3600 * 1000000;
+  MessageRecord m;
+  m.id = NewUuid();
+  m.project_id = project_id;
+  m.resource_type = "VOLUME";
+  m.resource_uuid = volume_id;
+  m.action_id = action_id;
+  m.detail_id = detail_id;
+  m.event_id = std::string("VOLUME_VOLUME_") + action_id + "_" + detail_id;
+  m.user_message = text;
+  m.created_at = NowMicros();
+  m.expires_at = m.created_at + kTtlUs;
+  return InsertMessage(tx, m);
+}
+
+}  // namespace scoria::db

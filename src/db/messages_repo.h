@@ -35,3 +35,26 @@ Status DeleteMessage(Transaction& tx, const std::string& id);
 Result<int64_t> DeleteExpiredMessages(Transaction& tx, int64_t now_us);
 
 }  // namespace scoria::db
+
+namespace scoria::db {
+
+// Cinder's message ids (cinder/message/message_field.py), the ones Scoria emits.
+namespace message_action {
+inline constexpr const char* kScheduleAllocateVolume = "001";
+inline constexpr const char* kExtendVolume = "007";
+inline constexpr const char* kCreateVolume = "013";  // create volume on the backend
+inline constexpr const char* kDeleteVolume = "014";
+}  // namespace message_action
+namespace message_detail {
+inline constexpr const char* kUnknownError = "001";
+inline constexpr const char* kNoBackendAvailable = "003";
+inline constexpr const char* kNotEnoughSpace = "007";
+inline constexpr const char* kDriverFailed = "009";
+}  // namespace message_detail
+
+// Records an ERROR user message about a volume ("<action>: <text>"), kept 30 days.
+Status RecordVolumeMessage(Transaction& tx, const std::string& project_id,
+                           const std::string& volume_id, const char* action_id,
+                           const char* detail_id, const std::string& text);
+
+}  // namespace scoria::db

@@ -57,6 +57,18 @@ void SchedulerService::RegisterHandlers(tasks::TaskWorker& worker) {
                   [this](tasks::TaskContext& c) { return HandleCreate(c); });
   worker.Register("schedule_extend_volume",
                   [this](tasks::TaskContext& c) { return HandleExtend(c); });
+  // A delete of a volume that had not been placed when it was asked for: by now scheduling
+  // has finished (tasks of one volume run in order), so route it or drop the row.
+  worker.Register("delete_volume", [](tasks::TaskContext& ctx) {
+    const std::string id = ctx.task().resource_id;
+    return ctx.Finish([&](db::Transaction& tx) -> Status {
+      auto v = db::GetVolume(tx, id);
+      if (!v.ok()) return v.status().code() == StatusCode::kNotFound ? Status::Ok() : v.status();
+      if (!v->host) return db::DeleteVolume(tx, id);
+      return db::EnqueueTask(tx, "delete_volume", v->host->substr(0, v->host->find('#')), id, "{}")
+          .status();
+    });
+  });
 }
 
 Result<std::vector<PoolState>> SchedulerService::LoadPools(db::Transaction& tx,

@@ -9,6 +9,9 @@
 //     size delta; success -> extend_volume task for its backend; failure -> back to the
 //     previous status plus a user message (the volume is unchanged).
 //
+//   delete_volume (target scheduler): a delete asked for before the volume was placed; routed
+//     to the backend that got it, or the row is removed when none did.
+//
 // Pool allocation figures come from the database (sum of volume sizes per pool), not from the
 // last stats report, so two decisions in a row never double-book the same space.
 #pragma once

@@ -44,7 +44,7 @@ TEST_F(DbTest, MigrateIsIdempotentAndVersioned) {
 }
 
 TEST_F(DbTest, RejectsBadConnectionStrings) {
-  EXPECT_EQ(OpenDatabase("sqlite://relative.db").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(OpenDatabase("sqlite:///relative.db").status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(OpenDatabase("mysql://x").status().code(), StatusCode::kInvalidArgument);
 }
 

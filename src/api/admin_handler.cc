@@ -1,0 +1,7 @@
+#include "api/api_env.h"
+
+namespace scoria::api {
+
+void RegisterAdminRoutes(Router&, const ApiEnv&) {}
+
+}  // namespace scoria::api

@@ -1,0 +1,11 @@
+#include "api/api_env.h"
+
+namespace scoria::api {
+
+void RegisterAllRoutes(Router& router, const ApiEnv& env) {
+  RegisterVolumeRoutes(router, env);
+  RegisterTypeRoutes(router, env);
+  RegisterAdminRoutes(router, env);
+}
+
+}  // namespace scoria::api

@@ -1,0 +1,741 @@
+// Volumes: /volumes, /volumes/detail, /volumes/{id}, /volumes/summary, metadata, and the
+// actions os-extend, os-reset_status, os-force_delete, os-set_bootable, os-update_readonly_flag.
+// Asynchronous work (create, delete, extend) is a row change plus a task in one transaction
+// (DESIGN.md "Durable tasks"); the handler answers 202 once it is committed.
+#include <nlohmann/json.hpp>
+
+#include <set>
+#include <sstream>
+
+#include "api/api_env.h"
+#include "api/fault.h"
+#include "api/query.h"
+#include "api/quota.h"
+#include "api/validation.h"
+#include "api/views.h"
+#include "common/clock.h"
+#include "common/ids.h"
+#include "db/services_repo.h"
+#include "db/tasks_repo.h"
+#include "db/types_repo.h"
+#include "db/volumes_repo.h"
+
+namespace scoria::api {
+namespace {
+
+using nlohmann::json;
+
+const std::set<std::string>& VolumeStatuses() {
+  static const std::set<std::string> kSet = {
+      "creating", "available", "deleting", "error", "error_deleting", "error_managing",
+      "managing", "attaching", "in-use", "detaching", "maintenance", "restoring-backup",
+      "error_restoring", "reserved", "awaiting-transfer", "backing-up", "error_backing-up",
+      "error_extending", "downloading", "uploading", "retyping", "extending"};
+  return kSet;
+}
+
+// API name -> column, for filters and sorting.
+std::optional<std::string> VolumeColumn(const std::string& key) {
+  static const std::map<std::string, std::string> kMap = {
+      {"name", "name"}, {"display_name", "name"}, {"status", "status"}, {"size", "size"},
+      {"availability_zone", "availability_zone"}, {"bootable", "bootable"},
+      {"migration_status", "migration_status"}, {"created_at", "created_at"},
+      {"updated_at", "updated_at"}, {"id", "id"}, {"user_id", "user_id"},
+      {"project_id", "project_id"}, {"volume_type_id", "volume_type_id"}, {"host", "host"},
+      {"display_description", "description"}, {"description", "description"},
+      {"attach_status", "attach_status"}};
+  auto it = kMap.find(key);
+  if (it == kMap.end()) return std::nullopt;
+  return it->second;
+}
+
+class VolumesApi {
+ public:
+  explicit VolumesApi(const ApiEnv& env) : env_(env) {}
+
+  Response Create(Request& req, const PathParams&);
+  Response List(Request& req, bool detail);
+  Response Show(Request& req, const PathParams& p);
+  Response Update(Request& req, const PathParams& p);
+  Response Delete(Request& req, const PathParams& p);
+  Response Summary(Request& req, const PathParams&);
+  Response Action(Request& req, const PathParams& p);
+  Response MetadataGet(Request& req, const PathParams& p);
+  Response MetadataWrite(Request& req, const PathParams& p, bool replace);
+  Response MetadataKeyGet(Request& req, const PathParams& p);
+  Response MetadataKeyPut(Request& req, const PathParams& p);
+  Response MetadataKeyDelete(Request& req, const PathParams& p);
+
+ private:
+  // The volume, if the caller may see it (admins see every project's).
+  Result<db::VolumeRecord> Load(db::Transaction& tx, const Request& req, const std::string& id) {
+    ASSIGN_OR_RETURN(auto v, db::GetVolume(tx, id));
+    if (!req.ctx.is_admin && v.project_id != req.ctx.project_id) {
+      return NotFound("Volume " + id + " could not be found.");
+    }
+    return v;
+  }
+  Result<json> Detail(db::Transaction& tx, const Request& req, const db::VolumeRecord& v) {
+    auto t = db::GetType(tx, v.volume_type_id);
+    return VolumeDetailView(req, v, t.ok() ? t->name : v.volume_type_id);
+  }
+  Response Respond(Status st, const std::function<Response()>& ok) {
+    return st.ok() ? ok() : FaultResponse(st);
+  }
+  Status EnqueueDelete(db::Transaction& tx, db::VolumeRecord& v);
+  Response Extend(Request& req, const std::string& id, const json& args);
+  Response ResetStatus(Request& req, const std::string& id, const json& args);
+  Response ForceDelete(Request& req, const std::string& id);
+  Response SetFlag(Request& req, const std::string& id, const json& args, const char* field,
+                   bool readonly);
+
+  const ApiEnv env_;  // a copy: it holds references, the caller's may be a temporary
+};
+
+Response VolumesApi::Create(Request& req, const PathParams&) {
+  auto body = ParseJsonBody(req);
+  if (!body.ok()) return FaultResponse(body.status());
+  auto vol_obj = RequireObject(*body, "volume");
+  if (!vol_obj.ok()) return FaultResponse(vol_obj.status());
+  const json& in = *vol_obj;
+  if (req.version >= ApiVersion{3, 53}) {
+    Status st = RejectUnknownKeys(
+        in, {"size", "availability_zone", "source_volid", "name", "display_name", "description",
+             "display_description", "volume_type", "snapshot_id", "metadata", "imageRef",
+             "image_id", "backup_id", "consistencygroup_id", "group_id", "multiattach",
+             "scheduler_hints"});
+    if (!st.ok()) return FaultResponse(st);
+  }
+  auto nonnull = [&](const char* k) { return in.contains(k) && !in[k].is_null(); };
+  if (nonnull("imageRef") || nonnull("image_id")) {
+    return FaultResponse(InvalidArgument(
+        "Invalid input received: creating a volume from an image needs Glance, which Scoria "
+        "does not use"));
+  }
+  if (nonnull("snapshot_id") || nonnull("source_volid") || nonnull("backup_id")) {
+    return FaultResponse(NotImplemented(
+        "Creating a volume from a snapshot, a volume or a backup is not supported yet."));
+  }
+  if (nonnull("consistencygroup_id") || nonnull("group_id")) {
+    return FaultResponse(NotImplemented("Groups are not supported."));
+  }
+  if (nonnull("multiattach")) {
+    auto m = ParseBoolValue(in["multiattach"], "multiattach");
+    if (!m.ok()) return FaultResponse(m.status());
+    if (*m) {
+      return FaultResponse(InvalidArgument(
+          "Invalid input received: multiattach must be requested with a volume type extra "
+          "spec (multiattach=\"<is> True\")"));
+    }
+  }
+  if (!nonnull("size")) {
+    return FaultResponse(InvalidArgument("Invalid input received: 'size' is a required property"));
+  }
+  auto size = ParseSize(in["size"], "size", 1, kMaxVolumeSizeGb);
+  if (!size.ok()) return FaultResponse(size.status());
+  auto name = OptionalString(in, in.contains("name") ? "name" : "display_name");
+  if (!name.ok()) return FaultResponse(name.status());
+  auto desc = OptionalString(in, in.contains("description") ? "description" : "display_description");
+  if (!desc.ok()) return FaultResponse(desc.status());
+  auto az_in = OptionalString(in, "availability_zone");
+  if (!az_in.ok()) return FaultResponse(az_in.status());
+  const std::optional<std::string> az = *az_in;
+  std::map<std::string, std::string> metadata;
+  if (in.contains("metadata")) {
+    auto md = ParseMetadata(in["metadata"]);
+    if (!md.ok()) return FaultResponse(md.status());
+    metadata = std::move(*md);
+  }
+  std::optional<std::string> type_ref;
+  if (nonnull("volume_type")) {
+    if (!in["volume_type"].is_string()) {
+      return FaultResponse(InvalidArgument("Invalid input for field/attribute volume_type. Value: " +
+                                           in["volume_type"].dump() + ". Not a string"));
+    }
+    type_ref = in["volume_type"].get<std::string>();
+  }
+
+  db::VolumeRecord v;
+  v.id = NewUuid();
+  v.project_id = req.ctx.project_id;
+  v.user_id = req.ctx.user_id;
+  v.name = *name;
+  v.description = *desc;
+  v.size = *size;
+  v.status = "creating";
+  v.metadata = metadata;
+  v.created_at = NowMicros();
+  std::string type_name;
+  Status st = db::InWriteTransaction(env_.db, [&](db::Transaction& tx) {
+    db::VolumeTypeRecord type;
+    if (type_ref) {
+      auto t = db::FindType(tx, *type_ref);
+      if (!t.ok()) {
+        return t.status().code() == StatusCode::kNotFound
+                   ? NotFound("Volume type with name " + *type_ref + " could not be found.")
+                   : t.status();
+      }
+      type = std::move(*t);
+    } else {
+      ASSIGN_OR_RETURN(type, db::GetTypeByName(tx, env_.config.default_volume_type));
+    }
+    if (!type.is_public && !req.ctx.is_admin) {
+      ASSIGN_OR_RETURN(auto projects, db::TypeProjects(tx, type.id));
+      if (std::find(projects.begin(), projects.end(), req.ctx.project_id) == projects.end()) {
+        return NotFound("Volume type with name " + *type_ref + " could not be found.");
+      }
+    }
+    if (auto it = type.extra_specs.find("multiattach"); it != type.extra_specs.end()) {
+      v.multiattach = it->second == "<is> True" || it->second == "<is> true";
+    }
+    type_name = type.name;
+    v.volume_type_id = type.id;
+    if (az) {
+      // Cinder refuses an AZ that no volume service is in.
+      ASSIGN_OR_RETURN(auto services,
+                       db::ListServices(tx, std::nullopt, std::string(db::kVolumeBinary)));
+      bool known = false;
+      for (const auto& s : services) known |= s.availability_zone == *az;
+      if (!known) return InvalidArgument("Invalid input received: Availability zone '" + *az +
+                                         "' is invalid.");
+      v.availability_zone = *az;
+    } else {
+      v.availability_zone = env_.config.storage_availability_zone;
+    }
+    RETURN_IF_ERROR(CheckVolumeQuota(tx, env_.config, v.project_id, 1, v.size, v.size));
+    RETURN_IF_ERROR(db::InsertVolume(tx, v));
+    json args = json::object();
+    if (az) args["availability_zone"] = *az;
+    return db::EnqueueTask(tx, "schedule_create_volume", db::kSchedulerTarget, v.id, args.dump())
+        .status();
+  });
+  if (!st.ok()) return FaultResponse(st);
+  env_.db.NotifyTasks();
+  return JsonResponse(202, {{"volume", VolumeDetailView(req, v, type_name)}});
+}
+
+Response VolumesApi::List(Request& req, bool detail) {
+  ListSpec spec;
+  spec.sort_keys = {"id", "name", "display_name", "status", "size", "created_at", "updated_at",
+                    "availability_zone", "bootable", "user_id", "project_id", "host",
+                    "volume_type_id", "description", "display_description", "migration_status"};
+  spec.filter_keys = {"name", "status", "metadata", "bootable", "migration_status",
+                      "availability_zone", "group_id", "size", "created_at", "updated_at",
+                      "consumes_quota"};
+  spec.max_limit = env_.config.osapi_max_limit;
+  auto params = ParseListParams(req, spec);
+  if (!params.ok()) return FaultResponse(params.status());
+
+  db::VolumeFilter filter;
+  if (!params->all_tenants) filter.project_id = req.ctx.project_id;
+  for (const auto& [key_in, value] : params->filters) {
+    std::string key = key_in;
+    bool like = !key.empty() && key.back() == '~';
+    if (like) key.pop_back();
+    if (key == "metadata") {
+      // metadata={'k': 'v'} (a Python dict literal) or JSON.
+      std::string text = value;
+      for (char& c : text) c = c == '\'' ? '"' : c;
+      json md = json::parse(text, nullptr, false);
+      if (!md.is_object()) {
+        return FaultResponse(InvalidArgument("Invalid input received: metadata filter must be a "
+                                             "dict, got " + value));
+      }
+      for (auto it = md.begin(); it != md.end(); ++it) {
+        filter.metadata[it.key()] = it->is_string() ? it->get<std::string>() : it->dump();
+      }
+      continue;
+    }
+    if (key == "created_at" || key == "updated_at") {
+      // 3.60: "op:ISO8601[,op:ISO8601]".
+      std::stringstream in(value);
+      std::string part;
+      while (std::getline(in, part, ',')) {
+        auto colon = part.find(':');
+        std::string op = colon == std::string::npos ? "eq" : part.substr(0, colon);
+        std::string when = colon == std::string::npos ? part : part.substr(colon + 1);
+        static const std::set<std::string> kOps = {"gt", "gte", "eq", "neq", "lt", "lte"};
+        auto t = ParseIsoTime(when);
+        if (!kOps.count(op) || !t) {
+          return FaultResponse(InvalidArgument("Invalid input received: invalid time filter " +
+                                               key + "=" + value));
+        }
+        filter.time_ranges.push_back({key, {op, *t}});
+      }
+      continue;
+    }
+    if (key == "group_id" || key == "consumes_quota" || key == "all_tenants") continue;
+    auto col = VolumeColumn(key);
+    if (!col) continue;  // unknown keys from admins are ignored, as Cinder's DB layer does
+    std::string val = value;
+    if (*col == "bootable") {
+      auto b = ParseStrictBool(value);
+      if (!b.ok()) return FaultResponse(b.status());
+      val = *b ? "1" : "0";
+    }
+    if (like && *col != "bootable") {
+      filter.like[*col] = val;
+    } else if (*col == "status") {
+      filter.equals[*col] = val == "creating" ? "creating" : val;
+    } else {
+      filter.equals[*col] = val;
+    }
+  }
+
+  db::VolumePage page;
+  for (const SortKey& k : params->sort) {
+    auto col = VolumeColumn(k.key);
+    if (!col) return FaultResponse(InvalidArgument("Invalid input received: sort key " + k.key));
+    page.sort.push_back({*col, k.desc});
+  }
+  page.limit = params->page_size;
+  page.marker = params->marker;
+  page.offset = params->offset;
+
+  json items = json::array();
+  std::optional<int64_t> count;
+  std::string last_id;
+  size_t n = 0;
+  Status st = db::InReadTransaction(env_.db, [&](db::Transaction& tx) {
+    ASSIGN_OR_RETURN(auto vols, db::ListVolumes(tx, filter, page, detail));
+    std::map<std::string, std::string> type_names;
+    if (detail) {
+      ASSIGN_OR_RETURN(auto types, db::ListTypes(tx, std::nullopt, std::nullopt));
+      for (const auto& t : types) type_names[t.id] = t.name;
+    }
+    for (const auto& v : vols) {
+      if (detail) {
+        auto it = type_names.find(v.volume_type_id);
+        items.push_back(VolumeDetailView(req, v, it == type_names.end() ? v.volume_type_id
+                                                                          : it->second));
+      } else {
+        items.push_back(VolumeSummaryView(req, v));
+      }
+    }
+    n = vols.size();
+    if (!vols.empty()) last_id = vols.back().id;
+    if (params->with_count) {
+      ASSIGN_OR_RETURN(count, db::CountVolumes(tx, filter));
+    }
+    return Status::Ok();
+  });
+  if (!st.ok()) return FaultResponse(st);
+  json out = {{"volumes", std::move(items)}};
+  if (static_cast<int64_t>(n) == params->page_size && n > 0) {
+    out["volumes_links"] = json::array(
+        {{{"rel", "next"},
+          {"href", NextLink(req, detail ? "volumes/detail" : "volumes", last_id, params->limit)}}});
+  }
+  if (count) out["count"] = *count;
+  return JsonResponse(200, out);
+}
+
+Response VolumesApi::Show(Request& req, const PathParams& p) {
+  json out;
+  Status st = db::InReadTransaction(env_.db, [&](db::Transaction& tx) {
+    ASSIGN_OR_RETURN(auto v, Load(tx, req, p.at("volume_id")));
+    ASSIGN_OR_RETURN(out, Detail(tx, req, v));
+    return Status::Ok();
+  });
+  return Respond(st, [&] { return JsonResponse(200, {{"volume", out}}); });
+}
+
+Response VolumesApi::Update(Request& req, const PathParams& p) {
+  auto body = ParseJsonBody(req);
+  if (!body.ok()) return FaultResponse(body.status());
+  auto obj = RequireObject(*body, "volume");
+  if (!obj.ok()) return FaultResponse(obj.status());
+  const json& in = *obj;
+  if (req.version >= ApiVersion{3, 53}) {
+    Status st = RejectUnknownKeys(in, {"name", "description", "display_name",
+                                       "display_description", "metadata"});
+    if (!st.ok()) return FaultResponse(st);
+    if (in.empty()) {
+      return FaultResponse(InvalidArgument("Invalid input received: at least one of name, "
+                                           "description, metadata is required"));
+    }
+  }
+  std::optional<std::optional<std::string>> name, desc;
+  for (const char* k : {"name", "display_name"}) {
+    if (in.contains(k)) {
+      auto s = OptionalString(in, k);
+      if (!s.ok()) return FaultResponse(s.status());
+      name = *s;
+    }
+  }
+  for (const char* k : {"description", "display_description"}) {
+    if (in.contains(k)) {
+      auto s = OptionalString(in, k);
+      if (!s.ok()) return FaultResponse(s.status());
+      desc = *s;
+    }
+  }
+  std::optional<std::map<std::string, std::string>> md;
+  if (in.contains("metadata")) {
+    auto m = ParseMetadata(in["metadata"]);
+    if (!m.ok()) return FaultResponse(m.status());
+    md = std::move(*m);
+  }
+  json out;
+  Status st = db::InWriteTransaction(env_.db, [&](db::Transaction& tx) {
+    ASSIGN_OR_RETURN(auto v, Load(tx, req, p.at("volume_id")));
+    if (name) v.name = *name;
+    if (desc) v.description = *desc;
+    RETURN_IF_ERROR(db::UpdateVolume(tx, v));
+    if (md) RETURN_IF_ERROR(db::ReplaceVolumeMetadata(tx, v.id, *md));
+    ASSIGN_OR_RETURN(v, db::GetVolume(tx, v.id));
+    ASSIGN_OR_RETURN(out, Detail(tx, req, v));
+    return Status::Ok();
+  });
+  return Respond(st, [&] { return JsonResponse(200, {{"volume", out}}); });
+}
+
+// Sets `deleting` and queues the backend delete; a volume that never reached a backend is
+// removed at once (Cinder does the same in its API).
+Status VolumesApi::EnqueueDelete(db::Transaction& tx, db::VolumeRecord& v) {
+  ASSIGN_OR_RETURN(bool pending, db::HasPendingTask(tx, v.id));
+  if (!v.host && !pending) return db::DeleteVolume(tx, v.id);
+  v.status = "deleting";
+  RETURN_IF_ERROR(db::UpdateVolume(tx, v));
+  // Not yet placed: the scheduler routes the delete once the pending scheduling is done.
+  const std::string target =
+      v.host ? v.host->substr(0, v.host->find('#')) : std::string(db::kSchedulerTarget);
+  return db::EnqueueTask(tx, "delete_volume", target, v.id, "{}").status();
+}
+
+Response VolumesApi::Delete(Request& req, const PathParams& p) {
+  bool cascade = false, force = false;
+  for (auto [name, flag] : {std::pair{"cascade", &cascade}, std::pair{"force", &force}}) {
+    if (auto q = req.Get(name)) {
+      auto b = ParseStrictBool(*q);
+      if (!b.ok()) return FaultResponse(b.status());
+      *flag = *b;
+    }
+  }
+  if (force && req.version < ApiVersion{3, 23}) force = false;
+  (void)cascade;  // no snapshots exist yet, so cascade changes nothing
+  Status st = db::InWriteTransaction(env_.db, [&](db::Transaction& tx) {
+    ASSIGN_OR_RETURN(auto v, Load(tx, req, p.at("volume_id")));
+    static const std::set<std::string> kDeletable = {"available", "error", "error_restoring",
+                                                     "error_extending", "error_managing"};
+    if (!force && !kDeletable.count(v.status)) {
+      return FailedPrecondition("Invalid volume: Volume status must be available or error or "
+                                "error_restoring or error_extending or error_managing and must "
+                                "not be migrating, attached, belong to a group, have snapshots, "
+                                "awaiting a transfer, or be disassociated from snapshots after "
+                                "volume transfer.");
+    }
+    if (v.attach_status == "attached") {
+      return FailedPrecondition("Invalid volume: Volume is attached.");
+    }
+    if (v.status == "deleting") return Status::Ok();  // already on its way
+    return EnqueueDelete(tx, v);
+  });
+  if (!st.ok()) return FaultResponse(st);
+  env_.db.NotifyTasks();
+  return EmptyResponse(202);
+}
+
+Response VolumesApi::Summary(Request& req, const PathParams&) {
+  int64_t count = 0, size = 0;
+  std::map<std::string, std::set<std::string>> md;
+  db::VolumeFilter filter;
+  bool all = false;
+  if (auto q = req.Get("all_tenants")) {
+    auto b = ParseStrictBool(*q);
+    all = b.ok() ? *b : true;
+  }
+  if (!(all && req.ctx.all_tenants_allowed)) filter.project_id = req.ctx.project_id;
+  Status st = db::InReadTransaction(env_.db, [&](db::Transaction& tx) {
+    ASSIGN_OR_RETURN(auto vols, db::ListVolumes(tx, filter, {}, true));
+    for (const auto& v : vols) {
+      ++count;
+      size += v.size;
+      for (const auto& [k, val] : v.metadata) md[k].insert(val);
+    }
+    return Status::Ok();
+  });
+  if (!st.ok()) return FaultResponse(st);
+  json summary = {{"total_count", count}, {"total_size", size}};
+  if (req.version >= ApiVersion{3, 36}) {
+    json m = json::object();
+    for (const auto& [k, vals] : md) m[k] = json(std::vector<std::string>(vals.begin(), vals.end()));
+    summary["metadata"] = m;
+  }
+  return JsonResponse(200, {{"volume-summary", summary}});
+}
+
+Response VolumesApi::Action(Request& req, const PathParams& p) {
+  auto body = ParseJsonBody(req);
+  if (!body.ok()) return FaultResponse(body.status());
+  if (body->size() != 1) {
+    return FaultResponse(InvalidArgument("Invalid input received: the body must name exactly one "
+                                         "action"));
+  }
+  const std::string action = body->begin().key();
+  const json& args = body->begin().value();
+  const std::string& id = p.at("volume_id");
+  if (action == "os-extend") return Extend(req, id, args);
+  if (action == "os-reset_status") return ResetStatus(req, id, args);
+  if (action == "os-force_delete") return ForceDelete(req, id);
+  if (action == "os-set_bootable") return SetFlag(req, id, args, "bootable", false);
+  if (action == "os-update_readonly_flag") return SetFlag(req, id, args, "readonly", true);
+  static const std::set<std::string> kLater = {
+      "os-reserve", "os-unreserve", "os-begin_detaching", "os-roll_detaching",
+      "os-initialize_connection", "os-terminate_connection", "os-attach", "os-detach",
+      "os-force_detach", "revert", "os-retype", "os-migrate_volume",
+      "os-volume_upload_image", "os-set_image_metadata", "os-unset_image_metadata",
+      "os-show_image_metadata", "os-unmanage", "os-reimage", "os-extend_volume_completion"};
+  if (kLater.count(action)) {
+    return FaultResponse(NotImplemented("Action " + action + " is not supported yet."));
+  }
+  return FaultResponse(InvalidArgument("There is no such action: " + action));
+}
+
+Response VolumesApi::Extend(Request& req, const std::string& id, const json& args) {
+  if (!args.is_object() || !args.contains("new_size")) {
+    return FaultResponse(InvalidArgument("Invalid input received: 'new_size' is a required "
+                                         "property"));
+  }
+  auto new_size = ParseSize(args["new_size"], "new_size", 1, kMaxVolumeSizeGb);
+  if (!new_size.ok()) return FaultResponse(new_size.status());
+  Status st = db::InWriteTransaction(env_.db, [&](db::Transaction& tx) {
+    ASSIGN_OR_RETURN(auto v, Load(tx, req, id));
+    const bool online = req.version >= ApiVersion{3, 42} && v.status == "in-use";
+    if (v.status != "available" && !online) {
+      return FailedPrecondition("Invalid volume: Volume " + id +
+                                " status must be available or in-use (3.42+) to extend, but "
+                                "current status is: " + v.status + ".");
+    }
+    if (*new_size <= v.size) {
+      return FailedPrecondition("Invalid input received: New size for extend must be greater "
+                                "than current size. (current: " + std::to_string(v.size) +
+                                ", extended: " + std::to_string(*new_size) + ").");
+    }
+    RETURN_IF_ERROR(
+        CheckVolumeQuota(tx, env_.config, v.project_id, 0, *new_size - v.size, *new_size));
+    v.previous_status = v.status;
+    v.status = "extending";
+    RETURN_IF_ERROR(db::UpdateVolume(tx, v));
+    return db::EnqueueTask(tx, "schedule_extend_volume", db::kSchedulerTarget, id,
+                           json{{"new_size", *new_size}}.dump())
+        .status();
+  });
+  if (!st.ok()) return FaultResponse(st);
+  env_.db.NotifyTasks();
+  return EmptyResponse(202);
+}
+
+Response VolumesApi::ResetStatus(Request& req, const std::string& id, const json& args) {
+  if (!req.ctx.is_admin) return FaultResponse(403, "Policy doesn't allow os-reset_status.");
+  if (!args.is_object() || args.empty()) {
+    return FaultResponse(InvalidArgument("Invalid input received: one of status, attach_status, "
+                                         "migration_status is required"));
+  }
+  Status bad = RejectUnknownKeys(args, {"status", "attach_status", "migration_status"});
+  if (!bad.ok()) return FaultResponse(bad);
+  auto lower = [](std::string s) {
+    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+  };
+  std::optional<std::string> status, attach, migration;
+  bool clear_migration = false;
+  for (auto [key, out] : {std::pair{"status", &status}, std::pair{"attach_status", &attach},
+                          std::pair{"migration_status", &migration}}) {
+    if (!args.contains(key) || args[key].is_null()) continue;
+    if (!args[key].is_string()) {
+      return FaultResponse(InvalidArgument(std::string("Invalid input for field/attribute ") + key +
+                                           ". Value: " + args[key].dump() + ". Not a string"));
+    }
+    *out = lower(args[key].get<std::string>());
+  }
+  if (status) {
+    if (!VolumeStatuses().count(*status)) {
+      return FaultResponse(InvalidArgument("Invalid input received: " + *status +
+                                           " is not a valid volume status"));
+    }
+    if (*status == "deleting") {
+      return FaultResponse(InvalidArgument("Invalid input received: cannot reset the status of a "
+                                           "volume to deleting"));
+    }
+  }
+  if (attach && *attach != "attached" && *attach != "detached") {
+    return FaultResponse(InvalidArgument("Invalid input received: attach_status must be attached "
+                                         "or detached"));
+  }
+  if (migration) {
+    static const std::set<std::string> kMig = {"migrating", "error", "success", "completing",
+                                               "none", "starting"};
+    if (!kMig.count(*migration)) {
+      return FaultResponse(InvalidArgument("Invalid input received: " + *migration +
+                                           " is not a valid migration status"));
+    }
+    clear_migration = *migration == "none";
+  }
+  if (!status && !attach && !migration) {
+    return FaultResponse(InvalidArgument("Invalid input received: one of status, attach_status, "
+                                         "migration_status is required"));
+  }
+  Status st = db::InWriteTransaction(env_.db, [&](db::Transaction& tx) {
+    ASSIGN_OR_RETURN(auto v, Load(tx, req, id));
+    if (status) {
+      if (*status == "in-use" && v.attach_status != "attached" &&
+          (!attach || *attach != "attached")) {
+        return InvalidArgument("Invalid input received: cannot set status in-use on a volume "
+                               "without attachments");
+      }
+      v.status = *status;
+    }
+    if (attach) v.attach_status = *attach;
+    if (migration) v.migration_status = clear_migration ? std::nullopt : migration;
+    return db::UpdateVolume(tx, v);
+  });
+  return Respond(st, [] { return EmptyResponse(202); });
+}
+
+Response VolumesApi::ForceDelete(Request& req, const std::string& id) {
+  if (!req.ctx.is_admin) return FaultResponse(403, "Policy doesn't allow os-force_delete.");
+  Status st = db::InWriteTransaction(env_.db, [&](db::Transaction& tx) {
+    ASSIGN_OR_RETURN(auto v, Load(tx, req, id));
+    if (v.attach_status == "attached") {
+      return FailedPrecondition("Invalid volume: Volume is attached.");
+    }
+    if (v.status == "deleting") {
+      ASSIGN_OR_RETURN(bool pending, db::HasPendingTask(tx, id));
+      if (pending) return Status::Ok();
+    }
+    return EnqueueDelete(tx, v);
+  });
+  if (!st.ok()) return FaultResponse(st);
+  env_.db.NotifyTasks();
+  return EmptyResponse(202);
+}
+
+Response VolumesApi::SetFlag(Request& req, const std::string& id, const json& args,
+                             const char* field, bool readonly) {
+  if (!args.is_object() || !args.contains(field)) {
+    return FaultResponse(InvalidArgument(std::string("Invalid input received: '") + field +
+                                         "' is a required property"));
+  }
+  auto b = ParseBoolValue(args[field], field);
+  if (!b.ok()) return FaultResponse(b.status());
+  Status st = db::InWriteTransaction(env_.db, [&](db::Transaction& tx) {
+    ASSIGN_OR_RETURN(auto v, Load(tx, req, id));
+    if (readonly) {
+      if (v.status != "available") {
+        return FailedPrecondition("Invalid volume: Volume status must be available to update "
+                                  "readonly flag.");
+      }
+      v.readonly = *b;
+    } else {
+      v.bootable = *b;
+    }
+    return db::UpdateVolume(tx, v);
+  });
+  // Cinder answers os-set_bootable with 200 and os-update_readonly_flag with 202.
+  return Respond(st, [&] { return EmptyResponse(readonly ? 202 : 200); });
+}
+
+Response VolumesApi::MetadataGet(Request& req, const PathParams& p) {
+  json md = json::object();
+  Status st = db::InReadTransaction(env_.db, [&](db::Transaction& tx) {
+    ASSIGN_OR_RETURN(auto v, Load(tx, req, p.at("volume_id")));
+    for (const auto& [k, val] : v.metadata) md[k] = val;
+    return Status::Ok();
+  });
+  return Respond(st, [&] { return JsonResponse(200, {{"metadata", md}}); });
+}
+
+Response VolumesApi::MetadataWrite(Request& req, const PathParams& p, bool replace) {
+  auto body = ParseJsonBody(req);
+  if (!body.ok()) return FaultResponse(body.status());
+  if (!body->contains("metadata")) {
+    return FaultResponse(InvalidArgument("Invalid input received: 'metadata' is a required "
+                                         "property"));
+  }
+  auto md = ParseMetadata((*body)["metadata"]);
+  if (!md.ok()) return FaultResponse(md.status());
+  json out = json::object();
+  Status st = db::InWriteTransaction(env_.db, [&](db::Transaction& tx) {
+    ASSIGN_OR_RETURN(auto v, Load(tx, req, p.at("volume_id")));
+    if (replace) {
+      RETURN_IF_ERROR(db::ReplaceVolumeMetadata(tx, v.id, *md));
+    } else {
+      RETURN_IF_ERROR(db::MergeVolumeMetadata(tx, v.id, *md));
+    }
+    RETURN_IF_ERROR(db::UpdateVolume(tx, v));  // bumps updated_at
+    ASSIGN_OR_RETURN(v, db::GetVolume(tx, v.id));
+    for (const auto& [k, val] : v.metadata) out[k] = val;
+    return Status::Ok();
+  });
+  return Respond(st, [&] { return JsonResponse(200, {{"metadata", out}}); });
+}
+
+Response VolumesApi::MetadataKeyGet(Request& req, const PathParams& p) {
+  json out;
+  Status st = db::InReadTransaction(env_.db, [&](db::Transaction& tx) {
+    ASSIGN_OR_RETURN(auto v, Load(tx, req, p.at("volume_id")));
+    auto it = v.metadata.find(p.at("key"));
+    if (it == v.metadata.end()) return NotFound("Metadata item was not found");
+    out = {{"meta", {{it->first, it->second}}}};
+    return Status::Ok();
+  });
+  return Respond(st, [&] { return JsonResponse(200, out); });
+}
+
+Response VolumesApi::MetadataKeyPut(Request& req, const PathParams& p) {
+  auto body = ParseJsonBody(req);
+  if (!body.ok()) return FaultResponse(body.status());
+  if (!body->contains("meta") || !(*body)["meta"].is_object() || (*body)["meta"].size() != 1) {
+    return FaultResponse(InvalidArgument("Invalid input received: 'meta' must hold exactly one "
+                                         "key"));
+  }
+  auto md = ParseMetadata((*body)["meta"], "meta");
+  if (!md.ok()) return FaultResponse(md.status());
+  if (md->begin()->first != p.at("key")) {
+    return FaultResponse(InvalidArgument("Invalid input received: Request body and URI mismatch"));
+  }
+  Status st = db::InWriteTransaction(env_.db, [&](db::Transaction& tx) {
+    ASSIGN_OR_RETURN(auto v, Load(tx, req, p.at("volume_id")));
+    RETURN_IF_ERROR(db::MergeVolumeMetadata(tx, v.id, *md));
+    return db::UpdateVolume(tx, v);
+  });
+  return Respond(st, [&] { return JsonResponse(200, {{"meta", (*body)["meta"]}}); });
+}
+
+Response VolumesApi::MetadataKeyDelete(Request& req, const PathParams& p) {
+  Status st = db::InWriteTransaction(env_.db, [&](db::Transaction& tx) {
+    ASSIGN_OR_RETURN(auto v, Load(tx, req, p.at("volume_id")));
+    RETURN_IF_ERROR(db::DeleteVolumeMetadataKey(tx, v.id, p.at("key")));
+    return db::UpdateVolume(tx, v);
+  });
+  return Respond(st, [] { return EmptyResponse(200); });
+}
+
+}  // namespace
+
+void RegisterVolumeRoutes(Router& r, const ApiEnv& env) {
+  auto api = std::make_shared<VolumesApi>(env);
+  auto bind = [api](auto fn) {
+    return [api, fn](Request& req, const PathParams& p) { return ((*api).*fn)(req, p); };
+  };
+  r.Add("POST", "/volumes", bind(&VolumesApi::Create));
+  r.Add("GET", "/volumes", [api](Request& req, const PathParams&) { return api->List(req, false); });
+  r.Add("GET", "/volumes/detail",
+        [api](Request& req, const PathParams&) { return api->List(req, true); });
+  r.Add("GET", "/volumes/summary", bind(&VolumesApi::Summary), ApiVersion{3, 12});
+  r.Add("GET", "/volumes/{volume_id}", bind(&VolumesApi::Show));
+  r.Add("PUT", "/volumes/{volume_id}", bind(&VolumesApi::Update));
+  r.Add("DELETE", "/volumes/{volume_id}", bind(&VolumesApi::Delete));
+  r.Add("POST", "/volumes/{volume_id}/action", bind(&VolumesApi::Action));
+  r.Add("GET", "/volumes/{volume_id}/metadata", bind(&VolumesApi::MetadataGet));
+  r.Add("POST", "/volumes/{volume_id}/metadata",
+        [api](Request& req, const PathParams& p) { return api->MetadataWrite(req, p, false); });
+  r.Add("PUT", "/volumes/{volume_id}/metadata",
+        [api](Request& req, const PathParams& p) { return api->MetadataWrite(req, p, true); });
+  r.Add("GET", "/volumes/{volume_id}/metadata/{key}", bind(&VolumesApi::MetadataKeyGet));
+  r.Add("PUT", "/volumes/{volume_id}/metadata/{key}", bind(&VolumesApi::MetadataKeyPut));
+  r.Add("DELETE", "/volumes/{volume_id}/metadata/{key}", bind(&VolumesApi::MetadataKeyDelete));
+}
+
+}  // namespace scoria::api

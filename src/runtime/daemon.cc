@@ -1,0 +1,129 @@
+#include "runtime/daemon.h"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "api/api_env.h"
+#include "common/clock.h"
+#include "common/ids.h"
+#include "db/messages_repo.h"
+#include "db/services_repo.h"
+#include "db/tasks_repo.h"
+#include "db/types_repo.h"
+
+namespace scoria::runtime {
+
+Daemon::Daemon(Config config) : config_(std::move(config)) {
+  owner_prefix_ = config_.host + "/";
+}
+
+Daemon::~Daemon() { Stop(); }
+
+Status Daemon::Start() {
+  std::error_code ec;
+  std::filesystem::create_directories(config_.state_path, ec);
+  if (ec) return Internal("cannot create state_path " + config_.state_path + ": " + ec.message());
+
+  ASSIGN_OR_RETURN(db_, db::OpenDatabase(config_.database_connection));
+  RETURN_IF_ERROR(db_->Migrate());
+  RETURN_IF_ERROR(db::InWriteTransaction(*db_, [&](db::Transaction& tx) {
+    RETURN_IF_ERROR(
+        db::EnsureType(tx, config_.default_volume_type, "Default Volume Type").status());
+    ASSIGN_OR_RETURN(int64_t released, db::ReleaseLeasesOf(tx, owner_prefix_));
+    if (released > 0) {
+      spdlog::info("recovery: {} task(s) interrupted by the previous stop will run again",
+                   released);
+    }
+    return Status::Ok();
+  }));
+
+  const std::string owner = owner_prefix_ + std::to_string(::getpid()) + "/" +
+                            NewUuid().substr(0, 8);
+  if (config_.ServiceEnabled("scheduler")) {
+    scheduler_ = std::make_unique<scheduler::SchedulerService>(*db_, config_);
+    tasks::WorkerOptions opts;
+    opts.threads = 1;  // decisions are serial: each sees the previous one's allocation
+    auto w = std::make_unique<tasks::TaskWorker>(
+        *db_, owner + "/scheduler", std::vector<std::string>{db::kSchedulerTarget}, opts);
+    scheduler_->RegisterHandlers(*w);
+    workers_.push_back(std::move(w));
+  }
+  if (config_.ServiceEnabled("volume")) {
+    for (const BackendConfig& b : config_.backends) {
+      ASSIGN_OR_RETURN(auto driver, volume::MakeDriver(b));
+      auto m = std::make_unique<volume::VolumeManager>(*db_, config_, b, std::move(driver));
+      Status st = m->Start();
+      if (!st.ok()) return Status(st.code(), "backend " + b.section + ": " + st.message());
+      tasks::WorkerOptions opts;
+      opts.threads = 4;
+      auto w = std::make_unique<tasks::TaskWorker>(
+          *db_, owner + "/" + b.section, std::vector<std::string>{m->backend_host()}, opts);
+      m->RegisterHandlers(*w);
+      workers_.push_back(std::move(w));
+      managers_.push_back(std::move(m));
+    }
+  }
+  if (scheduler_) {
+    RETURN_IF_ERROR(db::InWriteTransaction(*db_, [&](db::Transaction& tx) {
+      return db::Heartbeat(tx, config_.host, db::kSchedulerBinary,
+                           config_.storage_availability_zone, std::nullopt);
+    }));
+  }
+  for (auto& w : workers_) w->Start();
+  reporter_ = std::thread([this] { ReportLoop(); });
+
+  if (config_.ServiceEnabled("api")) {
+    router_ = std::make_unique<api::Router>();
+    api::RegisterAllRoutes(*router_, api::ApiEnv{*db_, config_});
+    api::HttpServer::Options o;
+    o.address = config_.osapi_volume_listen;
+    o.port = static_cast<uint16_t>(config_.osapi_volume_listen_port);
+    o.threads = config_.osapi_volume_workers > 0
+                    ? config_.osapi_volume_workers
+                    : std::max(2, static_cast<int>(std::thread::hardware_concurrency()));
+    http_ = std::make_unique<api::HttpServer>(o);
+    RETURN_IF_ERROR(http_->Start(*router_));
+    spdlog::info("api: listening on {}:{}", config_.osapi_volume_listen, http_->port());
+  }
+  spdlog::info("scoriad started: host {}, services {}, backends {}", config_.host,
+               fmt::join(config_.enabled_services, ","), fmt::join(config_.enabled_backends, ","));
+  return Status::Ok();
+}
+
+void Daemon::ReportLoop() {
+  std::unique_lock lock(mu_);
+  while (!stopping_) {
+    cv_.wait_for(lock, std::chrono::seconds(config_.report_interval), [&] { return stopping_; });
+    if (stopping_) break;
+    lock.unlock();
+    if (scheduler_) {
+      Status st = db::InWriteTransaction(*db_, [&](db::Transaction& tx) {
+        RETURN_IF_ERROR(db::DeleteExpiredMessages(tx, NowMicros()).status());
+        return db::Heartbeat(tx, config_.host, db::kSchedulerBinary,
+                             config_.storage_availability_zone, std::nullopt);
+      });
+      if (!st.ok()) spdlog::warn("scheduler heartbeat failed: {}", st.ToString());
+    }
+    for (auto& m : managers_) {
+      Status st = m->ReportStats();
+      if (!st.ok()) spdlog::warn("volume {}: stats report failed: {}", m->backend_host(), st.ToString());
+    }
+    lock.lock();
+  }
+}
+
+void Daemon::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (http_) http_->Stop();
+  for (auto& w : workers_) w->Stop();
+  if (reporter_.joinable()) reporter_.join();
+}
+
+}  // namespace scoria::runtime

@@ -1,0 +1,115 @@
+#include "tasks/worker.h"
+
+#include <spdlog/spdlog.h>
+
+#include "common/clock.h"
+
+namespace scoria::tasks {
+
+Status TaskContext::Finish(const std::function<Status(db::Transaction&)>& fn) {
+  Status st = db::InWriteTransaction(db_, [&](db::Transaction& tx) {
+    RETURN_IF_ERROR(db::FinishTask(tx, task_.id, owner_));
+    return fn(tx);
+  });
+  if (st.ok()) {
+    finished_ = true;
+    db_.NotifyTasks();  // fn may have enqueued the next step
+  }
+  return st;
+}
+
+TaskWorker::TaskWorker(db::Database& db, std::string owner, std::vector<std::string> targets,
+                       WorkerOptions options)
+    : db_(db), owner_(std::move(owner)), targets_(std::move(targets)), options_(options) {}
+
+TaskWorker::~TaskWorker() { Stop(); }
+
+void TaskWorker::Register(const std::string& kind, TaskHandler handler) {
+  handlers_[kind] = std::move(handler);
+}
+
+void TaskWorker::Start() {
+  for (int i = 0; i < options_.threads; ++i) threads_.emplace_back([this] { Loop(); });
+  renewer_ = std::thread([this] { RenewLoop(); });
+}
+
+void TaskWorker::Stop() {
+  if (stop_.exchange(true)) return;
+  db_.NotifyTasks();
+  for (auto& t : threads_) t.join();
+  if (renewer_.joinable()) renewer_.join();
+  threads_.clear();
+}
+
+void TaskWorker::Loop() {
+  while (!stop_) {
+    if (!RunOne()) db_.WaitForTasks(options_.poll);
+  }
+}
+
+void TaskWorker::RenewLoop() {
+  const auto period = options_.lease / 3;
+  auto next = std::chrono::steady_clock::now() + period;
+  while (!stop_) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (std::chrono::steady_clock::now() < next) continue;
+    next = std::chrono::steady_clock::now() + period;
+    std::vector<int64_t> ids;
+    {
+      std::lock_guard lock(mu_);
+      ids.assign(running_.begin(), running_.end());
+    }
+    if (ids.empty()) continue;
+    const int64_t expires = NowMicros() + options_.lease.count() * 1000;
+    Status st = db::InWriteTransaction(
+        db_, [&](db::Transaction& tx) { return db::RenewLeases(tx, ids, owner_, expires); });
+    if (!st.ok()) spdlog::warn("tasks: lease renewal failed: {}", st.ToString());
+  }
+}
+
+bool TaskWorker::RunOne() {
+  std::optional<db::Task> task;
+  Status st = db::InWriteTransaction(db_, [&](db::Transaction& tx) {
+    ASSIGN_OR_RETURN(task, db::ClaimTask(tx, targets_, owner_, options_.lease.count() * 1000));
+    return Status::Ok();
+  });
+  if (!st.ok()) {
+    spdlog::warn("tasks: claim failed: {}", st.ToString());
+    return false;
+  }
+  if (!task) return false;
+  {
+    std::lock_guard lock(mu_);
+    running_.insert(task->id);
+  }
+  TaskContext ctx(db_, *task, owner_);
+  auto it = handlers_.find(task->kind);
+  Status result;
+  if (it == handlers_.end()) {
+    result = Internal("no handler for task kind " + task->kind);
+  } else {
+    try {
+      result = it->second(ctx);
+    } catch (const std::exception& e) {
+      result = Internal(std::string("handler threw: ") + e.what());
+    }
+  }
+  if (!ctx.finished()) {
+    // Exponential backoff: 0.5 s, 1 s, 2 s ... capped.
+    int64_t backoff_ms = std::min<int64_t>(options_.max_backoff.count(),
+                                           500LL << std::min<int64_t>(task->attempts - 1, 16));
+    spdlog::warn("tasks: {} {} for {} failed (attempt {}): {}; retrying in {} ms", task->kind,
+                 task->id, task->resource_id, task->attempts, result.ToString(), backoff_ms);
+    Status rel = db::InWriteTransaction(db_, [&](db::Transaction& tx) {
+      return db::ReleaseTask(tx, task->id, owner_, NowMicros() + backoff_ms * 1000);
+    });
+    if (!rel.ok()) spdlog::warn("tasks: release failed: {}", rel.ToString());
+  }
+  {
+    std::lock_guard lock(mu_);
+    running_.erase(task->id);
+  }
+  return true;
+}
+
+}  // namespace scoria::tasks

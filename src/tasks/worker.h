@@ -1,0 +1,89 @@
+// TaskWorker: the consumer side of the durable task queue (db/tasks_repo.h).
+//
+// A worker serves a set of targets ("scheduler", "host@backend") with a few threads. Each
+// thread claims one task at a time, leases it, and calls the handler registered for its kind.
+// The handler does idempotent work and then calls TaskContext::Finish, which deletes the task
+// in the same transaction that writes the resource's new state. If the handler returns an
+// error without finishing, the task is released and retried with exponential backoff (the
+// handler sees the attempt number and decides when to give up and finish with an error
+// state). Leases of running tasks are renewed in the background; if this process dies, they
+// expire and another worker (or this one after restart) runs the task again.
+//
+// Threading: handlers run on the worker's threads and may block (driver calls, database).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "db/database.h"
+#include "db/tasks_repo.h"
+
+namespace scoria::tasks {
+
+class TaskContext {
+ public:
+  TaskContext(db::Database& db, const db::Task& task, const std::string& owner)
+      : db_(db), task_(task), owner_(owner) {}
+  const db::Task& task() const { return task_; }
+  // Runs fn and removes the task in one write transaction. Conflict if the lease was lost
+  // (then nothing fn wrote is committed).
+  Status Finish(const std::function<Status(db::Transaction&)>& fn);
+  bool finished() const { return finished_; }
+
+ private:
+  db::Database& db_;
+  const db::Task& task_;
+  const std::string& owner_;
+  bool finished_ = false;
+};
+
+using TaskHandler = std::function<Status(TaskContext&)>;
+
+struct WorkerOptions {
+  int threads = 2;
+  std::chrono::milliseconds lease{30'000};
+  std::chrono::milliseconds poll{1'000};  // also waits for NotifyTasks
+  std::chrono::milliseconds max_backoff{30'000};
+};
+
+class TaskWorker {
+ public:
+  // owner: unique per process and worker, e.g. "node1/1234/ab12/volume".
+  TaskWorker(db::Database& db, std::string owner, std::vector<std::string> targets,
+             WorkerOptions options = {});
+  ~TaskWorker();
+  TaskWorker(const TaskWorker&) = delete;
+  TaskWorker& operator=(const TaskWorker&) = delete;
+
+  // Before Start only.
+  void Register(const std::string& kind, TaskHandler handler);
+  void Start();
+  // Stops claiming, waits for running handlers to return. Unfinished tasks keep their lease
+  // until it expires or the next start releases it.
+  void Stop();
+
+ private:
+  void Loop();
+  void RenewLoop();
+  bool RunOne();
+
+  db::Database& db_;
+  const std::string owner_;
+  const std::vector<std::string> targets_;
+  const WorkerOptions options_;
+  std::map<std::string, TaskHandler> handlers_;
+  std::atomic<bool> stop_{false};
+  std::vector<std::thread> threads_;
+  std::thread renewer_;
+  std::mutex mu_;
+  std::set<int64_t> running_;  // GUARDED_BY(mu_)
+};
+
+}  // namespace scoria::tasks

@@ -1,0 +1,199 @@
+#include "volume/manager.h"
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <set>
+
+#include "common/clock.h"
+#include "db/messages_repo.h"
+#include "db/services_repo.h"
+#include "db/tasks_repo.h"
+#include "db/volumes_repo.h"
+
+namespace scoria::volume {
+
+using nlohmann::json;
+
+bool IsTransient(const Status& st) { return st.code() == StatusCode::kUnavailable; }
+
+VolumeManager::VolumeManager(db::Database& db, const Config& config, const BackendConfig& backend,
+                             std::unique_ptr<VolumeDriver> driver)
+    : db_(db),
+      config_(config),
+      backend_(backend),
+      driver_(std::move(driver)),
+      backend_host_(config.host + "@" + backend.section),
+      pool_host_(backend_host_ + "#" + backend.volume_backend_name) {}
+
+Status VolumeManager::Start() {
+  RETURN_IF_ERROR(driver_->Setup());
+  ASSIGN_OR_RETURN(auto on_backend, driver_->ListVolumes());
+  std::vector<std::string> in_db;
+  RETURN_IF_ERROR(db::InReadTransaction(db_, [&](db::Transaction& tx) {
+    ASSIGN_OR_RETURN(in_db, db::VolumeIdsOnBackend(tx, backend_host_));
+    return Status::Ok();
+  }));
+  std::set<std::string> known(in_db.begin(), in_db.end());
+  for (const std::string& id : on_backend) {
+    if (!known.count(id)) {
+      spdlog::warn("volume {}: {} holds volume-{} but the database has no such volume on this "
+                   "backend; left untouched",
+                   backend_host_, driver_->ProviderLocation(id), id);
+    }
+  }
+  return ReportStats();
+}
+
+void VolumeManager::RegisterHandlers(tasks::TaskWorker& worker) {
+  worker.Register("create_volume", [this](tasks::TaskContext& c) { return HandleCreate(c); });
+  worker.Register("delete_volume", [this](tasks::TaskContext& c) { return HandleDelete(c); });
+  worker.Register("extend_volume", [this](tasks::TaskContext& c) { return HandleExtend(c); });
+}
+
+Status VolumeManager::ReportStats() {
+  ASSIGN_OR_RETURN(DriverStats s, driver_->Stats());
+  json pool = {
+      {"pool_name", backend_.volume_backend_name},
+      {"total_capacity_gb", s.total_capacity_gb},
+      {"free_capacity_gb", s.free_capacity_gb},
+      {"provisioned_capacity_gb", s.provisioned_capacity_gb},
+      {"reserved_percentage", backend_.reserved_percentage},
+      {"max_over_subscription_ratio",
+       backend_.auto_over_subscription ? json("auto") : json(backend_.max_over_subscription_ratio)},
+      {"thin_provisioning_support", s.thin_provisioning_support},
+      {"thick_provisioning_support", s.thick_provisioning_support},
+      {"QoS_support", false},
+      {"multiattach", false},
+      {"online_extend_support", true},
+      {"backend_state", "up"},
+      {"location_info", driver_->name() + ":" + backend_.file_volume_dir},
+      {"filter_function", backend_.filter_function.empty() ? json(nullptr)
+                                                            : json(backend_.filter_function)},
+      {"goodness_function", backend_.goodness_function.empty()
+                                ? json(nullptr)
+                                : json(backend_.goodness_function)},
+  };
+  json caps = {
+      {"volume_backend_name", backend_.volume_backend_name},
+      {"vendor_name", "Scoria"},
+      {"driver_version", s.driver_version},
+      {"storage_protocol", s.storage_protocol},
+      {"volume_driver", driver_->name()},
+      {"pools", json::array({pool})},
+  };
+  Status st = db::InWriteTransaction(db_, [&](db::Transaction& tx) {
+    return db::Heartbeat(tx, backend_host_, db::kVolumeBinary, backend_.availability_zone,
+                         caps.dump());
+  });
+  return st;
+}
+
+Status VolumeManager::HandleCreate(tasks::TaskContext& ctx) {
+  const std::string& id = ctx.task().resource_id;
+  db::VolumeRecord vol;
+  Status load = db::InReadTransaction(db_, [&](db::Transaction& tx) {
+    ASSIGN_OR_RETURN(vol, db::GetVolume(tx, id));
+    return Status::Ok();
+  });
+  if (load.code() == StatusCode::kNotFound || (load.ok() && vol.status != "creating")) {
+    // Force-deleted or reset meanwhile: nothing to create.
+    return ctx.Finish([](db::Transaction&) { return Status::Ok(); });
+  }
+  RETURN_IF_ERROR(load);
+  Status st = driver_->CreateVolume(id, vol.size);
+  if (!st.ok()) {
+    if (IsTransient(st) && ctx.task().attempts < kMaxStepAttempts) return st;
+    return FailCreate(ctx, st);
+  }
+  return ctx.Finish([&](db::Transaction& tx) {
+    auto cur = db::GetVolume(tx, id);
+    if (!cur.ok()) return Status::Ok();  // deleted meanwhile; its delete task removes the file
+    if (cur->status != "creating") return Status::Ok();
+    cur->status = "available";
+    cur->launched_at = NowMicros();
+    cur->provider_location = driver_->ProviderLocation(id);
+    return db::UpdateVolume(tx, *cur);
+  });
+}
+
+Status VolumeManager::FailCreate(tasks::TaskContext& ctx, const Status& why) {
+  const std::string& id = ctx.task().resource_id;
+  spdlog::error("volume {}: create of {} failed: {}", backend_host_, id, why.ToString());
+  // Leave nothing behind on this backend before trying elsewhere.
+  Status cleanup = driver_->DeleteVolume(id);
+  if (!cleanup.ok()) return cleanup;  // retried by the worker: we must not leak the file
+  return ctx.Finish([&](db::Transaction& tx) {
+    auto cur = db::GetVolume(tx, id);
+    if (!cur.ok() || cur->status != "creating") return Status::Ok();
+    if (cur->scheduling_attempts < config_.scheduler_max_attempts) {
+      json args = json::parse(ctx.task().args, nullptr, false);
+      if (!args.is_object()) args = json::object();
+      auto attempted = args.value("attempted_pools", json::array());
+      if (cur->host) attempted.push_back(*cur->host);
+      json sched = {{"operation", "create"}, {"attempted_pools", attempted},
+                    {"last_error", why.message()}};
+      cur->host.reset();
+      RETURN_IF_ERROR(db::UpdateVolume(tx, *cur));
+      return db::EnqueueTask(tx, "schedule_create_volume", db::kSchedulerTarget, id, sched.dump())
+          .status();
+    }
+    cur->status = "error";
+    RETURN_IF_ERROR(db::UpdateVolume(tx, *cur));
+    const char* detail = why.code() == StatusCode::kResourceExhausted
+                             ? db::message_detail::kNotEnoughSpace
+                             : db::message_detail::kDriverFailed;
+    return db::RecordVolumeMessage(tx, cur->project_id, id, db::message_action::kCreateVolume,
+                                   detail, "create volume: " + why.message());
+  });
+}
+
+Status VolumeManager::HandleDelete(tasks::TaskContext& ctx) {
+  const std::string& id = ctx.task().resource_id;
+  Status st = driver_->DeleteVolume(id);
+  if (!st.ok()) {
+    if (ctx.task().attempts < kMaxStepAttempts) return st;
+    spdlog::error("volume {}: delete of {} failed: {}", backend_host_, id, st.ToString());
+    return ctx.Finish([&](db::Transaction& tx) {
+      auto cur = db::GetVolume(tx, id);
+      if (!cur.ok()) return Status::Ok();
+      cur->status = "error_deleting";
+      RETURN_IF_ERROR(db::UpdateVolume(tx, *cur));
+      return db::RecordVolumeMessage(tx, cur->project_id, id, db::message_action::kDeleteVolume,
+                                     db::message_detail::kDriverFailed,
+                                     "delete volume: " + st.message());
+    });
+  }
+  return ctx.Finish([&](db::Transaction& tx) { return db::DeleteVolume(tx, id); });
+}
+
+Status VolumeManager::HandleExtend(tasks::TaskContext& ctx) {
+  const std::string& id = ctx.task().resource_id;
+  json args = json::parse(ctx.task().args, nullptr, false);
+  if (!args.is_object() || !args.contains("new_size") || !args["new_size"].is_number_integer()) {
+    return Internal("extend_volume task without new_size");
+  }
+  const int64_t new_size = args["new_size"].get<int64_t>();
+  Status st = driver_->ExtendVolume(id, new_size);
+  if (!st.ok() && IsTransient(st) && ctx.task().attempts < kMaxStepAttempts) return st;
+  return ctx.Finish([&](db::Transaction& tx) {
+    auto cur = db::GetVolume(tx, id);
+    if (!cur.ok() || cur->status != "extending") return Status::Ok();
+    if (st.ok()) {
+      cur->size = new_size;
+      cur->status = cur->previous_status.value_or("available");
+      cur->previous_status.reset();
+      return db::UpdateVolume(tx, *cur);
+    }
+    spdlog::error("volume {}: extend of {} failed: {}", backend_host_, id, st.ToString());
+    cur->status = "error_extending";
+    RETURN_IF_ERROR(db::UpdateVolume(tx, *cur));
+    return db::RecordVolumeMessage(tx, cur->project_id, id, db::message_action::kExtendVolume,
+                                   st.code() == StatusCode::kResourceExhausted
+                                       ? db::message_detail::kNotEnoughSpace
+                                       : db::message_detail::kDriverFailed,
+                                   "extend volume: " + st.message());
+  });
+}
+
+}  // namespace scoria::volume
