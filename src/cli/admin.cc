@@ -1,7 +1,6 @@
 #include "cli/admin.h"
 
 #include <CLI/CLI.hpp>
-
 #include <memory>
 
 #include "cli/table.h"
@@ -32,33 +31,34 @@ std::vector<Row> Rows(const json& items, const std::vector<std::string>& keys) {
 
 void AddGetPools(CLI::App& app, CommandTable& table) {
   auto detail = std::make_shared<bool>(false);
-  CLI::App* sub = table.Add(app, "get-pools", "Shows the backend pools the scheduler sees (admin).",
-                            [detail](Context& ctx) -> Status {
-    Query query;
-    if (*detail) query.emplace_back("detail", "true");
-    ASSIGN_OR_RETURN(json body, ctx.api.Get("/scheduler-stats/get_pools", query));
-    ASSIGN_OR_RETURN(json pools, Member(body, "pools", true));
-    if (ctx.output.json) {
-      ctx.output.Json(pools);
-      return Status::Ok();
-    }
-    // As cinder: one Property/Value table per pool, capabilities flattened into it.
-    for (const auto& pool : pools) {
-      json flat = json::object();
-      flat["name"] = pool.value("name", json());
-      if (pool.contains("capabilities") && pool["capabilities"].is_object()) {
-        for (const auto& [k, v] : pool["capabilities"].items()) flat[k] = v;
-      }
-      ctx.output.Text(RenderProperties(flat));
-    }
-    return Status::Ok();
-  });
+  CLI::App* sub =
+      table.Add(app, "get-pools", "Shows the backend pools the scheduler sees (admin).",
+                [detail](Context& ctx) -> Status {
+                  Query query;
+                  if (*detail) query.emplace_back("detail", "true");
+                  ASSIGN_OR_RETURN(json body, ctx.api.Get("/scheduler-stats/get_pools", query));
+                  ASSIGN_OR_RETURN(json pools, Member(body, "pools", true));
+                  if (ctx.output.json) {
+                    ctx.output.Json(pools);
+                    return Status::Ok();
+                  }
+                  // As cinder: one Property/Value table per pool, capabilities flattened into it.
+                  for (const auto& pool : pools) {
+                    json flat = json::object();
+                    flat["name"] = pool.value("name", json());
+                    if (pool.contains("capabilities") && pool["capabilities"].is_object()) {
+                      for (const auto& [k, v] : pool["capabilities"].items()) flat[k] = v;
+                    }
+                    ctx.output.Text(RenderProperties(flat));
+                  }
+                  return Status::Ok();
+                });
   sub->add_flag("--detail", *detail, "Shows each pool's capabilities.");
 }
 
-const std::vector<std::string> kServiceKeys = {"binary",   "host",    "zone",
-                                               "status",   "state",   "updated_at",
-                                               "cluster",  "disabled_reason", "backend_state"};
+const std::vector<std::string> kServiceKeys = {
+    "binary",          "host",         "zone", "status", "state", "updated_at", "cluster",
+    "disabled_reason", "backend_state"};
 
 void AddServiceList(CLI::App& app, CommandTable& table) {
   struct Opts {
@@ -66,17 +66,19 @@ void AddServiceList(CLI::App& app, CommandTable& table) {
     CLI::Option *host_opt, *binary_opt;
   };
   auto o = std::make_shared<Opts>();
-  CLI::App* sub = table.Add(app, "service-list", "Lists services (admin).", [o](Context& ctx) -> Status {
-    Query query;
-    if (o->host_opt->count()) query.emplace_back("host", o->host);
-    if (o->binary_opt->count()) query.emplace_back("binary", o->binary);
-    ASSIGN_OR_RETURN(json body, ctx.api.Get("/os-services", query));
-    ASSIGN_OR_RETURN(json services, Member(body, "services", true));
-    ctx.output.Print(services, RenderTable({"Binary", "Host", "Zone", "Status", "State", "Updated_at",
-                                            "Cluster", "Disabled Reason", "Backend State"},
-                                           Rows(services, kServiceKeys)));
-    return Status::Ok();
-  });
+  CLI::App* sub =
+      table.Add(app, "service-list", "Lists services (admin).", [o](Context& ctx) -> Status {
+        Query query;
+        if (o->host_opt->count()) query.emplace_back("host", o->host);
+        if (o->binary_opt->count()) query.emplace_back("binary", o->binary);
+        ASSIGN_OR_RETURN(json body, ctx.api.Get("/os-services", query));
+        ASSIGN_OR_RETURN(json services, Member(body, "services", true));
+        ctx.output.Print(services,
+                         RenderTable({"Binary", "Host", "Zone", "Status", "State", "Updated_at",
+                                      "Cluster", "Disabled Reason", "Backend State"},
+                                     Rows(services, kServiceKeys)));
+        return Status::Ok();
+      });
   o->host_opt = sub->add_option("--host", o->host, "Only services on this host.");
   o->binary_opt = sub->add_option("--binary", o->binary, "Only this service binary.");
 }
@@ -87,26 +89,27 @@ void AddServiceToggle(CLI::App& app, CommandTable& table, bool enable) {
     CLI::Option* reason_opt = nullptr;
   };
   auto o = std::make_shared<Opts>();
-  CLI::App* sub = table.Add(app, enable ? "service-enable" : "service-disable",
-                            enable ? "Enables a service (admin)." : "Disables a service (admin).",
-                            [o, enable](Context& ctx) -> Status {
-    json request = {{"host", o->host}, {"binary", o->binary}};
-    std::string path = enable ? "/os-services/enable" : "/os-services/disable";
-    bool with_reason = o->reason_opt != nullptr && o->reason_opt->count() > 0;
-    if (with_reason) {
-      request["disabled_reason"] = o->reason;
-      path = "/os-services/disable-log-reason";
-    }
-    ASSIGN_OR_RETURN(json body, ctx.api.Put(path, request));
-    Row header = {"Host", "Binary", "Status"};
-    std::vector<std::string> keys = {"host", "binary", "status"};
-    if (with_reason) {
-      header.push_back("Disabled Reason");
-      keys.push_back("disabled_reason");
-    }
-    ctx.output.Print(body, RenderTable(header, Rows(json::array({body}), keys)));
-    return Status::Ok();
-  });
+  CLI::App* sub =
+      table.Add(app, enable ? "service-enable" : "service-disable",
+                enable ? "Enables a service (admin)." : "Disables a service (admin).",
+                [o, enable](Context& ctx) -> Status {
+                  json request = {{"host", o->host}, {"binary", o->binary}};
+                  std::string path = enable ? "/os-services/enable" : "/os-services/disable";
+                  bool with_reason = o->reason_opt != nullptr && o->reason_opt->count() > 0;
+                  if (with_reason) {
+                    request["disabled_reason"] = o->reason;
+                    path = "/os-services/disable-log-reason";
+                  }
+                  ASSIGN_OR_RETURN(json body, ctx.api.Put(path, request));
+                  Row header = {"Host", "Binary", "Status"};
+                  std::vector<std::string> keys = {"host", "binary", "status"};
+                  if (with_reason) {
+                    header.push_back("Disabled Reason");
+                    keys.push_back("disabled_reason");
+                  }
+                  ctx.output.Print(body, RenderTable(header, Rows(json::array({body}), keys)));
+                  return Status::Ok();
+                });
   sub->add_option("HOST", o->host, "Host of the service, e.g. node1@lvm.")->required();
   sub->add_option("BINARY", o->binary, "Service binary, e.g. cinder-volume.")->required();
   if (!enable) o->reason_opt = sub->add_option("--reason", o->reason, "Why it is disabled.");
@@ -128,37 +131,40 @@ void AddAvailabilityZoneList(CLI::App& app, CommandTable& table) {
 }
 
 void AddSummary(CLI::App& app, CommandTable& table) {
-  table.Add(app, "summary", "Shows the number and total size of volumes.", [](Context& ctx) -> Status {
-    ASSIGN_OR_RETURN(json body, ctx.api.Get("/volumes/summary"));
-    ASSIGN_OR_RETURN(json summary, Member(body, "volume-summary", false));
-    ctx.output.Print(summary, RenderProperties(summary));
-    return Status::Ok();
-  });
+  table.Add(app, "summary", "Shows the number and total size of volumes.",
+            [](Context& ctx) -> Status {
+              ASSIGN_OR_RETURN(json body, ctx.api.Get("/volumes/summary"));
+              ASSIGN_OR_RETURN(json summary, Member(body, "volume-summary", false));
+              ctx.output.Print(summary, RenderProperties(summary));
+              return Status::Ok();
+            });
 }
 
 void AddMessageList(CLI::App& app, CommandTable& table) {
   table.Add(app, "message-list", "Lists user messages (why an operation failed).",
             [](Context& ctx) -> Status {
-    ASSIGN_OR_RETURN(json messages, ListAll(ctx.api, "/messages", {}, "messages", true));
-    ctx.output.Print(messages,
-                     RenderTable({"ID", "Resource Type", "Resource UUID", "Event ID", "User Message",
-                                  "Created At"},
-                                 Rows(messages, {"id", "resource_type", "resource_uuid", "event_id",
-                                                 "user_message", "created_at"})));
-    return Status::Ok();
-  });
+              ASSIGN_OR_RETURN(json messages, ListAll(ctx.api, "/messages", {}, "messages", true));
+              ctx.output.Print(
+                  messages,
+                  RenderTable({"ID", "Resource Type", "Resource UUID", "Event ID", "User Message",
+                               "Created At"},
+                              Rows(messages, {"id", "resource_type", "resource_uuid", "event_id",
+                                              "user_message", "created_at"})));
+              return Status::Ok();
+            });
 }
 
 void AddAbsoluteLimits(CLI::App& app, CommandTable& table) {
   table.Add(app, "absolute-limits", "Shows the project's absolute limits and usage.",
             [](Context& ctx) -> Status {
-    ASSIGN_OR_RETURN(json body, ctx.api.Get("/limits"));
-    ASSIGN_OR_RETURN(json limits, Member(body, "limits", false));
-    json absolute = limits.contains("absolute") && limits["absolute"].is_object() ? limits["absolute"]
-                                                                                 : json::object();
-    ctx.output.Print(limits, RenderProperties(absolute, "Name", "Value", {}));
-    return Status::Ok();
-  });
+              ASSIGN_OR_RETURN(json body, ctx.api.Get("/limits"));
+              ASSIGN_OR_RETURN(json limits, Member(body, "limits", false));
+              json absolute = limits.contains("absolute") && limits["absolute"].is_object()
+                                  ? limits["absolute"]
+                                  : json::object();
+              ctx.output.Print(limits, RenderProperties(absolute, "Name", "Value", {}));
+              return Status::Ok();
+            });
 }
 
 }  // namespace

@@ -1,39 +1,58 @@
 #include "cli/api_client.h"
 
-#include "cli/curl_http_client.h"
-
 #include <cctype>
 #include <optional>
+
+#include "cli/curl_http_client.h"
 
 namespace scoria::cli {
 namespace {
 
 const char* ReasonPhrase(int code) {
   switch (code) {
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 406: return "Not Acceptable";
-    case 409: return "Conflict";
-    case 413: return "Request Entity Too Large";
-    case 415: return "Unsupported Media Type";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 503: return "Service Unavailable";
-    default: return "Unexpected response";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 406:
+      return "Not Acceptable";
+    case 409:
+      return "Conflict";
+    case 413:
+      return "Request Entity Too Large";
+    case 415:
+      return "Unsupported Media Type";
+    case 500:
+      return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return "Unexpected response";
   }
 }
 
 StatusCode CodeForHttp(int http) {
   switch (http) {
-    case 404: return StatusCode::kNotFound;
-    case 406: return StatusCode::kUnsupportedVersion;
-    case 409: return StatusCode::kConflict;
-    case 413: return StatusCode::kResourceExhausted;
-    case 501: return StatusCode::kNotImplemented;
-    default: return http >= 400 && http < 500 ? StatusCode::kInvalidArgument : StatusCode::kInternal;
+    case 404:
+      return StatusCode::kNotFound;
+    case 406:
+      return StatusCode::kUnsupportedVersion;
+    case 409:
+      return StatusCode::kConflict;
+    case 413:
+      return StatusCode::kResourceExhausted;
+    case 501:
+      return StatusCode::kNotImplemented;
+    default:
+      return http >= 400 && http < 500 ? StatusCode::kInvalidArgument : StatusCode::kInternal;
   }
 }
 
@@ -157,7 +176,8 @@ std::optional<Query> NextPageQuery(const nlohmann::json& body, const std::string
     size_t start = 0;
     while (start <= rest.size()) {
       size_t amp = rest.find('&', start);
-      std::string pair = rest.substr(start, amp == std::string::npos ? std::string::npos : amp - start);
+      std::string pair =
+          rest.substr(start, amp == std::string::npos ? std::string::npos : amp - start);
       if (!pair.empty()) {
         auto eq = pair.find('=');
         query.emplace_back(PercentDecode(pair.substr(0, eq)),

@@ -1,8 +1,8 @@
 #include "cli/app.h"
 
-#include <CLI/CLI.hpp>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdlib>
 #include <iostream>
 
@@ -38,12 +38,13 @@ int Run(const std::vector<std::string>& args, const Environment& env) {
   CLI::App app{"scoria: the Scoria block storage client (Cinder Block Storage API v3).", "scoria"};
   app.fallthrough();  // global flags may also follow the verb
   app.require_subcommand(1);
-  app.footer("Exit codes: 0 ok, 1 API or user error, 2 usage error, 3 cannot reach the "
-             "endpoint, 4 --wait ended in an error state or timed out.");
+  app.footer(
+      "Exit codes: 0 ok, 1 API or user error, 2 usage error, 3 cannot reach the "
+      "endpoint, 4 --wait ended in an error state or timed out.");
   GlobalFlags g;
-  g.endpoint_opt = app.add_option("--endpoint", g.endpoint,
-                                  "API endpoint (env SCORIA_ENDPOINT; default " +
-                                      std::string(kDefaultEndpoint) + ")");
+  g.endpoint_opt = app.add_option(
+      "--endpoint", g.endpoint,
+      "API endpoint (env SCORIA_ENDPOINT; default " + std::string(kDefaultEndpoint) + ")");
   g.token_opt = app.add_option("--token", g.token,
                                "X-Auth-Token, user[:project] for noauth (env SCORIA_TOKEN; default "
                                "admin:admin)");
@@ -106,10 +107,14 @@ int Run(const std::vector<std::string>& args, const Environment& env) {
 
 int ExitCodeFor(const Status& status) {
   switch (status.code()) {
-    case StatusCode::kOk: return kExitOk;
-    case StatusCode::kUnavailable: return kExitUnreachable;
-    case StatusCode::kFailedPrecondition: return kExitWaitFailed;
-    default: return kExitError;
+    case StatusCode::kOk:
+      return kExitOk;
+    case StatusCode::kUnavailable:
+      return kExitUnreachable;
+    case StatusCode::kFailedPrecondition:
+      return kExitWaitFailed;
+    default:
+      return kExitError;
   }
 }
 

@@ -8,10 +8,9 @@
 // one "scoria: error: ..." line and the exit code.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <ostream>
 #include <string>
 #include <utility>
@@ -40,7 +39,10 @@ struct Output {
   void Text(const std::string& s) const { out << s; }
   // Prints `j` as JSON with --json, else `human`.
   void Print(const nlohmann::json& j, const std::string& human) const {
-    if (json) Json(j); else Text(human);
+    if (json)
+      Json(j);
+    else
+      Text(human);
   }
 };
 

@@ -81,7 +81,8 @@ Result<HttpResponse> CurlHttpClient::Send(const HttpRequest& request) {
   HttpResponse response;
   char errbuf[CURL_ERROR_SIZE] = {0};
   curl_slist* headers = nullptr;
-  for (const auto& [k, v] : request.headers) headers = curl_slist_append(headers, (k + ": " + v).c_str());
+  for (const auto& [k, v] : request.headers)
+    headers = curl_slist_append(headers, (k + ": " + v).c_str());
   // libcurl would otherwise send "Expect: 100-continue" for large bodies and wait for it.
   headers = curl_slist_append(headers, "Expect:");
 

@@ -7,7 +7,8 @@ namespace scoria::cli {
 bool IsUuidLike(const std::string& s) {
   auto hex = [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; };
   if (s.size() == 32) {
-    for (char c : s) if (!hex(c)) return false;
+    for (char c : s)
+      if (!hex(c)) return false;
     return true;
   }
   if (s.size() != 36) return false;
@@ -19,13 +20,13 @@ bool IsUuidLike(const std::string& s) {
 }
 
 ResourceKind VolumeKind() {
-  return {"volume", "/volumes/", "volume", "/volumes/detail", {{"all_tenants", "1"}}, true,
-          "volumes"};
+  return {"volume", "/volumes/", "volume", "/volumes/detail", {{"all_tenants", "1"}},
+          true,     "volumes"};
 }
 
 ResourceKind VolumeTypeKind() {
-  return {"volume type", "/types/", "volume_type", "/types", {{"is_public", "None"}}, false,
-          "volume_types"};
+  return {"volume type",           "/types/", "volume_type", "/types",
+          {{"is_public", "None"}}, false,     "volume_types"};
 }
 
 std::string IdOf(const nlohmann::json& resource) {

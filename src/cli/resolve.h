@@ -13,7 +13,6 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
-
 #include <string>
 
 #include "cli/api_client.h"
@@ -26,13 +25,13 @@ bool IsUuidLike(const std::string& s);
 
 // Describes where a resource family lives, for FindResource.
 struct ResourceKind {
-  std::string noun;             // "volume", "volume type": used in messages
-  std::string item_path;        // "/volumes/" or "/types/": + id
-  std::string item_key;         // "volume": member of the GET-by-id body
-  std::string list_path;        // "/volumes/detail"
-  Query list_query;             // extra list parameters
-  bool name_query = true;       // add name=<n> to the list query
-  std::string list_key;         // "volumes": member of the list body
+  std::string noun;        // "volume", "volume type": used in messages
+  std::string item_path;   // "/volumes/" or "/types/": + id
+  std::string item_key;    // "volume": member of the GET-by-id body
+  std::string list_path;   // "/volumes/detail"
+  Query list_query;        // extra list parameters
+  bool name_query = true;  // add name=<n> to the list query
+  std::string list_key;    // "volumes": member of the list body
 };
 
 ResourceKind VolumeKind();

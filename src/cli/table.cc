@@ -80,7 +80,8 @@ std::string ListCell(const nlohmann::json& object, const std::string& key) {
 }
 
 std::string RenderProperties(const nlohmann::json& object, const std::string& key_header,
-                             const std::string& value_header, const std::vector<std::string>& skip) {
+                             const std::string& value_header,
+                             const std::vector<std::string>& skip) {
   std::vector<Row> rows;
   if (object.is_object()) {
     std::map<std::string, std::string> sorted;

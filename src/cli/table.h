@@ -15,7 +15,6 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
-
 #include <string>
 #include <vector>
 
@@ -28,7 +27,8 @@ std::string RenderTable(const Row& header, const std::vector<Row>& rows);
 
 // A two-column table ("Property"/"Value" by default) of an object's members sorted by key.
 // Members named in `skip` are left out (cinder hides "links").
-std::string RenderProperties(const nlohmann::json& object, const std::string& key_header = "Property",
+std::string RenderProperties(const nlohmann::json& object,
+                             const std::string& key_header = "Property",
                              const std::string& value_header = "Value",
                              const std::vector<std::string>& skip = {"links"});
 

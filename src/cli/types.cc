@@ -1,7 +1,6 @@
 #include "cli/types.h"
 
 #include <CLI/CLI.hpp>
-
 #include <memory>
 
 #include "cli/resolve.h"
@@ -52,15 +51,16 @@ void AddTypeCreate(CLI::App& app, CommandTable& table) {
     CLI::Option* description_opt;
   };
   auto o = std::make_shared<Opts>();
-  CLI::App* sub = table.Add(app, "type-create", "Creates a volume type.", [o](Context& ctx) -> Status {
-    ASSIGN_OR_RETURN(bool is_public, ParseBool(o->is_public));
-    json type = {{"name", o->name}, {"os-volume-type-access:is_public", is_public}};
-    if (o->description_opt->count()) type["description"] = o->description;
-    ASSIGN_OR_RETURN(json body, ctx.api.Post("/types", json{{"volume_type", type}}));
-    ASSIGN_OR_RETURN(json created, TypeFromBody(body));
-    PrintType(ctx.output, created);
-    return Status::Ok();
-  });
+  CLI::App* sub =
+      table.Add(app, "type-create", "Creates a volume type.", [o](Context& ctx) -> Status {
+        ASSIGN_OR_RETURN(bool is_public, ParseBool(o->is_public));
+        json type = {{"name", o->name}, {"os-volume-type-access:is_public", is_public}};
+        if (o->description_opt->count()) type["description"] = o->description;
+        ASSIGN_OR_RETURN(json body, ctx.api.Post("/types", json{{"volume_type", type}}));
+        ASSIGN_OR_RETURN(json created, TypeFromBody(body));
+        PrintType(ctx.output, created);
+        return Status::Ok();
+      });
   sub->add_option("NAME", o->name, "Name of the new volume type.")->required();
   o->description_opt = sub->add_option("--description", o->description, "Description.");
   sub->add_option("--is-public", o->is_public, "Whether every project may use it (default true).")
@@ -78,11 +78,12 @@ void AddTypeList(CLI::App& app, CommandTable& table) {
 
 void AddTypeShow(CLI::App& app, CommandTable& table) {
   auto type = std::make_shared<std::string>();
-  CLI::App* sub = table.Add(app, "type-show", "Shows volume type details.", [type](Context& ctx) -> Status {
-    ASSIGN_OR_RETURN(json t, FindVolumeType(ctx.api, *type));
-    ctx.output.Print(t, RenderProperties(t));
-    return Status::Ok();
-  });
+  CLI::App* sub =
+      table.Add(app, "type-show", "Shows volume type details.", [type](Context& ctx) -> Status {
+        ASSIGN_OR_RETURN(json t, FindVolumeType(ctx.api, *type));
+        ctx.output.Print(t, RenderProperties(t));
+        return Status::Ok();
+      });
   sub->add_option("TYPE", *type, "Name or id of the volume type.")->required();
 }
 
@@ -92,21 +93,22 @@ void AddTypeUpdate(CLI::App& app, CommandTable& table) {
     CLI::Option *name_opt, *description_opt, *public_opt;
   };
   auto o = std::make_shared<Opts>();
-  CLI::App* sub = table.Add(app, "type-update", "Changes a volume type's name, description or visibility.",
-                            [o](Context& ctx) -> Status {
-    ASSIGN_OR_RETURN(json t, FindVolumeType(ctx.api, o->type));
-    json change = json::object();
-    if (o->name_opt->count()) change["name"] = o->name;
-    if (o->description_opt->count()) change["description"] = o->description;
-    if (o->public_opt->count()) {
-      ASSIGN_OR_RETURN(bool is_public, ParseBool(o->is_public));
-      change["is_public"] = is_public;
-    }
-    ASSIGN_OR_RETURN(json body, ctx.api.Put(TypePath(IdOf(t)), json{{"volume_type", change}}));
-    ASSIGN_OR_RETURN(json updated, TypeFromBody(body));
-    PrintType(ctx.output, updated);
-    return Status::Ok();
-  });
+  CLI::App* sub = table.Add(
+      app, "type-update", "Changes a volume type's name, description or visibility.",
+      [o](Context& ctx) -> Status {
+        ASSIGN_OR_RETURN(json t, FindVolumeType(ctx.api, o->type));
+        json change = json::object();
+        if (o->name_opt->count()) change["name"] = o->name;
+        if (o->description_opt->count()) change["description"] = o->description;
+        if (o->public_opt->count()) {
+          ASSIGN_OR_RETURN(bool is_public, ParseBool(o->is_public));
+          change["is_public"] = is_public;
+        }
+        ASSIGN_OR_RETURN(json body, ctx.api.Put(TypePath(IdOf(t)), json{{"volume_type", change}}));
+        ASSIGN_OR_RETURN(json updated, TypeFromBody(body));
+        PrintType(ctx.output, updated);
+        return Status::Ok();
+      });
   sub->add_option("TYPE", o->type, "Name or id of the volume type.")->required();
   o->name_opt = sub->add_option("--name", o->name, "New name.");
   o->description_opt = sub->add_option("--description", o->description, "New description.");
@@ -117,16 +119,18 @@ void AddTypeUpdate(CLI::App& app, CommandTable& table) {
 
 void AddTypeDelete(CLI::App& app, CommandTable& table) {
   auto types = std::make_shared<std::vector<std::string>>();
-  CLI::App* sub = table.Add(app, "type-delete", "Deletes volume types.", [types](Context& ctx) -> Status {
-    return ForEachArg(ctx.output, *types, "Delete", "volume type", [&](const std::string& arg) -> Status {
-      ASSIGN_OR_RETURN(json t, FindVolumeType(ctx.api, arg));
-      RETURN_IF_ERROR(ctx.api.Delete(TypePath(IdOf(t))).status());
-      if (!ctx.output.json) {
-        ctx.output.Text("Request to delete volume type " + arg + " has been accepted.\n");
-      }
-      return Status::Ok();
-    });
-  });
+  CLI::App* sub =
+      table.Add(app, "type-delete", "Deletes volume types.", [types](Context& ctx) -> Status {
+        return ForEachArg(
+            ctx.output, *types, "Delete", "volume type", [&](const std::string& arg) -> Status {
+              ASSIGN_OR_RETURN(json t, FindVolumeType(ctx.api, arg));
+              RETURN_IF_ERROR(ctx.api.Delete(TypePath(IdOf(t))).status());
+              if (!ctx.output.json) {
+                ctx.output.Text("Request to delete volume type " + arg + " has been accepted.\n");
+              }
+              return Status::Ok();
+            });
+      });
   sub->add_option("TYPE", *types, "Names or ids of the volume types.")->required();
 }
 
@@ -136,21 +140,22 @@ void AddTypeKey(CLI::App& app, CommandTable& table) {
     std::vector<std::string> items;
   };
   auto o = std::make_shared<Opts>();
-  CLI::App* sub = table.Add(app, "type-key", "Sets or unsets extra specs of a volume type.",
-                            [o](Context& ctx) -> Status {
-    ASSIGN_OR_RETURN(json t, FindVolumeType(ctx.api, o->type));
-    const std::string path = TypePath(IdOf(t)) + "/extra_specs";
-    if (o->action == "set") {
-      ASSIGN_OR_RETURN(auto specs, ParseKeyValues(o->items));
-      ASSIGN_OR_RETURN(json body, ctx.api.Post(path, json{{"extra_specs", specs}}));
-      if (ctx.output.json) ctx.output.Json(body.is_object() ? body.value("extra_specs", json()) : body);
-      return Status::Ok();
-    }
-    for (const auto& key : ParseKeys(o->items)) {
-      RETURN_IF_ERROR(ctx.api.Delete(path + "/" + ApiClient::PathSegment(key)).status());
-    }
-    return Status::Ok();
-  });
+  CLI::App* sub = table.Add(
+      app, "type-key", "Sets or unsets extra specs of a volume type.", [o](Context& ctx) -> Status {
+        ASSIGN_OR_RETURN(json t, FindVolumeType(ctx.api, o->type));
+        const std::string path = TypePath(IdOf(t)) + "/extra_specs";
+        if (o->action == "set") {
+          ASSIGN_OR_RETURN(auto specs, ParseKeyValues(o->items));
+          ASSIGN_OR_RETURN(json body, ctx.api.Post(path, json{{"extra_specs", specs}}));
+          if (ctx.output.json)
+            ctx.output.Json(body.is_object() ? body.value("extra_specs", json()) : body);
+          return Status::Ok();
+        }
+        for (const auto& key : ParseKeys(o->items)) {
+          RETURN_IF_ERROR(ctx.api.Delete(path + "/" + ApiClient::PathSegment(key)).status());
+        }
+        return Status::Ok();
+      });
   sub->add_option("TYPE", o->type, "Name or id of the volume type.")->required();
   sub->add_option("ACTION", o->action, "set or unset.")
       ->required()
@@ -170,16 +175,17 @@ void AddTypeDefault(CLI::App& app, CommandTable& table) {
 void AddExtraSpecsList(CLI::App& app, CommandTable& table) {
   table.Add(app, "extra-specs-list", "Lists volume types with their extra specs.",
             [](Context& ctx) -> Status {
-    ASSIGN_OR_RETURN(json types, ListAll(ctx.api, "/types", {{"is_public", "None"}}, "volume_types",
-                                         /*follow_links=*/true));
-    std::vector<Row> rows;
-    for (const auto& t : types) {
-      json specs = t.contains("extra_specs") ? t["extra_specs"] : json::object();
-      rows.push_back({ListCell(t, "id"), ListCell(t, "name"), CellText(specs)});
-    }
-    ctx.output.Print(types, RenderTable({"ID", "Name", "extra_specs"}, rows));
-    return Status::Ok();
-  });
+              ASSIGN_OR_RETURN(json types,
+                               ListAll(ctx.api, "/types", {{"is_public", "None"}}, "volume_types",
+                                       /*follow_links=*/true));
+              std::vector<Row> rows;
+              for (const auto& t : types) {
+                json specs = t.contains("extra_specs") ? t["extra_specs"] : json::object();
+                rows.push_back({ListCell(t, "id"), ListCell(t, "name"), CellText(specs)});
+              }
+              ctx.output.Print(types, RenderTable({"ID", "Name", "extra_specs"}, rows));
+              return Status::Ok();
+            });
 }
 
 }  // namespace

@@ -1,7 +1,6 @@
 #include "cli/volumes.h"
 
 #include <CLI/CLI.hpp>
-
 #include <memory>
 
 #include "cli/resolve.h"
@@ -48,7 +47,8 @@ WaitSpec VolumeWait(const std::string& id) {
 Verdict ExtendVerdict(long new_size, const json& volume, const std::vector<std::string>& seen) {
   Verdict v = StatusVerdict(volume, seen);
   if (v != Verdict::kDone) return v;
-  long size = volume.contains("size") && volume["size"].is_number() ? volume["size"].get<long>() : 0;
+  long size =
+      volume.contains("size") && volume["size"].is_number() ? volume["size"].get<long>() : 0;
   if (size >= new_size) return Verdict::kDone;
   for (const auto& s : seen) {
     if (s != "available" && s != "in-use") return Verdict::kFailed;
@@ -85,7 +85,9 @@ void AddCreate(CLI::App& app, CommandTable& table) {
     PrintVolume(ctx.output, created);
     return Status::Ok();
   });
-  sub->add_option("SIZE", o->size, "Size of the volume in GiB.")->required()->check(CLI::PositiveNumber);
+  sub->add_option("SIZE", o->size, "Size of the volume in GiB.")
+      ->required()
+      ->check(CLI::PositiveNumber);
   o->name_opt = sub->add_option("--name", o->name, "Volume name.");
   o->description_opt = sub->add_option("--description", o->description, "Volume description.");
   o->type_opt = sub->add_option("--volume-type", o->volume_type, "Volume type name or id.");
@@ -142,17 +144,17 @@ void AddUpdate(CLI::App& app, CommandTable& table) {
     CLI::Option *name_opt, *description_opt;
   };
   auto o = std::make_shared<Opts>();
-  CLI::App* sub = table.Add(app, "update", "Renames a volume or changes its description.",
-                            [o](Context& ctx) -> Status {
-    ASSIGN_OR_RETURN(json v, FindVolume(ctx.api, o->volume));
-    json change = json::object();
-    if (o->name_opt->count()) change["name"] = o->name;
-    if (o->description_opt->count()) change["description"] = o->description;
-    ASSIGN_OR_RETURN(json body, ctx.api.Put(VolumePath(IdOf(v)), json{{"volume", change}}));
-    ASSIGN_OR_RETURN(json updated, VolumeFromBody(body));
-    PrintVolume(ctx.output, updated);
-    return Status::Ok();
-  });
+  CLI::App* sub = table.Add(
+      app, "update", "Renames a volume or changes its description.", [o](Context& ctx) -> Status {
+        ASSIGN_OR_RETURN(json v, FindVolume(ctx.api, o->volume));
+        json change = json::object();
+        if (o->name_opt->count()) change["name"] = o->name;
+        if (o->description_opt->count()) change["description"] = o->description;
+        ASSIGN_OR_RETURN(json body, ctx.api.Put(VolumePath(IdOf(v)), json{{"volume", change}}));
+        ASSIGN_OR_RETURN(json updated, VolumeFromBody(body));
+        PrintVolume(ctx.output, updated);
+        return Status::Ok();
+      });
   sub->add_option("VOLUME", o->volume, "Name or id of the volume.")->required();
   o->name_opt = sub->add_option("--name", o->name, "New name.");
   o->description_opt = sub->add_option("--description", o->description, "New description.");
@@ -165,29 +167,31 @@ void AddDelete(CLI::App& app, CommandTable& table) {
     bool cascade = false, force = false, wait = false;
   };
   auto o = std::make_shared<Opts>();
-  CLI::App* sub = table.Add(app, "delete", "Removes one or more volumes.", [o](Context& ctx) -> Status {
-    Query query;
-    if (o->cascade) query.emplace_back("cascade", "true");
-    if (o->force) query.emplace_back("force", "true");
-    std::vector<std::string> deleted;
-    Status st = ForEachArg(ctx.output, o->volumes, "Delete", "volume", [&](const std::string& arg) -> Status {
-      ASSIGN_OR_RETURN(json v, FindVolume(ctx.api, arg));
-      RETURN_IF_ERROR(ctx.api.Delete(VolumePath(IdOf(v)), query).status());
-      deleted.push_back(IdOf(v));
-      if (!ctx.output.json) {
-        ctx.output.Text("Request to delete volume " + arg + " has been accepted.\n");
-      }
-      return Status::Ok();
-    });
-    if (o->wait) {
-      for (const auto& id : deleted) {
-        WaitSpec spec = VolumeWait(id);
-        spec.until_gone = true;
-        RETURN_IF_ERROR(WaitFor(ctx, spec).status());
-      }
-    }
-    return st;
-  });
+  CLI::App* sub =
+      table.Add(app, "delete", "Removes one or more volumes.", [o](Context& ctx) -> Status {
+        Query query;
+        if (o->cascade) query.emplace_back("cascade", "true");
+        if (o->force) query.emplace_back("force", "true");
+        std::vector<std::string> deleted;
+        Status st = ForEachArg(
+            ctx.output, o->volumes, "Delete", "volume", [&](const std::string& arg) -> Status {
+              ASSIGN_OR_RETURN(json v, FindVolume(ctx.api, arg));
+              RETURN_IF_ERROR(ctx.api.Delete(VolumePath(IdOf(v)), query).status());
+              deleted.push_back(IdOf(v));
+              if (!ctx.output.json) {
+                ctx.output.Text("Request to delete volume " + arg + " has been accepted.\n");
+              }
+              return Status::Ok();
+            });
+        if (o->wait) {
+          for (const auto& id : deleted) {
+            WaitSpec spec = VolumeWait(id);
+            spec.until_gone = true;
+            RETURN_IF_ERROR(WaitFor(ctx, spec).status());
+          }
+        }
+        return st;
+      });
   sub->add_option("VOLUME", o->volumes, "Names or ids of the volumes.")->required();
   sub->add_flag("--cascade", o->cascade, "Also deletes the volume's snapshots.");
   sub->add_flag("--force", o->force, "Deletes whatever the volume's status (admin).");
@@ -216,7 +220,9 @@ void AddExtend(CLI::App& app, CommandTable& table) {
     return Status::Ok();
   });
   sub->add_option("VOLUME", o->volume, "Name or id of the volume.")->required();
-  sub->add_option("NEW_SIZE", o->new_size, "New size in GiB.")->required()->check(CLI::PositiveNumber);
+  sub->add_option("NEW_SIZE", o->new_size, "New size in GiB.")
+      ->required()
+      ->check(CLI::PositiveNumber);
   sub->add_flag("--wait", o->wait, "Waits until the volume has its new size.");
 }
 
@@ -228,20 +234,21 @@ void AddResetState(CLI::App& app, CommandTable& table) {
     CLI::Option *state_opt, *attach_opt;
   };
   auto o = std::make_shared<Opts>();
-  CLI::App* sub = table.Add(app, "reset-state",
-                            "Sets a volume's status in the database only (admin).",
-                            [o](Context& ctx) -> Status {
-    json args = json::object();
-    if (o->state_opt->count()) args["status"] = o->state;
-    if (o->attach_opt->count()) args["attach_status"] = o->attach_status;
-    if (o->reset_migration) args["migration_status"] = "none";
-    // As cinder always did: with nothing to set, reset the status to available.
-    if (args.empty()) args["status"] = "available";
-    return ForEachArg(ctx.output, o->volumes, "Reset state", "volume", [&](const std::string& arg) -> Status {
-      ASSIGN_OR_RETURN(json v, FindVolume(ctx.api, arg));
-      return VolumeAction(ctx, IdOf(v), "os-reset_status", args);
-    });
-  });
+  CLI::App* sub =
+      table.Add(app, "reset-state", "Sets a volume's status in the database only (admin).",
+                [o](Context& ctx) -> Status {
+                  json args = json::object();
+                  if (o->state_opt->count()) args["status"] = o->state;
+                  if (o->attach_opt->count()) args["attach_status"] = o->attach_status;
+                  if (o->reset_migration) args["migration_status"] = "none";
+                  // As cinder always did: with nothing to set, reset the status to available.
+                  if (args.empty()) args["status"] = "available";
+                  return ForEachArg(ctx.output, o->volumes, "Reset state", "volume",
+                                    [&](const std::string& arg) -> Status {
+                                      ASSIGN_OR_RETURN(json v, FindVolume(ctx.api, arg));
+                                      return VolumeAction(ctx, IdOf(v), "os-reset_status", args);
+                                    });
+                });
   sub->add_option("VOLUME", o->volumes, "Names or ids of the volumes.")->required();
   o->state_opt = sub->add_option("--state", o->state, "The status to set (default: available).");
   o->attach_opt = sub->add_option("--attach-status", o->attach_status,
@@ -251,14 +258,15 @@ void AddResetState(CLI::App& app, CommandTable& table) {
 
 void AddForceDelete(CLI::App& app, CommandTable& table) {
   auto volumes = std::make_shared<std::vector<std::string>>();
-  CLI::App* sub = table.Add(app, "force-delete",
-                            "Deletes volumes whatever their status (admin).",
-                            [volumes](Context& ctx) -> Status {
-    return ForEachArg(ctx.output, *volumes, "Delete", "volume", [&](const std::string& arg) -> Status {
-      ASSIGN_OR_RETURN(json v, FindVolume(ctx.api, arg));
-      return VolumeAction(ctx, IdOf(v), "os-force_delete", nullptr);
-    });
-  });
+  CLI::App* sub =
+      table.Add(app, "force-delete", "Deletes volumes whatever their status (admin).",
+                [volumes](Context& ctx) -> Status {
+                  return ForEachArg(ctx.output, *volumes, "Delete", "volume",
+                                    [&](const std::string& arg) -> Status {
+                                      ASSIGN_OR_RETURN(json v, FindVolume(ctx.api, arg));
+                                      return VolumeAction(ctx, IdOf(v), "os-force_delete", nullptr);
+                                    });
+                });
   sub->add_option("VOLUME", *volumes, "Names or ids of the volumes.")->required();
 }
 
@@ -286,21 +294,22 @@ void AddMetadata(CLI::App& app, CommandTable& table) {
     std::vector<std::string> items;
   };
   auto o = std::make_shared<Opts>();
-  CLI::App* sub = table.Add(app, "metadata", "Sets or deletes volume metadata.",
-                            [o](Context& ctx) -> Status {
-    ASSIGN_OR_RETURN(json v, FindVolume(ctx.api, o->volume));
-    const std::string path = VolumePath(IdOf(v)) + "/metadata";
-    if (o->action == "set") {
-      ASSIGN_OR_RETURN(auto metadata, ParseKeyValues(o->items));
-      ASSIGN_OR_RETURN(json body, ctx.api.Post(path, json{{"metadata", metadata}}));
-      if (ctx.output.json) ctx.output.Json(body.is_object() ? body.value("metadata", json()) : body);
-      return Status::Ok();
-    }
-    for (const auto& key : ParseKeys(o->items)) {
-      RETURN_IF_ERROR(ctx.api.Delete(path + "/" + ApiClient::PathSegment(key)).status());
-    }
-    return Status::Ok();
-  });
+  CLI::App* sub =
+      table.Add(app, "metadata", "Sets or deletes volume metadata.", [o](Context& ctx) -> Status {
+        ASSIGN_OR_RETURN(json v, FindVolume(ctx.api, o->volume));
+        const std::string path = VolumePath(IdOf(v)) + "/metadata";
+        if (o->action == "set") {
+          ASSIGN_OR_RETURN(auto metadata, ParseKeyValues(o->items));
+          ASSIGN_OR_RETURN(json body, ctx.api.Post(path, json{{"metadata", metadata}}));
+          if (ctx.output.json)
+            ctx.output.Json(body.is_object() ? body.value("metadata", json()) : body);
+          return Status::Ok();
+        }
+        for (const auto& key : ParseKeys(o->items)) {
+          RETURN_IF_ERROR(ctx.api.Delete(path + "/" + ApiClient::PathSegment(key)).status());
+        }
+        return Status::Ok();
+      });
   sub->add_option("VOLUME", o->volume, "Name or id of the volume.")->required();
   sub->add_option("ACTION", o->action, "set or unset.")
       ->required()
@@ -310,13 +319,14 @@ void AddMetadata(CLI::App& app, CommandTable& table) {
 
 void AddMetadataShow(CLI::App& app, CommandTable& table) {
   auto volume = std::make_shared<std::string>();
-  CLI::App* sub = table.Add(app, "metadata-show", "Shows volume metadata.",
-                            [volume](Context& ctx) -> Status {
-    ASSIGN_OR_RETURN(json v, FindVolume(ctx.api, *volume));
-    json metadata = v.contains("metadata") && v["metadata"].is_object() ? v["metadata"] : json::object();
-    ctx.output.Print(metadata, RenderProperties(metadata, "Metadata-property", "Value", {}));
-    return Status::Ok();
-  });
+  CLI::App* sub =
+      table.Add(app, "metadata-show", "Shows volume metadata.", [volume](Context& ctx) -> Status {
+        ASSIGN_OR_RETURN(json v, FindVolume(ctx.api, *volume));
+        json metadata =
+            v.contains("metadata") && v["metadata"].is_object() ? v["metadata"] : json::object();
+        ctx.output.Print(metadata, RenderProperties(metadata, "Metadata-property", "Value", {}));
+        return Status::Ok();
+      });
   sub->add_option("VOLUME", *volume, "Name or id of the volume.")->required();
 }
 
@@ -337,8 +347,12 @@ Row VolumeListRow(const json& v) {
       attached += server;
     }
   }
-  return {ListCell(v, "id"),          ListCell(v, "status"),   ListCell(v, "name"),
-          ListCell(v, "size"),        ListCell(v, "volume_type"), ListCell(v, "bootable"),
+  return {ListCell(v, "id"),
+          ListCell(v, "status"),
+          ListCell(v, "name"),
+          ListCell(v, "size"),
+          ListCell(v, "volume_type"),
+          ListCell(v, "bootable"),
           attached};
 }
 

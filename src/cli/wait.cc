@@ -109,9 +109,9 @@ Result<nlohmann::json> WaitFor(Context& ctx, const WaitSpec& spec) {
     status = StatusOf(resource);
     if (seen.empty() || seen.back() != status) seen.push_back(status);
     progress.Show(status, ctx.clock.Now() - start);
-    Verdict verdict = spec.until_gone ? (status.rfind("error", 0) == 0 ? Verdict::kFailed
-                                                                       : Verdict::kPending)
-                                      : judge(resource, seen);
+    Verdict verdict = spec.until_gone
+                          ? (status.rfind("error", 0) == 0 ? Verdict::kFailed : Verdict::kPending)
+                          : judge(resource, seen);
     if (verdict == Verdict::kDone) return resource;
     if (verdict == Verdict::kFailed) {
       std::string message = spec.kind + " " + spec.id + " is in status '" + status + "'";
@@ -120,10 +120,9 @@ Result<nlohmann::json> WaitFor(Context& ctx, const WaitSpec& spec) {
       return FailedPrecondition(message);
     }
     if (ctx.clock.Now() - start >= ctx.wait_timeout_s) {
-      return FailedPrecondition("timed out after " +
-                                std::to_string(static_cast<long>(ctx.wait_timeout_s)) +
-                                " s waiting for " + spec.kind + " " + spec.id +
-                                " (status '" + status + "')");
+      return FailedPrecondition(
+          "timed out after " + std::to_string(static_cast<long>(ctx.wait_timeout_s)) +
+          " s waiting for " + spec.kind + " " + spec.id + " (status '" + status + "')");
     }
     ctx.clock.Sleep(spec.poll_interval_s);
   }

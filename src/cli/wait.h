@@ -17,9 +17,8 @@
 // to exit code 4.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -44,9 +43,9 @@ enum class Verdict { kPending, kDone, kFailed };
 struct WaitSpec {
   std::string kind = "volume";  // for messages: "volume 1234: creating"
   std::string id;
-  std::string path;             // e.g. "/volumes/<id>"
-  std::string key = "volume";   // the member of the GET body holding the resource
-  bool until_gone = false;      // delete: a 404 is the success
+  std::string path;            // e.g. "/volumes/<id>"
+  std::string key = "volume";  // the member of the GET body holding the resource
+  bool until_gone = false;     // delete: a 404 is the success
   // Decides from the resource (and the statuses seen so far, oldest first, including the
   // current one) whether to stop. Default: StatusVerdict.
   std::function<Verdict(const nlohmann::json&, const std::vector<std::string>&)> judge;

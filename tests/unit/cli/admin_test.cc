@@ -28,9 +28,14 @@ TEST_F(AdminTest, GetPoolsDetail) {
 
 TEST_F(AdminTest, ServiceListFiltersAndColumns) {
   http.On("GET", "/os-services", 200,
-          {{"services", {{{"binary", "cinder-volume"}, {"host", "n@b"}, {"zone", "nova"},
-                          {"status", "enabled"}, {"state", "up"}, {"updated_at", "t"},
-                          {"disabled_reason", nullptr}}}}});
+          {{"services",
+            {{{"binary", "cinder-volume"},
+              {"host", "n@b"},
+              {"zone", "nova"},
+              {"status", "enabled"},
+              {"state", "up"},
+              {"updated_at", "t"},
+              {"disabled_reason", nullptr}}}}});
   auto run = Run({"service-list", "--host", "n@b", "--binary", "cinder-volume"});
   ASSERT_EQ(run.code, 0) << run.err;
   EXPECT_EQ(http.requests[0].query, (Query{{"host", "n@b"}, {"binary", "cinder-volume"}}));
@@ -41,12 +46,16 @@ TEST_F(AdminTest, ServiceListFiltersAndColumns) {
 }
 
 TEST_F(AdminTest, ServiceEnableDisable) {
-  http.On("PUT", "/os-services/enable", 200,
-          {{"host", "n@b"}, {"binary", "cinder-volume"}, {"status", "enabled"}, {"disabled", false}});
-  http.On("PUT", "/os-services/disable", 200,
-          {{"host", "n@b"}, {"binary", "cinder-volume"}, {"status", "disabled"}, {"disabled", true}});
+  http.On(
+      "PUT", "/os-services/enable", 200,
+      {{"host", "n@b"}, {"binary", "cinder-volume"}, {"status", "enabled"}, {"disabled", false}});
+  http.On(
+      "PUT", "/os-services/disable", 200,
+      {{"host", "n@b"}, {"binary", "cinder-volume"}, {"status", "disabled"}, {"disabled", true}});
   http.On("PUT", "/os-services/disable-log-reason", 200,
-          {{"host", "n@b"}, {"binary", "cinder-volume"}, {"status", "disabled"},
+          {{"host", "n@b"},
+           {"binary", "cinder-volume"},
+           {"status", "disabled"},
            {"disabled_reason", "maint"}});
   ASSERT_EQ(Run({"service-enable", "n@b", "cinder-volume"}).code, 0);
   ASSERT_EQ(Run({"service-disable", "n@b", "cinder-volume"}).code, 0);
@@ -63,8 +72,9 @@ TEST_F(AdminTest, ServiceEnableDisable) {
 
 TEST_F(AdminTest, AvailabilityZones) {
   http.On("GET", "/os-availability-zone", 200,
-          {{"availabilityZoneInfo", {{{"zoneName", "nova"}, {"zoneState", {{"available", true}}}},
-                                     {{"zoneName", "z2"}, {"zoneState", {{"available", false}}}}}}});
+          {{"availabilityZoneInfo",
+            {{{"zoneName", "nova"}, {"zoneState", {{"available", true}}}},
+             {{"zoneName", "z2"}, {"zoneState", {{"available", false}}}}}}});
   auto run = Run({"availability-zone-list"});
   ASSERT_EQ(run.code, 0) << run.err;
   EXPECT_NE(run.out.find("| nova | available     |"), std::string::npos) << run.out;
@@ -72,14 +82,20 @@ TEST_F(AdminTest, AvailabilityZones) {
 }
 
 TEST_F(AdminTest, SummaryMessagesLimits) {
-  http.On("GET", "/volumes/summary", 200, {{"volume-summary", {{"total_count", 2}, {"total_size", 3}}}});
+  http.On("GET", "/volumes/summary", 200,
+          {{"volume-summary", {{"total_count", 2}, {"total_size", 3}}}});
   http.On("GET", "/messages", 200,
-          {{"messages", {{{"id", "m1"}, {"resource_type", "VOLUME"}, {"resource_uuid", "u"},
-                          {"event_id", "VOLUME_000001"}, {"user_message", "boom"},
-                          {"created_at", "t"}}}}});
+          {{"messages",
+            {{{"id", "m1"},
+              {"resource_type", "VOLUME"},
+              {"resource_uuid", "u"},
+              {"event_id", "VOLUME_000001"},
+              {"user_message", "boom"},
+              {"created_at", "t"}}}}});
   http.On("GET", "/limits", 200,
-          {{"limits", {{"rate", json::array()},
-                       {"absolute", {{"maxTotalVolumes", 10}, {"totalVolumesUsed", 2}}}}}});
+          {{"limits",
+            {{"rate", json::array()},
+             {"absolute", {{"maxTotalVolumes", 10}, {"totalVolumesUsed", 2}}}}}});
   auto summary = Run({"summary"});
   ASSERT_EQ(summary.code, 0) << summary.err;
   EXPECT_NE(summary.out.find("| total_count | 2 "), std::string::npos) << summary.out;

@@ -18,8 +18,8 @@ HttpResponse Response(int status, std::string body) {
 }
 
 TEST(ErrorFromResponse, CinderFaultBodyGivesMessageAndHttpCode) {
-  Status st = ErrorFromResponse(
-      Response(404, R"({"itemNotFound": {"code": 404, "message": "Volume x could not be found."}})"));
+  Status st = ErrorFromResponse(Response(
+      404, R"({"itemNotFound": {"code": 404, "message": "Volume x could not be found."}})"));
   EXPECT_EQ(st.code(), StatusCode::kNotFound);
   EXPECT_EQ(st.message(), "Volume x could not be found. (HTTP 404)");
 }
@@ -38,18 +38,23 @@ TEST(ErrorFromResponse, StatusCodesMapToCanonicalCodes) {
 }
 
 TEST(ErrorFromResponse, OverLimitAndDetailsAndTopLevelMessage) {
-  EXPECT_EQ(ErrorFromResponse(Response(413, R"({"overLimit": {"code": 413, "message": "Quota", "retryAfter": "0"}})"))
-                .message(),
-            "Quota (HTTP 413)");
-  EXPECT_EQ(ErrorFromResponse(Response(400, R"({"badRequest": {"details": "bad thing"}})")).message(),
-            "bad thing (HTTP 400)");
-  EXPECT_EQ(ErrorFromResponse(Response(400, R"({"message": "plain"})")).message(), "plain (HTTP 400)");
+  EXPECT_EQ(
+      ErrorFromResponse(
+          Response(413, R"({"overLimit": {"code": 413, "message": "Quota", "retryAfter": "0"}})"))
+          .message(),
+      "Quota (HTTP 413)");
+  EXPECT_EQ(
+      ErrorFromResponse(Response(400, R"({"badRequest": {"details": "bad thing"}})")).message(),
+      "bad thing (HTTP 400)");
+  EXPECT_EQ(ErrorFromResponse(Response(400, R"({"message": "plain"})")).message(),
+            "plain (HTTP 400)");
 }
 
 TEST(ErrorFromResponse, PlainTextBodyIsCollapsedToOneLine) {
-  EXPECT_EQ(ErrorFromResponse(Response(404, "404 Not Found\n\nThe resource could not be found.\n\n"))
-                .message(),
-            "404 Not Found The resource could not be found. (HTTP 404)");
+  EXPECT_EQ(
+      ErrorFromResponse(Response(404, "404 Not Found\n\nThe resource could not be found.\n\n"))
+          .message(),
+      "404 Not Found The resource could not be found. (HTTP 404)");
 }
 
 TEST(ErrorFromResponse, HtmlOrEmptyBodyFallsBackToReasonPhrase) {
@@ -121,10 +126,11 @@ TEST(ApiClient, PathSegmentEscapes) {
 
 TEST(ListAll, FollowsNextLinksUsingTheirQuery) {
   FakeHttpClient http;
-  http.On("GET", "/volumes/detail", 200,
-          {{"volumes", {{{"id", "a"}}}},
-           {"volumes_links",
-            {{{"rel", "next"}, {"href", "http://h/v3/volumes/detail?limit=1&marker=a&name=x%20y"}}}}});
+  http.On(
+      "GET", "/volumes/detail", 200,
+      {{"volumes", {{{"id", "a"}}}},
+       {"volumes_links",
+        {{{"rel", "next"}, {"href", "http://h/v3/volumes/detail?limit=1&marker=a&name=x%20y"}}}}});
   http.On("GET", "/volumes/detail", 200, {{"volumes", {{{"id", "b"}}}}});
   ApiClient api(http, {});
   auto r = ListAll(api, "/volumes/detail", {{"name", "x y"}}, "volumes", true);
@@ -139,9 +145,10 @@ TEST(ListAll, FollowsNextLinksUsingTheirQuery) {
 
 TEST(ListAll, StopsWhenTheServerRepeatsTheSameMarker) {
   FakeHttpClient http;
-  http.On("GET", "/volumes/detail", 200,
-          {{"volumes", {{{"id", "a"}}}},
-           {"volumes_links", {{{"rel", "next"}, {"href", "http://h/v3/volumes/detail?marker=a"}}}}});
+  http.On(
+      "GET", "/volumes/detail", 200,
+      {{"volumes", {{{"id", "a"}}}},
+       {"volumes_links", {{{"rel", "next"}, {"href", "http://h/v3/volumes/detail?marker=a"}}}}});
   ApiClient api(http, {});
   auto r = ListAll(api, "/volumes/detail", {}, "volumes", true);
   ASSERT_TRUE(r.ok());
@@ -150,9 +157,10 @@ TEST(ListAll, StopsWhenTheServerRepeatsTheSameMarker) {
 
 TEST(ListAll, WithoutFollowingOnlyOnePage) {
   FakeHttpClient http;
-  http.On("GET", "/volumes/detail", 200,
-          {{"volumes", {{{"id", "a"}}}},
-           {"volumes_links", {{{"rel", "next"}, {"href", "http://h/v3/volumes/detail?marker=a"}}}}});
+  http.On(
+      "GET", "/volumes/detail", 200,
+      {{"volumes", {{{"id", "a"}}}},
+       {"volumes_links", {{{"rel", "next"}, {"href", "http://h/v3/volumes/detail?marker=a"}}}}});
   ApiClient api(http, {});
   ASSERT_TRUE(ListAll(api, "/volumes/detail", {{"limit", "1"}}, "volumes", false).ok());
   EXPECT_EQ(http.requests.size(), 1u);

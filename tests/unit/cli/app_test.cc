@@ -24,7 +24,8 @@ TEST_F(AppTest, DefaultsEndpointTokenAndMicroversion) {
 }
 
 TEST_F(AppTest, EnvironmentVariablesApply) {
-  env_vars = {{"SCORIA_ENDPOINT", "http://h:1/v3/"}, {"SCORIA_TOKEN", "u:p"},
+  env_vars = {{"SCORIA_ENDPOINT", "http://h:1/v3/"},
+              {"SCORIA_TOKEN", "u:p"},
               {"SCORIA_API_VERSION", "3.50"}};
   http.On("GET", "/volumes/detail", 200, {{"volumes", json::array()}});
   ASSERT_EQ(Run({"list"}).code, 0);
@@ -36,8 +37,10 @@ TEST_F(AppTest, EnvironmentVariablesApply) {
 TEST_F(AppTest, FlagsBeatEnvironmentAndMayFollowTheVerb) {
   env_vars = {{"SCORIA_ENDPOINT", "http://env/v3"}, {"SCORIA_TOKEN", "env"}};
   http.On("GET", "/volumes/detail", 200, {{"volumes", json::array()}});
-  ASSERT_EQ(Run({"--endpoint", "http://flag/v3", "list", "--token", "flag:p", "--api-version", "3.0"}).code,
-            0);
+  ASSERT_EQ(
+      Run({"--endpoint", "http://flag/v3", "list", "--token", "flag:p", "--api-version", "3.0"})
+          .code,
+      0);
   EXPECT_EQ(endpoint_used, "http://flag/v3");
   EXPECT_EQ(http.requests[0].headers.at("X-Auth-Token"), "flag:p");
   EXPECT_EQ(http.requests[0].headers.at("OpenStack-API-Version"), "volume 3.0");
@@ -99,10 +102,12 @@ TEST_F(AppTest, MalformedServerJsonIsAnErrorNotACrash) {
 
 TEST_F(AppTest, WaitTimeoutExits4) {
   http.On("POST", "/volumes", 202, {{"volume", Volume(kVolId, "v1", "creating")}});
-  http.On("GET", std::string("/volumes/") + kVolId, 200, {{"volume", Volume(kVolId, "v1", "creating")}});
+  http.On("GET", std::string("/volumes/") + kVolId, 200,
+          {{"volume", Volume(kVolId, "v1", "creating")}});
   auto run = Run({"--timeout", "1", "create", "1", "--wait"});
   EXPECT_EQ(run.code, kExitWaitFailed);
-  EXPECT_NE(run.err.find("scoria: error: timed out after 1 s waiting for volume"), std::string::npos);
+  EXPECT_NE(run.err.find("scoria: error: timed out after 1 s waiting for volume"),
+            std::string::npos);
 }
 
 TEST(ExitCodeFor, Mapping) {

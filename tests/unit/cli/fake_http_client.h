@@ -4,11 +4,11 @@
 #pragma once
 
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include <deque>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -43,11 +43,12 @@ class FakeHttpClient : public HttpClient {
     if (it == routes_.end() || it->second.empty()) {
       HttpResponse r;
       r.status = 404;
-      r.body = nlohmann::json{{"itemNotFound",
-                               {{"code", 404},
-                                {"message", "fake: no route for " + request.method + " " +
-                                                request.path}}}}
-                   .dump();
+      r.body =
+          nlohmann::json{
+              {"itemNotFound",
+               {{"code", 404},
+                {"message", "fake: no route for " + request.method + " " + request.path}}}}
+              .dump();
       return r;
     }
     HttpResponse r = it->second.front();

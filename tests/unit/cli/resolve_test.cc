@@ -103,8 +103,9 @@ TEST(FindVolume, ServerErrorOnGetByIdIsNotMaskedByNameLookup) {
 
 TEST(FindVolumeType, NameMatchedInFullListIncludingPrivate) {
   FakeHttpClient http;
-  http.On("GET", "/types", 200,
-          {{"volume_types", {{{"id", kTypeId}, {"name", "gold"}}, {{"id", "x"}, {"name", "silver"}}}}});
+  http.On(
+      "GET", "/types", 200,
+      {{"volume_types", {{{"id", kTypeId}, {"name", "gold"}}, {{"id", "x"}, {"name", "silver"}}}}});
   ApiClient api(http, {});
   auto r = FindVolumeType(api, "gold");
   ASSERT_TRUE(r.ok()) << r.status().ToString();

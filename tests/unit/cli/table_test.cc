@@ -64,7 +64,8 @@ TEST(ListCell, MissingOrNullIsDash) {
 }
 
 TEST(RenderProperties, SortedByKeyWithoutLinks) {
-  nlohmann::json v = {{"size", 1}, {"id", "x"}, {"links", nlohmann::json::array()}, {"name", nullptr}};
+  nlohmann::json v = {
+      {"size", 1}, {"id", "x"}, {"links", nlohmann::json::array()}, {"name", nullptr}};
   EXPECT_EQ(RenderProperties(v),
             "+----------+-------+\n"
             "| Property | Value |\n"

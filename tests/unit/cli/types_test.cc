@@ -16,7 +16,10 @@ using testing::QueryValue;
 class TypesTest : public testing::CliHarness {
  protected:
   void AddType(const std::string& name = "gold") {
-    type = {{"id", kTypeId}, {"name", name}, {"description", nullptr}, {"is_public", true},
+    type = {{"id", kTypeId},
+            {"name", name},
+            {"description", nullptr},
+            {"is_public", true},
             {"extra_specs", {{"volume_backend_name", "b1"}}}};
     http.On("GET", "/types", 200, {{"volume_types", {type}}});
     http.On("GET", kTypePath, 200, {{"volume_type", type}});
@@ -27,13 +30,14 @@ class TypesTest : public testing::CliHarness {
 
 TEST_F(TypesTest, TypeCreateBodyAndRow) {
   http.On("POST", "/types", 200,
-          {{"volume_type", {{"id", kTypeId}, {"name", "gold"}, {"description", "fast"},
-                            {"is_public", false}}}});
+          {{"volume_type",
+            {{"id", kTypeId}, {"name", "gold"}, {"description", "fast"}, {"is_public", false}}}});
   auto run = Run({"type-create", "gold", "--description", "fast", "--is-public", "false"});
   ASSERT_EQ(run.code, 0) << run.err;
-  EXPECT_EQ(BodyOf(http.requests[0]),
-            (json{{"volume_type",
-                   {{"name", "gold"}, {"description", "fast"}, {"os-volume-type-access:is_public", false}}}}));
+  EXPECT_EQ(BodyOf(http.requests[0]), (json{{"volume_type",
+                                             {{"name", "gold"},
+                                              {"description", "fast"},
+                                              {"os-volume-type-access:is_public", false}}}}));
   EXPECT_NE(run.out.find("| ID "), std::string::npos);
   EXPECT_NE(run.out.find("| Is_Public |"), std::string::npos);
   EXPECT_NE(run.out.find("| gold | fast        | False     |"), std::string::npos);
@@ -47,8 +51,9 @@ TEST_F(TypesTest, TypeCreateDefaultsToPublic) {
 }
 
 TEST_F(TypesTest, TypeCreateConflictShowsFault) {
-  http.On("POST", "/types", 409,
-          {{"conflictingRequest", {{"code", 409}, {"message", "Volume Type gold already exists."}}}});
+  http.On(
+      "POST", "/types", 409,
+      {{"conflictingRequest", {{"code", 409}, {"message", "Volume Type gold already exists."}}}});
   auto run = Run({"type-create", "gold"});
   EXPECT_EQ(run.code, kExitError);
   EXPECT_EQ(run.err, "scoria: error: Volume Type gold already exists. (HTTP 409)\n");
@@ -69,7 +74,8 @@ TEST_F(TypesTest, TypeShowByName) {
   AddType();
   auto run = Run({"type-show", "gold"});
   ASSERT_EQ(run.code, 0) << run.err;
-  EXPECT_NE(run.out.find("| extra_specs | {\"volume_backend_name\":\"b1\"}"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("| extra_specs | {\"volume_backend_name\":\"b1\"}"), std::string::npos)
+      << run.out;
 }
 
 TEST_F(TypesTest, TypeUpdatePutsChanges) {
@@ -87,12 +93,14 @@ TEST_F(TypesTest, TypeDeleteSeveral) {
   auto run = Run({"type-delete", "gold", kTypeId});
   ASSERT_EQ(run.code, 0) << run.err;
   EXPECT_EQ(http.Find("DELETE", kTypePath).size(), 2u);
-  EXPECT_NE(run.out.find("Request to delete volume type gold has been accepted."), std::string::npos);
+  EXPECT_NE(run.out.find("Request to delete volume type gold has been accepted."),
+            std::string::npos);
 }
 
 TEST_F(TypesTest, TypeKeySetAndUnset) {
   AddType();
-  http.On("POST", kTypePath + "/extra_specs", 200, {{"extra_specs", {{"volume_backend_name", "b2"}}}});
+  http.On("POST", kTypePath + "/extra_specs", 200,
+          {{"extra_specs", {{"volume_backend_name", "b2"}}}});
   http.On("DELETE", kTypePath + "/extra_specs/volume_backend_name", 202);
   ASSERT_EQ(Run({"type-key", "gold", "set", "volume_backend_name=b2"}).code, 0);
   EXPECT_EQ(BodyOf(http.Find("POST", kTypePath + "/extra_specs")[0]),

@@ -90,8 +90,12 @@ TEST_F(VolumesTest, ListBuildsQueryAndTable) {
   ASSERT_EQ(run.code, 0) << run.err;
   const auto& q = http.requests[0];
   EXPECT_EQ(q.path, "/volumes/detail");
-  EXPECT_EQ(q.query, (Query{{"all_tenants", "1"}, {"name", "v1"}, {"status", "in-use"},
-                             {"limit", "5"}, {"marker", kVolId2}, {"sort", "name:asc"}}));
+  EXPECT_EQ(q.query, (Query{{"all_tenants", "1"},
+                            {"name", "v1"},
+                            {"status", "in-use"},
+                            {"limit", "5"},
+                            {"marker", kVolId2},
+                            {"sort", "name:asc"}}));
   EXPECT_NE(run.out.find("| ID "), std::string::npos);
   EXPECT_NE(run.out.find("| Attached to |"), std::string::npos);
   EXPECT_NE(run.out.find("| srv1,srv2 "), std::string::npos);
@@ -101,7 +105,9 @@ TEST_F(VolumesTest, ListBuildsQueryAndTable) {
 TEST_F(VolumesTest, ListWithoutLimitFollowsNextLinks) {
   http.On("GET", "/volumes/detail", 200,
           {{"volumes", {Volume(kVolId, "a")}},
-           {"volumes_links", {{{"rel", "next"}, {"href", "http://x/v3/volumes/detail?marker=" + std::string(kVolId)}}}}});
+           {"volumes_links",
+            {{{"rel", "next"},
+              {"href", "http://x/v3/volumes/detail?marker=" + std::string(kVolId)}}}}});
   http.On("GET", "/volumes/detail", 200, {{"volumes", {Volume(kVolId2, "b")}}});
   auto run = Run({"--json", "list"});
   ASSERT_EQ(run.code, 0) << run.err;
@@ -112,9 +118,10 @@ TEST_F(VolumesTest, ListWithoutLimitFollowsNextLinks) {
 }
 
 TEST_F(VolumesTest, ListWithLimitDoesNotFollowLinks) {
-  http.On("GET", "/volumes/detail", 200,
-          {{"volumes", {Volume(kVolId, "a")}},
-           {"volumes_links", {{{"rel", "next"}, {"href", "http://x/v3/volumes/detail?marker=a"}}}}});
+  http.On(
+      "GET", "/volumes/detail", 200,
+      {{"volumes", {Volume(kVolId, "a")}},
+       {"volumes_links", {{{"rel", "next"}, {"href", "http://x/v3/volumes/detail?marker=a"}}}}});
   ASSERT_EQ(Run({"list", "--limit", "1"}).code, 0);
   EXPECT_EQ(http.requests.size(), 1u);
 }
@@ -178,7 +185,8 @@ TEST_F(VolumesTest, DeleteSeveralReportsEachFailureAndExits1) {
   auto run = Run({"delete", kVolId, "ghost"});
   EXPECT_EQ(run.code, kExitError);
   EXPECT_NE(run.out.find("Request to delete volume"), std::string::npos);
-  EXPECT_NE(run.err.find("Delete for volume ghost failed: No volume with a name or ID of 'ghost' exists.\n"),
+  EXPECT_NE(run.err.find(
+                "Delete for volume ghost failed: No volume with a name or ID of 'ghost' exists.\n"),
             std::string::npos);
   EXPECT_NE(run.err.find("scoria: error: Delete failed for 1 of 2 volumes\n"), std::string::npos);
 }
@@ -188,7 +196,11 @@ TEST_F(VolumesTest, DeleteApiErrorShowsFaultMessage) {
   http.On("DELETE", kVolPath, 400,
           {{"badRequest",
             {{"code", 400},
-             {"message", "Invalid volume: Volume status must be available or error or error_restoring or error_extending or error_managing and must not be migrating, attached, belong to a group, have snapshots, awaiting a transfer, or be disassociated from snapshots after volume transfer."}}}});
+             {"message",
+              "Invalid volume: Volume status must be available or error or error_restoring or "
+              "error_extending or error_managing and must not be migrating, attached, belong to a "
+              "group, have snapshots, awaiting a transfer, or be disassociated from snapshots "
+              "after volume transfer."}}}});
   auto run = Run({"delete", "v1"});
   EXPECT_EQ(run.code, kExitError);
   EXPECT_EQ(run.err.rfind("scoria: error: Invalid volume: Volume status must be", 0), 0u);
@@ -225,9 +237,10 @@ TEST_F(VolumesTest, ResetStateBody) {
                  "--reset-migration-status"})
                 .code,
             0);
-  EXPECT_EQ(BodyOf(http.Find("POST", kVolPath + "/action")[0]),
-            (json{{"os-reset_status",
-                   {{"status", "error"}, {"attach_status", "detached"}, {"migration_status", "none"}}}}));
+  EXPECT_EQ(
+      BodyOf(http.Find("POST", kVolPath + "/action")[0]),
+      (json{{"os-reset_status",
+             {{"status", "error"}, {"attach_status", "detached"}, {"migration_status", "none"}}}}));
 }
 
 TEST_F(VolumesTest, ResetStateDefaultsToAvailable) {

@@ -30,7 +30,8 @@ class WaitTest : public ::testing::Test {
     return s;
   }
   void Serve(const std::string& status, int size = 1) {
-    http.On("GET", std::string("/volumes/") + kVolId, 200, {{"volume", Volume(kVolId, "v", status, size)}});
+    http.On("GET", std::string("/volumes/") + kVolId, 200,
+            {{"volume", Volume(kVolId, "v", status, size)}});
   }
 
   FakeHttpClient http;
@@ -47,8 +48,8 @@ TEST_F(WaitTest, PollsUntilAvailablePrintingEachChangeOnce) {
   EXPECT_EQ((*r)["status"], "available");
   EXPECT_EQ(clock.sleeps, 2);
   EXPECT_DOUBLE_EQ(clock.now, 1000.4);  // 0.2 s between polls
-  EXPECT_EQ(err.str(), std::string("volume ") + kVolId + ": creating\nvolume " + kVolId +
-                           ": available\n");
+  EXPECT_EQ(err.str(),
+            std::string("volume ") + kVolId + ": creating\nvolume " + kVolId + ": available\n");
   EXPECT_EQ(out.str(), "");
 }
 
@@ -69,7 +70,8 @@ TEST_F(WaitTest, ErrorStatusFailsWithLatestUserMessage) {
   http.On("GET", "/messages", 200,
           {{"messages",
             {{{"user_message", "older"}, {"created_at", "2026-01-01T00:00:00.000000"}},
-             {{"user_message", "schedule allocate volume:Could not find any available weighted backend."},
+             {{"user_message",
+               "schedule allocate volume:Could not find any available weighted backend."},
               {"created_at", "2026-01-02T00:00:00.000000"}}}}});
   auto r = Wait(Spec());
   ASSERT_FALSE(r.ok());
@@ -87,7 +89,8 @@ TEST_F(WaitTest, ErrorWithoutMessagesEndpointStillFails) {
   Serve("error_extending");
   auto r = Wait(Spec());
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.status().message(), std::string("volume ") + kVolId + " is in status 'error_extending'");
+  EXPECT_EQ(r.status().message(),
+            std::string("volume ") + kVolId + " is in status 'error_extending'");
 }
 
 TEST_F(WaitTest, TimesOut) {
