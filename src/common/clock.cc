@@ -2,6 +2,8 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cctype>
+#include <cstdlib>
 #include <ctime>
 
 namespace scoria {
@@ -20,7 +22,7 @@ std::string FormatIsoTime(int64_t micros) {
   }
   struct tm tm {};
   gmtime_r(&secs, &tm);
-  char buf[40];
+  char buf[96];
   std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%06lld", tm.tm_year + 1900,
                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
                 static_cast<long long>(frac));
