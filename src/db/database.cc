@@ -59,11 +59,12 @@ Result<std::unique_ptr<Database>> OpenDatabase(const std::string& connection) {
 
 namespace {
 
-Status InTransaction(Database& db, bool write, const std::function<Status(Transaction&)>& fn) {
+Status InTransaction(Database& db, bool write, const std::function<Status(Transaction&)>& fn,
+                     Durability d = Durability::kDurable) {
   constexpr int kAttempts = 5;
   Status last;
   for (int attempt = 0; attempt < kAttempts; ++attempt) {
-    auto tx = db.Begin(write);
+    auto tx = db.Begin(write, d);
     if (!tx.ok()) {
       last = tx.status();
     } else {
@@ -80,8 +81,9 @@ Status InTransaction(Database& db, bool write, const std::function<Status(Transa
 
 }  // namespace
 
-Status InWriteTransaction(Database& db, const std::function<Status(Transaction&)>& fn) {
-  return InTransaction(db, true, fn);
+Status InWriteTransaction(Database& db, const std::function<Status(Transaction&)>& fn,
+                          Durability d) {
+  return InTransaction(db, true, fn, d);
 }
 
 Status InReadTransaction(Database& db, const std::function<Status(Transaction&)>& fn) {

@@ -64,12 +64,21 @@ class Transaction {
   virtual Status Commit() = 0;
 };
 
+// How hard a write transaction's commit must push to stable storage.
+//   kDurable: on disk when Commit returns (survives a power cut).
+//   kRelaxed: survives a process crash, not necessarily a power cut; it becomes durable with
+//             the next durable commit (commits are never reordered). For writes whose loss is
+//             harmless because the work they record is idempotent and re-run: task leases, and
+//             final states that a re-run of the (durable) task would write again.
+enum class Durability { kDurable, kRelaxed };
+
 class Database {
  public:
   virtual ~Database() = default;
   // write=true takes the write lock up front, so a read-then-write transaction never fails
   // half-way with a lock upgrade conflict. Unavailable when the database is locked too long.
-  virtual Result<std::unique_ptr<Transaction>> Begin(bool write) = 0;
+  virtual Result<std::unique_ptr<Transaction>> Begin(bool write,
+                                                     Durability d = Durability::kDurable) = 0;
   // Brings the schema to the newest version (idempotent, run at start by every process).
   virtual Status Migrate() = 0;
   virtual int SchemaVersion() = 0;
@@ -84,7 +93,8 @@ Result<std::unique_ptr<Database>> OpenDatabase(const std::string& connection);
 
 // Runs fn inside one write transaction and commits it; retries a few times when the database
 // reports Unavailable (busy). fn's error aborts and rolls back.
-Status InWriteTransaction(Database& db, const std::function<Status(Transaction&)>& fn);
+Status InWriteTransaction(Database& db, const std::function<Status(Transaction&)>& fn,
+                          Durability d = Durability::kDurable);
 Status InReadTransaction(Database& db, const std::function<Status(Transaction&)>& fn);
 
 }  // namespace scoria::db

@@ -55,6 +55,12 @@ class SqliteDatabase : public Database {
  public:
   explicit SqliteDatabase(std::string path) : path_(std::move(path)) {}
   ~SqliteDatabase() override {
+    {
+      std::lock_guard lock(ckpt_mu_);
+      ckpt_stop_ = true;
+    }
+    ckpt_cv_.notify_all();
+    if (checkpointer_.joinable()) checkpointer_.join();
     for (sqlite3* c : idle_) sqlite3_close_v2(c);
     if (keepalive_) sqlite3_close_v2(keepalive_);
   }
@@ -64,16 +70,22 @@ class SqliteDatabase : public Database {
       // A named shared-cache memory database lives as long as one connection is open.
       path_ = "file:scoria-mem-" + std::to_string(reinterpret_cast<uintptr_t>(this)) +
               "?mode=memory&cache=shared";
+      memory_ = true;
       ASSIGN_OR_RETURN(keepalive_, OpenConnection());
     }
     ASSIGN_OR_RETURN(sqlite3 * c, OpenConnection());
     Release(c);
+    if (!memory_) checkpointer_ = std::thread([this] { CheckpointLoop(); });
     return Status::Ok();
   }
 
-  Result<std::unique_ptr<Transaction>> Begin(bool write) override {
+  Result<std::unique_ptr<Transaction>> Begin(bool write, Durability d) override {
     ASSIGN_OR_RETURN(sqlite3 * c, Acquire());
-    const char* sql = write ? "BEGIN IMMEDIATE" : "BEGIN";
+    // synchronous is per connection and may change between transactions. In WAL mode OFF
+    // skips the commit's fsync; the next FULL commit's fsync covers these frames too.
+    const char* sql = !write                        ? "BEGIN"
+                      : d == Durability::kDurable || memory_ ? "PRAGMA synchronous=FULL; BEGIN IMMEDIATE"
+                                                    : "PRAGMA synchronous=OFF; BEGIN IMMEDIATE";
     int rc = sqlite3_exec(c, sql, nullptr, nullptr, nullptr);
     if (rc != SQLITE_OK) {
       Status st = SqliteError(c, rc, sql);
@@ -142,17 +154,62 @@ class SqliteDatabase : public Database {
     const bool memory = path_.rfind("file:scoria-mem-", 0) == 0;
     const char* pragmas = memory ? "PRAGMA foreign_keys=ON;"
                                  : "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
-                                   "PRAGMA foreign_keys=ON;";
+                                   "PRAGMA foreign_keys=ON; PRAGMA wal_autocheckpoint=0;";
     rc = sqlite3_exec(c, pragmas, nullptr, nullptr, nullptr);
     if (rc != SQLITE_OK) {
       Status st = SqliteError(c, rc, "cannot configure database " + path_);
       sqlite3_close_v2(c);
       return st;
     }
+    if (!memory) sqlite3_wal_hook(c, &SqliteDatabase::WalHook, this);
     return c;
   }
 
+  // Checkpoints run on their own thread: SQLite's automatic checkpoint would run (and fsync
+  // the database file) inside whichever commit crosses the threshold, a latency spike in the
+  // middle of an API request.
+  static int WalHook(void* self, sqlite3*, const char*, int pages) {
+    auto* db = static_cast<SqliteDatabase*>(self);
+    if (pages >= kCheckpointPages) {
+      std::lock_guard lock(db->ckpt_mu_);
+      db->ckpt_wanted_ = true;
+      db->ckpt_cv_.notify_one();
+    }
+    return SQLITE_OK;
+  }
+
+  void CheckpointLoop() {
+    auto conn = OpenConnection();
+    if (!conn.ok()) {
+      spdlog::error("database: checkpointer cannot open a connection: {}", conn.status().ToString());
+      return;
+    }
+    std::unique_lock lock(ckpt_mu_);
+    while (!ckpt_stop_) {
+      ckpt_cv_.wait_for(lock, std::chrono::seconds(5), [&] { return ckpt_stop_ || ckpt_wanted_; });
+      if (ckpt_stop_) break;
+      ckpt_wanted_ = false;
+      lock.unlock();
+      int rc = sqlite3_wal_checkpoint_v2(*conn, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
+                                         nullptr);
+      if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+        spdlog::warn("database: checkpoint failed: {}", sqlite3_errmsg(*conn));
+      }
+      lock.lock();
+    }
+    lock.unlock();
+    sqlite3_close_v2(*conn);
+  }
+
+  static constexpr int kCheckpointPages = 1000;
+  std::mutex ckpt_mu_;
+  std::condition_variable ckpt_cv_;
+  bool ckpt_wanted_ = false;  // GUARDED_BY(ckpt_mu_)
+  bool ckpt_stop_ = false;    // GUARDED_BY(ckpt_mu_)
+  std::thread checkpointer_;
+
   std::string path_;
+  bool memory_ = false;
   sqlite3* keepalive_ = nullptr;
   std::mutex pool_mu_;
   std::condition_variable pool_cv_;
@@ -228,7 +285,7 @@ Result<std::vector<Row>> SqliteTransaction::Run(std::string_view sql,
 }
 
 int SqliteDatabase::SchemaVersion() {
-  auto tx = Begin(false);
+  auto tx = Begin(false, Durability::kDurable);
   if (!tx.ok()) return -1;
   auto rows = (*tx)->Query("SELECT MAX(version) FROM schema_version");
   if (!rows.ok() || rows->empty()) return 0;
@@ -236,7 +293,7 @@ int SqliteDatabase::SchemaVersion() {
 }
 
 Status SqliteDatabase::Migrate() {
-  ASSIGN_OR_RETURN(auto tx, Begin(true));
+  ASSIGN_OR_RETURN(auto tx, Begin(true, Durability::kDurable));
   RETURN_IF_ERROR(
       tx->Exec("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT PRIMARY KEY, "
                "description TEXT NOT NULL, applied_at BIGINT NOT NULL)")

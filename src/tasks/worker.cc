@@ -6,11 +6,12 @@
 
 namespace scoria::tasks {
 
-Status TaskContext::Finish(const std::function<Status(db::Transaction&)>& fn) {
+Status TaskContext::Finish(const std::function<Status(db::Transaction&)>& fn,
+                           db::Durability durability) {
   Status st = db::InWriteTransaction(db_, [&](db::Transaction& tx) {
     RETURN_IF_ERROR(db::FinishTask(tx, task_.id, owner_));
     return fn(tx);
-  });
+  }, durability);
   if (st.ok()) {
     finished_ = true;
     db_.NotifyTasks();  // fn may have enqueued the next step
@@ -62,7 +63,8 @@ void TaskWorker::RenewLoop() {
     if (ids.empty()) continue;
     const int64_t expires = NowMicros() + options_.lease.count() * 1000;
     Status st = db::InWriteTransaction(
-        db_, [&](db::Transaction& tx) { return db::RenewLeases(tx, ids, owner_, expires); });
+        db_, [&](db::Transaction& tx) { return db::RenewLeases(tx, ids, owner_, expires); },
+        db::Durability::kRelaxed);
     if (!st.ok()) spdlog::warn("tasks: lease renewal failed: {}", st.ToString());
   }
 }
@@ -72,7 +74,7 @@ bool TaskWorker::RunOne() {
   Status st = db::InWriteTransaction(db_, [&](db::Transaction& tx) {
     ASSIGN_OR_RETURN(task, db::ClaimTask(tx, targets_, owner_, options_.lease.count() * 1000));
     return Status::Ok();
-  });
+  }, db::Durability::kRelaxed);  // a lost lease only means the task runs again
   if (!st.ok()) {
     spdlog::warn("tasks: claim failed: {}", st.ToString());
     return false;
@@ -102,7 +104,7 @@ bool TaskWorker::RunOne() {
                  task->id, task->resource_id, task->attempts, result.ToString(), backoff_ms);
     Status rel = db::InWriteTransaction(db_, [&](db::Transaction& tx) {
       return db::ReleaseTask(tx, task->id, owner_, NowMicros() + backoff_ms * 1000);
-    });
+    }, db::Durability::kRelaxed);
     if (!rel.ok()) spdlog::warn("tasks: release failed: {}", rel.ToString());
   }
   {

@@ -33,8 +33,11 @@ class TaskContext {
       : db_(db), task_(task), owner_(owner) {}
   const db::Task& task() const { return task_; }
   // Runs fn and removes the task in one write transaction. Conflict if the lease was lost
-  // (then nothing fn wrote is committed).
-  Status Finish(const std::function<Status(db::Transaction&)>& fn);
+  // (then nothing fn wrote is committed). kRelaxed is for a final step whose loss in a power
+  // cut is harmless: the task comes back and its idempotent work is redone. A step that hands
+  // work to another target, or after which a driver acts on what it wrote, stays kDurable.
+  Status Finish(const std::function<Status(db::Transaction&)>& fn,
+                db::Durability durability = db::Durability::kDurable);
   bool finished() const { return finished_; }
 
  private:

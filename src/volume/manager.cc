@@ -98,7 +98,7 @@ Status VolumeManager::HandleCreate(tasks::TaskContext& ctx) {
   });
   if (load.code() == StatusCode::kNotFound || (load.ok() && vol.status != "creating")) {
     // Force-deleted or reset meanwhile: nothing to create.
-    return ctx.Finish([](db::Transaction&) { return Status::Ok(); });
+    return ctx.Finish([](db::Transaction&) { return Status::Ok(); }, db::Durability::kRelaxed);
   }
   RETURN_IF_ERROR(load);
   Status st = driver_->CreateVolume(id, vol.size);
@@ -114,7 +114,7 @@ Status VolumeManager::HandleCreate(tasks::TaskContext& ctx) {
     cur->launched_at = NowMicros();
     cur->provider_location = driver_->ProviderLocation(id);
     return db::UpdateVolume(tx, *cur);
-  });
+  }, db::Durability::kRelaxed);  // lost in a power cut: the create re-runs and converges
 }
 
 Status VolumeManager::FailCreate(tasks::TaskContext& ctx, const Status& why) {
@@ -164,7 +164,8 @@ Status VolumeManager::HandleDelete(tasks::TaskContext& ctx) {
                                      "delete volume: " + st.message());
     });
   }
-  return ctx.Finish([&](db::Transaction& tx) { return db::DeleteVolume(tx, id); });
+  return ctx.Finish([&](db::Transaction& tx) { return db::DeleteVolume(tx, id); },
+                    db::Durability::kRelaxed);
 }
 
 Status VolumeManager::HandleExtend(tasks::TaskContext& ctx) {
@@ -185,6 +186,7 @@ Status VolumeManager::HandleExtend(tasks::TaskContext& ctx) {
       cur->previous_status.reset();
       return db::UpdateVolume(tx, *cur);
     }
+    // (A failure is recorded durably: it is not redone by a re-run.)
     spdlog::error("volume {}: extend of {} failed: {}", backend_host_, id, st.ToString());
     cur->status = "error_extending";
     RETURN_IF_ERROR(db::UpdateVolume(tx, *cur));
