@@ -102,7 +102,36 @@ ExtraSpecRequirement ExtraSpecRequirement::Parse(std::string_view req) {
   return r;
 }
 
+bool ExtraSpecRequirement::MatchesString(std::string_view v) const {
+  if (op_ == Op::kExact) return v == raw_;
+  if (op_ == Op::kOr) return std::find(operands_.begin(), operands_.end(), v) != operands_.end();
+  if (operands_.empty()) return false;
+  const std::string& operand = operands_[0];
+  switch (op_) {
+    case Op::kStrEq: return v == operand;
+    case Op::kStrNe: return v != operand;
+    case Op::kStrLt: return v < operand;
+    case Op::kStrLe: return v <= operand;
+    case Op::kStrGt: return v > operand;
+    case Op::kStrGe: return v >= operand;
+    case Op::kIn: return v.find(operand) != std::string_view::npos;
+    case Op::kIs: return BoolFromString(v) == operand_bool_;
+    default: {
+      double cap = 0;
+      if (!operand_is_number_ || !ParseFloat(v, &cap)) return false;
+      switch (op_) {
+        case Op::kNumAtLeast:
+        case Op::kNumGe: return cap >= operand_number_;
+        case Op::kNumEq: return cap == operand_number_;
+        case Op::kNumNe: return cap != operand_number_;
+        default: return cap <= operand_number_;
+      }
+    }
+  }
+}
+
 bool ExtraSpecRequirement::Matches(const nlohmann::json& value) const {
+  if (value.is_string()) return MatchesString(value.get_ref<const std::string&>());
   if (op_ == Op::kExact) return value.is_string() && value.get_ref<const std::string&>() == raw_;
   if (value.is_null()) return false;
   if (op_ == Op::kOr) {
@@ -151,6 +180,7 @@ bool ExtraSpecRequirement::Matches(const nlohmann::json& value) const {
       return value.is_string() &&
              value.get_ref<const std::string&>().find(operand) != std::string::npos;
     case Op::kIs:
+      if (value.is_boolean()) return value.get<bool>() == operand_bool_;
       return BoolFromString(PythonStr(value)) == operand_bool_;
     default:
       return false;

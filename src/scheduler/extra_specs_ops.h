@@ -34,6 +34,8 @@ class ExtraSpecRequirement {
 
   // Whether one scalar capability value satisfies the requirement.
   bool Matches(const nlohmann::json& value) const;
+  // Same, for a capability that is a string (avoids building a JSON value).
+  bool MatchesString(std::string_view value) const;
 
   Op op() const { return op_; }
   const std::string& raw() const { return raw_; }

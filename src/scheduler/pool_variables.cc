@@ -72,6 +72,7 @@ bool PoolVariables::Lookup(VariableScope scope, const std::vector<std::string>& 
 }
 
 const Expression* ExpressionCache::Get(const std::string& text) {
+  if (last_text_ != nullptr && *last_text_ == text) return last_;
   auto it = cache_.find(text);
   if (it == cache_.end()) {
     Result<Expression> parsed = Expression::Parse(text);
@@ -79,7 +80,9 @@ const Expression* ExpressionCache::Get(const std::string& text) {
     if (parsed.ok()) entry = std::move(parsed).value();
     it = cache_.emplace(text, std::move(entry)).first;
   }
-  return it->second ? &*it->second : nullptr;
+  last_text_ = &it->first;
+  last_ = it->second ? &*it->second : nullptr;
+  return last_;
 }
 
 }  // namespace scoria::scheduler

@@ -39,6 +39,9 @@ class ExpressionCache {
 
  private:
   std::map<std::string, std::optional<Expression>, std::less<>> cache_;
+  // Pools of one backend usually share a function: remember the last hit.
+  const std::string* last_text_ = nullptr;
+  const Expression* last_ = nullptr;
 };
 
 }  // namespace scoria::scheduler

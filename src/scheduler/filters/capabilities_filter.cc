@@ -31,11 +31,11 @@ std::vector<std::string> SplitColon(const std::string& key) {
 
 }  // namespace
 
-std::vector<std::string> StorageProtocolVariants(const std::string& protocol) {
+const std::vector<std::string>* StorageProtocolVariants(const std::string& protocol) {
   for (const auto& family : ProtocolFamilies()) {
-    if (std::find(family.begin(), family.end(), protocol) != family.end()) return family;
+    if (std::find(family.begin(), family.end(), protocol) != family.end()) return &family;
   }
-  return {protocol};
+  return nullptr;
 }
 
 CapabilitiesFilter::CapabilitiesFilter(const RequestSpec& request)
@@ -64,13 +64,14 @@ bool CapabilitiesFilter::Passes(const PoolState& pool) {
       cap = &*it;
     }
     bool matched = false;
-    if (spec.is_storage_protocol && cap->is_string()) {
-      for (const std::string& v : StorageProtocolVariants(cap->get<std::string>())) {
-        if (spec.requirement.Matches(nlohmann::json(v))) {
-          matched = true;
-          break;
-        }
-      }
+    const std::vector<std::string>* variants =
+        spec.is_storage_protocol && cap->is_string()
+            ? StorageProtocolVariants(cap->get_ref<const std::string&>())
+            : nullptr;
+    if (variants != nullptr) {
+      matched = std::any_of(variants->begin(), variants->end(), [&](const std::string& v) {
+        return spec.requirement.MatchesString(v);
+      });
     } else if (cap->is_array()) {
       matched = std::any_of(cap->begin(), cap->end(),
                             [&](const nlohmann::json& v) { return spec.requirement.Matches(v); });

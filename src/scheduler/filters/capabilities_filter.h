@@ -33,8 +33,8 @@ class CapabilitiesFilter : public PoolFilter {
   std::vector<Spec> specs_;
 };
 
-// The spellings Cinder treats as the same protocol as `protocol` (including itself), or just
-// `protocol` when it has no known variants.
-std::vector<std::string> StorageProtocolVariants(const std::string& protocol);
+// The spellings Cinder treats as the same protocol as `protocol` (including itself), or nullptr
+// when it has no known variants. Points into static storage.
+const std::vector<std::string>* StorageProtocolVariants(const std::string& protocol);
 
 }  // namespace scoria::scheduler

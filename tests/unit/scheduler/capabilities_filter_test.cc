@@ -135,7 +135,9 @@ TEST(CapabilitiesFilterTest, FibreChannelVariants) {
   p.capabilities["storage_protocol"] = "nvmeof";
   RequestSpec nvme = WithSpecs({{"storage_protocol", "NVMe-oF"}});
   EXPECT_TRUE(CapabilitiesFilter(nvme).Passes(p));
-  EXPECT_EQ(StorageProtocolVariants("RBD"), std::vector<std::string>{"RBD"});
+  EXPECT_EQ(StorageProtocolVariants("RBD"), nullptr);
+  ASSERT_NE(StorageProtocolVariants("fc"), nullptr);
+  EXPECT_EQ(StorageProtocolVariants("fc")->size(), 3u);
 }
 
 TEST(CapabilitiesFilterTest, OnlineExtendOfAttachedVolume) {
