@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Runs every benchmark and prints its figures. Usage: bench/run.sh [BUILD_DIR]
+set -euo pipefail
+build=${1:-build}
+cd "$(dirname "$0")/.."
+command -v wrk >/dev/null || { echo "installing wrk (HTTP load generator)"; apt-get install -y -qq wrk >/dev/null; }
+echo "== scheduler: one decision over 1,000 and 10,000 pools"
+"$build/bin/scheduler_bench" --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
+echo "== control plane: scoriad with SQLite and one file backend"
+/usr/bin/python3 bench/api_bench.py "$build/bin"
