@@ -1,0 +1,457 @@
+#include "common/config_options.h"
+
+#include <arpa/inet.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <set>
+
+namespace scoria::config_internal {
+namespace {
+
+OptionSpec Opt(const char* section, const char* name, OptType type, std::string default_value,
+               std::string help) {
+  OptionSpec o;
+  o.section = section;
+  o.name = name;
+  o.type = type;
+  o.default_value = std::move(default_value);
+  o.help = std::move(help);
+  return o;
+}
+
+std::string Hostname() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof(buf) - 1) != 0 || buf[0] == '\0') return "localhost";
+  return buf;
+}
+
+std::optional<std::string> CheckHost(const std::string& v) {
+  if (v.empty() || v.find_first_of("@# \t\n") != std::string::npos) {
+    return "a host name without '@', '#' or spaces (Cinder writes host@backend#pool)";
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> CheckIpAddress(const std::string& v) {
+  unsigned char buf[16];
+  if (inet_pton(AF_INET, v.c_str(), buf) == 1 || inet_pton(AF_INET6, v.c_str(), buf) == 1) {
+    return std::nullopt;
+  }
+  return "an IPv4 or IPv6 address";
+}
+
+std::optional<std::string> CheckBackendName(const std::string& v) {
+  bool ok = !v.empty() && v != kDefault && v != kDatabase &&
+            std::all_of(v.begin(), v.end(), [](unsigned char c) {
+              return std::isalnum(c) || c == '_' || c == '-' || c == '.';
+            });
+  if (ok) return std::nullopt;
+  return "section names of letters, digits, '_', '-' and '.' (not DEFAULT or database)";
+}
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string Trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return std::string(s);
+}
+
+std::string FormatDouble(double d) {
+  char buf[64];
+  auto r = std::to_chars(buf, buf + sizeof(buf), d);
+  return std::string(buf, r.ptr);
+}
+
+}  // namespace
+
+const char* TypeName(OptType t) {
+  switch (t) {
+    case OptType::kString:
+      return "string";
+    case OptType::kPath:
+      return "path";
+    case OptType::kInt:
+      return "int";
+    case OptType::kFloat:
+      return "float";
+    case OptType::kBool:
+      return "bool";
+    case OptType::kList:
+      return "list";
+    case OptType::kFloatOrAuto:
+      return "float-or-auto";
+    case OptType::kEnum:
+      return "enum";
+  }
+  return "?";
+}
+
+// The option table: the single source for parsing, validation, defaults and the docs.
+// Help texts say what the option means and, where there is one, the trade-off.
+const std::vector<OptionSpec>& Table() {
+  using T = OptType;
+  static const std::vector<OptionSpec> kTable = [] {
+    std::vector<OptionSpec> t;
+    // [DEFAULT]: the service.
+    t.push_back(Opt(kDefault, "state_path", T::kPath, "/var/lib/scoria",
+                    "Top-level directory for the service's state; other paths default to "
+                    "places under it via $state_path.")
+                    .Into(&Config::state_path));
+    t.push_back(Opt(kDefault, "host", T::kString, "",
+                    "Name of this node in the services table; volumes record host@backend, so "
+                    "changing it later strands existing volumes on the old name.")
+                    .DefaultDoc("the machine's hostname", Hostname)
+                    .Verify(CheckHost)
+                    .Into(&Config::host));
+    t.push_back(Opt(kDefault, "enabled_services", T::kList, "api, scheduler, volume, backup",
+                    "Services this process runs. An all-in-one node runs all four; split them "
+                    "across nodes to scale the API or keep storage nodes API-free.")
+                    .Items({"api", "scheduler", "volume", "backup"})
+                    .Unique()
+                    .NonEmpty()
+                    .Into(&Config::enabled_services));
+    t.push_back(Opt(kDefault, "enabled_backends", T::kList, "",
+                    "Names of the backend sections this node serves, in order. Required when "
+                    "the volume service is enabled; each needs a [name] section.")
+                    .Unique()
+                    .Verify(CheckBackendName)
+                    .Into(&Config::enabled_backends));
+    t.push_back(Opt(kDefault, "default_volume_type", T::kString, "__DEFAULT__",
+                    "Volume type used when a create request names none.")
+                    .NonEmpty()
+                    .Into(&Config::default_volume_type));
+    t.push_back(Opt(kDefault, "storage_availability_zone", T::kString, "nova",
+                    "Availability zone of this node's services, and of its backends unless "
+                    "they set backend_availability_zone.")
+                    .NonEmpty()
+                    .Into(&Config::storage_availability_zone));
+    t.push_back(Opt(kDefault, "osapi_volume_listen", T::kString, "0.0.0.0",
+                    "IP address the volume API listens on. 0.0.0.0 is every IPv4 interface; "
+                    "use 127.0.0.1 to keep the API local.")
+                    .Verify(CheckIpAddress)
+                    .Into(&Config::osapi_volume_listen));
+    t.push_back(
+        Opt(kDefault, "osapi_volume_listen_port", T::kInt, "8776", "TCP port of the volume API.")
+            .Range(1, 65535)
+            .Into(&Config::osapi_volume_listen_port));
+    t.push_back(Opt(kDefault, "osapi_volume_workers", T::kInt, "0",
+                    "HTTP worker threads of the API; 0 means one per CPU core.")
+                    .Range(0, 1024)
+                    .Into(&Config::osapi_volume_workers));
+    t.push_back(Opt(kDefault, "osapi_max_limit", T::kInt, "1000",
+                    "Most items a list request returns in one page. Larger pages mean fewer "
+                    "requests but longer responses and more memory per request.")
+                    .Range(1, 1000000)
+                    .Into(&Config::osapi_max_limit));
+    t.push_back(Opt(kDefault, "auth_strategy", T::kEnum, "noauth",
+                    "How API requests are authenticated. noauth trusts the project id in the "
+                    "URL and the X-Auth-Token user: only for trusted networks. keystone is "
+                    "recognised but not supported yet.")
+                    .Items({"noauth"})
+                    .NotYet({"keystone"})
+                    .Into(&Config::auth_strategy));
+    t.push_back(Opt(kDefault, "target_ip_address", T::kString, "127.0.0.1",
+                    "Address of the iSCSI target that attach returns to clients; must be "
+                    "reachable from the compute nodes.")
+                    .NonEmpty()
+                    .Into(&Config::target_ip_address));
+    t.push_back(Opt(kDefault, "target_port", T::kInt, "3260", "TCP port of the iSCSI target.")
+                    .Range(1, 65535)
+                    .Into(&Config::target_port));
+    t.push_back(Opt(kDefault, "target_prefix", T::kString, "iqn.2010-10.org.openstack:",
+                    "Prefix of target IQNs; the volume name is appended.")
+                    .NonEmpty()
+                    .Into(&Config::target_prefix));
+    t.push_back(Opt(kDefault, "target_helper", T::kString, "tgtadm",
+                    "Cinder's external target daemon. Scoria has its own iSCSI target; the "
+                    "key is accepted only so an existing cinder.conf loads.")
+                    .NotUsedYet());
+    t.push_back(Opt(kDefault, "target_protocol", T::kEnum, "iscsi",
+                    "Transport for attachments. Only iscsi for now; Cinder's iser, nvmet_rdma "
+                    "and nvmet_tcp are recognised but not supported yet.")
+                    .Items({"iscsi"})
+                    .NotYet({"iser", "nvmet_rdma", "nvmet_tcp"})
+                    .NotUsedYet());
+    // [DEFAULT]: the scheduler.
+    t.push_back(Opt(kDefault, "scheduler_default_filters", T::kList,
+                    "AvailabilityZoneFilter, CapacityFilter, CapabilitiesFilter",
+                    "Filters a backend must pass to receive a new volume, applied in order.")
+                    .Into(&Config::scheduler_default_filters));
+    t.push_back(Opt(kDefault, "scheduler_default_weighers", T::kList, "CapacityWeigher",
+                    "Weighers that rank the backends that passed the filters.")
+                    .Into(&Config::scheduler_default_weighers));
+    t.push_back(Opt(kDefault, "capacity_weight_multiplier", T::kFloat, "1.0",
+                    "Weight of free capacity: positive spreads volumes over backends, "
+                    "negative stacks them onto the fullest one.")
+                    .Into(&Config::capacity_weight_multiplier));
+    t.push_back(Opt(kDefault, "allocated_capacity_weight_multiplier", T::kFloat, "-1.0",
+                    "Weight of allocated (provisioned) capacity: negative prefers the least "
+                    "allocated backend (spread), positive the most (stack).")
+                    .Into(&Config::allocated_capacity_weight_multiplier));
+    t.push_back(Opt(kDefault, "volume_number_multiplier", T::kFloat, "-1.0",
+                    "Weight of the number of volumes on a backend (VolumeNumberWeigher): "
+                    "negative prefers backends with fewer volumes.")
+                    .Into(&Config::volume_number_multiplier));
+    t.push_back(Opt(kDefault, "goodness_weight_multiplier", T::kFloat, "1.0",
+                    "Weight of the backend's goodness_function score (GoodnessWeigher).")
+                    .Into(&Config::goodness_weight_multiplier));
+    t.push_back(Opt(kDefault, "scheduler_max_attempts", T::kInt, "3",
+                    "How many backends a create tries before the volume goes to error. More "
+                    "attempts ride out a failing backend but delay the error.")
+                    .AtLeast(1)
+                    .Into(&Config::scheduler_max_attempts));
+    t.push_back(Opt(kDefault, "report_interval", T::kInt, "10",
+                    "Seconds between a service's heartbeats and capacity reports. Shorter "
+                    "means fresher scheduling data and more database writes.")
+                    .AtLeast(1)
+                    .Into(&Config::report_interval));
+    t.push_back(Opt(kDefault, "service_down_time", T::kInt, "60",
+                    "Seconds without a heartbeat after which a service counts as down. Must "
+                    "exceed report_interval; shorter detects failures sooner but flaps under "
+                    "load.")
+                    .AtLeast(1)
+                    .Into(&Config::service_down_time));
+    // [DEFAULT]: backup.
+    t.push_back(Opt(kDefault, "backup_driver", T::kEnum, "posix",
+                    "Where backups are stored. posix writes files under backup_posix_path; "
+                    "Cinder's NFSBackupDriver is read as posix, so mount the share at "
+                    "backup_posix_path yourself.")
+                    .Choices({{"posix", "posix"},
+                              {"cinder.backup.drivers.posix.PosixBackupDriver", "posix"},
+                              {"cinder.backup.drivers.nfs.NFSBackupDriver", "posix"}})
+                    .Into(&Config::backup_driver));
+    t.push_back(Opt(kDefault, "backup_posix_path", T::kPath, "$state_path/backup",
+                    "Directory of the posix backup store. Put it on other disks than the "
+                    "volumes, or a backup does not survive the loss of its volume.")
+                    .Into(&Config::backup_posix_path));
+    t.push_back(Opt(kDefault, "backup_compression_algorithm", T::kEnum, "zlib",
+                    "Compression of backup chunks.")
+                    .Items({"none", "off", "no", "zlib", "gzip", "bz2", "bzip2", "zstd"})
+                    .NotUsedYet());
+    t.push_back(Opt(kDefault, "backup_file_size", T::kInt, "1999994880",
+                    "Size in bytes of one backup object.")
+                    .AtLeast(1)
+                    .NotUsedYet());
+    t.push_back(Opt(kDefault, "backup_sha_block_size_bytes", T::kInt, "32768",
+                    "Block size in bytes for incremental-backup change detection.")
+                    .AtLeast(1)
+                    .NotUsedYet());
+    t.push_back(Opt(kDefault, "backup_enable_progress_timer", T::kBool, "true",
+                    "Send backup progress notifications.")
+                    .NotUsedYet());
+    // [DEFAULT]: logging.
+    t.push_back(Opt(kDefault, "log_level", T::kEnum, "info",
+                    "Least severe log level written. debug and trace are verbose and may log "
+                    "request bodies.")
+                    .Items({"trace", "debug", "info", "warning", "error"})
+                    .Into(&Config::log_level));
+    t.push_back(Opt(kDefault, "log_file", T::kPath, "",
+                    "Log file (absolute path); empty logs to stderr, which suits journald.")
+                    .Into(&Config::log_file));
+    // [DEFAULT]: quotas.
+    auto quota = [&](const char* name, const char* def, const char* what, int64_t Config::*m) {
+      t.push_back(Opt(kDefault, name, T::kInt, def,
+                      std::string("Default per-project limit on ") + what + "; -1 is unlimited.")
+                      .AtLeast(-1)
+                      .Into(m));
+    };
+    quota("quota_volumes", "10", "the number of volumes", &Config::quota_volumes);
+    quota("quota_snapshots", "10", "the number of snapshots", &Config::quota_snapshots);
+    quota("quota_gigabytes", "1000", "GiB of volumes and snapshots", &Config::quota_gigabytes);
+    quota("quota_backups", "10", "the number of backups", &Config::quota_backups);
+    quota("quota_backup_gigabytes", "1000", "GiB of backups", &Config::quota_backup_gigabytes);
+    quota("per_volume_size_limit", "-1", "the size in GiB of one volume",
+          &Config::per_volume_size_limit);
+
+    // [database]
+    t.push_back(Opt(kDatabase, "connection", T::kString, "sqlite:///$state_path/scoria.sqlite",
+                    "Database URL. sqlite:/// followed by an absolute path (so four slashes "
+                    "in all). postgresql:// is recognised but not supported yet.")
+                    .Redact()
+                    .Into(&Config::database_connection));
+
+    // Backend sections.
+    t.push_back(Opt(kBackend, "volume_driver", T::kEnum, "",
+                    "The driver. file keeps each volume as a sparse file in file_volume_dir; "
+                    "Cinder's NfsDriver is read as file, with the share mounted at "
+                    "file_volume_dir by you.")
+                    .Required()
+                    .Choices({{"file", "file"}, {"cinder.volume.drivers.nfs.NfsDriver", "file"}})
+                    .Into(&BackendConfig::volume_driver));
+    t.push_back(Opt(kBackend, "volume_backend_name", T::kString, "",
+                    "Name reported as the volume_backend_name capability, which volume types "
+                    "match on. Backends may share a name so one volume type can land on any.")
+                    .DefaultDoc("the section name")
+                    .Into(&BackendConfig::volume_backend_name));
+    t.push_back(Opt(kBackend, "backend_availability_zone", T::kString, "$storage_availability_zone",
+                    "Availability zone of this backend.")
+                    .NonEmpty()
+                    .Into(&BackendConfig::availability_zone));
+    t.push_back(Opt(kBackend, "reserved_percentage", T::kInt, "0",
+                    "Percentage of capacity kept free: the scheduler treats it as used. "
+                    "Headroom for growth of thin volumes versus usable space.")
+                    .Range(0, 100)
+                    .Into(&BackendConfig::reserved_percentage));
+    t.push_back(Opt(kBackend, "max_over_subscription_ratio", T::kFloatOrAuto, "20.0",
+                    "How far thin provisioning may promise more than the capacity: 1.0 never "
+                    "over-commits; higher packs more volumes but risks running out of space "
+                    "when they fill. auto computes it from provisioned and used capacity.")
+                    .AtLeastF(1.0)
+                    .IntoBackend([](const Value& v, BackendConfig& b) {
+                      const auto& r = std::get<FloatOrAuto>(v);
+                      b.auto_over_subscription = r.is_auto;
+                      if (!r.is_auto) b.max_over_subscription_ratio = r.value;
+                    }));
+    t.push_back(Opt(kBackend, "filter_function", T::kString, "",
+                    "DriverFilter expression that must be true for the backend to take a "
+                    "volume, e.g. volume.size < 100; empty passes every volume.")
+                    .Into(&BackendConfig::filter_function));
+    t.push_back(Opt(kBackend, "goodness_function", T::kString, "",
+                    "GoodnessWeigher expression scoring the backend 0..100 for a volume; empty "
+                    "scores 0.")
+                    .Into(&BackendConfig::goodness_function));
+    t.push_back(Opt(kBackend, "file_volume_dir", T::kPath, "",
+                    "file driver: directory holding the volume files. Required for file; no "
+                    "two backends may share one.")
+                    .Into(&BackendConfig::file_volume_dir));
+    return t;
+  }();
+  return kTable;
+}
+
+const OptionSpec* FindOption(std::string_view section, std::string_view name) {
+  for (const auto& o : Table()) {
+    if (o.section == section && o.name == name) return &o;
+  }
+  return nullptr;
+}
+
+std::string Join(const std::vector<std::string>& items, const char* sep) {
+  std::string out;
+  for (const auto& i : items) {
+    if (!out.empty()) out += sep;
+    out += i;
+  }
+  return out;
+}
+
+std::vector<std::string> Spellings(const OptionSpec& o) {
+  std::vector<std::string> out;
+  for (const auto& [spelling, canonical] : o.choices) out.push_back(spelling);
+  return out;
+}
+
+// Turns interpolated text into a typed value, or says what was expected.
+std::variant<Value, Problem> Convert(const OptionSpec& o, const std::string& text) {
+  if (text.find('\n') != std::string::npos) {
+    return Problem{"a single-line value (an indented line continues the previous value)", ""};
+  }
+  auto checked = [&](const std::string& s) -> std::optional<Problem> {
+    if (o.check) {
+      if (auto expected = o.check(s)) return Problem{*expected, ""};
+    }
+    return std::nullopt;
+  };
+  switch (o.type) {
+    case OptType::kString:
+    case OptType::kPath: {
+      if (text.empty()) {
+        if (o.non_empty) return Problem{"a non-empty value", ""};
+        return Value(std::string());
+      }
+      if (o.type == OptType::kPath && text.front() != '/') {
+        return Problem{"an absolute path", ""};
+      }
+      if (auto p = checked(text)) return *p;
+      return Value(text);
+    }
+    case OptType::kInt: {
+      int64_t v = 0;
+      auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+      if (ec != std::errc() || end != text.data() + text.size() || v < o.min || v > o.max) {
+        constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
+        constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+        std::string e = "an integer";
+        if (o.min != kMin && o.max != kMax) {
+          e += " in " + std::to_string(o.min) + ".." + std::to_string(o.max);
+        } else if (o.min != kMin) {
+          e += " >= " + std::to_string(o.min);
+        } else if (o.max != kMax) {
+          e += " <= " + std::to_string(o.max);
+        }
+        return Problem{e, ""};
+      }
+      return Value(v);
+    }
+    case OptType::kFloat:
+    case OptType::kFloatOrAuto: {
+      if (o.type == OptType::kFloatOrAuto && text == "auto") return Value(FloatOrAuto{true, 0});
+      double v = 0;
+      auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+      if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(v) ||
+          (o.fmin && v < *o.fmin)) {
+        std::string e = "a number";
+        if (o.fmin) e += " >= " + FormatDouble(*o.fmin);
+        if (o.type == OptType::kFloatOrAuto) e += " or \"auto\"";
+        return Problem{e, ""};
+      }
+      if (o.type == OptType::kFloatOrAuto) return Value(FloatOrAuto{false, v});
+      return Value(v);
+    }
+    case OptType::kBool: {
+      std::string l = Lower(text);
+      if (l == "true" || l == "yes" || l == "on" || l == "1") return Value(true);
+      if (l == "false" || l == "no" || l == "off" || l == "0") return Value(false);
+      return Problem{"true or false (or yes/no, on/off, 1/0)", ""};
+    }
+    case OptType::kEnum: {
+      for (const auto& [spelling, canonical] : o.choices) {
+        if (text == spelling) return Value(canonical);
+      }
+      std::string expected = "one of " + Join(Spellings(o));
+      for (const auto& later : o.not_yet) {
+        if (text == later) return Problem{expected, later};
+      }
+      return Problem{expected, ""};
+    }
+    case OptType::kList: {
+      std::vector<std::string> items;
+      size_t start = 0;
+      while (start <= text.size()) {
+        size_t comma = text.find(',', start);
+        if (comma == std::string::npos) comma = text.size();
+        std::string item = Trim(std::string_view(text).substr(start, comma - start));
+        if (!item.empty()) items.push_back(std::move(item));
+        start = comma + 1;
+      }
+      std::string of = o.choices.empty() ? "" : " of " + Join(Spellings(o));
+      if (o.non_empty && items.empty()) return Problem{"a non-empty comma-separated list" + of, ""};
+      std::set<std::string> seen;
+      for (const auto& item : items) {
+        if (!o.choices.empty()) {
+          auto sp = Spellings(o);
+          if (std::find(sp.begin(), sp.end(), item) == sp.end()) {
+            return Problem{"a comma-separated list" + of, ""};
+          }
+        }
+        if (auto p = checked(item)) return Problem{"a comma-separated list of " + p->expected, ""};
+        if (o.unique_items && !seen.insert(item).second) {
+          return Problem{"a comma-separated list without duplicates (" + item + " repeats)", ""};
+        }
+      }
+      return Value(std::move(items));
+    }
+  }
+  return Problem{"a value", ""};
+}
+
+}  // namespace scoria::config_internal
