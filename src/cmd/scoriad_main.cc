@@ -8,6 +8,7 @@
 #include "common/config.h"
 #include "common/log.h"
 #include "runtime/daemon.h"
+#include "scheduler/scheduler_service.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"scoriad: block storage service (Block Storage API v3)"};
@@ -20,6 +21,10 @@ int main(int argc, char** argv) {
   auto config = scoria::LoadConfig(config_path);
   if (!config.ok()) {
     std::fprintf(stderr, "scoriad: %s\n", config.status().message().c_str());
+    return 2;
+  }
+  if (auto st = scoria::scheduler::CheckSchedulerConfig(*config); !st.ok()) {
+    std::fprintf(stderr, "scoriad: %s\n", st.message().c_str());
     return 2;
   }
   if (check_only) {

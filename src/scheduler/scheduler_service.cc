@@ -41,16 +41,42 @@ std::vector<std::string> SplitList(const std::string& s) {
 
 }  // namespace
 
-SchedulerService::SchedulerService(db::Database& db, const Config& config)
-    : db_(db), config_(config) {
-  options_.filters = config.scheduler_default_filters;
-  options_.weighers = config.scheduler_default_weighers;
-  options_.capacity_weight_multiplier = config.capacity_weight_multiplier;
-  options_.allocated_capacity_weight_multiplier = config.allocated_capacity_weight_multiplier;
-  options_.volume_number_multiplier = config.volume_number_multiplier;
-  options_.goodness_weight_multiplier = config.goodness_weight_multiplier;
-  options_.max_attempts = config.scheduler_max_attempts;
+namespace {
+SchedulerOptions OptionsFrom(const Config& config) {
+  SchedulerOptions o;
+  o.filters = config.scheduler_default_filters;
+  o.weighers = config.scheduler_default_weighers;
+  o.capacity_weight_multiplier = config.capacity_weight_multiplier;
+  o.allocated_capacity_weight_multiplier = config.allocated_capacity_weight_multiplier;
+  o.volume_number_multiplier = config.volume_number_multiplier;
+  o.goodness_weight_multiplier = config.goodness_weight_multiplier;
+  o.max_attempts = config.scheduler_max_attempts;
+  return o;
 }
+}  // namespace
+
+Status CheckSchedulerConfig(const Config& config) {
+  Status st = ValidateOptions(OptionsFrom(config));
+  if (!st.ok()) {
+    return InvalidArgument(config.path + ": [DEFAULT] scheduler_default_filters/weighers: " +
+                           st.message());
+  }
+  for (const BackendConfig& b : config.backends) {
+    for (auto [key, expr] : {std::pair{"filter_function", &b.filter_function},
+                             std::pair{"goodness_function", &b.goodness_function}}) {
+      if (expr->empty()) continue;
+      Status e = ValidateExpression(*expr);
+      if (!e.ok()) {
+        return InvalidArgument(config.path + ": [" + b.section + "] " + key +
+                               ": expected an expression, got \"" + *expr + "\": " + e.message());
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+SchedulerService::SchedulerService(db::Database& db, const Config& config)
+    : db_(db), config_(config), options_(OptionsFrom(config)) {}
 
 void SchedulerService::RegisterHandlers(tasks::TaskWorker& worker) {
   worker.Register("schedule_create_volume",

@@ -26,6 +26,10 @@
 
 namespace scoria::scheduler {
 
+// The checks of the configuration that need the scheduler: filter and weigher names, and every
+// backend's filter_function / goodness_function. One-line errors naming file, section and key.
+Status CheckSchedulerConfig(const Config& config);
+
 class SchedulerService {
  public:
   SchedulerService(db::Database& db, const Config& config);

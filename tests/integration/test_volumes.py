@@ -169,3 +169,10 @@ def test_metadata_routes(scoriad):
     assert scoriad.delete("/volumes/%s/metadata/zz" % vid)[0] == 404
     assert scoriad.delete("/volumes/%s/metadata/c" % vid)[0] == 200
     assert scoriad.get("/volumes/%s/metadata" % vid)[2] == {"metadata": {}}
+
+
+def test_oversized_body_is_413(scoriad):
+    big = '{"volume": {"size": 1, "name": "%s"}}' % ("x" * (2 << 20))
+    status, _, out = scoriad.request("POST", "/volumes", raw=big)
+    assert status == 413, out
+    assert scoriad.get("/volumes")[2]["volumes"] == []
