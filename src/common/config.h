@@ -1,5 +1,5 @@
 // The daemon's configuration: one INI file in cinder.conf spelling, parsed and validated once at
-// start into plain structs. Every option is declared in one table in config.cc with its type,
+// start into plain structs. Every option is declared in one table in config_options.cc with its type,
 // default and one-line meaning; docs/configuration.md is checked against that table by a unit
 // test. An unknown key, a bad value or a missing required key is an error naming the file,
 // section, key and what was expected, e.g.

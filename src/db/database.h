@@ -83,9 +83,11 @@ class Database {
   virtual Status Migrate() = 0;
   virtual int SchemaVersion() = 0;
   virtual void NotifyTasks() = 0;
-  // Returns when NotifyTasks was called since the last wake-up of this thread's group, or at
-  // the timeout, whichever comes first.
-  virtual void WaitForTasks(std::chrono::milliseconds timeout) = 0;
+  // A counter NotifyTasks advances. Read it before looking for work, then pass it to
+  // WaitForTasks: a notification that lands in between is not lost.
+  virtual uint64_t TaskSequence() = 0;
+  // Returns when TaskSequence() differs from `seen`, or at the timeout.
+  virtual void WaitForTasks(uint64_t seen, std::chrono::milliseconds timeout) = 0;
 };
 
 // "sqlite:////abs/path.sqlite" (SQLAlchemy spelling), or "sqlite://" for in-memory (tests).

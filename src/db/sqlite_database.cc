@@ -104,9 +104,13 @@ class SqliteDatabase : public Database {
     notify_cv_.notify_all();
   }
 
-  void WaitForTasks(std::chrono::milliseconds timeout) override {
+  uint64_t TaskSequence() override {
+    std::lock_guard lock(notify_mu_);
+    return notify_seq_;
+  }
+
+  void WaitForTasks(uint64_t seen, std::chrono::milliseconds timeout) override {
     std::unique_lock lock(notify_mu_);
-    uint64_t seen = notify_seq_;
     notify_cv_.wait_for(lock, timeout, [&] { return notify_seq_ != seen; });
   }
 

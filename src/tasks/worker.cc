@@ -38,21 +38,24 @@ void TaskWorker::Stop() {
   if (stop_.exchange(true)) return;
   db_.NotifyTasks();
   for (auto& t : threads_) t.join();
-  if (renewer_.joinable()) renewer_.join();
   threads_.clear();
+  // Only now: handlers still running during the joins above keep their leases renewed.
+  renew_stop_ = true;
+  if (renewer_.joinable()) renewer_.join();
 }
 
 void TaskWorker::Loop() {
   while (!stop_) {
-    if (!RunOne()) db_.WaitForTasks(options_.poll);
+    const uint64_t seq = db_.TaskSequence();
+    if (!RunOne()) db_.WaitForTasks(seq, options_.poll);
   }
 }
 
 void TaskWorker::RenewLoop() {
   const auto period = options_.lease / 3;
   auto next = std::chrono::steady_clock::now() + period;
-  while (!stop_) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  while (!renew_stop_) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::min<int64_t>(100, period.count() / 4 + 1)));
     if (std::chrono::steady_clock::now() < next) continue;
     next = std::chrono::steady_clock::now() + period;
     std::vector<int64_t> ids;

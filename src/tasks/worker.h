@@ -83,6 +83,7 @@ class TaskWorker {
   const WorkerOptions options_;
   std::map<std::string, TaskHandler> handlers_;
   std::atomic<bool> stop_{false};
+  std::atomic<bool> renew_stop_{false};
   std::vector<std::thread> threads_;
   std::thread renewer_;
   std::mutex mu_;

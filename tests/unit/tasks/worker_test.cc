@@ -282,7 +282,7 @@ TEST_F(WorkerTest, ExpiredLeaseOfDeadWorkerIsTakenOver) {
 // Stop() sets stop_, which ends RenewLoop at once, and then waits for the running handlers.
 // A handler that outlives the lease during a graceful stop loses its task to another worker
 // while it still runs, although the header promises leases of running tasks are renewed.
-TEST_F(WorkerTest, DISABLED_StopKeepsRenewingLeasesOfRunningHandlers) {
+TEST_F(WorkerTest, StopKeepsRenewingLeasesOfRunningHandlers) {
   const auto lease = 300ms;
   Recorder rec;
   std::mutex mu;

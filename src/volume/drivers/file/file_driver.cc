@@ -66,10 +66,24 @@ Status FileDriver::SyncDir() {
 }
 
 Status FileDriver::CreateVolume(const std::string& id, int64_t size_gb) {
+  if (size_gb < 0 || size_gb > INT64_MAX / kGiB) {
+    return InvalidArgument("volume size " + std::to_string(size_gb) + " GiB is out of range");
+  }
   const std::string path = PathOf(id);
-  Fd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  // O_EXCL tells whether this call made the file, so a failure can remove only what it made.
+  bool created = true;
+  int raw = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (raw < 0 && errno == EEXIST) {
+    created = false;
+    raw = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+  }
+  Fd fd(raw);
   if (fd.get() < 0) return Errno("create " + path, errno);
-  RETURN_IF_ERROR(GrowTo(fd.get(), size_gb * kGiB, path));
+  Status st = GrowTo(fd.get(), size_gb * kGiB, path);
+  if (!st.ok()) {
+    if (created) ::unlink(path.c_str());
+    return st;
+  }
   return SyncDir();
 }
 
@@ -80,6 +94,9 @@ Status FileDriver::DeleteVolume(const std::string& id) {
 }
 
 Status FileDriver::ExtendVolume(const std::string& id, int64_t new_size_gb) {
+  if (new_size_gb < 0 || new_size_gb > INT64_MAX / kGiB) {
+    return InvalidArgument("volume size " + std::to_string(new_size_gb) + " GiB is out of range");
+  }
   const std::string path = PathOf(id);
   Fd fd(::open(path.c_str(), O_RDWR | O_CLOEXEC));
   if (fd.get() < 0) return Errno("open " + path, errno);
