@@ -102,6 +102,36 @@ const std::vector<Migration>& Migrations() {
                 hard_limit BIGINT NOT NULL,
                 PRIMARY KEY (project_id, resource)))",
        }},
+      {2,
+       "attachments",
+       {
+           // One row per attachment (Cinder's volume_attachment). connector and
+           // connection_info are JSON; exported says the volume service has published the
+           // access entry of this row (restored at start). No foreign key to volumes: a volume
+           // with attachments cannot be deleted, and reset-state removes rows on its own.
+           R"(CREATE TABLE attachments (
+                id TEXT PRIMARY KEY,
+                volume_id TEXT NOT NULL,
+                project_id TEXT NOT NULL,
+                user_id TEXT NOT NULL,
+                instance_uuid TEXT,
+                attached_host TEXT,
+                mountpoint TEXT,
+                attach_mode TEXT,
+                attach_status TEXT NOT NULL,
+                connector TEXT,
+                initiator TEXT,
+                chap_user TEXT,
+                chap_secret TEXT,
+                connection_info TEXT,
+                exported BIGINT NOT NULL DEFAULT 0,
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT,
+                attach_time BIGINT,
+                detach_time BIGINT))",
+           "CREATE INDEX attachments_volume ON attachments (volume_id, created_at)",
+           "CREATE INDEX attachments_project ON attachments (project_id, created_at)",
+       }},
   };
   return kMigrations;
 }

@@ -5,6 +5,7 @@
 #include "common/clock.h"
 #include "db/database.h"
 #include "db/messages_repo.h"
+#include "db/migrations.h"
 #include "db/services_repo.h"
 #include "db/tasks_repo.h"
 #include "db/types_repo.h"
@@ -40,7 +41,7 @@ class DbTest : public ::testing::Test {
 
 TEST_F(DbTest, MigrateIsIdempotentAndVersioned) {
   EXPECT_TRUE(db_->Migrate().ok());
-  EXPECT_EQ(db_->SchemaVersion(), 1);
+  EXPECT_EQ(db_->SchemaVersion(), static_cast<int>(Migrations().size()));
 }
 
 TEST_F(DbTest, RejectsBadConnectionStrings) {
