@@ -1,0 +1,53 @@
+// Reactor: one data-path thread with an epoll loop. It owns the connections handed to it;
+// other threads talk to it only by posting closures (Post), which run on the reactor thread.
+// This is the data path's threading rule (STYLE.md 6): each connection and each queue is owned
+// by one thread, cross-thread work is a message.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace scoria::target {
+
+class Reactor {
+ public:
+  // Called on the reactor thread with the epoll events of a registered fd.
+  using Handler = std::function<void(uint32_t events)>;
+
+  Reactor();
+  ~Reactor();
+  Reactor(const Reactor&) = delete;
+  Reactor& operator=(const Reactor&) = delete;
+
+  void Start();
+  // Runs posted work still queued, then stops the loop and joins the thread.
+  void Stop();
+
+  // Any thread. `fn` runs on the reactor thread, in posting order.
+  void Post(std::function<void()> fn);
+
+  // Reactor thread only.
+  void Add(int fd, uint32_t events, Handler handler);
+  void Modify(int fd, uint32_t events);
+  void Remove(int fd);
+  bool InThread() const { return std::this_thread::get_id() == thread_.get_id(); }
+
+ private:
+  void Loop();
+  void RunPosted();
+
+  int epfd_ = -1;
+  int wakefd_ = -1;
+  std::thread thread_;
+  std::atomic<bool> stop_{false};
+  std::mutex mu_;
+  std::vector<std::function<void()>> posted_;  // GUARDED_BY(mu_)
+  // fd -> handler; only touched on the reactor thread.
+  std::vector<Handler> handlers_;
+};
+
+}  // namespace scoria::target
