@@ -37,6 +37,15 @@ struct Nexus {
   std::string initiator_name;  // iqn of the initiator
 };
 
+// Data-Out length (iSCSI EDTL versus the CDB): `data_out` may differ from what the CDB
+// implies when the initiator's EDTL does (RFC 7143 11.4.5.2 residuals; iscsi-test-cu
+// iSCSIResiduals). Writes (WRITE, WRITE AND VERIFY) use the first CDB-implied bytes and
+// ignore any excess; when fewer arrived they write only the whole blocks that did and
+// return GOOD (FCP-4 9.4.2 option a: "data beyond FCP_DL is not transferred"), which is what
+// libiscsi 1.19 checks. Commands whose parameter data must be complete (COMPARE AND WRITE,
+// WRITE SAME, UNMAP, MODE SELECT, PERSISTENT RESERVE OUT, VERIFY with BYTCHK) fail with
+// ILLEGAL REQUEST when it is not. Reads always return exactly the CDB-implied bytes; the iSCSI
+// layer trims to EDTL and reports the residual.
 struct ScsiCommand {
   uint8_t cdb[16] = {};
   size_t cdb_length = 0;
@@ -62,6 +71,20 @@ struct UnitConfig {
   std::string product = "VOLUME";
   std::string revision = "0001";
   bool read_only = false;   // every write fails with DATA PROTECT / WRITE PROTECTED
+  // Largest READ/WRITE/VERIFY transfer accepted (VPD 0xB0 MAXIMUM TRANSFER LENGTH, in blocks
+  // of the device's size); longer ones fail with INVALID FIELD IN CDB. QEMU and Linux split
+  // their requests at this size. Trade-off: a data buffer of this size per command in flight.
+  uint32_t max_transfer_bytes = 8u << 20;
+  // Initial caching mode page WCE (changeable by MODE SELECT). true: writes may be acknowledged
+  // before they are durable, so initiators must send SYNCHRONIZE CACHE / FUA (what every
+  // BlockDevice's Write contract says). false: every write is sent with fua.
+  bool write_cache_enabled = true;
+  // READ CAPACITY(16) LOGICAL BLOCKS PER PHYSICAL BLOCK EXPONENT: 3 for 512-byte blocks on a
+  // 4 KiB-sector backend, so initiators align I/O. 0 = physical == logical.
+  uint8_t physical_block_exponent = 0;
+  // IEEE company id (OUI) in the NAA 6 designator of VPD 0x83; the other 100 bits come from
+  // volume_id. Default: the OpenFabrics OUI that LIO also uses.
+  uint32_t ieee_company_id = 0x001405;
 };
 
 class LogicalUnit {
