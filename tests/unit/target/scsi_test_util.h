@@ -50,6 +50,8 @@ class ScsiTest : public ::testing::Test {
     return Run(a_, cdb, std::move(data));
   }
 
+  // public: free helpers in the tests build CDBs too.
+ public:
   static ScsiCommand Cdb16(uint8_t opcode, uint64_t lba, uint32_t len, uint8_t flags = 0) {
     ScsiCommand c;
     c.cdb[0] = opcode;
@@ -71,6 +73,7 @@ class ScsiTest : public ::testing::Test {
   static std::vector<std::byte> Fill(size_t n, uint8_t v) {
     return std::vector<std::byte>(n, std::byte{v});
   }
+ protected:
   ScsiResult Write10(uint32_t lba, uint16_t blocks, uint8_t v, uint8_t flags = 0) {
     ScsiCommand c = Cdb10(0x2a, lba, blocks, flags);
     c.data_out = Fill(size_t(blocks) * 512, v);
