@@ -46,7 +46,14 @@ LoginStep LoginNegotiator::Fail(const Pdu& req, uint16_t status, Status why) {
 
 LoginStep LoginNegotiator::Respond(const Pdu& req, bool transit, uint8_t nsg,
                                    const TextList& answer, LoginOutcome outcome) {
-  std::vector<uint8_t> text = SerializeText(answer);
+  // A key must appear once per response: our declarations (TargetPortalGroupTag,
+  // MaxRecvDataSegmentLength, TargetAlias) and an answer to the same key sent by the initiator
+  // ("Reject") would otherwise both go out. The first occurrence wins.
+  TextList unique;
+  for (const auto& kv : answer) {
+    if (FindKey(unique, kv.key) == nullptr) unique.push_back(kv);
+  }
+  std::vector<uint8_t> text = SerializeText(unique);
   if (text.size() > kLoginMaxSegment) {
     return Fail(req, kLoginTargetError, Internal("login response text too long"));
   }

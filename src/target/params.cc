@@ -87,12 +87,10 @@ Status OperationalNegotiator::Negotiate(const TextList& offer, TextList* answer)
       (hdr ? params_.header_digest : params_.data_digest) = *pick;
       reply(*pick ? "CRC32C" : "None");
     } else if (k == "MaxRecvDataSegmentLength") {
-      // Declarative: the initiator's receive limit. Not answered (our own is a declaration).
+      // Declarative: the initiator's receive limit. Not answered (our own declaration uses the
+      // same key, so "Reject" would read as a second declaration): a bad value fails the login.
       auto n = number(512, kMaxSegment);
-      if (!n) {
-        reply("Reject");
-        continue;
-      }
+      if (!n) return InvalidArgument("invalid MaxRecvDataSegmentLength " + v);
       params_.max_xmit_data_segment_length = *n;
     } else if (k == "FirstBurstLength") {
       auto n = number(512, kMaxSegment);

@@ -18,7 +18,8 @@
 //   declarative  MaxRecvDataSegmentLength (the initiator's receive limit: our send limit),
 //           InitiatorName, InitiatorAlias, TargetName, SessionType: not answered.
 //   Reject  IFMarkInt/OFMarkInt; target-only keys sent by the initiator (TargetAlias,
-//           TargetAddress, TargetPortalGroupTag); out-of-range or malformed values.
+//           TargetAddress, TargetPortalGroupTag); out-of-range or malformed values (except
+//           MaxRecvDataSegmentLength, whose bad value is an initiator error).
 //   Irrelevant  session keys in a Discovery session (RFC 7143 §13: MaxConnections,
 //           InitialR2T, ImmediateData, MaxBurstLength, FirstBurstLength, MaxOutstandingR2T,
 //           DataPDUInOrder, DataSequenceInOrder); FirstBurstLength when InitialR2T=Yes and
@@ -100,7 +101,7 @@ class OperationalNegotiator {
   // Negotiates every key in `offer` except the login-level ones (InitiatorName, TargetName,
   // SessionType, InitiatorAlias, AuthMethod, CHAP_*), which the caller handles and must not
   // pass. Appends answers to *answer. InvalidArgument if a key was already negotiated in this
-  // login (the caller fails the login with 0x0200).
+  // login or MaxRecvDataSegmentLength is out of range (the caller fails the login with 0x0200).
   Status Negotiate(const TextList& offer, TextList* answer);
 
   // Declarations the target makes once per login (MaxRecvDataSegmentLength; TargetAlias for

@@ -425,6 +425,19 @@ TEST_F(LoginTest, IsidChangeDuringLogin020b) {
   EXPECT_EQ(StatusOf(n.OnRequest(p).response), kLoginInvalidDuringLogin);
 }
 
+// Regression (login_fuzz): an initiator sending a key the target declares made the response
+// carry it twice.
+TEST_F(LoginTest, NoDuplicateKeysWhenInitiatorSendsTargetKeys) {
+  auto n = Make();
+  auto s = n.OnRequest(LoginReq(true, 1, 3,
+                                {{"InitiatorName", kInitiator},
+                                 {"TargetName", kTarget},
+                                 {"TargetPortalGroupTag", "7"}}));
+  ASSERT_EQ(s.outcome, LoginOutcome::kCompleted);
+  EXPECT_TRUE(ParseText(s.response.data()).ok());
+  EXPECT_EQ(Get(s.response, "TargetPortalGroupTag"), "1");
+}
+
 TEST(LoginFailureTest, BuildLoginFailureEchoesRequest) {
   Pdu req = LoginReq(true, 1, 3, {});
   req.set_tsih(9);

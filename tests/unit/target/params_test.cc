@@ -117,15 +117,23 @@ TEST(ParamsTest, FirstBurstClampedToMaxBurst) {
 
 TEST(ParamsTest, OutOfRangeAndMalformedAreRejected) {
   auto a = Negotiate({{"MaxBurstLength", "100"},
-                      {"MaxRecvDataSegmentLength", "99999999"},
                       {"ErrorRecoveryLevel", "3"},
                       {"InitialR2T", "Maybe"},
                       {"MaxConnections", "0"}});
   EXPECT_EQ(Answer(a, "MaxBurstLength"), "Reject");
-  EXPECT_EQ(Answer(a, "MaxRecvDataSegmentLength"), "Reject");
   EXPECT_EQ(Answer(a, "ErrorRecoveryLevel"), "Reject");
   EXPECT_EQ(Answer(a, "InitialR2T"), "Reject");
   EXPECT_EQ(Answer(a, "MaxConnections"), "Reject");
+}
+
+// Regression (login_fuzz): "MaxRecvDataSegmentLength=Reject" plus our declaration repeated
+// the key in one response.
+TEST(ParamsTest, BadMaxRecvDataSegmentLengthIsAnInitiatorError) {
+  OperationalNegotiator n({}, SessionType::kNormal);
+  TextList a;
+  EXPECT_FALSE(n.Negotiate({{"MaxRecvDataSegmentLength", "99999999"}}, &a).ok());
+  OperationalNegotiator m({}, SessionType::kNormal);
+  EXPECT_FALSE(m.Negotiate({{"MaxRecvDataSegmentLength", "511"}}, &a).ok());
 }
 
 TEST(ParamsTest, BooleanOrAnd) {
