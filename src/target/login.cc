@@ -8,6 +8,9 @@ namespace {
 
 constexpr size_t kMaxLoginText = 65536;          // all C-bit continuations of one request
 constexpr uint32_t kLoginMaxSegment = 8192;      // initiator's MRDSL during login (default)
+// A real login takes 1 (libiscsi) to 4 (open-iscsi with CHAP) requests, plus C-bit
+// continuations; an initiator that keeps going without transiting is stalling.
+constexpr int kMaxLoginRequests = 64;
 
 bool IsSecurityKey(const std::string& k) { return k == "AuthMethod" || k.rfind("CHAP_", 0) == 0; }
 
@@ -176,6 +179,9 @@ Status LoginNegotiator::HandleSecurity(const TextList& keys, TextList* answer, u
 LoginStep LoginNegotiator::OnRequest(const Pdu& req) {
   if (state_ == State::kFullFeature || state_ == State::kFailed) {
     return Fail(req, kLoginInvalidDuringLogin, FailedPrecondition("login already finished"));
+  }
+  if (++requests_ > kMaxLoginRequests) {
+    return Fail(req, kLoginInitiatorError, InvalidArgument("too many login requests"));
   }
   if (req.opcode() != Opcode::kLoginRequest) {
     return Fail(req, kLoginInvalidDuringLogin,

@@ -30,6 +30,8 @@
 //    one; info().next_stat_sn is what the session continues with. ExpCmdSN = the login's
 //    CmdSN (login PDUs are immediate), MaxCmdSN = CmdSN + queue_depth - 1.
 //  - Access control and credentials come from LoginPolicy, called once on the first PDU.
+//  - Limits: 64 KiB of text per request (all continuations), 64 requests per login (then
+//    0x0200). A wall-clock login timeout is the caller's (no timers here).
 //
 // Threading: one negotiator per connection, used only by that connection's thread. The
 // LoginPolicy is called on that thread and must outlive the negotiator.
@@ -168,6 +170,7 @@ class LoginNegotiator {
   uint32_t stat_sn_ = 0;
   uint32_t cmd_sn_ = 0;
   std::vector<uint8_t> pending_text_;  // C-bit reassembly
+  int requests_ = 0;
 };
 
 // A failed Login Response for `request` (status class/detail, no text), for the caller to

@@ -438,6 +438,17 @@ TEST_F(LoginTest, NoDuplicateKeysWhenInitiatorSendsTargetKeys) {
   EXPECT_EQ(Get(s.response, "TargetPortalGroupTag"), "1");
 }
 
+TEST_F(LoginTest, EndlessLoginIsCut) {
+  auto n = Make();
+  LoginStep s = n.OnRequest(LoginReq(false, 1, 0, {{"InitiatorName", kInitiator},
+                                                   {"TargetName", kTarget}}));
+  for (int i = 0; i < 100 && s.outcome == LoginOutcome::kContinue; ++i) {
+    s = n.OnRequest(LoginReq(false, 1, 0, {}));
+  }
+  EXPECT_EQ(s.outcome, LoginOutcome::kFailed);
+  EXPECT_EQ(StatusOf(s.response), kLoginInitiatorError);
+}
+
 TEST(LoginFailureTest, BuildLoginFailureEchoesRequest) {
   Pdu req = LoginReq(true, 1, 3, {});
   req.set_tsih(9);
