@@ -28,11 +28,48 @@ std::string DisplayVolumeStatus(const std::string& status) {
   return status;
 }
 
+static json VolumeAttachmentsView(const Request& req, const std::vector<db::AttachmentRecord>& atts) {
+  json out = json::array();
+  for (const auto& a : atts) {
+    if (a.attach_status != db::attach_status::kAttached) continue;
+    out.push_back({{"id", a.volume_id},
+                   {"attachment_id", a.id},
+                   {"volume_id", a.volume_id},
+                   {"server_id", OptString(a.instance_uuid)},
+                   {"host_name", req.ctx.is_admin ? OptString(a.attached_host) : json(nullptr)},
+                   {"device", OptString(a.mountpoint)},
+                   {"attached_at", TimeOrNull(a.attach_time)}});
+  }
+  return out;
+}
+
+json AttachmentSummaryView(const db::AttachmentRecord& a) {
+  return {{"id", a.id},
+          {"status", a.attach_status},
+          {"instance", OptString(a.instance_uuid)},
+          {"volume_id", a.volume_id}};
+}
+
+json AttachmentDetailView(const db::AttachmentRecord& a) {
+  json j = AttachmentSummaryView(a);
+  j["attached_at"] = a.attach_time ? json(FormatIsoTime(*a.attach_time)) : json("");
+  j["detached_at"] = a.detach_time ? json(FormatIsoTime(*a.detach_time)) : json("");
+  j["attach_mode"] = a.attach_mode.value_or("null");
+  json ci = json::object();
+  if (a.connection_info) {
+    ci = json::parse(*a.connection_info, nullptr, false);
+    if (ci.is_discarded()) ci = json::object();
+  }
+  j["connection_info"] = ci;
+  return j;
+}
+
 json VolumeSummaryView(const Request& req, const db::VolumeRecord& v) {
   return {{"id", v.id}, {"name", OptString(v.name)}, {"links", ResourceLinks(req, "volumes", v.id)}};
 }
 
-json VolumeDetailView(const Request& req, const db::VolumeRecord& v, const std::string& type_name) {
+json VolumeDetailView(const Request& req, const db::VolumeRecord& v, const std::string& type_name,
+                      const std::vector<db::AttachmentRecord>& attachments) {
   const ApiVersion& ver = req.version;
   json md = json::object();
   for (const auto& [k, val] : v.metadata) md[k] = val;
@@ -56,7 +93,7 @@ json VolumeDetailView(const Request& req, const db::VolumeRecord& v, const std::
       {"replication_status", nullptr},
       {"consistencygroup_id", nullptr},
       {"multiattach", v.multiattach},
-      {"attachments", json::array()},
+      {"attachments", VolumeAttachmentsView(req, attachments)},
       {"os-vol-tenant-attr:tenant_id", v.project_id},
   };
   if (req.ctx.is_admin) {

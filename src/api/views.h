@@ -3,10 +3,12 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "api/http.h"
+#include "db/attachments_repo.h"
 #include "db/types_repo.h"
 #include "db/volumes_repo.h"
 
@@ -19,9 +21,18 @@ nlohmann::json ResourceLinks(const Request& req, const std::string& collection,
 std::string DisplayVolumeStatus(const std::string& status);
 
 nlohmann::json VolumeSummaryView(const Request& req, const db::VolumeRecord& v);
+// attachments: the volume's rows; only attached ones are shown (Cinder's shape, host_name only
+// for admins).
 nlohmann::json VolumeDetailView(const Request& req, const db::VolumeRecord& v,
-                                const std::string& type_name);
+                                const std::string& type_name,
+                                const std::vector<db::AttachmentRecord>& attachments = {});
 nlohmann::json VolumeTypeView(const Request& req, const db::VolumeTypeRecord& t);
+
+// Attachments (cinder/api/v3/views/attachments.py): summary {id, status (= attach_status),
+// instance, volume_id}; detail adds attached_at/detached_at ("" when unset), attach_mode
+// ("null" when unset) and connection_info ({} until exported).
+nlohmann::json AttachmentSummaryView(const db::AttachmentRecord& a);
+nlohmann::json AttachmentDetailView(const db::AttachmentRecord& a);
 
 // Optional timestamps render as null.
 nlohmann::json TimeOrNull(const std::optional<int64_t>& micros);

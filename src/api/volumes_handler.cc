@@ -1,5 +1,6 @@
 // Volumes: /volumes, /volumes/detail, /volumes/{id}, /volumes/summary, metadata, and the
-// actions os-extend, os-reset_status, os-force_delete, os-set_bootable, os-update_readonly_flag.
+// actions os-extend, os-reset_status, os-force_delete, os-set_bootable, os-update_readonly_flag;
+// the legacy attach actions (os-reserve ... os-detach) are in volume_attach_actions.cc.
 // Asynchronous work (create, delete, extend) is a row change plus a task in one transaction
 // (DESIGN.md "Durable tasks"); the handler answers 202 once it is committed.
 #include <nlohmann/json.hpp>
@@ -8,6 +9,7 @@
 #include <sstream>
 
 #include "api/api_env.h"
+#include "api/attach_flow.h"
 #include "api/fault.h"
 #include "api/query.h"
 #include "api/quota.h"
@@ -15,6 +17,7 @@
 #include "api/views.h"
 #include "common/clock.h"
 #include "common/ids.h"
+#include "db/attachments_repo.h"
 #include "db/services_repo.h"
 #include "db/tasks_repo.h"
 #include "db/types_repo.h"
@@ -77,12 +80,21 @@ class VolumesApi {
   }
   Result<json> Detail(db::Transaction& tx, const Request& req, const db::VolumeRecord& v) {
     auto t = db::GetType(tx, v.volume_type_id);
-    return VolumeDetailView(req, v, t.ok() ? t->name : v.volume_type_id);
+    ASSIGN_OR_RETURN(auto atts, db::VolumeAttachments(tx, v.id));
+    return VolumeDetailView(req, v, t.ok() ? t->name : v.volume_type_id, atts);
   }
   Response Respond(Status st, const std::function<Response()>& ok) {
     return st.ok() ? ok() : FaultResponse(st);
   }
   Status EnqueueDelete(db::Transaction& tx, db::VolumeRecord& v);
+  // A volume with attachment rows (of any state) is not deleted: its export would outlive it.
+  static Status RefuseIfAttachments(db::Transaction& tx, const db::VolumeRecord& v) {
+    ASSIGN_OR_RETURN(auto rows, db::VolumeAttachments(tx, v.id));
+    if (rows.empty()) return Status::Ok();
+    return FailedPrecondition("Invalid volume: Volume " + v.id + " has " +
+                              std::to_string(rows.size()) +
+                              " attachment(s); detach it before deleting it.");
+  }
   Response Extend(Request& req, const std::string& id, const json& args);
   Response ResetStatus(Request& req, const std::string& id, const json& args);
   Response ForceDelete(Request& req, const std::string& id);
@@ -299,15 +311,22 @@ Response VolumesApi::List(Request& req, bool detail) {
   Status st = db::InReadTransaction(env_.db, [&](db::Transaction& tx) {
     ASSIGN_OR_RETURN(auto vols, db::ListVolumes(tx, filter, page, detail));
     std::map<std::string, std::string> type_names;
+    std::map<std::string, std::vector<db::AttachmentRecord>> atts;
     if (detail) {
       ASSIGN_OR_RETURN(auto types, db::ListTypes(tx, std::nullopt, std::nullopt));
       for (const auto& t : types) type_names[t.id] = t.name;
+      std::vector<std::string> ids;
+      for (const auto& v : vols) ids.push_back(v.id);
+      ASSIGN_OR_RETURN(atts, db::AttachmentsOfVolumes(tx, ids));
     }
+    static const std::vector<db::AttachmentRecord> kNone;
     for (const auto& v : vols) {
       if (detail) {
         auto it = type_names.find(v.volume_type_id);
-        items.push_back(VolumeDetailView(req, v, it == type_names.end() ? v.volume_type_id
-                                                                          : it->second));
+        auto a = atts.find(v.id);
+        items.push_back(VolumeDetailView(req, v,
+                                         it == type_names.end() ? v.volume_type_id : it->second,
+                                         a == atts.end() ? kNone : a->second));
       } else {
         items.push_back(VolumeSummaryView(req, v));
       }
@@ -428,6 +447,7 @@ Response VolumesApi::Delete(Request& req, const PathParams& p) {
     if (v.attach_status == "attached") {
       return FailedPrecondition("Invalid volume: Volume is attached.");
     }
+    RETURN_IF_ERROR(RefuseIfAttachments(tx, v));
     if (v.status == "deleting") return Status::Ok();  // already on its way
     return EnqueueDelete(tx, v);
   });
@@ -480,9 +500,8 @@ Response VolumesApi::Action(Request& req, const PathParams& p) {
   if (action == "os-force_delete") return ForceDelete(req, id);
   if (action == "os-set_bootable") return SetFlag(req, id, args, "bootable", false);
   if (action == "os-update_readonly_flag") return SetFlag(req, id, args, "readonly", true);
+  if (IsLegacyAttachAction(action)) return LegacyAttachAction(env_, req, id, action, args);
   static const std::set<std::string> kLater = {
-      "os-reserve", "os-unreserve", "os-begin_detaching", "os-roll_detaching",
-      "os-initialize_connection", "os-terminate_connection", "os-attach", "os-detach",
       "os-force_detach", "revert", "os-retype", "os-migrate_volume",
       "os-volume_upload_image", "os-set_image_metadata", "os-unset_image_metadata",
       "os-show_image_metadata", "os-unmanage", "os-reimage", "os-extend_volume_completion"};
@@ -576,6 +595,7 @@ Response VolumesApi::ResetStatus(Request& req, const std::string& id, const json
     return FaultResponse(InvalidArgument("Invalid input received: one of status, attach_status, "
                                          "migration_status is required"));
   }
+  bool unexports = false;
   Status st = db::InWriteTransaction(env_.db, [&](db::Transaction& tx) {
     ASSIGN_OR_RETURN(auto v, Load(tx, req, id));
     if (status) {
@@ -588,8 +608,21 @@ Response VolumesApi::ResetStatus(Request& req, const std::string& id, const json
     }
     if (attach) v.attach_status = *attach;
     if (migration) v.migration_status = clear_migration ? std::nullopt : migration;
+    if (attach && *attach == "detached") {
+      // Cinder deletes the attachment rows; Scoria also queues their unexport so no export
+      // (and no session) outlives the rows.
+      ASSIGN_OR_RETURN(auto rows, db::VolumeAttachments(tx, v.id));
+      for (const auto& a : rows) {
+        RETURN_IF_ERROR(db::DeleteAttachment(tx, a.id));
+        if (v.host) {
+          RETURN_IF_ERROR(EnqueueUnexport(tx, a, v, /*delete_row=*/true).status());
+          unexports = true;
+        }
+      }
+    }
     return db::UpdateVolume(tx, v);
   });
+  if (unexports) env_.db.NotifyTasks();
   return Respond(st, [] { return EmptyResponse(202); });
 }
 
@@ -600,6 +633,7 @@ Response VolumesApi::ForceDelete(Request& req, const std::string& id) {
     if (v.attach_status == "attached") {
       return FailedPrecondition("Invalid volume: Volume is attached.");
     }
+    RETURN_IF_ERROR(RefuseIfAttachments(tx, v));
     if (v.status == "deleting") {
       ASSIGN_OR_RETURN(bool pending, db::HasPendingTask(tx, id));
       if (pending) return Status::Ok();

@@ -12,6 +12,7 @@
 #include "db/services_repo.h"
 #include "db/tasks_repo.h"
 #include "db/types_repo.h"
+#include "volume/null_exporter.h"
 
 namespace scoria::runtime {
 
@@ -51,9 +52,14 @@ Status Daemon::Start() {
     workers_.push_back(std::move(w));
   }
   if (config_.ServiceEnabled("volume")) {
+    exporter_ = std::make_unique<volume::NullExporter>(
+        config_.target_prefix,
+        config_.target_ip_address + ":" + std::to_string(config_.target_port));
+    spdlog::info("volume: attachments use the null exporter (no iSCSI target is served)");
     for (const BackendConfig& b : config_.backends) {
       ASSIGN_OR_RETURN(auto driver, volume::MakeDriver(b));
-      auto m = std::make_unique<volume::VolumeManager>(*db_, config_, b, std::move(driver));
+      auto m = std::make_unique<volume::VolumeManager>(*db_, config_, b, std::move(driver),
+                                                       exporter_.get());
       Status st = m->Start();
       if (!st.ok()) return Status(st.code(), "backend " + b.section + ": " + st.message());
       tasks::WorkerOptions opts;

@@ -2,7 +2,9 @@
 // database, then starts the enabled services (DESIGN.md "Services"):
 //   api        - the HTTP server with every v3 route
 //   scheduler  - a task worker for target "scheduler" (SchedulerService)
-//   volume     - per backend a VolumeManager and a task worker for "host@backend"
+//   volume     - per backend a VolumeManager and a task worker for "host@backend"; all
+//                managers share one volume::Exporter that publishes attachments (for now a
+//                volume::NullExporter: attach/detach run end to end, nothing is served)
 // plus one reporter thread that sends heartbeats and backend stats every report_interval.
 //
 // Start-up recovery: leases held by an earlier process of this host are released at once, so
@@ -22,6 +24,7 @@
 #include "db/database.h"
 #include "scheduler/scheduler_service.h"
 #include "tasks/worker.h"
+#include "volume/exporter.h"
 #include "volume/manager.h"
 
 namespace scoria::runtime {
@@ -44,6 +47,7 @@ class Daemon {
   std::string owner_prefix_;
   std::unique_ptr<db::Database> db_;
   std::unique_ptr<scheduler::SchedulerService> scheduler_;
+  std::unique_ptr<volume::Exporter> exporter_;  // outlives the managers that use it
   std::vector<std::unique_ptr<volume::VolumeManager>> managers_;
   std::vector<std::unique_ptr<tasks::TaskWorker>> workers_;
   std::unique_ptr<api::Router> router_;

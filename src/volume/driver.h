@@ -17,6 +17,7 @@
 
 #include "common/config.h"
 #include "common/status.h"
+#include "volume/block_device.h"
 
 namespace scoria::volume {
 
@@ -48,6 +49,12 @@ class VolumeDriver {
   // Where the volume lives, stored as provider_location (e.g. the file path).
   virtual std::string ProviderLocation(const std::string& id) const = 0;
   virtual Result<DriverStats> Stats() = 0;
+  // Opens the volume's bytes for the target (attach). The caller shares ownership; the device
+  // stays usable until the last reference goes. NotFound when the volume does not exist.
+  // The default is for drivers that cannot be attached (NotImplemented).
+  virtual Result<std::shared_ptr<BlockDevice>> Open(const std::string& id) {
+    return NotImplemented("the " + name() + " driver cannot attach volume " + id);
+  }
 };
 
 // Builds the driver named in the backend's config (already validated).

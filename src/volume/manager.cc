@@ -6,6 +6,7 @@
 #include <set>
 
 #include "common/clock.h"
+#include "db/attachments_repo.h"
 #include "db/messages_repo.h"
 #include "db/services_repo.h"
 #include "db/tasks_repo.h"
@@ -18,11 +19,12 @@ using nlohmann::json;
 bool IsTransient(const Status& st) { return st.code() == StatusCode::kUnavailable; }
 
 VolumeManager::VolumeManager(db::Database& db, const Config& config, const BackendConfig& backend,
-                             std::unique_ptr<VolumeDriver> driver)
+                             std::unique_ptr<VolumeDriver> driver, Exporter* exporter)
     : db_(db),
       config_(config),
       backend_(backend),
       driver_(std::move(driver)),
+      exporter_(exporter),
       backend_host_(config.host + "@" + backend.section),
       pool_host_(backend_host_ + "#" + backend.volume_backend_name) {}
 
@@ -42,6 +44,7 @@ Status VolumeManager::Start() {
                    backend_host_, driver_->ProviderLocation(id), id);
     }
   }
+  RestoreExports();
   return ReportStats();
 }
 
@@ -49,6 +52,10 @@ void VolumeManager::RegisterHandlers(tasks::TaskWorker& worker) {
   worker.Register("create_volume", [this](tasks::TaskContext& c) { return HandleCreate(c); });
   worker.Register("delete_volume", [this](tasks::TaskContext& c) { return HandleDelete(c); });
   worker.Register("extend_volume", [this](tasks::TaskContext& c) { return HandleExtend(c); });
+  worker.Register("export_attachment",
+                  [this](tasks::TaskContext& c) { return HandleExportAttachment(c); });
+  worker.Register("unexport_attachment",
+                  [this](tasks::TaskContext& c) { return HandleUnexportAttachment(c); });
 }
 
 Status VolumeManager::ReportStats() {
@@ -64,7 +71,7 @@ Status VolumeManager::ReportStats() {
       {"thin_provisioning_support", s.thin_provisioning_support},
       {"thick_provisioning_support", s.thick_provisioning_support},
       {"QoS_support", false},
-      {"multiattach", false},
+      {"multiattach", exporter_ != nullptr},  // one export, one access entry per attachment
       {"online_extend_support", true},
       {"backend_state", "up"},
       {"location_info", driver_->name() + ":" + backend_.file_volume_dir},
@@ -177,6 +184,8 @@ Status VolumeManager::HandleExtend(tasks::TaskContext& ctx) {
   const int64_t new_size = args["new_size"].get<int64_t>();
   Status st = driver_->ExtendVolume(id, new_size);
   if (!st.ok() && IsTransient(st) && ctx.task().attempts < kMaxStepAttempts) return st;
+  // Online extend (3.42): the initiators of an exported volume learn the new capacity.
+  if (st.ok() && exporter_ != nullptr && HasDevice(id)) exporter_->CapacityChanged(id);
   return ctx.Finish([&](db::Transaction& tx) {
     auto cur = db::GetVolume(tx, id);
     if (!cur.ok() || cur->status != "extending") return Status::Ok();
@@ -195,6 +204,193 @@ Status VolumeManager::HandleExtend(tasks::TaskContext& ctx) {
                                        ? db::message_detail::kNotEnoughSpace
                                        : db::message_detail::kDriverFailed,
                                    "extend volume: " + st.message());
+  });
+}
+
+json IscsiConnectionInfo(const Exporter& exporter, const db::AttachmentRecord& a) {
+  json data = {
+      {"target_discovered", false},
+      {"target_iqn", exporter.TargetName(a.volume_id)},
+      {"target_portal", exporter.Portal()},
+      {"target_lun", 0},
+      {"volume_id", a.volume_id},
+      {"auth_method", "CHAP"},
+      {"auth_username", a.chap_user.value_or("")},
+      {"auth_password", a.chap_secret.value_or("")},
+      {"access_mode", a.attach_mode.value_or("rw")},
+      {"discard", true},
+      {"encrypted", false},
+      {"qos_specs", nullptr},
+      {"cacheable", false},
+  };
+  return {{"driver_volume_type", "iscsi"},
+          {"data", data},
+          {"attachment_id", a.id},
+          {"enforce_multipath", false}};
+}
+
+Result<std::shared_ptr<BlockDevice>> VolumeManager::Device(const std::string& volume_id) {
+  {
+    std::lock_guard lock(devices_mu_);
+    auto it = devices_.find(volume_id);
+    if (it != devices_.end()) return it->second;
+  }
+  // Opened outside the lock (it does I/O); tasks of one volume never run concurrently, so two
+  // opens of the same volume cannot race, except with RestoreExports, which runs before them.
+  ASSIGN_OR_RETURN(auto dev, driver_->Open(volume_id));
+  std::lock_guard lock(devices_mu_);
+  return devices_.try_emplace(volume_id, std::move(dev)).first->second;
+}
+
+void VolumeManager::DropDevice(const std::string& volume_id) {
+  std::shared_ptr<BlockDevice> dev;
+  {
+    std::lock_guard lock(devices_mu_);
+    auto it = devices_.find(volume_id);
+    if (it == devices_.end()) return;
+    dev = std::move(it->second);
+    devices_.erase(it);
+  }
+  // dev's destructor (which waits for in-flight I/O) runs here, outside the lock.
+}
+
+bool VolumeManager::HasDevice(const std::string& volume_id) {
+  std::lock_guard lock(devices_mu_);
+  return devices_.count(volume_id) > 0;
+}
+
+Status VolumeManager::Publish(const db::AttachmentRecord& a) {
+  if (exporter_ == nullptr) {
+    return FailedPrecondition("backend " + backend_host_ + " has no target to export volumes");
+  }
+  if (!a.initiator) return InvalidArgument("attachment " + a.id + " has no initiator");
+  ASSIGN_OR_RETURN(auto dev, Device(a.volume_id));
+  RETURN_IF_ERROR(exporter_->Export(a.volume_id, dev));
+  ExportAccess access;
+  access.attachment_id = a.id;
+  access.initiator = *a.initiator;
+  access.chap_user = a.chap_user.value_or("");
+  access.chap_secret = a.chap_secret.value_or("");
+  access.read_only = a.attach_mode.value_or("rw") == "ro";
+  return exporter_->Allow(a.volume_id, access);
+}
+
+void VolumeManager::RestoreExports() {
+  std::vector<db::AttachmentRecord> rows;
+  Status st = db::InReadTransaction(db_, [&](db::Transaction& tx) {
+    ASSIGN_OR_RETURN(rows, db::ExportedAttachmentsOnBackend(tx, backend_host_));
+    return Status::Ok();
+  });
+  if (!st.ok()) {
+    spdlog::error("volume {}: cannot list exported attachments: {}", backend_host_, st.ToString());
+    return;
+  }
+  for (const auto& a : rows) {
+    Status p = Publish(a);
+    if (p.ok()) {
+      spdlog::info("volume {}: restored export of volume {} for attachment {}", backend_host_,
+                   a.volume_id, a.id);
+    } else {
+      spdlog::error("volume {}: cannot restore export of volume {} for attachment {}: {}",
+                    backend_host_, a.volume_id, a.id, p.ToString());
+    }
+  }
+}
+
+namespace {
+// Cinder's message_field.Action.UPDATE_ATTACHMENT (the export step of an attach).
+constexpr const char* kUpdateAttachmentAction = "004";
+
+Result<std::string> AttachmentArg(const db::Task& task, bool* delete_row = nullptr) {
+  json args = json::parse(task.args, nullptr, false);
+  if (!args.is_object() || !args.contains("attachment_id") || !args["attachment_id"].is_string()) {
+    return Internal(task.kind + " task without attachment_id");
+  }
+  if (delete_row != nullptr) {
+    *delete_row = !args.contains("delete_row") || !args["delete_row"].is_boolean() ||
+                  args["delete_row"].get<bool>();
+  }
+  return args["attachment_id"].get<std::string>();
+}
+}  // namespace
+
+Status VolumeManager::HandleExportAttachment(tasks::TaskContext& ctx) {
+  ASSIGN_OR_RETURN(std::string aid, AttachmentArg(ctx.task()));
+  db::AttachmentRecord a;
+  Status load = db::InReadTransaction(db_, [&](db::Transaction& tx) {
+    ASSIGN_OR_RETURN(a, db::GetAttachment(tx, aid));
+    return Status::Ok();
+  });
+  const bool wanted = load.ok() && (a.attach_status == db::attach_status::kAttaching ||
+                                    a.attach_status == db::attach_status::kAttached);
+  if (load.code() == StatusCode::kNotFound || (load.ok() && !wanted)) {
+    return ctx.Finish([](db::Transaction&) { return Status::Ok(); }, db::Durability::kRelaxed);
+  }
+  RETURN_IF_ERROR(load);
+  Status st = Publish(a);
+  if (!st.ok()) {
+    if (IsTransient(st) && ctx.task().attempts < kMaxStepAttempts) return st;
+    return FailExport(ctx, aid, st);
+  }
+  return ctx.Finish([&](db::Transaction& tx) {
+    auto cur = db::GetAttachment(tx, aid);
+    if (!cur.ok()) return Status::Ok();  // removed meanwhile; its unexport task follows
+    cur->exported = true;
+    cur->connection_info = IscsiConnectionInfo(*exporter_, *cur).dump();
+    return db::UpdateAttachment(tx, *cur);
+  });
+}
+
+Status VolumeManager::FailExport(tasks::TaskContext& ctx, const std::string& attachment_id,
+                                 const Status& why) {
+  spdlog::error("volume {}: export for attachment {} failed: {}", backend_host_, attachment_id,
+                why.ToString());
+  return ctx.Finish([&](db::Transaction& tx) {
+    auto cur = db::GetAttachment(tx, attachment_id);
+    if (!cur.ok()) return Status::Ok();
+    cur->attach_status = db::attach_status::kErrorAttaching;
+    cur->exported = false;
+    RETURN_IF_ERROR(db::UpdateAttachment(tx, *cur));
+    auto vol = db::GetVolume(tx, cur->volume_id);
+    if (!vol.ok()) return Status::Ok();
+    RETURN_IF_ERROR(db::RecordVolumeMessage(tx, vol->project_id, vol->id,
+                                            kUpdateAttachmentAction,
+                                            db::message_detail::kDriverFailed,
+                                            "attach volume: " + why.message()));
+    return db::RecomputeVolumeStatus(tx, *vol);
+  });
+}
+
+Status VolumeManager::HandleUnexportAttachment(tasks::TaskContext& ctx) {
+  bool delete_row = true;
+  ASSIGN_OR_RETURN(std::string aid, AttachmentArg(ctx.task(), &delete_row));
+  const std::string& volume_id = ctx.task().resource_id;
+  if (exporter_ != nullptr) {
+    Status st = exporter_->Revoke(volume_id, aid);
+    if (!st.ok()) return st;  // retried; the export must not outlive its rows
+    bool others = false;
+    RETURN_IF_ERROR(db::InReadTransaction(db_, [&](db::Transaction& tx) {
+      ASSIGN_OR_RETURN(auto rows, db::VolumeAttachments(tx, volume_id));
+      for (const auto& r : rows) others |= r.id != aid && r.exported;
+      return Status::Ok();
+    }));
+    if (!others) {
+      RETURN_IF_ERROR(exporter_->Unexport(volume_id));
+      DropDevice(volume_id);
+    }
+  }
+  return ctx.Finish([&](db::Transaction& tx) {
+    auto cur = db::GetAttachment(tx, aid);
+    if (!cur.ok()) return Status::Ok();
+    if (!delete_row) {
+      cur->exported = false;
+      cur->connection_info.reset();
+      return db::UpdateAttachment(tx, *cur);
+    }
+    RETURN_IF_ERROR(db::DeleteAttachment(tx, aid));
+    auto vol = db::GetVolume(tx, volume_id);
+    if (!vol.ok()) return Status::Ok();
+    return db::RecomputeVolumeStatus(tx, *vol);
   });
 }
 

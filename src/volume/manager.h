@@ -8,26 +8,52 @@
 //                            --driver failed, none left--> error + user message
 //   delete_volume:  deleting --driver ok--> row removed
 //                            --driver failed for good--> error_deleting + user message
-//   extend_volume:  extending --driver ok--> previous status, size = new size
+//   extend_volume:  extending --driver ok--> previous status, size = new size (an exported
+//                             volume's initiators are told: Exporter::CapacityChanged)
 //                             --driver failed for good--> error_extending + user message
+//
+// Attach and detach (the api enqueues these with resource_id = the volume id, so they run in
+// order with the volume's other tasks; args {"attachment_id": ...}):
+//
+//   export_attachment:   attaching/attached row --driver Open (device cached per volume),
+//                        Exporter::Export, Exporter::Allow(row's initiator, CHAP, mode)-->
+//                        row.connection_info written, row.exported = 1
+//                        --failed for good--> row error_attaching, volume status recomputed
+//                        row gone or in another state --> nothing
+//   unexport_attachment: Exporter::Revoke(row); no other exported row of the volume ->
+//                        Exporter::Unexport + device dropped; then, in one transaction,
+//                        args.delete_row (default true): row removed and the volume's status
+//                        recomputed from the remaining rows (db::RecomputeVolumeStatus);
+//                        else row kept with exported = 0 (legacy os-terminate_connection)
+//
+// Start() re-publishes every exported row of this backend (Export + Allow), so exports
+// outlive a restart.
 //
 // Transient driver errors (Unavailable) are retried by the task worker with backoff.
 #pragma once
 
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
+
+#include <nlohmann/json.hpp>
 
 #include "common/config.h"
 #include "db/database.h"
+#include "db/attachments_repo.h"
 #include "tasks/worker.h"
 #include "volume/driver.h"
+#include "volume/exporter.h"
 
 namespace scoria::volume {
 
 class VolumeManager {
  public:
+  // exporter: where attachments are published (not owned; must outlive the manager). nullptr:
+  // this manager cannot attach (export tasks end in error_attaching).
   VolumeManager(db::Database& db, const Config& config, const BackendConfig& backend,
-                std::unique_ptr<VolumeDriver> driver);
+                std::unique_ptr<VolumeDriver> driver, Exporter* exporter = nullptr);
 
   // "host@backend": the task target and the service host.
   const std::string& backend_host() const { return backend_host_; }
@@ -47,14 +73,32 @@ class VolumeManager {
   Status HandleExtend(tasks::TaskContext& ctx);
   // A failed create: reschedule elsewhere while attempts remain, else error.
   Status FailCreate(tasks::TaskContext& ctx, const Status& why);
+  Status HandleExportAttachment(tasks::TaskContext& ctx);
+  Status HandleUnexportAttachment(tasks::TaskContext& ctx);
+  Status FailExport(tasks::TaskContext& ctx, const std::string& attachment_id, const Status& why);
+  // Export + Allow of one row (opens and caches the device if needed).
+  Status Publish(const db::AttachmentRecord& a);
+  // Re-publishes the exported rows of this backend (Start). Failures are logged.
+  void RestoreExports();
+  Result<std::shared_ptr<BlockDevice>> Device(const std::string& volume_id);
+  void DropDevice(const std::string& volume_id);
+  bool HasDevice(const std::string& volume_id);
 
   db::Database& db_;
   const Config& config_;
   const BackendConfig backend_;
   std::unique_ptr<VolumeDriver> driver_;
+  Exporter* const exporter_;
+  std::mutex devices_mu_;
+  // Open devices of exported volumes. GUARDED_BY(devices_mu_)
+  std::map<std::string, std::shared_ptr<BlockDevice>> devices_;
   std::string backend_host_;
   std::string pool_host_;
 };
+
+// The connection_info Cinder returns for an iSCSI attachment (cinder-api.md §3.6), from the
+// exporter's target name and portal and the row's CHAP credentials and mode.
+nlohmann::json IscsiConnectionInfo(const Exporter& exporter, const db::AttachmentRecord& a);
 
 // Transient errors are worth a retry of the same step; the rest are final for that step.
 bool IsTransient(const Status& st);

@@ -135,4 +135,8 @@ Result<DriverStats> FileDriver::Stats() {
   return s;
 }
 
+Result<std::shared_ptr<BlockDevice>> FileDriver::Open(const std::string& id) {
+  return OpenFileBlockDevice(PathOf(id));
+}
+
 }  // namespace scoria::volume

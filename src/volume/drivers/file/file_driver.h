@@ -23,6 +23,7 @@ class FileDriver : public VolumeDriver {
   Result<std::vector<std::string>> ListVolumes() override;
   std::string ProviderLocation(const std::string& id) const override { return PathOf(id); }
   Result<DriverStats> Stats() override;
+  Result<std::shared_ptr<BlockDevice>> Open(const std::string& id) override;
 
   std::string PathOf(const std::string& id) const { return dir_ + "/volume-" + id; }
 
