@@ -11,9 +11,12 @@ namespace scoria::target {
 
 size_t ChapDigestLength(ChapAlgorithm alg) {
   switch (alg) {
-    case ChapAlgorithm::kMd5: return 16;
-    case ChapAlgorithm::kSha1: return 20;
-    case ChapAlgorithm::kSha256: return 32;
+    case ChapAlgorithm::kMd5:
+      return 16;
+    case ChapAlgorithm::kSha1:
+      return 20;
+    case ChapAlgorithm::kSha256:
+      return 32;
   }
   return 0;
 }
@@ -22,9 +25,12 @@ namespace {
 
 const EVP_MD* Md(ChapAlgorithm alg) {
   switch (alg) {
-    case ChapAlgorithm::kMd5: return EVP_md5();
-    case ChapAlgorithm::kSha1: return EVP_sha1();
-    case ChapAlgorithm::kSha256: return EVP_sha256();
+    case ChapAlgorithm::kMd5:
+      return EVP_md5();
+    case ChapAlgorithm::kSha1:
+      return EVP_sha1();
+    case ChapAlgorithm::kSha256:
+      return EVP_sha256();
   }
   return nullptr;
 }
@@ -54,8 +60,7 @@ Result<std::vector<uint8_t>> ChapResponse(ChapAlgorithm alg, uint8_t id, std::st
   if (!ctx || md == nullptr) return Internal("CHAP: digest unavailable");
   std::vector<uint8_t> out(EVP_MAX_MD_SIZE);
   unsigned int len = 0;
-  if (EVP_DigestInit_ex(ctx.get(), md, nullptr) != 1 ||
-      EVP_DigestUpdate(ctx.get(), &id, 1) != 1 ||
+  if (EVP_DigestInit_ex(ctx.get(), md, nullptr) != 1 || EVP_DigestUpdate(ctx.get(), &id, 1) != 1 ||
       EVP_DigestUpdate(ctx.get(), secret.data(), secret.size()) != 1 ||
       EVP_DigestUpdate(ctx.get(), challenge.data(), challenge.size()) != 1 ||
       EVP_DigestFinal_ex(ctx.get(), out.data(), &len) != 1) {
@@ -145,7 +150,8 @@ Status ChapAuthenticator::OnAlgorithms(std::string_view chap_a, TextList* answer
     challenge_ = fixed_challenge_;
   } else {
     challenge_.resize(kChapChallengeLength);
-    if (RAND_bytes(&id_, 1) != 1 || RAND_bytes(challenge_.data(), static_cast<int>(challenge_.size())) != 1) {
+    if (RAND_bytes(&id_, 1) != 1 ||
+        RAND_bytes(challenge_.data(), static_cast<int>(challenge_.size())) != 1) {
       challenge_.clear();
       return Internal("CHAP: RAND_bytes failed");
     }
@@ -170,8 +176,8 @@ Status ChapAuthenticator::OnResponse(const TextList& keys, const ChapSecret& exp
   ASSIGN_OR_RETURN(std::vector<uint8_t> want, ChapResponse(alg_, id_, expected.secret, challenge));
   // Compare the user and the response without early exit on the response bytes.
   bool user_ok = *n == expected.user;
-  bool resp_ok = got.size() == want.size() &&
-                 CRYPTO_memcmp(got.data(), want.data(), want.size()) == 0;
+  bool resp_ok =
+      got.size() == want.size() && CRYPTO_memcmp(got.data(), want.data(), want.size()) == 0;
   if (!user_ok || !resp_ok) {
     return InvalidArgument("CHAP: authentication failed for user '" + *n + "'");
   }
@@ -179,7 +185,8 @@ Status ChapAuthenticator::OnResponse(const TextList& keys, const ChapSecret& exp
   const std::string* mi = FindKey(keys, "CHAP_I");
   const std::string* mc = FindKey(keys, "CHAP_C");
   if (mi == nullptr && mc == nullptr) return Status::Ok();  // one-way
-  if (mi == nullptr || mc == nullptr) return InvalidArgument("CHAP: mutual needs CHAP_I and CHAP_C");
+  if (mi == nullptr || mc == nullptr)
+    return InvalidArgument("CHAP: mutual needs CHAP_I and CHAP_C");
   if (!mutual) return InvalidArgument("CHAP: mutual authentication requested, none configured");
   if (mutual->secret == expected.secret) {
     return InvalidArgument("CHAP: target secret equals initiator secret (RFC 7143 §12.1.3)");

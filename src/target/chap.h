@@ -52,9 +52,9 @@ Result<std::vector<uint8_t>> DecodeChapBinary(std::string_view value);
 class ChapAuthenticator {
  public:
   // `algorithms`: what we accept, in no particular order (the initiator's order wins).
-  explicit ChapAuthenticator(
-      std::vector<ChapAlgorithm> algorithms = {ChapAlgorithm::kMd5, ChapAlgorithm::kSha1,
-                                               ChapAlgorithm::kSha256});
+  explicit ChapAuthenticator(std::vector<ChapAlgorithm> algorithms = {ChapAlgorithm::kMd5,
+                                                                      ChapAlgorithm::kSha1,
+                                                                      ChapAlgorithm::kSha256});
 
   // Step 1: the initiator's CHAP_A list. Appends CHAP_A, CHAP_I and CHAP_C to *answer.
   // InvalidArgument if no offered algorithm is supported (answer CHAP_A=Reject and fail).

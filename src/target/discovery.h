@@ -50,9 +50,9 @@ class TextExchange {
  public:
   struct Options {
     SessionType type = SessionType::kDiscovery;
-    std::string session_target;                  // normal sessions
+    std::string session_target;                    // normal sessions
     uint32_t max_xmit_data_segment_length = 8192;  // the initiator's MRDSL
-    TextLimits limits;                           // for the reassembled request
+    TextLimits limits;                             // for the reassembled request
   };
   explicit TextExchange(Options options) : options_(std::move(options)) {}
 

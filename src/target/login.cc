@@ -6,8 +6,8 @@ namespace scoria::target {
 
 namespace {
 
-constexpr size_t kMaxLoginText = 65536;          // all C-bit continuations of one request
-constexpr uint32_t kLoginMaxSegment = 8192;      // initiator's MRDSL during login (default)
+constexpr size_t kMaxLoginText = 65536;      // all C-bit continuations of one request
+constexpr uint32_t kLoginMaxSegment = 8192;  // initiator's MRDSL during login (default)
 // A real login takes 1 (libiscsi) to 4 (open-iscsi with CHAP) requests, plus C-bit
 // continuations; an initiator that keeps going without transiting is stalling.
 constexpr int kMaxLoginRequests = 64;

@@ -71,8 +71,8 @@ inline constexpr uint16_t kLoginOutOfResources = 0x0302;
 
 // What the policy says about an initiator logging in to a target.
 struct TargetAccess {
-  bool exists = false;   // false -> 0x0203
-  bool allowed = false;  // false -> 0x0202
+  bool exists = false;               // false -> 0x0203
+  bool allowed = false;              // false -> 0x0202
   std::optional<ChapSecret> chap;    // required one-way credentials for this initiator, if any
   std::optional<ChapSecret> mutual;  // target's credentials for mutual CHAP, if configured
 };
@@ -116,9 +116,9 @@ enum class LoginOutcome { kContinue, kCompleted, kFailed };
 
 struct LoginStep {
   LoginOutcome outcome = LoginOutcome::kContinue;
-  Pdu response;                 // always exactly one Login Response to send
+  Pdu response;  // always exactly one Login Response to send
   uint16_t status = kLoginSuccess;
-  Status error;                 // why it failed (safe to log: no secrets); OK otherwise
+  Status error;  // why it failed (safe to log: no secrets); OK otherwise
 };
 
 class LoginNegotiator {

@@ -15,15 +15,15 @@ namespace {
 constexpr uint64_t kMaxSegment = 16777215;
 
 bool IsLoginLevelKey(std::string_view k) {
-  return k == "InitiatorName" || k == "TargetName" || k == "SessionType" ||
-         k == "InitiatorAlias" || k == "AuthMethod" || k.rfind("CHAP_", 0) == 0;
+  return k == "InitiatorName" || k == "TargetName" || k == "SessionType" || k == "InitiatorAlias" ||
+         k == "AuthMethod" || k.rfind("CHAP_", 0) == 0;
 }
 
 // Keys RFC 7143 §13 declares Irrelevant in a Discovery session.
 bool IrrelevantInDiscovery(std::string_view k) {
   static constexpr std::array<std::string_view, 8> kKeys = {
-      "MaxConnections",    "InitialR2T",        "ImmediateData",  "MaxBurstLength",
-      "FirstBurstLength",  "MaxOutstandingR2T", "DataPDUInOrder", "DataSequenceInOrder"};
+      "MaxConnections",   "InitialR2T",        "ImmediateData",  "MaxBurstLength",
+      "FirstBurstLength", "MaxOutstandingR2T", "DataPDUInOrder", "DataSequenceInOrder"};
   return std::find(kKeys.begin(), kKeys.end(), k) != kKeys.end();
 }
 
@@ -76,10 +76,9 @@ Status OperationalNegotiator::Negotiate(const TextList& offer, TextList* answer)
     }
     if (k == "HeaderDigest" || k == "DataDigest") {
       bool hdr = k == "HeaderDigest";
-      auto pick = hdr ? PickDigest(v, target_.allow_header_digest_crc32c,
-                                   target_.allow_header_digest_none)
-                      : PickDigest(v, target_.allow_data_digest_crc32c,
-                                   target_.allow_data_digest_none);
+      auto pick =
+          hdr ? PickDigest(v, target_.allow_header_digest_crc32c, target_.allow_header_digest_none)
+              : PickDigest(v, target_.allow_data_digest_crc32c, target_.allow_data_digest_none);
       if (!pick) {
         reply("Reject");
         continue;

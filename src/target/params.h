@@ -63,7 +63,7 @@ struct TargetParams {
   bool allow_header_digest_none = true;
   bool allow_data_digest_crc32c = true;
   bool allow_data_digest_none = true;
-  uint32_t max_connections = 1;     // no MC/S
+  uint32_t max_connections = 1;  // no MC/S
   uint32_t error_recovery_level = 0;
   uint32_t default_time2wait = 2;
   uint32_t default_time2retain = 20;

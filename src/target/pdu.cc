@@ -8,34 +8,56 @@ namespace scoria::target {
 
 const char* OpcodeName(uint8_t raw_opcode) {
   switch (raw_opcode & kOpcodeMask) {
-    case 0x00: return "NOP-Out";
-    case 0x01: return "SCSI Command";
-    case 0x02: return "Task Management Request";
-    case 0x03: return "Login Request";
-    case 0x04: return "Text Request";
-    case 0x05: return "SCSI Data-Out";
-    case 0x06: return "Logout Request";
-    case 0x10: return "SNACK";
-    case 0x20: return "NOP-In";
-    case 0x21: return "SCSI Response";
-    case 0x22: return "Task Management Response";
-    case 0x23: return "Login Response";
-    case 0x24: return "Text Response";
-    case 0x25: return "SCSI Data-In";
-    case 0x26: return "Logout Response";
-    case 0x31: return "R2T";
-    case 0x32: return "Asynchronous Message";
-    case 0x3f: return "Reject";
+    case 0x00:
+      return "NOP-Out";
+    case 0x01:
+      return "SCSI Command";
+    case 0x02:
+      return "Task Management Request";
+    case 0x03:
+      return "Login Request";
+    case 0x04:
+      return "Text Request";
+    case 0x05:
+      return "SCSI Data-Out";
+    case 0x06:
+      return "Logout Request";
+    case 0x10:
+      return "SNACK";
+    case 0x20:
+      return "NOP-In";
+    case 0x21:
+      return "SCSI Response";
+    case 0x22:
+      return "Task Management Response";
+    case 0x23:
+      return "Login Response";
+    case 0x24:
+      return "Text Response";
+    case 0x25:
+      return "SCSI Data-In";
+    case 0x26:
+      return "Logout Response";
+    case 0x31:
+      return "R2T";
+    case 0x32:
+      return "Asynchronous Message";
+    case 0x3f:
+      return "Reject";
   }
   return "Unknown";
 }
 
 const char* ParseErrorName(ParseError e) {
   switch (e) {
-    case ParseError::kNone: return "none";
-    case ParseError::kHeaderDigest: return "header digest error";
-    case ParseError::kDataSegmentTooLong: return "data segment too long";
-    case ParseError::kBadAhs: return "malformed AHS";
+    case ParseError::kNone:
+      return "none";
+    case ParseError::kHeaderDigest:
+      return "header digest error";
+    case ParseError::kDataSegmentTooLong:
+      return "data segment too long";
+    case ParseError::kBadAhs:
+      return "malformed AHS";
   }
   return "unknown";
 }
@@ -258,8 +280,8 @@ Pdu BuildNopIn(uint32_t itt, uint32_t ttt, uint64_t lun, const TargetSn& sn,
   return p;
 }
 
-Pdu BuildLogoutResponse(uint32_t itt, uint8_t response, uint16_t time2wait,
-                        uint16_t time2retain, const TargetSn& sn) {
+Pdu BuildLogoutResponse(uint32_t itt, uint8_t response, uint16_t time2wait, uint16_t time2retain,
+                        const TargetSn& sn) {
   Pdu p(Opcode::kLogoutResponse);
   p.set_flags(kFinalBit);
   p.set_response(response);
@@ -391,11 +413,19 @@ Result<size_t> PduParser::Feed(std::span<const uint8_t> in, std::vector<Received
     }
     uint8_t* dst = nullptr;
     switch (state_) {
-      case State::kBhs: dst = bhs_.data(); break;
-      case State::kAhs: dst = ahs_.data(); break;
+      case State::kBhs:
+        dst = bhs_.data();
+        break;
+      case State::kAhs:
+        dst = ahs_.data();
+        break;
       case State::kHeaderDigest:
-      case State::kDataDigest: dst = digest_; break;
-      case State::kData: dst = data_.data(); break;
+      case State::kDataDigest:
+        dst = digest_;
+        break;
+      case State::kData:
+        dst = data_.data();
+        break;
     }
     size_t n = std::min(want_ - have_, in.size() - pos);
     if (n > 0) {
@@ -432,7 +462,8 @@ Result<size_t> PduParser::Feed(std::span<const uint8_t> in, std::vector<Received
         }
         break;
       }
-      case State::kData: break;
+      case State::kData:
+        break;
       case State::kDataDigest:
         digest_error = Crc32c(data_) != LoadDigest(digest_);
         break;
@@ -449,10 +480,17 @@ Result<size_t> PduParser::Feed(std::span<const uint8_t> in, std::vector<Received
       next = static_cast<State>(static_cast<int>(next) + 1);
       size_t size = 0;
       switch (next) {
-        case State::kBhs: break;
-        case State::kAhs: size = ahs_.size(); break;
-        case State::kHeaderDigest: size = pdu_digests_.header ? kDigestLength : 0; break;
-        case State::kData: size = PaddedLength(data_length_); break;
+        case State::kBhs:
+          break;
+        case State::kAhs:
+          size = ahs_.size();
+          break;
+        case State::kHeaderDigest:
+          size = pdu_digests_.header ? kDigestLength : 0;
+          break;
+        case State::kData:
+          size = PaddedLength(data_length_);
+          break;
         case State::kDataDigest:
           size = pdu_digests_.data && data_length_ > 0 ? kDigestLength : 0;
           break;

@@ -44,7 +44,7 @@
 namespace scoria::target {
 
 inline constexpr size_t kBhsLength = 48;
-inline constexpr uint32_t kReservedTag = 0xffffffffu;  // "no task" ITT/TTT
+inline constexpr uint32_t kReservedTag = 0xffffffffu;        // "no task" ITT/TTT
 inline constexpr uint32_t kMaxDataSegmentLength = 0xffffff;  // 24-bit field
 inline constexpr uint32_t kMaxAhsLength = 255 * 4;           // TotalAHSLength is one byte
 
@@ -91,7 +91,7 @@ inline constexpr uint8_t kCmdAttrMask = 0x07;  // task attribute: 0 untagged, 1 
 inline constexpr uint8_t kTransitBit = 0x80;   // Login: T
 inline constexpr uint8_t kContinueBit = 0x40;  // Login and Text: C
 // Byte 1, Data-In / SCSI Response.
-inline constexpr uint8_t kAckBit = 0x40;         // Data-In A (ERL > 0 only)
+inline constexpr uint8_t kAckBit = 0x40;            // Data-In A (ERL > 0 only)
 inline constexpr uint8_t kBidiOverflowBit = 0x10;   // SCSI Response o
 inline constexpr uint8_t kBidiUnderflowBit = 0x08;  // SCSI Response u
 inline constexpr uint8_t kOverflowBit = 0x04;       // O
@@ -200,25 +200,25 @@ class Pdu {
   void set_referenced_task_tag(uint32_t v) { Set32(20, v); }
 
   // --- Bytes 24..35: sequence numbers ---
-  uint32_t cmd_sn() const { return Get32(24); }        // initiator PDUs
+  uint32_t cmd_sn() const { return Get32(24); }  // initiator PDUs
   void set_cmd_sn(uint32_t v) { Set32(24, v); }
-  uint32_t exp_stat_sn() const { return Get32(28); }   // initiator PDUs
+  uint32_t exp_stat_sn() const { return Get32(28); }  // initiator PDUs
   void set_exp_stat_sn(uint32_t v) { Set32(28, v); }
-  uint32_t stat_sn() const { return Get32(24); }       // target PDUs
+  uint32_t stat_sn() const { return Get32(24); }  // target PDUs
   void set_stat_sn(uint32_t v) { Set32(24, v); }
-  uint32_t exp_cmd_sn() const { return Get32(28); }    // target PDUs
+  uint32_t exp_cmd_sn() const { return Get32(28); }  // target PDUs
   void set_exp_cmd_sn(uint32_t v) { Set32(28, v); }
-  uint32_t max_cmd_sn() const { return Get32(32); }    // target PDUs
+  uint32_t max_cmd_sn() const { return Get32(32); }  // target PDUs
   void set_max_cmd_sn(uint32_t v) { Set32(32, v); }
-  uint32_t ref_cmd_sn() const { return Get32(32); }    // TMF Request
+  uint32_t ref_cmd_sn() const { return Get32(32); }  // TMF Request
   void set_ref_cmd_sn(uint32_t v) { Set32(32, v); }
 
   // --- Bytes 36..47 ---
-  uint32_t data_sn() const { return Get32(36); }       // Data-In/Out, Reject
+  uint32_t data_sn() const { return Get32(36); }  // Data-In/Out, Reject
   void set_data_sn(uint32_t v) { Set32(36, v); }
-  uint32_t r2t_sn() const { return Get32(36); }        // R2T
+  uint32_t r2t_sn() const { return Get32(36); }  // R2T
   void set_r2t_sn(uint32_t v) { Set32(36, v); }
-  uint32_t exp_data_sn() const { return Get32(36); }   // SCSI Response, TMF Request
+  uint32_t exp_data_sn() const { return Get32(36); }  // SCSI Response, TMF Request
   void set_exp_data_sn(uint32_t v) { Set32(36, v); }
   uint32_t buffer_offset() const { return Get32(40); }  // Data-In/Out, R2T
   void set_buffer_offset(uint32_t v) { Set32(40, v); }
@@ -280,7 +280,7 @@ class Pdu {
 
   // --- Logout ---
   uint8_t logout_reason() const { return bhs_[1] & 0x7f; }  // request
-  uint16_t time2wait() const { return Get16(40); }           // response
+  uint16_t time2wait() const { return Get16(40); }          // response
   uint16_t time2retain() const { return Get16(42); }
   void set_time2wait(uint16_t v) { Set16(40, v); }
   void set_time2retain(uint16_t v) { Set16(42, v); }
@@ -299,9 +299,7 @@ class Pdu {
   void set_ahs(std::vector<uint8_t> ahs);
 
   // --- Data segment ---
-  std::span<const uint8_t> data() const {
-    return view_ ? *view_ : std::span<const uint8_t>(data_);
-  }
+  std::span<const uint8_t> data() const { return view_ ? *view_ : std::span<const uint8_t>(data_); }
   // Owned data; updates DataSegmentLength. Precondition: size <= kMaxDataSegmentLength.
   void set_data(std::vector<uint8_t> data);
   // Borrowed data (zero-copy): `data` must stay valid and unchanged until the PDU has been
@@ -435,8 +433,8 @@ Pdu BuildR2t(const R2tFields& f);
 Pdu BuildNopIn(uint32_t itt, uint32_t ttt, uint64_t lun, const TargetSn& sn,
                std::vector<uint8_t> data);
 
-Pdu BuildLogoutResponse(uint32_t itt, uint8_t response, uint16_t time2wait,
-                        uint16_t time2retain, const TargetSn& sn);
+Pdu BuildLogoutResponse(uint32_t itt, uint8_t response, uint16_t time2wait, uint16_t time2retain,
+                        const TargetSn& sn);
 
 // Reject: the offending PDU's BHS is the data segment; ITT is reserved (0xffffffff).
 Pdu BuildReject(uint8_t reason, const Bhs& offending, const TargetSn& sn);

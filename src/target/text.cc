@@ -7,8 +7,8 @@ namespace scoria::target {
 bool IsValidKeyName(std::string_view key) {
   if (key.empty()) return false;
   return std::all_of(key.begin(), key.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '.' || c == '-' || c == '+' || c == '@' || c == '_';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '-' || c == '+' || c == '@' || c == '_';
   });
 }
 
@@ -78,7 +78,8 @@ Result<TextList> ParseText(std::span<const uint8_t> data, const TextLimits& limi
     if (value.size() > limits.max_value_length) {
       return InvalidArgument("value of " + std::string(key) + " too long");
     }
-    if (!IsValidUtf8(value)) return InvalidArgument("value of " + std::string(key) + " is not UTF-8");
+    if (!IsValidUtf8(value))
+      return InvalidArgument("value of " + std::string(key) + " is not UTF-8");
     if (out.size() >= limits.max_pairs) return InvalidArgument("too many keys");
     if (!MayRepeat(key) && FindKey(out, key) != nullptr) {
       return InvalidArgument("key " + std::string(key) + " repeated");
@@ -127,7 +128,8 @@ Result<uint64_t> ParseNumber(std::string_view v, uint64_t max) {
     } else {
       return InvalidArgument("bad number");
     }
-    if (static_cast<uint64_t>(d) > max || n > (max - static_cast<uint64_t>(d)) / static_cast<uint64_t>(base)) {
+    if (static_cast<uint64_t>(d) > max ||
+        n > (max - static_cast<uint64_t>(d)) / static_cast<uint64_t>(base)) {
       return InvalidArgument("number out of range");
     }
     n = n * static_cast<uint64_t>(base) + static_cast<uint64_t>(d);

@@ -29,8 +29,8 @@ struct KeyValue {
 using TextList = std::vector<KeyValue>;
 
 struct TextLimits {
-  size_t max_key_length = 63;       // RFC 7143 §6.1
-  size_t max_value_length = 8192;   // large binary values (CHAP_C/CHAP_R) may exceed 255
+  size_t max_key_length = 63;      // RFC 7143 §6.1
+  size_t max_value_length = 8192;  // large binary values (CHAP_C/CHAP_R) may exceed 255
   size_t max_pairs = 256;
   size_t max_total_length = 65536;  // the whole (reassembled) text
 };

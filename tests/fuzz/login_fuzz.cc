@@ -7,9 +7,9 @@
 // rest its data segment. Records go to the LoginNegotiator until the login completes or
 // fails; after completion they go to a TextExchange as Text Requests. The CHAP challenge is
 // fixed (id 1, 16 x 0x11) so seeds can carry a valid CHAP_R for secret "initiator-secret-1".
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
-#include <algorithm>
 #include <cstring>
 #include <optional>
 #include <vector>

@@ -4,8 +4,8 @@
 // 512-byte segment limit instead of 8192, bit 3 max_pdus = 1 with re-feeding), byte 1 the
 // chunk size the stream is fed in (0 = all at once); the rest is the byte stream. Every
 // parsed PDU is encoded again with the same digests and must parse back to the same PDU.
-#include <cstdint>
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <vector>
 

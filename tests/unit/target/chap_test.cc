@@ -63,9 +63,10 @@ class ChapFlowTest : public ::testing::Test {
 
 TEST_F(ChapFlowTest, OneWaySuccess) {
   TextList a;
-  EXPECT_TRUE(auth_.OnResponse({{"CHAP_N", "user"}, {"CHAP_R", Response(in_.secret)}}, in_,
-                               std::nullopt, &a)
-                  .ok());
+  EXPECT_TRUE(
+      auth_
+          .OnResponse({{"CHAP_N", "user"}, {"CHAP_R", Response(in_.secret)}}, in_, std::nullopt, &a)
+          .ok());
   EXPECT_TRUE(a.empty());
 }
 
@@ -76,26 +77,29 @@ TEST_F(ChapFlowTest, WrongSecretWrongUserAndReplayFail) {
   EXPECT_FALSE(st.ok());
   EXPECT_EQ(st.message().find(in_.secret), std::string::npos);  // never leak secrets
   // The challenge is single use: even the right answer now fails.
-  EXPECT_FALSE(auth_.OnResponse({{"CHAP_N", "user"}, {"CHAP_R", Response(in_.secret)}}, in_,
-                                std::nullopt, &a)
-                   .ok());
+  EXPECT_FALSE(
+      auth_
+          .OnResponse({{"CHAP_N", "user"}, {"CHAP_R", Response(in_.secret)}}, in_, std::nullopt, &a)
+          .ok());
 }
 
 TEST_F(ChapFlowTest, WrongUserFails) {
   TextList a;
-  EXPECT_FALSE(auth_.OnResponse({{"CHAP_N", "other"}, {"CHAP_R", Response(in_.secret)}}, in_,
-                                std::nullopt, &a)
+  EXPECT_FALSE(auth_
+                   .OnResponse({{"CHAP_N", "other"}, {"CHAP_R", Response(in_.secret)}}, in_,
+                               std::nullopt, &a)
                    .ok());
 }
 
 TEST_F(ChapFlowTest, MutualSuccess) {
   std::vector<uint8_t> their = {9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 1, 2, 3, 4, 5, 6};
   TextList a;
-  ASSERT_TRUE(auth_.OnResponse({{"CHAP_N", "user"},
-                                {"CHAP_R", Response(in_.secret)},
-                                {"CHAP_I", "33"},
-                                {"CHAP_C", EncodeChapHex(their)}},
-                               in_, out_, &a)
+  ASSERT_TRUE(auth_
+                  .OnResponse({{"CHAP_N", "user"},
+                               {"CHAP_R", Response(in_.secret)},
+                               {"CHAP_I", "33"},
+                               {"CHAP_C", EncodeChapHex(their)}},
+                              in_, out_, &a)
                   .ok());
   EXPECT_EQ(*Get(a, "CHAP_N"), "target");
   EXPECT_EQ(*Get(a, "CHAP_R"),
@@ -104,33 +108,36 @@ TEST_F(ChapFlowTest, MutualSuccess) {
 
 TEST_F(ChapFlowTest, MutualReflectionRejected) {
   TextList a;
-  EXPECT_FALSE(auth_.OnResponse({{"CHAP_N", "user"},
-                                 {"CHAP_R", Response(in_.secret)},
-                                 {"CHAP_I", "7"},
-                                 {"CHAP_C", EncodeChapHex(challenge_)}},
-                                in_, out_, &a)
+  EXPECT_FALSE(auth_
+                   .OnResponse({{"CHAP_N", "user"},
+                                {"CHAP_R", Response(in_.secret)},
+                                {"CHAP_I", "7"},
+                                {"CHAP_C", EncodeChapHex(challenge_)}},
+                               in_, out_, &a)
                    .ok());
   EXPECT_TRUE(a.empty());
 }
 
 TEST_F(ChapFlowTest, MutualWithoutConfiguredCredentialsFails) {
   TextList a;
-  EXPECT_FALSE(auth_.OnResponse({{"CHAP_N", "user"},
-                                 {"CHAP_R", Response(in_.secret)},
-                                 {"CHAP_I", "1"},
-                                 {"CHAP_C", "0x0102030405060708090a0b0c0d0e0f10"}},
-                                in_, std::nullopt, &a)
+  EXPECT_FALSE(auth_
+                   .OnResponse({{"CHAP_N", "user"},
+                                {"CHAP_R", Response(in_.secret)},
+                                {"CHAP_I", "1"},
+                                {"CHAP_C", "0x0102030405060708090a0b0c0d0e0f10"}},
+                               in_, std::nullopt, &a)
                    .ok());
 }
 
 TEST_F(ChapFlowTest, MutualWithSameSecretFails) {
   TextList a;
   ChapSecret same{"target", in_.secret};
-  EXPECT_FALSE(auth_.OnResponse({{"CHAP_N", "user"},
-                                 {"CHAP_R", Response(in_.secret)},
-                                 {"CHAP_I", "1"},
-                                 {"CHAP_C", "0x0102030405060708090a0b0c0d0e0f10"}},
-                                in_, same, &a)
+  EXPECT_FALSE(auth_
+                   .OnResponse({{"CHAP_N", "user"},
+                                {"CHAP_R", Response(in_.secret)},
+                                {"CHAP_I", "1"},
+                                {"CHAP_C", "0x0102030405060708090a0b0c0d0e0f10"}},
+                               in_, same, &a)
                    .ok());
 }
 

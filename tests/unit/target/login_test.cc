@@ -55,14 +55,20 @@ uint16_t StatusOf(const Pdu& p) {
   return static_cast<uint16_t>(p.status_class() << 8 | p.status_detail());
 }
 
-const TextList kLibiscsiOps = {
-    {"HeaderDigest", "None,CRC32C"}, {"DataDigest", "None"},   {"InitialR2T", "No"},
-    {"ImmediateData", "Yes"},        {"MaxBurstLength", "262144"},
-    {"FirstBurstLength", "262144"},  {"MaxRecvDataSegmentLength", "262144"},
-    {"DataPDUInOrder", "Yes"},       {"DataSequenceInOrder", "Yes"},
-    {"DefaultTime2Wait", "2"},       {"DefaultTime2Retain", "0"},
-    {"ErrorRecoveryLevel", "0"},     {"MaxConnections", "1"},
-    {"MaxOutstandingR2T", "1"}};
+const TextList kLibiscsiOps = {{"HeaderDigest", "None,CRC32C"},
+                               {"DataDigest", "None"},
+                               {"InitialR2T", "No"},
+                               {"ImmediateData", "Yes"},
+                               {"MaxBurstLength", "262144"},
+                               {"FirstBurstLength", "262144"},
+                               {"MaxRecvDataSegmentLength", "262144"},
+                               {"DataPDUInOrder", "Yes"},
+                               {"DataSequenceInOrder", "Yes"},
+                               {"DefaultTime2Wait", "2"},
+                               {"DefaultTime2Retain", "0"},
+                               {"ErrorRecoveryLevel", "0"},
+                               {"MaxConnections", "1"},
+                               {"MaxOutstandingR2T", "1"}};
 
 TextList Concat(TextList a, const TextList& b) {
   a.insert(a.end(), b.begin(), b.end());
@@ -71,9 +77,7 @@ TextList Concat(TextList a, const TextList& b) {
 
 class LoginTest : public ::testing::Test {
  protected:
-  LoginTest() {
-    policy_.targets[kTarget] = TargetAccess{true, true, std::nullopt, std::nullopt};
-  }
+  LoginTest() { policy_.targets[kTarget] = TargetAccess{true, true, std::nullopt, std::nullopt}; }
   LoginNegotiator Make(LoginOptions o = {}) { return LoginNegotiator(TargetParams{}, o, &policy_); }
   void RequireChap(bool mutual = false) {
     auto& a = policy_.targets[kTarget];
@@ -104,11 +108,10 @@ class LoginTest : public ::testing::Test {
 
 TEST_F(LoginTest, LibiscsiNoAuthStraightToFullFeature) {
   auto n = Make();
-  auto s = n.OnRequest(LoginReq(true, 1, 3,
-                                Concat({{"InitiatorName", kInitiator},
-                                        {"TargetName", kTarget},
-                                        {"SessionType", "Normal"}},
-                                       kLibiscsiOps)));
+  auto s = n.OnRequest(LoginReq(
+      true, 1, 3,
+      Concat({{"InitiatorName", kInitiator}, {"TargetName", kTarget}, {"SessionType", "Normal"}},
+             kLibiscsiOps)));
   ASSERT_EQ(s.outcome, LoginOutcome::kCompleted) << s.error.ToString();
   const Pdu& r = s.response;
   EXPECT_EQ(r.opcode(), Opcode::kLoginResponse);
@@ -169,8 +172,8 @@ TEST_F(LoginTest, ChapFlowOpenIscsiStyle) {
   auto [id, challenge] = StartChap(n);
   EXPECT_EQ(challenge.size(), kChapChallengeLength);
   auto resp = *ChapResponse(ChapAlgorithm::kMd5, id, "initiator-secret-123", challenge);
-  auto s3 = n.OnRequest(LoginReq(true, 0, 1, {{"CHAP_N", "user"}, {"CHAP_R", EncodeChapHex(resp)}},
-                                 false, 3));
+  auto s3 = n.OnRequest(
+      LoginReq(true, 0, 1, {{"CHAP_N", "user"}, {"CHAP_R", EncodeChapHex(resp)}}, false, 3));
   ASSERT_EQ(s3.outcome, LoginOutcome::kContinue) << s3.error.ToString();
   EXPECT_TRUE(s3.response.transit());
   EXPECT_EQ(s3.response.nsg(), 1);
@@ -225,26 +228,25 @@ TEST_F(LoginTest, ChapRequiredButInitiatorSkipsSecurity0201) {
 TEST_F(LoginTest, ChapRequiredButOnlyNoneOffered0201) {
   RequireChap();
   auto n = Make();
-  auto s = n.OnRequest(LoginReq(true, 0, 1,
-                                {{"InitiatorName", kInitiator},
-                                 {"TargetName", kTarget},
-                                 {"AuthMethod", "None"}}));
+  auto s = n.OnRequest(
+      LoginReq(true, 0, 1,
+               {{"InitiatorName", kInitiator}, {"TargetName", kTarget}, {"AuthMethod", "None"}}));
   EXPECT_EQ(StatusOf(s.response), kLoginAuthFailed);
 }
 
 TEST_F(LoginTest, ChapRequiredButTransitWithoutAuthMethod0201) {
   RequireChap();
   auto n = Make();
-  auto s = n.OnRequest(
-      LoginReq(true, 0, 1, {{"InitiatorName", kInitiator}, {"TargetName", kTarget}}));
+  auto s =
+      n.OnRequest(LoginReq(true, 0, 1, {{"InitiatorName", kInitiator}, {"TargetName", kTarget}}));
   EXPECT_EQ(StatusOf(s.response), kLoginAuthFailed);
 }
 
 TEST_F(LoginTest, AclDenied0202) {
   policy_.denied = kInitiator;
   auto n = Make();
-  auto s = n.OnRequest(
-      LoginReq(true, 1, 3, {{"InitiatorName", kInitiator}, {"TargetName", kTarget}}));
+  auto s =
+      n.OnRequest(LoginReq(true, 1, 3, {{"InitiatorName", kInitiator}, {"TargetName", kTarget}}));
   EXPECT_EQ(s.outcome, LoginOutcome::kFailed);
   EXPECT_EQ(StatusOf(s.response), kLoginForbidden);
 }
@@ -308,8 +310,7 @@ TEST_F(LoginTest, InvalidStageTransitions020b) {
                   .outcome,
               LoginOutcome::kContinue);
     // Still in security; a CSG=1 request now is out of sequence.
-    EXPECT_EQ(StatusOf(n.OnRequest(LoginReq(true, 1, 3, {})).response),
-              kLoginInvalidDuringLogin);
+    EXPECT_EQ(StatusOf(n.OnRequest(LoginReq(true, 1, 3, {})).response), kLoginInvalidDuringLogin);
   }
 }
 
@@ -334,8 +335,8 @@ TEST_F(LoginTest, KeyRenegotiatedAcrossPdus0200) {
 
 TEST_F(LoginTest, ContinuationBitReassemblesText) {
   auto n = Make();
-  std::vector<uint8_t> text = SerializeText(Concat(
-      {{"InitiatorName", kInitiator}, {"TargetName", kTarget}}, kLibiscsiOps));
+  std::vector<uint8_t> text =
+      SerializeText(Concat({{"InitiatorName", kInitiator}, {"TargetName", kTarget}}, kLibiscsiOps));
   size_t half = 37;  // split in the middle of a key
   Pdu p1 = LoginReq(false, 1, 3, {}, true);
   p1.set_data(std::vector<uint8_t>(text.begin(), text.begin() + half));
@@ -352,9 +353,8 @@ TEST_F(LoginTest, ContinuationBitReassemblesText) {
 
 TEST_F(LoginTest, OperationalStageWithoutTransitThenTransit) {
   auto n = Make();
-  auto s1 = n.OnRequest(LoginReq(false, 1, 0,
-                                 Concat({{"InitiatorName", kInitiator}, {"TargetName", kTarget}},
-                                        kLibiscsiOps)));
+  auto s1 = n.OnRequest(LoginReq(
+      false, 1, 0, Concat({{"InitiatorName", kInitiator}, {"TargetName", kTarget}}, kLibiscsiOps)));
   ASSERT_EQ(s1.outcome, LoginOutcome::kContinue);
   EXPECT_FALSE(s1.response.transit());
   EXPECT_EQ(Get(s1.response, "MaxRecvDataSegmentLength"), "262144");
@@ -366,10 +366,9 @@ TEST_F(LoginTest, OperationalStageWithoutTransitThenTransit) {
 TEST_F(LoginTest, DiscoverySessionNoTargetNameNoChap) {
   RequireChap();  // a normal target's CHAP does not apply to discovery
   auto n = Make();
-  auto s1 = n.OnRequest(LoginReq(true, 0, 1,
-                                 {{"InitiatorName", kInitiator},
-                                  {"SessionType", "Discovery"},
-                                  {"AuthMethod", "None"}}));
+  auto s1 = n.OnRequest(LoginReq(
+      true, 0, 1,
+      {{"InitiatorName", kInitiator}, {"SessionType", "Discovery"}, {"AuthMethod", "None"}}));
   ASSERT_EQ(s1.outcome, LoginOutcome::kContinue) << s1.error.ToString();
   EXPECT_EQ(Get(s1.response, "TargetPortalGroupTag"), "<absent>");
   auto s2 = n.OnRequest(LoginReq(true, 1, 3,
@@ -390,10 +389,9 @@ TEST_F(LoginTest, DiscoveryWithAuthEnabledUsesPolicy) {
   LoginOptions o;
   o.discovery_auth = true;
   auto n = Make(o);
-  auto s = n.OnRequest(LoginReq(true, 0, 1,
-                                {{"InitiatorName", kInitiator},
-                                 {"SessionType", "Discovery"},
-                                 {"AuthMethod", "None"}}));
+  auto s = n.OnRequest(LoginReq(
+      true, 0, 1,
+      {{"InitiatorName", kInitiator}, {"SessionType", "Discovery"}, {"AuthMethod", "None"}}));
   EXPECT_EQ(StatusOf(s.response), kLoginAuthFailed);
   EXPECT_EQ(policy_.lookups, 1);
 }
@@ -416,10 +414,10 @@ TEST_F(LoginTest, MalformedTextFails0200) {
 
 TEST_F(LoginTest, IsidChangeDuringLogin020b) {
   auto n = Make();
-  ASSERT_EQ(n.OnRequest(LoginReq(false, 0, 0,
-                                 {{"InitiatorName", kInitiator}, {"TargetName", kTarget}}))
-                .outcome,
-            LoginOutcome::kContinue);
+  ASSERT_EQ(
+      n.OnRequest(LoginReq(false, 0, 0, {{"InitiatorName", kInitiator}, {"TargetName", kTarget}}))
+          .outcome,
+      LoginOutcome::kContinue);
   Pdu p = LoginReq(true, 0, 1, {{"AuthMethod", "None"}});
   p.set_isid({1, 2, 3, 4, 5, 6});
   EXPECT_EQ(StatusOf(n.OnRequest(p).response), kLoginInvalidDuringLogin);
@@ -429,10 +427,9 @@ TEST_F(LoginTest, IsidChangeDuringLogin020b) {
 // carry it twice.
 TEST_F(LoginTest, NoDuplicateKeysWhenInitiatorSendsTargetKeys) {
   auto n = Make();
-  auto s = n.OnRequest(LoginReq(true, 1, 3,
-                                {{"InitiatorName", kInitiator},
-                                 {"TargetName", kTarget},
-                                 {"TargetPortalGroupTag", "7"}}));
+  auto s = n.OnRequest(LoginReq(
+      true, 1, 3,
+      {{"InitiatorName", kInitiator}, {"TargetName", kTarget}, {"TargetPortalGroupTag", "7"}}));
   ASSERT_EQ(s.outcome, LoginOutcome::kCompleted);
   EXPECT_TRUE(ParseText(s.response.data()).ok());
   EXPECT_EQ(Get(s.response, "TargetPortalGroupTag"), "1");
@@ -440,8 +437,8 @@ TEST_F(LoginTest, NoDuplicateKeysWhenInitiatorSendsTargetKeys) {
 
 TEST_F(LoginTest, EndlessLoginIsCut) {
   auto n = Make();
-  LoginStep s = n.OnRequest(LoginReq(false, 1, 0, {{"InitiatorName", kInitiator},
-                                                   {"TargetName", kTarget}}));
+  LoginStep s =
+      n.OnRequest(LoginReq(false, 1, 0, {{"InitiatorName", kInitiator}, {"TargetName", kTarget}}));
   for (int i = 0; i < 100 && s.outcome == LoginOutcome::kContinue; ++i) {
     s = n.OnRequest(LoginReq(false, 1, 0, {}));
   }

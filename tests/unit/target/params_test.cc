@@ -20,26 +20,40 @@ TextList Negotiate(const TextList& offer, SessionType type = SessionType::kNorma
 }
 
 // libiscsi 1.19's operational offer (iscsi_login_add_* in lib/login.c, reference 1.4).
-const TextList kLibiscsiOffer = {
-    {"HeaderDigest", "None,CRC32C"}, {"DataDigest", "None"},
-    {"InitialR2T", "No"},            {"ImmediateData", "Yes"},
-    {"MaxBurstLength", "262144"},    {"FirstBurstLength", "262144"},
-    {"MaxRecvDataSegmentLength", "262144"}, {"DataPDUInOrder", "Yes"},
-    {"DataSequenceInOrder", "Yes"},  {"DefaultTime2Wait", "2"},
-    {"DefaultTime2Retain", "0"},     {"IFMarker", "No"},
-    {"OFMarker", "No"},              {"ErrorRecoveryLevel", "0"},
-    {"MaxConnections", "1"},         {"MaxOutstandingR2T", "1"}};
+const TextList kLibiscsiOffer = {{"HeaderDigest", "None,CRC32C"},
+                                 {"DataDigest", "None"},
+                                 {"InitialR2T", "No"},
+                                 {"ImmediateData", "Yes"},
+                                 {"MaxBurstLength", "262144"},
+                                 {"FirstBurstLength", "262144"},
+                                 {"MaxRecvDataSegmentLength", "262144"},
+                                 {"DataPDUInOrder", "Yes"},
+                                 {"DataSequenceInOrder", "Yes"},
+                                 {"DefaultTime2Wait", "2"},
+                                 {"DefaultTime2Retain", "0"},
+                                 {"IFMarker", "No"},
+                                 {"OFMarker", "No"},
+                                 {"ErrorRecoveryLevel", "0"},
+                                 {"MaxConnections", "1"},
+                                 {"MaxOutstandingR2T", "1"}};
 
 // open-iscsi (Debian iscsid.conf defaults).
-const TextList kOpenIscsiOffer = {
-    {"HeaderDigest", "None"},          {"DataDigest", "None"},
-    {"DefaultTime2Wait", "2"},         {"DefaultTime2Retain", "0"},
-    {"IFMarker", "No"},                {"OFMarker", "No"},
-    {"ErrorRecoveryLevel", "0"},       {"InitialR2T", "No"},
-    {"ImmediateData", "Yes"},          {"MaxBurstLength", "16776192"},
-    {"FirstBurstLength", "262144"},    {"MaxOutstandingR2T", "1"},
-    {"MaxConnections", "1"},           {"DataPDUInOrder", "Yes"},
-    {"DataSequenceInOrder", "Yes"},    {"MaxRecvDataSegmentLength", "262144"}};
+const TextList kOpenIscsiOffer = {{"HeaderDigest", "None"},
+                                  {"DataDigest", "None"},
+                                  {"DefaultTime2Wait", "2"},
+                                  {"DefaultTime2Retain", "0"},
+                                  {"IFMarker", "No"},
+                                  {"OFMarker", "No"},
+                                  {"ErrorRecoveryLevel", "0"},
+                                  {"InitialR2T", "No"},
+                                  {"ImmediateData", "Yes"},
+                                  {"MaxBurstLength", "16776192"},
+                                  {"FirstBurstLength", "262144"},
+                                  {"MaxOutstandingR2T", "1"},
+                                  {"MaxConnections", "1"},
+                                  {"DataPDUInOrder", "Yes"},
+                                  {"DataSequenceInOrder", "Yes"},
+                                  {"MaxRecvDataSegmentLength", "262144"}};
 
 TEST(ParamsTest, LibiscsiOffer) {
   SessionParams sp;
@@ -81,9 +95,9 @@ TEST(ParamsTest, ListPicksFirstSupportedInOfferersOrder) {
   EXPECT_EQ(Answer(Negotiate({{"DataDigest", "Foo,CRC32C"}}), "DataDigest"), "CRC32C");
   TargetParams no_crc;
   no_crc.allow_header_digest_crc32c = false;
-  EXPECT_EQ(Answer(Negotiate({{"HeaderDigest", "CRC32C"}}, SessionType::kNormal, no_crc),
-                   "HeaderDigest"),
-            "Reject");
+  EXPECT_EQ(
+      Answer(Negotiate({{"HeaderDigest", "CRC32C"}}, SessionType::kNormal, no_crc), "HeaderDigest"),
+      "Reject");
   SessionParams sp;
   Negotiate({{"HeaderDigest", "CRC32C"}, {"DataDigest", "CRC32C"}}, SessionType::kNormal, {}, &sp);
   EXPECT_TRUE(sp.header_digest);
@@ -140,21 +154,21 @@ TEST(ParamsTest, BooleanOrAnd) {
   SessionParams sp;
   auto a = Negotiate({{"InitialR2T", "Yes"}, {"ImmediateData", "No"}, {"DataPDUInOrder", "No"}},
                      SessionType::kNormal, {}, &sp);
-  EXPECT_EQ(Answer(a, "InitialR2T"), "Yes");  // OR
-  EXPECT_EQ(Answer(a, "ImmediateData"), "No");  // AND
+  EXPECT_EQ(Answer(a, "InitialR2T"), "Yes");      // OR
+  EXPECT_EQ(Answer(a, "ImmediateData"), "No");    // AND
   EXPECT_EQ(Answer(a, "DataPDUInOrder"), "Yes");  // OR with our Yes
   EXPECT_TRUE(sp.initial_r2t);
   EXPECT_FALSE(sp.immediate_data);
   TargetParams no_imm;
   no_imm.immediate_data = false;
-  EXPECT_EQ(Answer(Negotiate({{"ImmediateData", "Yes"}}, SessionType::kNormal, no_imm),
-                   "ImmediateData"),
-            "No");
+  EXPECT_EQ(
+      Answer(Negotiate({{"ImmediateData", "Yes"}}, SessionType::kNormal, no_imm), "ImmediateData"),
+      "No");
 }
 
 TEST(ParamsTest, FirstBurstIrrelevantWithInitialR2TAndNoImmediateData) {
-  auto a = Negotiate({{"FirstBurstLength", "65536"}, {"InitialR2T", "Yes"},
-                      {"ImmediateData", "No"}});
+  auto a =
+      Negotiate({{"FirstBurstLength", "65536"}, {"InitialR2T", "Yes"}, {"ImmediateData", "No"}});
   EXPECT_EQ(Answer(a, "FirstBurstLength"), "Irrelevant");
 }
 

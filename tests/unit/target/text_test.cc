@@ -38,9 +38,9 @@ TEST(TextTest, Errors) {
   EXPECT_FALSE(ParseText(Bytes(std::string("Bad Key=v\0", 10))).ok());
   EXPECT_FALSE(ParseText(Bytes(std::string(64, 'K') + "=v")).ok());
   EXPECT_TRUE(ParseText(Bytes(std::string(63, 'K') + "=v")).ok());
-  EXPECT_FALSE(ParseText(Bytes("K=\xff\xfe")).ok());       // not UTF-8
-  EXPECT_FALSE(ParseText(Bytes("K=\xc0\x80")).ok());       // overlong NUL
-  EXPECT_TRUE(ParseText(Bytes("K=caf\xc3\xa9")).ok());     // é
+  EXPECT_FALSE(ParseText(Bytes("K=\xff\xfe")).ok());    // not UTF-8
+  EXPECT_FALSE(ParseText(Bytes("K=\xc0\x80")).ok());    // overlong NUL
+  EXPECT_TRUE(ParseText(Bytes("K=caf\xc3\xa9")).ok());  // é
   TextLimits small;
   small.max_value_length = 4;
   EXPECT_FALSE(ParseText(Bytes("K=12345"), small).ok());
@@ -52,7 +52,9 @@ TEST(TextTest, Errors) {
 TEST(TextTest, DuplicateKeysRejectedExceptRepeatable) {
   EXPECT_FALSE(ParseText(Bytes(std::string("A=1\0A=2\0", 8))).ok());
   EXPECT_TRUE(ParseText(Bytes(std::string("TargetName=a\0TargetAddress=x\0TargetName=b\0"
-                                          "TargetAddress=y\0", 58))).ok());
+                                          "TargetAddress=y\0",
+                                          58)))
+                  .ok());
 }
 
 TEST(TextTest, TooManyPairs) {
