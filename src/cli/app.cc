@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "cli/admin.h"
+#include "cli/attachments.h"
 #include "cli/api_client.h"
 #include "cli/command.h"
 #include "cli/curl_http_client.h"
@@ -66,6 +67,7 @@ int Run(const std::vector<std::string>& args, const Environment& env) {
   AddVolumeCommands(app, table);
   AddTypeCommands(app, table);
   AddAdminCommands(app, table);
+  AddAttachmentCommands(app, table);
 
   try {
     app.parse(std::vector<std::string>(args.rbegin(), args.rend()));
