@@ -337,19 +337,19 @@ size_t EncodedSize(const Pdu& pdu, DigestConfig digests) {
 }
 
 EncodedPdu::EncodedPdu(const Pdu& pdu, DigestConfig digests) : data_(pdu.data()) {
-  head_.resize(kBhsLength + pdu.ahs().size() + (digests.header ? kDigestLength : 0));
-  std::memcpy(head_.data(), pdu.bhs().data(), kBhsLength);
-  head_[4] = static_cast<uint8_t>(pdu.ahs().size() / 4);
+  head_len_ = kBhsLength + pdu.ahs().size() + (digests.header ? kDigestLength : 0);
+  if (!pdu.ahs().empty()) big_head_.resize(head_len_);
+  uint8_t* h = head();
+  std::memcpy(h, pdu.bhs().data(), kBhsLength);
+  h[4] = static_cast<uint8_t>(pdu.ahs().size() / 4);
   uint32_t dsl = static_cast<uint32_t>(data_.size());
-  head_[5] = static_cast<uint8_t>(dsl >> 16);
-  head_[6] = static_cast<uint8_t>(dsl >> 8);
-  head_[7] = static_cast<uint8_t>(dsl);
-  if (!pdu.ahs().empty()) {
-    std::memcpy(head_.data() + kBhsLength, pdu.ahs().data(), pdu.ahs().size());
-  }
+  h[5] = static_cast<uint8_t>(dsl >> 16);
+  h[6] = static_cast<uint8_t>(dsl >> 8);
+  h[7] = static_cast<uint8_t>(dsl);
+  if (!pdu.ahs().empty()) std::memcpy(h + kBhsLength, pdu.ahs().data(), pdu.ahs().size());
   if (digests.header) {
     size_t hlen = kBhsLength + pdu.ahs().size();
-    StoreDigest(Crc32c(std::span<const uint8_t>(head_.data(), hlen)), head_.data() + hlen);
+    StoreDigest(Crc32c(std::span<const uint8_t>(h, hlen)), h + hlen);
   }
   if (!data_.empty()) {
     size_t pad = PaddedLength(dsl) - dsl;
@@ -365,7 +365,7 @@ EncodedPdu::EncodedPdu(const Pdu& pdu, DigestConfig digests) : data_(pdu.data())
 }
 
 void EncodedPdu::AppendIovecs(std::vector<iovec>* out) const {
-  out->push_back({const_cast<uint8_t*>(head_.data()), head_.size()});
+  out->push_back({const_cast<uint8_t*>(head()), head_len_});
   if (!data_.empty()) out->push_back({const_cast<uint8_t*>(data_.data()), data_.size()});
   if (tail_len_ > 0) out->push_back({const_cast<uint8_t*>(tail_.data()), tail_len_});
 }
@@ -373,7 +373,7 @@ void EncodedPdu::AppendIovecs(std::vector<iovec>* out) const {
 std::vector<uint8_t> EncodedPdu::Flatten() const {
   std::vector<uint8_t> out;
   out.reserve(size());
-  out.insert(out.end(), head_.begin(), head_.end());
+  out.insert(out.end(), head(), head() + head_len_);
   out.insert(out.end(), data_.begin(), data_.end());
   out.insert(out.end(), tail_.begin(), tail_.begin() + static_cast<ptrdiff_t>(tail_len_));
   return out;

@@ -471,18 +471,25 @@ void EncodeTo(const Pdu& pdu, DigestConfig digests, std::vector<uint8_t>* out);
 
 // The wire form as up to three iovecs (header, data, trailer) without copying the data. Holds
 // pointers into `pdu`'s data: the Pdu (and a borrowed data view) must outlive this object and
-// the write. Movable; the header/trailer bytes live inside this object.
+// the write. Movable; the header/trailer bytes live inside this object, so iovecs taken before
+// a move point into the old object: call AppendIovecs once it is in its final place.
 class EncodedPdu {
  public:
   EncodedPdu(const Pdu& pdu, DigestConfig digests);
-  size_t size() const { return head_.size() + data_.size() + tail_len_; }
+  size_t size() const { return head_len_ + data_.size() + tail_len_; }
   // Appends 1 to 3 iovecs pointing into this object and the Pdu's data.
   void AppendIovecs(std::vector<iovec>* out) const;
   // Contiguous copy (tests, small PDUs).
   std::vector<uint8_t> Flatten() const;
 
  private:
-  std::vector<uint8_t> head_;  // BHS + AHS + header digest
+  // BHS + header digest inline (no allocation on the hot path: target PDUs carry no AHS);
+  // big_head_ only when there is an AHS. Never store a pointer to inline_head_ (movable).
+  uint8_t* head() { return big_head_.empty() ? inline_head_.data() : big_head_.data(); }
+  const uint8_t* head() const { return big_head_.empty() ? inline_head_.data() : big_head_.data(); }
+  std::array<uint8_t, kBhsLength + kDigestLength> inline_head_;
+  std::vector<uint8_t> big_head_;
+  size_t head_len_ = 0;
   std::span<const uint8_t> data_;
   std::array<uint8_t, 3 + kDigestLength> tail_{};  // padding + data digest
   size_t tail_len_ = 0;
