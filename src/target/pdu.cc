@@ -424,7 +424,10 @@ Result<size_t> PduParser::Feed(std::span<const uint8_t> in, std::vector<Received
         dst = digest_;
         break;
       case State::kData:
-        dst = data_.data();
+        dst = sink_data_ != nullptr ? sink_data_ : data_.data();
+        break;
+      case State::kPad:
+        dst = pad_;
         break;
     }
     size_t n = std::min(want_ - have_, in.size() - pos);
@@ -463,10 +466,15 @@ Result<size_t> PduParser::Feed(std::span<const uint8_t> in, std::vector<Received
         break;
       }
       case State::kData:
+      case State::kPad:
         break;
-      case State::kDataDigest:
-        digest_error = Crc32c(data_) != LoadDigest(digest_);
+      case State::kDataDigest: {
+        Crc32cState crc;
+        crc.Update({sink_data_ != nullptr ? sink_data_ : data_.data(), data_length_});
+        crc.Update({pad_, PaddedLength(data_length_) - data_length_});
+        digest_error = crc.Finish() != LoadDigest(digest_);
         break;
+      }
     }
 
     // Next part.
@@ -489,14 +497,25 @@ Result<size_t> PduParser::Feed(std::span<const uint8_t> in, std::vector<Received
           size = pdu_digests_.header ? kDigestLength : 0;
           break;
         case State::kData:
-          size = PaddedLength(data_length_);
+          size = data_length_;
+          break;
+        case State::kPad:
+          size = PaddedLength(data_length_) - data_length_;
           break;
         case State::kDataDigest:
           size = pdu_digests_.data && data_length_ > 0 ? kDigestLength : 0;
           break;
       }
       if (size > 0) {
-        if (next == State::kData) data_.assign(size, 0);
+        if (next == State::kData) {
+          // Header checked: the data may go straight to its final place.
+          std::span<uint8_t> dest = sink_ ? sink_(bhs_, data_length_) : std::span<uint8_t>();
+          if (dest.size() == data_length_) {
+            sink_data_ = dest.data();
+          } else {
+            data_.assign(size, 0);
+          }
+        }
         want_ = size;
         break;
       }
@@ -519,10 +538,14 @@ void PduParser::Emit(std::vector<ReceivedPdu>* out, bool digest_error) {
   if (!ahs_.empty()) r.pdu.set_ahs(std::move(ahs_));
   ahs_.clear();
   if (!digest_error && data_length_ > 0) {
-    data_.resize(data_length_);
-    r.pdu.set_data(std::move(data_));
+    if (sink_data_ != nullptr) {
+      r.pdu.set_data_view({sink_data_, data_length_});
+    } else {
+      r.pdu.set_data(std::move(data_));
+    }
   }
   data_.clear();
+  sink_data_ = nullptr;
   out->push_back(std::move(r));
 }
 

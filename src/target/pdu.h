@@ -33,6 +33,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -534,6 +535,15 @@ class PduParser {
 
   void set_digests(DigestConfig d) { options_.digests = d; }
   void set_max_data_segment_length(uint32_t n) { options_.max_data_segment_length = n; }
+
+  // Zero-copy receive (optional): called once per PDU with a data segment, after the header
+  // and its digest have been checked, with the BHS and the data length. Return a writable span
+  // of exactly `length` bytes (e.g. the task's buffer at BufferOffset for a Data-Out) and the
+  // parser writes the data there; the emitted Pdu then borrows it (data() points into it).
+  // Return an empty span to let the parser allocate. On a data digest error the span holds
+  // garbage. Must not call back into the parser.
+  using DataSink = std::function<std::span<uint8_t>(const Bhs& bhs, uint32_t length)>;
+  void set_data_sink(DataSink sink) { sink_ = std::move(sink); }
   const ParserOptions& options() const { return options_; }
 
   // Consumes bytes from `in`, appending complete PDUs to *out (at most max_pdus of them).
@@ -548,7 +558,7 @@ class PduParser {
   bool idle() const { return state_ == State::kBhs && have_ == 0; }
 
  private:
-  enum class State { kBhs, kAhs, kHeaderDigest, kData, kDataDigest };
+  enum class State { kBhs, kAhs, kHeaderDigest, kData, kPad, kDataDigest };
   Status Fail(ParseError e, std::string msg);
   void Emit(std::vector<ReceivedPdu>* out, bool digest_error);
 
@@ -558,7 +568,10 @@ class PduParser {
   ParseError error_ = ParseError::kNone;
   Bhs bhs_{};
   std::vector<uint8_t> ahs_;
-  std::vector<uint8_t> data_;  // data + padding
+  std::vector<uint8_t> data_;     // data when no sink took it
+  uint8_t* sink_data_ = nullptr;  // data destination given by sink_ for the current PDU
+  DataSink sink_;
+  uint8_t pad_[3] = {};
   uint8_t digest_[4] = {};
   size_t have_ = 0;  // bytes of the current part received
   size_t want_ = 0;  // bytes of the current part expected

@@ -1,12 +1,14 @@
 // libFuzzer target for PduParser and the encoder (tests/fuzz/run.sh).
 //
 // Input: byte 0 selects the parser options (bit 0 header digest, bit 1 data digest, bit 2 a
-// 512-byte segment limit instead of 8192, bit 3 max_pdus = 1 with re-feeding), byte 1 the
+// 512-byte segment limit instead of 8192, bit 3 max_pdus = 1 with re-feeding, bit 4 a data
+// sink that lands data segments in caller buffers), byte 1 the
 // chunk size the stream is fed in (0 = all at once); the rest is the byte stream. Every
 // parsed PDU is encoded again with the same digests and must parse back to the same PDU.
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
+#include <deque>
 #include <vector>
 
 #include "target/pdu.h"
@@ -44,6 +46,7 @@ void RoundTrip(const Pdu& pdu, const ParserOptions& opts) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 2) return 0;
+  const uint8_t mode = data[0];
   ParserOptions opts;
   opts.digests.header = data[0] & 1;
   opts.digests.data = data[0] & 2;
@@ -54,6 +57,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   size -= 2;
 
   PduParser parser(opts);
+  std::deque<std::vector<uint8_t>> sink_buffers;  // must outlive `out`
+  if (mode & 16) {
+    parser.set_data_sink([&](const Bhs&, uint32_t len) -> std::span<uint8_t> {
+      if (len % 3 == 0) return {};  // sometimes decline
+      sink_buffers.emplace_back(len);
+      return sink_buffers.back();
+    });
+  }
   std::vector<ReceivedPdu> out;
   size_t pos = 0;
   while (pos < size) {

@@ -325,6 +325,38 @@ TEST(PduParserTest, TruncatedHeaderWaits) {
   EXPECT_EQ(out.size(), 1u);
 }
 
+TEST(PduParserTest, DataSinkReceivesDataInPlace) {
+  std::vector<uint8_t> task_buffer(4096, 0xee);
+  Pdu a(Opcode::kDataOut);
+  a.set_itt(1);
+  a.set_buffer_offset(1000);
+  a.set_data(Seq(1001));  // padded on the wire
+  Pdu nop(Opcode::kNopOut);
+  nop.set_data({9, 9});
+  for (DigestConfig dc : {DigestConfig{false, false}, DigestConfig{true, true}}) {
+    std::vector<uint8_t> wire;
+    EncodeTo(a, dc, &wire);
+    EncodeTo(nop, dc, &wire);
+    PduParser p({8192, dc});
+    int calls = 0;
+    p.set_data_sink([&](const Bhs& bhs, uint32_t len) -> std::span<uint8_t> {
+      ++calls;
+      Pdu h(bhs);
+      if (h.opcode() != Opcode::kDataOut) return {};
+      return {task_buffer.data() + h.buffer_offset(), len};
+    });
+    std::vector<ReceivedPdu> out;
+    for (uint8_t b : wire) ASSERT_TRUE(p.Feed({&b, 1}, &out).ok());
+    ASSERT_EQ(out.size(), 2u);
+    EXPECT_EQ(calls, 2);
+    EXPECT_FALSE(out[0].data_digest_error);
+    EXPECT_EQ(out[0].pdu.data().data(), task_buffer.data() + 1000);
+    EXPECT_TRUE(std::equal(a.data().begin(), a.data().end(), task_buffer.begin() + 1000));
+    EXPECT_EQ(task_buffer[2001], 0xee);  // padding not written
+    EXPECT_EQ(out[1].pdu.data().size(), 2u);
+  }
+}
+
 TEST(PduParserTest, AhsExtendedCdbAndBadAhs) {
   Pdu a(Opcode::kScsiCommand);
   for (int i = 0; i < 16; ++i) a.mutable_cdb()[i] = static_cast<uint8_t>(i);
