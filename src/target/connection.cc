@@ -38,6 +38,27 @@ std::vector<uint8_t> Sense(uint8_t key, uint8_t asc, uint8_t ascq) {
   return s;
 }
 
+// Bytes of Data-Out a write CDB implies (SBC-3), for residuals against EDTL. nullopt for
+// commands whose data-out length the CDB does not state in blocks.
+std::optional<uint64_t> ImpliedWriteLength(const uint8_t* cdb, uint32_t block_size) {
+  auto be32 = [&](int o) {
+    return static_cast<uint32_t>(cdb[o]) << 24 | cdb[o + 1] << 16 | cdb[o + 2] << 8 | cdb[o + 3];
+  };
+  switch (cdb[0]) {
+    case 0x0a: return uint64_t{cdb[4] == 0 ? 256u : cdb[4]} * block_size;  // WRITE(6)
+    case 0x2a:  // WRITE(10)
+    case 0x2e:  // WRITE AND VERIFY(10)
+      return uint64_t{static_cast<uint32_t>(cdb[7] << 8 | cdb[8])} * block_size;
+    case 0xaa:  // WRITE(12)
+    case 0xae:  // WRITE AND VERIFY(12)
+      return uint64_t{be32(6)} * block_size;
+    case 0x8a:  // WRITE(16)
+    case 0x8e:  // WRITE AND VERIFY(16)
+      return uint64_t{be32(10)} * block_size;
+    default: return std::nullopt;
+  }
+}
+
 }  // namespace
 
 struct Connection::Task {
@@ -487,14 +508,14 @@ void Connection::SendResponse(Task& task, const ScsiResult& result) {
   const uint32_t edtl = task.cmd.expected_length;
   const bool has_sense = !result.sense.empty();
   const uint32_t produced = static_cast<uint32_t>(result.data_in.size());
-  if (task.cmd.read && produced > 0 && !has_sense) {
+  if (task.cmd.read && produced > 0 && edtl > 0 && !has_sense) {
     // Data-In sequence(s): at most send_max_data_segment per PDU, F at the end of each
     // MaxBurstLength sequence, status collapsed into the last PDU.
     const uint32_t total = std::min(produced, edtl);
     const auto* bytes = reinterpret_cast<const uint8_t*>(result.data_in.data());
     uint32_t off = 0;
     uint32_t in_burst = 0;
-    while (off < total || total == 0) {
+    while (off < total) {
       const uint32_t len = std::min({params_.send_max_data_segment, total - off,
                                      params_.max_burst - in_burst});
       const bool last = off + len >= total;
@@ -530,9 +551,17 @@ void Connection::SendResponse(Task& task, const ScsiResult& result) {
     f.overflow = produced > edtl;
     f.underflow = produced < edtl;
     f.residual_count = produced > edtl ? produced - edtl : edtl - produced;
-  } else if (task.cmd.write && task.received < edtl && !task.failed) {
-    f.underflow = true;
-    f.residual_count = edtl - task.received;
+  } else if (task.cmd.write && !task.failed && target_.unit) {
+    // RFC 7143 §11.4.5: residuals compare EDTL with what the command wanted to transfer.
+    if (auto implied = ImpliedWriteLength(task.cmd.cdb, target_.unit->BlockSize())) {
+      if (*implied > edtl) {
+        f.overflow = true;
+        f.residual_count = static_cast<uint32_t>(std::min<uint64_t>(*implied - edtl, UINT32_MAX));
+      } else if (*implied < edtl) {
+        f.underflow = true;
+        f.residual_count = static_cast<uint32_t>(edtl - *implied);
+      }
+    }
   }
   f.sn = Sn(true);
   Send(BuildScsiResponse(f, result.sense));
