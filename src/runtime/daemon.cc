@@ -12,7 +12,7 @@
 #include "db/services_repo.h"
 #include "db/tasks_repo.h"
 #include "db/types_repo.h"
-#include "volume/null_exporter.h"
+#include "target/target_server.h"
 
 namespace scoria::runtime {
 
@@ -52,10 +52,16 @@ Status Daemon::Start() {
     workers_.push_back(std::move(w));
   }
   if (config_.ServiceEnabled("volume")) {
-    exporter_ = std::make_unique<volume::NullExporter>(
-        config_.target_prefix,
-        config_.target_ip_address + ":" + std::to_string(config_.target_port));
-    spdlog::info("volume: attachments use the null exporter (no iSCSI target is served)");
+    // The iSCSI target serves every backend of this process; it starts before the managers
+    // so that the exports they restore are reachable at once.
+    target::TargetServer::Options t;
+    t.address = config_.target_ip_address;
+    t.port = static_cast<uint16_t>(config_.target_port);
+    t.target_prefix = config_.target_prefix;
+    auto server = std::make_unique<target::TargetServer>(t);
+    RETURN_IF_ERROR(server->Start());
+    target_ = server.get();
+    exporter_ = std::move(server);
     for (const BackendConfig& b : config_.backends) {
       ASSIGN_OR_RETURN(auto driver, volume::MakeDriver(b));
       auto m = std::make_unique<volume::VolumeManager>(*db_, config_, b, std::move(driver),
@@ -130,6 +136,7 @@ void Daemon::Stop() {
   if (http_) http_->Stop();
   for (auto& w : workers_) w->Stop();
   if (reporter_.joinable()) reporter_.join();
+  if (target_) target_->Stop();
 }
 
 }  // namespace scoria::runtime

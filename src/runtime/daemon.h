@@ -2,9 +2,9 @@
 // database, then starts the enabled services (DESIGN.md "Services"):
 //   api        - the HTTP server with every v3 route
 //   scheduler  - a task worker for target "scheduler" (SchedulerService)
-//   volume     - per backend a VolumeManager and a task worker for "host@backend"; all
-//                managers share one volume::Exporter that publishes attachments (for now a
-//                volume::NullExporter: attach/detach run end to end, nothing is served)
+//   volume     - the iSCSI target (target::TargetServer on target_ip_address:target_port),
+//                and per backend a VolumeManager and a task worker for "host@backend"; the
+//                managers publish attachments through the target (a volume::Exporter)
 // plus one reporter thread that sends heartbeats and backend stats every report_interval.
 //
 // Start-up recovery: leases held by an earlier process of this host are released at once, so
@@ -24,6 +24,7 @@
 #include "db/database.h"
 #include "scheduler/scheduler_service.h"
 #include "tasks/worker.h"
+#include "target/target_server.h"
 #include "volume/exporter.h"
 #include "volume/manager.h"
 
@@ -48,6 +49,7 @@ class Daemon {
   std::unique_ptr<db::Database> db_;
   std::unique_ptr<scheduler::SchedulerService> scheduler_;
   std::unique_ptr<volume::Exporter> exporter_;  // outlives the managers that use it
+  target::TargetServer* target_ = nullptr;       // exporter_ itself, when volume is enabled
   std::vector<std::unique_ptr<volume::VolumeManager>> managers_;
   std::vector<std::unique_ptr<tasks::TaskWorker>> workers_;
   std::unique_ptr<api::Router> router_;

@@ -52,7 +52,9 @@ class Daemon:
             "service_down_time = 5",
             "log_level = debug",
         ]
-        for k, v in (extra_default or {}).items():
+        defaults = {"target_ip_address": "127.0.0.1", "target_port": str(free_port())}
+        defaults.update(extra_default or {})
+        for k, v in defaults.items():
             lines.append("%s = %s" % (k, v))
         lines += ["", "[database]", "connection = sqlite:///$state_path/scoria.sqlite", ""]
         for name, opts in self.backends.items():

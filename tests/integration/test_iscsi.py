@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from iscsi_util import (QEMU_INITIATOR, attach, detach, image_opts, run, url)
+from iscsi_util import (QEMU_INITIATOR, TEST_INITIATOR, attach, detach, image_opts, run, url)
 
 pytestmark = pytest.mark.skipif(not shutil.which("iscsi-inq") or not shutil.which("qemu-img"),
                                 reason="libiscsi-bin and qemu-utils are needed")
@@ -33,7 +33,7 @@ def test_libiscsi_tools_with_chap(target):
     out = run(["iscsi-inq"] + init + [url(data)]).stdout
     assert "SCORIA" in out
     out = run(["iscsi-readcapacity16"] + init + [url(data)]).stdout
-    assert "Total size:1073741824" in out.replace(" ", "")
+    assert "Totalsize:1073741824" in out.replace(" ", "")
     out = run(["iscsi-inq", "-e", "1", "-c", "0x80"] + init + [url(data)]).stdout
     assert vol["id"].replace("-", "")[:16] in out.replace("-", "") or out.strip()
     out = run(["iscsi-ls", "-s"] + init + ["iscsi://%s%%%s@%s" % (
@@ -74,8 +74,8 @@ def test_qemu_convert_compare_and_io_patterns(target, tmp_path):
         f.write(os.urandom(8 * MiB))
         f.truncate(1024 * MiB)
     opts = image_opts(data)
-    run(["qemu-img", "convert", "-n", "-O", "raw", str(src), "--target-image-opts", opts])
-    run(["qemu-img", "compare", "-f", "raw", str(src), "--image-opts", opts])
+    run(["qemu-img", "convert", "-n", "-f", "raw", str(src), "--target-image-opts", opts])
+    run(["qemu-img", "compare", "--image-opts", "driver=file,filename=%s" % src, opts])
     # qemu-io: write a pattern at an odd offset, read it back, check a hole reads as zero
     run(["qemu-io", "--image-opts", opts, "-c", "write -P 0xab 12345k 3m",
          "-c", "read -P 0xab 12345k 3m", "-c", "read -P 0 900m 1m", "-c", "flush"])
@@ -95,9 +95,17 @@ def test_read_only_attachment_refuses_writes(target):
     att, data = attach(d, vol["id"], QEMU_INITIATOR, mode="ro")
     assert data["access_mode"] == "ro"
     opts = image_opts(data)
-    run(["qemu-io", "--image-opts", opts, "-c", "read 0 64k"])
+    run(["qemu-io", "-r", "--image-opts", opts, "-c", "read 0 64k"])
+    # QEMU sees the write-protect bit (MODE SENSE) and refuses to open it read-write.
     p = run(["qemu-io", "--image-opts", opts, "-c", "write -P 1 0 64k"], check=False)
-    assert p.returncode != 0 or "error" in (p.stdout + p.stderr).lower()
+    assert p.returncode != 0 and "write protected" in p.stderr
+    # Every writing command fails with DATA PROTECT: libiscsi's own read-only checks.
+    detach(d, att)
+    att, data = attach(d, vol["id"], TEST_INITIATOR, mode="ro")
+    p = run(["iscsi-test-cu", "-d", "-s", "--test=SCSI.ReadOnly", url(data)], check=False)
+    summary = [l.split() for l in p.stdout.splitlines() if l.strip().startswith("tests")]
+    assert summary and summary[0][2] == summary[0][3] and int(summary[0][2]) >= 1, p.stdout[-2000:]
+    assert "Logical unit is not write-protected" not in p.stdout
 
 
 def test_restart_keeps_export_and_data(target):
@@ -123,4 +131,4 @@ def test_online_extend_is_seen(target):
         if v["size"] == 2:
             break
     out = run(["iscsi-readcapacity16", "-i", "iqn.2024-01.org.example:host1", url(data)]).stdout
-    assert "Total size:2147483648" in out.replace(" ", "")
+    assert "Totalsize:2147483648" in out.replace(" ", "")
