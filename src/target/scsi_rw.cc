@@ -307,7 +307,11 @@ void ScsiUnit::WriteSame(const Nexus&, ScsiCommand& cmd, ScsiCallback& done) {
   if (!CheckRange(lba, nb, &err)) return done(std::move(err));
   if (!ndob && cmd.data_out.size() != block_size_) return done(InvalidFieldInCdb(sixteen ? 10 : 7));
   if (nb == 0) return done(ScsiResult{});
-  bool zero = ndob;
+  // UNMAP=1 deallocates whatever the Data-Out block holds: with LBPRZ=1 the range then reads
+  // back as zeroes. This is what LIO does (sbc_execute_write_same_unmap never looks at the
+  // data) and what libiscsi's WriteSame10.UnmapUntilEnd expects: it sends a block of 0xFF with
+  // UNMAP set and reads zeroes back.
+  bool zero = ndob || unmap;
   if (!zero) {
     zero = std::all_of(cmd.data_out.begin(), cmd.data_out.end(),
                        [](std::byte b) { return b == std::byte{0}; });
@@ -328,7 +332,8 @@ void ScsiUnit::WriteSame(const Nexus&, ScsiCommand& cmd, ScsiCallback& done) {
   const bool fua = !WriteCacheEnabled();
   auto start = [this, ctx, op, offset, length, zero, unmap, fua] {
     if (zero) {
-      // LBPRZ=1: unmapped blocks read as zeroes, so UNMAP of zeroes is a discard.
+      // LBPRZ=1: unmapped blocks read as zeroes, so an unmap and a write of zeroes are the
+      // same request to the device; `unmap` only decides whether space is released.
       device_->WriteZeroes(offset, length, unmap, [ctx](Status st) { ctx->unit->FinishIo(ctx, st); });
       return;
     }

@@ -118,7 +118,12 @@ class ScsiUnit final : public LogicalUnit {
   uint32_t MaxTransferBlocks() const { return max_transfer_blocks_; }
   static constexpr uint32_t kMaxUnmapBlocks = 1u << 20;       // libiscsi: <= 1 Mi
   static constexpr uint32_t kMaxUnmapDescriptors = 256;
-  static constexpr uint32_t kMaxWriteSameBlocks = 1u << 22;
+  // MAXIMUM WRITE SAME LENGTH, enforced after NUMBER OF LOGICAL BLOCKS 0 is expanded to "to the
+  // last LBA" (as LIO does, and as libiscsi's WriteSame*.0Blocks expect). 0xFFFF, LIO's value
+  // (WRITE SAME(10)'s 16-bit count), and below 65536 on purpose: when it is 0 or >= 65536,
+  // libiscsi's WriteSame16.Unmap sends a single WRITE(16) of 65536 blocks, past any MAXIMUM
+  // TRANSFER LENGTH we would want to buffer (32 MiB of 512-byte blocks).
+  static constexpr uint32_t kMaxWriteSameBlocks = 0xffff;
   static constexpr uint8_t kMaxCompareAndWriteBlocks = 255;
 
  private:

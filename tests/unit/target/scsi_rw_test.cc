@@ -221,6 +221,39 @@ TEST_F(ScsiTest, WriteSameErrors) {
   ExpectSense(Run({0x41, 0x20, 0, 0, 0, 0, 0, 0, 1}, Fill(512, 1)), 0x05, 0x24, 0x00);  // WRPROTECT
 }
 
+// libiscsi WriteSame10.UnmapUntilEnd: UNMAP=1 with a Data-Out block of 0xFF and NUMBER OF
+// LOGICAL BLOCKS 0 must deallocate to the end of the LUN, not write the pattern (LBPRZ=1).
+TEST_F(ScsiTest, WriteSameUnmapIgnoresNonZeroData) {
+  ExpectGood(Write10(kBlocks - 3, 3, 0xff));
+  dev_->ClearCalls();
+  ExpectGood(Run({0x41, 0x08, 0, 0, uint8_t((kBlocks - 3) >> 8), uint8_t(kBlocks - 3), 0, 0, 0},
+                 Fill(512, 0xff)));
+  ASSERT_EQ(dev_->calls().size(), 1u);
+  EXPECT_EQ(dev_->calls()[0].op, "zeroes");
+  EXPECT_TRUE(dev_->calls()[0].flag);
+  EXPECT_TRUE(AllEqual(Read10(kBlocks - 3, 3).data_in, 0, 3 * 512, 0));
+  // The same through WRITE SAME(16) with an explicit count.
+  ExpectGood(Write10(40, 4, 0xff));
+  ScsiCommand ws = Cdb16(0x93, 40, 4, 0x08);
+  ws.data_out = Fill(512, 0xa5);
+  ExpectGood(RunCmd(a_, std::move(ws)));
+  EXPECT_TRUE(AllEqual(Read10(40, 4).data_in, 0, 4 * 512, 0));
+  // Without UNMAP the pattern is written.
+  ExpectGood(Run({0x41, 0, 0, 0, 0, 40, 0, 0, 2}, Fill(512, 0xa5)));
+  EXPECT_TRUE(AllEqual(Read10(40, 2).data_in, 0, 2 * 512, 0xa5));
+}
+
+// libiscsi WriteSame16.Unmap: a count above MAXIMUM WRITE SAME LENGTH is INVALID FIELD IN CDB
+// pointing at NUMBER OF LOGICAL BLOCKS, checked before the LBA range.
+TEST_F(ScsiTest, WriteSameLongerThanBlockLimitsIsInvalidField) {
+  ScsiCommand ws = Cdb16(0x93, 0, 0x10000, 0x08);
+  ws.data_out = Fill(512, 0);
+  ScsiResult r = RunCmd(a_, std::move(ws));
+  ExpectSense(r, 0x05, 0x24, 0x00);
+  EXPECT_EQ(scsi::Load16(&r.sense[16]), 10);
+  ExpectGood(Run({0x41, 0x08, 0, 0, 0, 0, 0, 0x01, 0}, Fill(512, 0)));  // 256 blocks
+}
+
 std::vector<std::byte> UnmapList(std::initializer_list<std::pair<uint64_t, uint32_t>> ranges) {
   std::vector<uint8_t> p(8 + 16 * ranges.size(), 0);
   scsi::Store16(&p[0], uint16_t(p.size() - 2));

@@ -125,7 +125,9 @@ TEST_F(ScsiTest, VpdPages) {
   EXPECT_EQ(Load32(d + 8), (8u << 20) / 512);  // max transfer
   EXPECT_EQ(Load32(d + 20), 1u << 20);          // max unmap LBA count
   EXPECT_EQ(Load32(d + 24), 256u);
-  EXPECT_EQ(Load64(d + 36), 1u << 22);
+  // MAXIMUM WRITE SAME LENGTH: in [256, 65536) so that libiscsi's WriteSame16.Unmap does not
+  // send a 65536-block WRITE(16) past MAXIMUM TRANSFER LENGTH (regression).
+  EXPECT_EQ(Load64(d + 36), 0xffffu);
   r = Run({0x12, 1, 0xb1, 0, 255});
   EXPECT_EQ(Load16(reinterpret_cast<const uint8_t*>(&r.data_in[4])), 1);
   r = Run({0x12, 1, 0xb2, 0, 255});
