@@ -160,7 +160,7 @@ Status TargetServer::Export(const std::string& volume_id,
   e.ro = NewLogicalUnit(device, ro);
   by_name_[e.name] = volume_id;
   exports_[volume_id] = std::move(e);
-  spdlog::info("iscsi: exported volume {} as {}", volume_id, TargetName(volume_id));
+  spdlog::info("iscsi: volume {} exported as {}", volume_id, TargetName(volume_id));
   return Status::Ok();
 }
 
@@ -201,7 +201,7 @@ Status TargetServer::Unexport(const std::string& volume_id) {
   CloseMatchingLocked([&](const Connection& c) { return c.target_name() == name; });
   by_name_.erase(name);
   exports_.erase(it);
-  spdlog::info("iscsi: unexported volume {}", volume_id);
+  spdlog::info("iscsi: volume {} unexported", volume_id);
   return Status::Ok();
 }
 
@@ -220,6 +220,7 @@ void TargetServer::CapacityChanged(const std::string& volume_id) {
   if (!st.ok()) spdlog::warn("iscsi: volume {}: size refresh failed: {}", volume_id, st.ToString());
   rw->CapacityChanged();
   ro->CapacityChanged();
+  spdlog::info("iscsi: volume {} capacity changed", volume_id);
 }
 
 TargetAccess TargetServer::Policy::Lookup(const std::string& target_name,

@@ -1,6 +1,7 @@
 """Attach and detach against a real scoriad: the attachments API (3.27+), the legacy volume
 actions, restart, and the cinder / scoria clients. The daemon runs with whatever Exporter is
-wired (the null exporter for now: exports are checked through the log)."""
+wired (scoriad's own iSCSI target; exports are also checked through its log here, and
+over the wire in test_iscsi.py)."""
 import json
 import os
 import shutil
@@ -95,7 +96,9 @@ def test_reserve_attach_complete_delete(scoriad):
 
 
 def test_connection_info_shape_and_unique_chap(make_daemon):
-    d = make_daemon(extra_default={"target_ip_address": "10.1.2.3", "target_port": "3261"}).start()
+    from conftest import free_port
+    port = free_port()
+    d = make_daemon(extra_default={"target_ip_address": "127.0.0.1", "target_port": str(port)}).start()
     vols = [d.create_volume(size=1) for _ in range(2)]
     infos = []
     for i, vol in enumerate(vols):
@@ -111,7 +114,7 @@ def test_connection_info_shape_and_unique_chap(make_daemon):
     assert data == {
         "target_discovered": False,
         "target_iqn": "iqn.2010-10.org.openstack:volume-" + vols[0]["id"],
-        "target_portal": "10.1.2.3:3261",
+        "target_portal": "127.0.0.1:%d" % port,
         "target_lun": 0,
         "volume_id": vols[0]["id"],
         "auth_method": "CHAP",

@@ -67,8 +67,10 @@ def test_no_backend_matches_type(scoriad):
 
 
 def test_capacity_filter_and_over_subscription(make_daemon):
-    # reserved 100% leaves nothing: every create fails scheduling, and nothing is created.
-    d = make_daemon(backends={"full": {"reserved_percentage": "100"}}).start()
+    # reserved 100% leaves less than 1 GiB (Cinder's floor(total x reserved)), and with no
+    # over-subscription a 1 GiB volume does not fit: scheduling fails, nothing is created.
+    d = make_daemon(backends={"full": {"reserved_percentage": "100",
+                                       "max_over_subscription_ratio": "1.0"}}).start()
     vol = d.create_volume(wait=False)
     vol = d.wait_volume(vol["id"], ("available", "error"))
     assert vol["status"] == "error"
