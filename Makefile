@@ -4,7 +4,7 @@ ASAN_BUILD ?= build-asan
 STATE ?= $(CURDIR)/state
 JOBS ?= $(shell nproc)
 
-.PHONY: deps build build-asan run test unit integration bench format clean
+.PHONY: deps build build-asan run test unit integration fuzz bench format clean
 
 deps:
 	@bash scripts/install-deps.sh
@@ -28,7 +28,12 @@ unit: build build-asan
 integration: build
 	SCORIA_BIN=$(CURDIR)/$(BUILD)/bin /usr/bin/python3 -m pytest -q tests/integration
 
-test: unit integration
+# libFuzzer targets (clang) for the iSCSI PDU parser and login, a bounded run over the kept
+# corpus (tests/fuzz/corpus); FUZZ_SECONDS per fuzzer.
+fuzz: deps
+	FUZZ_SECONDS=$${FUZZ_SECONDS:-20} bash tests/fuzz/run.sh
+
+test: unit integration fuzz
 
 bench: build
 	bash bench/run.sh $(BUILD)

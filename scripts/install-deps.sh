@@ -4,7 +4,7 @@
 set -euo pipefail
 pkgs=(
   # build
-  make g++ cmake ninja-build pkg-config clang clang-format clang-tidy
+  make g++ cmake ninja-build pkg-config clang clang-format clang-tidy libclang-rt-14-dev
   libboost-dev nlohmann-json3-dev libsqlite3-dev libspdlog-dev libcli11-dev
   libcurl4-openssl-dev libssl-dev liburing-dev libisal-dev libgtest-dev libgmock-dev libbenchmark-dev
   # tests: real clients and tools
