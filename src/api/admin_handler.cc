@@ -16,6 +16,7 @@
 #include "api/admin_views.h"
 #include "api/api_env.h"
 #include "api/fault.h"
+#include "api/memory_page.h"
 #include "api/query.h"
 #include "api/quota.h"
 #include "api/validation.h"
@@ -463,40 +464,9 @@ Response AdminApi::MessagesList(Request& req, const PathParams&) {
     }
     if (ok) kept.push_back(std::move(m));
   }
-  std::vector<SortKey> sort = params->sort;
-  if (sort.empty()) sort = {{"created_at", true}};
-  std::stable_sort(kept.begin(), kept.end(), [&](const auto& a, const auto& b) {
-    for (const SortKey& k : sort) {
-      json fa = field(a, k.key), fb = field(b, k.key);
-      if (fa == fb) continue;
-      return k.desc ? fb < fa : fa < fb;
-    }
-    return sort.front().desc ? b.id < a.id : a.id < b.id;
-  });
-  size_t start = 0;
-  if (params->marker) {
-    auto it = std::find_if(kept.begin(), kept.end(),
-                           [&](const auto& m) { return m.id == *params->marker; });
-    if (it == kept.end()) {
-      return FaultResponse(NotFound("Message " + *params->marker + " could not be found."));
-    }
-    start = static_cast<size_t>(it - kept.begin()) + 1;
-  }
-  start += static_cast<size_t>(params->offset);
-  json items = json::array();
-  std::string last_id;
-  for (size_t i = start; i < kept.size() && static_cast<int64_t>(items.size()) < params->page_size;
-       ++i) {
-    items.push_back(MessageView(req, kept[i]));
-    last_id = kept[i].id;
-  }
-  const bool full = !items.empty() && static_cast<int64_t>(items.size()) == params->page_size;
-  json out = {{"messages", std::move(items)}};
-  if (full) {
-    out["messages_links"] = json::array(
-        {{{"rel", "next"}, {"href", NextLink(req, "messages", last_id, params->limit)}}});
-  }
-  return JsonResponse(200, out);
+  return PageInMemory(req, std::move(kept), *params,
+                      {"messages", "messages", "messages_links", "Message"}, field,
+                      [&](const db::MessageRecord& m) { return MessageView(req, m); });
 }
 
 Response AdminApi::MessageShow(Request& req, const PathParams& p) {

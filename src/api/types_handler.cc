@@ -15,6 +15,7 @@
 
 #include "api/api_env.h"
 #include "api/fault.h"
+#include "api/memory_page.h"
 #include "api/query.h"
 #include "api/validation.h"
 #include "api/views.h"
@@ -213,8 +214,6 @@ Response TypesApi::List(Request& req, const PathParams&) {
     if (ok) kept.push_back(std::move(t));
   }
 
-  std::vector<SortKey> sort = params->sort;
-  if (sort.empty()) sort = {{"created_at", true}};
   auto field = [](const db::VolumeTypeRecord& t, const std::string& k) -> json {
     if (k == "id") return t.id;
     if (k == "name") return t.name;
@@ -223,39 +222,9 @@ Response TypesApi::List(Request& req, const PathParams&) {
     if (k == "updated_at") return t.updated_at.value_or(0);
     return t.created_at;
   };
-  std::stable_sort(kept.begin(), kept.end(), [&](const auto& a, const auto& b) {
-    for (const SortKey& k : sort) {
-      json fa = field(a, k.key), fb = field(b, k.key);
-      if (fa == fb) continue;
-      return k.desc ? fb < fa : fa < fb;
-    }
-    return sort.front().desc ? b.id < a.id : a.id < b.id;
-  });
-
-  size_t start = 0;
-  if (params->marker) {
-    auto it = std::find_if(kept.begin(), kept.end(),
-                           [&](const auto& t) { return t.id == *params->marker; });
-    if (it == kept.end()) {
-      return FaultResponse(NotFound("Volume type " + *params->marker + " could not be found."));
-    }
-    start = static_cast<size_t>(it - kept.begin()) + 1;
-  }
-  start += static_cast<size_t>(params->offset);
-  json items = json::array();
-  std::string last_id;
-  for (size_t i = start; i < kept.size() && static_cast<int64_t>(items.size()) < params->page_size;
-       ++i) {
-    items.push_back(VolumeTypeView(req, kept[i]));
-    last_id = kept[i].id;
-  }
-  const bool full = !items.empty() && static_cast<int64_t>(items.size()) == params->page_size;
-  json out = {{"volume_types", std::move(items)}};
-  if (full) {
-    out["volume_type_links"] = json::array(
-        {{{"rel", "next"}, {"href", NextLink(req, "types", last_id, params->limit)}}});
-  }
-  return JsonResponse(200, out);
+  return PageInMemory(req, std::move(kept), *params,
+                      {"types", "volume_types", "volume_type_links", "Volume type"}, field,
+                      [&](const db::VolumeTypeRecord& t) { return VolumeTypeView(req, t); });
 }
 
 Response TypesApi::Show(Request& req, const PathParams& p) {

@@ -157,6 +157,23 @@ Result<std::vector<PoolState>> SchedulerService::LoadPools(db::Transaction& tx,
   return pools;
 }
 
+Status SchedulerService::LoadRequest(const std::string& id, db::VolumeRecord* vol,
+                                     RequestSpec* req, std::vector<PoolState>* pools,
+                                     bool* gone) {
+  return db::InReadTransaction(db_, [&](db::Transaction& tx) {
+    auto v = db::GetVolume(tx, id);
+    if (!v.ok()) {
+      *gone = v.status().code() == StatusCode::kNotFound;
+      return *gone ? Status::Ok() : v.status();
+    }
+    *vol = std::move(*v);
+    ASSIGN_OR_RETURN(auto type, db::GetType(tx, vol->volume_type_id));
+    req->extra_specs = type.extra_specs;
+    ASSIGN_OR_RETURN(*pools, LoadPools(tx, config_, /*only_usable=*/true));
+    return Status::Ok();
+  });
+}
+
 Status SchedulerService::HandleCreate(tasks::TaskContext& ctx) {
   const std::string& id = ctx.task().resource_id;
   json args = json::parse(ctx.task().args, nullptr, false);
@@ -166,18 +183,7 @@ Status SchedulerService::HandleCreate(tasks::TaskContext& ctx) {
   RequestSpec req;
   std::vector<PoolState> pools;
   bool gone = false;
-  RETURN_IF_ERROR(db::InReadTransaction(db_, [&](db::Transaction& tx) {
-    auto v = db::GetVolume(tx, id);
-    if (!v.ok()) {
-      gone = v.status().code() == StatusCode::kNotFound;
-      return gone ? Status::Ok() : v.status();
-    }
-    vol = std::move(*v);
-    ASSIGN_OR_RETURN(auto type, db::GetType(tx, vol.volume_type_id));
-    req.extra_specs = type.extra_specs;
-    ASSIGN_OR_RETURN(pools, LoadPools(tx, config_, /*only_usable=*/true));
-    return Status::Ok();
-  }));
+  RETURN_IF_ERROR(LoadRequest(id, &vol, &req, &pools, &gone));
   if (gone || vol.status != "creating") {
     return ctx.Finish([](db::Transaction&) { return Status::Ok(); });
   }
@@ -242,18 +248,7 @@ Status SchedulerService::HandleExtend(tasks::TaskContext& ctx) {
   RequestSpec req;
   std::vector<PoolState> pools;
   bool gone = false;
-  RETURN_IF_ERROR(db::InReadTransaction(db_, [&](db::Transaction& tx) {
-    auto v = db::GetVolume(tx, id);
-    if (!v.ok()) {
-      gone = v.status().code() == StatusCode::kNotFound;
-      return gone ? Status::Ok() : v.status();
-    }
-    vol = std::move(*v);
-    ASSIGN_OR_RETURN(auto type, db::GetType(tx, vol.volume_type_id));
-    req.extra_specs = type.extra_specs;
-    ASSIGN_OR_RETURN(pools, LoadPools(tx, config_, /*only_usable=*/true));
-    return Status::Ok();
-  }));
+  RETURN_IF_ERROR(LoadRequest(id, &vol, &req, &pools, &gone));
   if (gone || vol.status != "extending" || !vol.host) {
     return ctx.Finish([](db::Transaction&) { return Status::Ok(); });
   }

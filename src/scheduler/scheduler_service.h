@@ -20,6 +20,7 @@
 
 #include "common/config.h"
 #include "db/database.h"
+#include "db/volumes_repo.h"
 #include "scheduler/pool_state.h"
 #include "scheduler/scheduler.h"
 #include "tasks/worker.h"
@@ -40,6 +41,9 @@ class SchedulerService {
                                                   bool only_usable);
 
  private:
+  // The volume (gone = deleted meanwhile), its type's extra specs and the usable pools.
+  Status LoadRequest(const std::string& id, db::VolumeRecord* vol, RequestSpec* req,
+                     std::vector<PoolState>* pools, bool* gone);
   Status HandleCreate(tasks::TaskContext& ctx);
   Status HandleExtend(tasks::TaskContext& ctx);
 
