@@ -129,7 +129,14 @@ Status VolumeManager::FailCreate(tasks::TaskContext& ctx, const Status& why) {
   spdlog::error("volume {}: create of {} failed: {}", backend_host_, id, why.ToString());
   // Leave nothing behind on this backend before trying elsewhere.
   Status cleanup = driver_->DeleteVolume(id);
-  if (!cleanup.ok()) return cleanup;  // retried by the worker: we must not leak the file
+  if (!cleanup.ok()) {
+    // Retried by the worker: we must not leak the file. After many tries give up on the
+    // cleanup (the start-up check reports the leftover file) rather than keep the volume in
+    // `creating` for ever.
+    if (ctx.task().attempts < 2 * kMaxStepAttempts) return cleanup;
+    spdlog::error("volume {}: cannot remove what the failed create of {} left: {}",
+                  backend_host_, id, cleanup.ToString());
+  }
   return ctx.Finish([&](db::Transaction& tx) {
     auto cur = db::GetVolume(tx, id);
     if (!cur.ok() || cur->status != "creating") return Status::Ok();
@@ -178,12 +185,16 @@ Status VolumeManager::HandleDelete(tasks::TaskContext& ctx) {
 Status VolumeManager::HandleExtend(tasks::TaskContext& ctx) {
   const std::string& id = ctx.task().resource_id;
   json args = json::parse(ctx.task().args, nullptr, false);
+  int64_t new_size = 0;
+  Status st;
   if (!args.is_object() || !args.contains("new_size") || !args["new_size"].is_number_integer()) {
-    return Internal("extend_volume task without new_size");
+    // A task this code cannot run will not get better by retrying: fail the extend.
+    st = Internal("extend_volume task without new_size");
+  } else {
+    new_size = args["new_size"].get<int64_t>();
+    st = driver_->ExtendVolume(id, new_size);
+    if (!st.ok() && IsTransient(st) && ctx.task().attempts < kMaxStepAttempts) return st;
   }
-  const int64_t new_size = args["new_size"].get<int64_t>();
-  Status st = driver_->ExtendVolume(id, new_size);
-  if (!st.ok() && IsTransient(st) && ctx.task().attempts < kMaxStepAttempts) return st;
   // Online extend (3.42): the initiators of an exported volume learn the new capacity.
   if (st.ok() && exporter_ != nullptr && HasDevice(id)) exporter_->CapacityChanged(id);
   return ctx.Finish([&](db::Transaction& tx) {
