@@ -8,3 +8,4 @@ echo "== scheduler: one decision over 1,000 and 10,000 pools"
 "$build/bin/scheduler_bench" --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
 echo "== control plane: scoriad with SQLite and one file backend"
 /usr/bin/python3 bench/api_bench.py "$build/bin"
+echo "== data path: Scoria's iSCSI target vs tgt on loopback"; bash bench/iscsi_bench.sh "$build"
