@@ -96,8 +96,7 @@ Status Daemon::Start() {
                     ? config_.osapi_volume_workers
                     : std::max(2, static_cast<int>(std::thread::hardware_concurrency()));
     http_ = std::make_unique<api::HttpServer>(o);
-    RETURN_IF_ERROR(http_->Start(*router_));
-    spdlog::info("api: listening on {}:{}", config_.osapi_volume_listen, http_->port());
+    RETURN_IF_ERROR(http_->Start(*router_));  // logs the address it listens on
   }
   spdlog::info("scoriad started: host {}, services {}, backends {}", config_.host,
                fmt::join(config_.enabled_services, ","), fmt::join(config_.enabled_backends, ","));
