@@ -9,6 +9,8 @@
 #include <atomic>
 #include <cstring>
 #include <memory>
+#include <utility>
+#include <vector>
 
 #include "target/scsi_cdb.h"
 #include "target/scsi_unit.h"
@@ -387,15 +389,17 @@ void ScsiUnit::Unmap(const Nexus&, ScsiCommand& cmd, ScsiCallback& done) {
   ctx->was_write = true;
   ctx->data = std::move(cmd.data_out);
   auto start = [this, ctx, count] {
-    auto op = std::make_shared<MultiOp>();
+    // Copy the ranges out first: a device may complete inline, and the last completion
+    // releases ctx (and the parameter list with it) while this loop would still read it.
+    std::vector<std::pair<uint64_t, uint32_t>> ranges;
     const auto* p = reinterpret_cast<const uint8_t*>(ctx->data.data()) + 8;
-    int n = 0;
-    for (size_t i = 0; i < count; ++i) n += Load32(p + 16 * i + 8) ? 1 : 0;
-    op->remaining.store(n);
     for (size_t i = 0; i < count; ++i) {
-      const uint64_t lba = Load64(p + 16 * i);
       const uint32_t blocks = Load32(p + 16 * i + 8);
-      if (!blocks) continue;
+      if (blocks) ranges.emplace_back(Load64(p + 16 * i), blocks);
+    }
+    auto op = std::make_shared<MultiOp>();
+    op->remaining.store(static_cast<int>(ranges.size()));
+    for (const auto& [lba, blocks] : ranges) {
       device_->Discard(lba * block_size_, uint64_t(blocks) * block_size_, [ctx, op](Status st) {
         if (!st.ok()) {
           int expected = 0;
