@@ -25,8 +25,9 @@ unit: build build-asan
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS)
 
-integration: build
-	SCORIA_BIN=$(CURDIR)/$(BUILD)/bin /usr/bin/python3 -m pytest -q tests/integration
+integration: build build-asan
+	SCORIA_BIN=$(CURDIR)/$(BUILD)/bin SCORIA_ASAN_BIN=$(CURDIR)/$(ASAN_BUILD)/bin \
+	  /usr/bin/python3 -m pytest -q tests/integration
 
 # libFuzzer targets (clang) for the iSCSI PDU parser and login, a bounded run over the kept
 # corpus (tests/fuzz/corpus); FUZZ_SECONDS per fuzzer.

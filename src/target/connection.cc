@@ -343,7 +343,7 @@ void Connection::HandleScsiCommand(Pdu& pdu) {
       return;
     }
     task->cmd.data_out.resize(task->cmd.expected_length);
-    std::memcpy(task->cmd.data_out.data(), data.data(), data.size());
+    if (!data.empty()) std::memcpy(task->cmd.data_out.data(), data.data(), data.size());
     task->received = static_cast<uint32_t>(data.size());
     task->unsolicited_end = params_.initial_r2t
                                 ? task->received
@@ -430,7 +430,9 @@ void Connection::HandleDataOut(Pdu& pdu) {
     FailTask(task, 0x0b, 0x4b, 0x00);  // ABORTED COMMAND, DATA PHASE ERROR
     return;
   }
-  std::memcpy(task.cmd.data_out.data() + task.received, data.data(), data.size());
+  if (!data.empty()) {
+    std::memcpy(task.cmd.data_out.data() + task.received, data.data(), data.size());
+  }
   task.received += static_cast<uint32_t>(data.size());
   ++task.expected_data_sn;
   if (!pdu.final_bit()) return;

@@ -22,19 +22,25 @@ INITIATORS = ["iqn.2007-10.com.github:sahlberg:libiscsi:iscsi-test",
 TARGET = "iqn.2010-10.org.openstack:volume-00000000-0000-0000-0000-000000000001"
 
 
-@pytest.fixture
-def harness(tmp_path):
+# The suite also runs against the ASan+UBSan build of the target when `make test` built it
+# (SCORIA_ASAN_BIN): any sanitizer report aborts the target and fails the run.
+BUILDS = [BIN_DIR] + ([os.environ["SCORIA_ASAN_BIN"]] if os.environ.get("SCORIA_ASAN_BIN") else [])
+
+
+@pytest.fixture(params=BUILDS, ids=lambda b: "asan" if b != BIN_DIR else "release")
+def harness(tmp_path, request):
     img = tmp_path / "lun.img"
     with open(img, "wb") as f:
         f.truncate(1024 ** 3)
     port = free_port()
-    args = [os.path.join(BIN_DIR, "scoria-target"), "--port", str(port), "--file", str(img)]
+    args = [os.path.join(request.param, "scoria-target"), "--port", str(port), "--file", str(img)]
     for i in INITIATORS:
         args += ["--allow", i]
     p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     line = p.stdout.readline()
     assert TARGET in line, line
     yield "iscsi://127.0.0.1:%d/%s/0" % (port, TARGET)
+    assert p.poll() is None, "the target died during the suite:\n" + p.stdout.read()[-3000:]
     p.terminate()
     p.wait(timeout=10)
 
