@@ -6,8 +6,17 @@
 // unreachable and a retry may succeed, NotFound when a volume that must exist does not,
 // Internal otherwise. Messages name the volume, never secrets.
 //
-// Threading: called from the volume manager's task threads; implementations must allow
-// concurrent calls for different volumes.
+// Snapshots (Cinder's model): a snapshot is a point-in-time, read-only copy of one volume's
+// bytes, kept by the same backend as its volume and named by the snapshot's id. Volumes made
+// from a snapshot (CreateVolumeFromSnapshot) or from another volume (CloneVolume) live on the
+// source's backend; they are independent of their source afterwards (the source may be
+// deleted). The caller guarantees the source is quiescent for the instant of a
+// CreateSnapshot/CloneVolume/RevertToSnapshot (the manager gates an exported volume's I/O and
+// flushes it first); the driver only copies.
+//
+// Threading: called from the volume manager's task threads (and the backup service's, for
+// OpenSnapshot/AllocatedRanges); implementations must allow concurrent calls for different
+// volumes and snapshots.
 #pragma once
 
 #include <cstdint>
@@ -34,6 +43,13 @@ struct DriverStats {
   std::string driver_version = "1.0";
 };
 
+// A byte range of a volume or snapshot: [offset, offset + length).
+struct ByteRange {
+  uint64_t offset = 0;
+  uint64_t length = 0;
+  bool operator==(const ByteRange&) const = default;
+};
+
 class VolumeDriver {
  public:
   virtual ~VolumeDriver() = default;
@@ -55,6 +71,71 @@ class VolumeDriver {
   virtual Result<std::shared_ptr<BlockDevice>> Open(const std::string& id) {
     return NotImplemented("the " + name() + " driver cannot attach volume " + id);
   }
+
+  // ---- Snapshots and clones. Defaults answer NotImplemented (a driver without snapshots).
+
+  // Makes snapshot `snapshot_id` of volume `volume_id`: afterwards the snapshot holds exactly
+  // the volume's bytes at the time of the call, durably (survives a power cut once this
+  // returns). Idempotent: a complete snapshot of that id is left as it is (OK); a partial one
+  // left by a crash is replaced by a complete one. NotFound when the volume does not exist.
+  virtual Status CreateSnapshot(const std::string& volume_id, const std::string& snapshot_id) {
+    return NotImplemented("the " + name() + " driver cannot snapshot volume " + volume_id +
+                          " (snapshot " + snapshot_id + ")");
+  }
+  // Removes the snapshot durably. Idempotent: a snapshot that is gone is OK.
+  virtual Status DeleteSnapshot(const std::string& volume_id, const std::string& snapshot_id) {
+    return NotImplemented("the " + name() + " driver cannot delete snapshot " + snapshot_id +
+                          " of volume " + volume_id);
+  }
+  // Makes a new volume `volume_id` of size_gb GiB holding the snapshot's bytes (the rest, when
+  // size_gb exceeds the snapshot's size, reads as zeroes). Durable when it returns.
+  // Idempotent: a partial volume left by a crash is replaced; a complete one is kept.
+  // InvalidArgument when size_gb is smaller than the snapshot; NotFound when the snapshot is
+  // missing.
+  virtual Status CreateVolumeFromSnapshot(const std::string& volume_id, int64_t size_gb,
+                                          const std::string& source_volume_id,
+                                          const std::string& snapshot_id) {
+    return NotImplemented("the " + name() + " driver cannot create volume " + volume_id +
+                          " from snapshot " + snapshot_id + " of " + source_volume_id);
+  }
+  // Makes a new volume `volume_id` of size_gb GiB holding the bytes of volume
+  // `source_volume_id` (its current contents; the caller quiesces it). Same idempotence,
+  // durability and errors as CreateVolumeFromSnapshot.
+  virtual Status CloneVolume(const std::string& volume_id, int64_t size_gb,
+                             const std::string& source_volume_id) {
+    return NotImplemented("the " + name() + " driver cannot clone volume " + source_volume_id +
+                          " into " + volume_id);
+  }
+  // Replaces volume `volume_id`'s bytes by its snapshot's, durably (the volume keeps its size:
+  // a volume extended after the snapshot stays at its larger size, the tail reading as
+  // zeroes). The snapshot is unchanged. Idempotent: re-running after a crash mid-way ends
+  // with the snapshot's bytes. The caller quiesces the volume (not exported, or gated).
+  // NotFound when the volume or snapshot is missing.
+  virtual Status RevertToSnapshot(const std::string& volume_id, const std::string& snapshot_id) {
+    return NotImplemented("the " + name() + " driver cannot revert volume " + volume_id +
+                          " to snapshot " + snapshot_id);
+  }
+  // Opens a snapshot's bytes read-only (backups read snapshots through this). Writes,
+  // Discard and WriteZeroes fail with FailedPrecondition; Flush succeeds. Shared ownership as
+  // for Open; the snapshot must not be deleted while a device is open. NotFound when the
+  // snapshot does not exist.
+  virtual Result<std::shared_ptr<BlockDevice>> OpenSnapshot(const std::string& volume_id,
+                                                            const std::string& snapshot_id) {
+    return NotImplemented("the " + name() + " driver cannot open snapshot " + snapshot_id +
+                          " of volume " + volume_id);
+  }
+  // The byte ranges worth reading of a volume (snapshot_id empty) or of one of its snapshots:
+  // every byte outside them reads as zero. Sorted, non-overlapping, within the size;
+  // a superset is allowed (a driver that cannot tell answers one range covering everything),
+  // a subset never is. Ranges are aligned to 512 bytes. NotFound when the object is missing.
+  virtual Result<std::vector<ByteRange>> AllocatedRanges(const std::string& volume_id,
+                                                         const std::string& snapshot_id) {
+    return NotImplemented("the " + name() + " driver cannot list allocated ranges of " +
+                          (snapshot_id.empty() ? "volume " + volume_id
+                                               : "snapshot " + snapshot_id));
+  }
+  // Ids of the snapshots the backend holds (start-up consistency checks). Default: none known.
+  virtual Result<std::vector<std::string>> ListSnapshots() { return std::vector<std::string>{}; }
 };
 
 // Builds the driver named in the backend's config (already validated).
