@@ -60,6 +60,12 @@ db::AttachmentRecord NewAttachmentRow(const Request& req, const db::VolumeRecord
   a.attach_status = db::attach_status::kReserved;
   a.chap_user = RandomAlnum(kChapUserLength);
   a.chap_secret = RandomAlnum(kChapSecretLength);
+  // Mutual CHAP: the target answers the initiator's challenge with a secret of its own,
+  // which must differ from the initiator's (RFC 7143 §12.1.3).
+  a.target_chap_user = "target-" + RandomAlnum(kChapUserLength - 7);
+  do {
+    a.target_chap_secret = RandomAlnum(kChapSecretLength);
+  } while (a.target_chap_secret == a.chap_secret);
   a.created_at = NowMicros();
   return a;
 }

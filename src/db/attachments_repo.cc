@@ -8,7 +8,8 @@ namespace {
 constexpr const char* kColumns =
     "a.id, a.volume_id, a.project_id, a.user_id, a.instance_uuid, a.attached_host, a.mountpoint, "
     "a.attach_mode, a.attach_status, a.connector, a.initiator, a.chap_user, a.chap_secret, "
-    "a.connection_info, a.exported, a.created_at, a.updated_at, a.attach_time, a.detach_time";
+    "a.connection_info, a.exported, a.created_at, a.updated_at, a.attach_time, a.detach_time, "
+    "a.target_chap_user, a.target_chap_secret";
 
 AttachmentRecord FromRow(const Row& r) {
   AttachmentRecord a;
@@ -31,6 +32,8 @@ AttachmentRecord FromRow(const Row& r) {
   a.updated_at = r.OptInt(16);
   a.attach_time = r.OptInt(17);
   a.detach_time = r.OptInt(18);
+  a.target_chap_user = r.OptStr(19);
+  a.target_chap_secret = r.OptStr(20);
   return a;
 }
 
@@ -41,7 +44,7 @@ std::vector<Value> MutableParams(const AttachmentRecord& a) {
           OptStr(a.attach_mode),   a.attach_status,         OptStr(a.connector),
           OptStr(a.initiator),     OptStr(a.chap_user),     OptStr(a.chap_secret),
           OptStr(a.connection_info), int64_t{a.exported},   OptInt(a.attach_time),
-          OptInt(a.detach_time)};
+          OptInt(a.detach_time), OptStr(a.target_chap_user), OptStr(a.target_chap_secret)};
 }
 
 Result<std::vector<AttachmentRecord>> Select(Transaction& tx, const std::string& where,
@@ -118,7 +121,8 @@ Status InsertAttachment(Transaction& tx, const AttachmentRecord& a) {
   return tx.Exec("INSERT INTO attachments (id, volume_id, project_id, user_id, instance_uuid, "
                  "attached_host, mountpoint, attach_mode, attach_status, connector, initiator, "
                  "chap_user, chap_secret, connection_info, exported, attach_time, detach_time, "
-                 "created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                 "target_chap_user, target_chap_secret, created_at, updated_at) "
+                 "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                  p)
       .status();
 }
@@ -131,7 +135,8 @@ Status UpdateAttachment(Transaction& tx, const AttachmentRecord& a) {
                    tx.Exec("UPDATE attachments SET instance_uuid=?, attached_host=?, "
                            "mountpoint=?, attach_mode=?, attach_status=?, connector=?, "
                            "initiator=?, chap_user=?, chap_secret=?, connection_info=?, "
-                           "exported=?, attach_time=?, detach_time=?, updated_at=? WHERE id=?",
+                           "exported=?, attach_time=?, detach_time=?, target_chap_user=?, "
+                           "target_chap_secret=?, updated_at=? WHERE id=?",
                            p));
   if (n == 0) {
     return NotFound("Volume attachment could not be found with filter: attachment_id = " + a.id +

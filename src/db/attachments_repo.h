@@ -48,6 +48,10 @@ struct AttachmentRecord {
   std::optional<std::string> initiator;        // connector["initiator"]
   std::optional<std::string> chap_user;        // 20 characters, per attachment
   std::optional<std::string> chap_secret;      // 16 characters, per attachment
+  // The target's own CHAP credentials, for an initiator that asks for mutual CHAP (the
+  // initiator checks the target); per attachment, like chap_user/chap_secret.
+  std::optional<std::string> target_chap_user;
+  std::optional<std::string> target_chap_secret;
   std::optional<std::string> connection_info;  // JSON, written by the export task
   bool exported = false;  // the volume service published this row's access entry
   int64_t created_at = 0;

@@ -132,6 +132,12 @@ const std::vector<Migration>& Migrations() {
            "CREATE INDEX attachments_volume ON attachments (volume_id, created_at)",
            "CREATE INDEX attachments_project ON attachments (project_id, created_at)",
        }},
+      {5,
+       "target CHAP credentials of attachments (mutual CHAP)",
+       {
+           "ALTER TABLE attachments ADD COLUMN target_chap_user TEXT",
+           "ALTER TABLE attachments ADD COLUMN target_chap_secret TEXT",
+       }},
   };
   return kMigrations;
 }

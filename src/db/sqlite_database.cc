@@ -3,8 +3,10 @@
 #include <spdlog/spdlog.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -302,16 +304,24 @@ Status SqliteDatabase::Migrate() {
       tx->Exec("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT PRIMARY KEY, "
                "description TEXT NOT NULL, applied_at BIGINT NOT NULL)")
           .status());
-  ASSIGN_OR_RETURN(auto rows, tx->Query("SELECT COALESCE(MAX(version), 0) FROM schema_version"));
-  int current = static_cast<int>(rows[0].Int(0));
-  const auto& all = Migrations();
-  if (!all.empty() && current > all.back().version) {
-    return FailedPrecondition("database schema version " + std::to_string(current) +
+  ASSIGN_OR_RETURN(auto rows, tx->Query("SELECT version FROM schema_version"));
+  std::set<int> applied;
+  for (const Row& r : rows) applied.insert(static_cast<int>(r.Int(0)));
+  // Applied by version, each one that is missing: work on several features can add
+  // migrations in any order in the list, and a database that has a later one still gets an
+  // earlier one it lacks.
+  std::vector<const Migration*> all;
+  for (const Migration& m : Migrations()) all.push_back(&m);
+  std::sort(all.begin(), all.end(),
+            [](const Migration* a, const Migration* b) { return a->version < b->version; });
+  if (!applied.empty() && !all.empty() && *applied.rbegin() > all.back()->version) {
+    return FailedPrecondition("database schema version " + std::to_string(*applied.rbegin()) +
                               " is newer than this scoriad (" +
-                              std::to_string(all.back().version) + "): upgrade scoriad");
+                              std::to_string(all.back()->version) + "): upgrade scoriad");
   }
-  for (const Migration& m : all) {
-    if (m.version <= current) continue;
+  for (const Migration* mp : all) {
+    const Migration& m = *mp;
+    if (applied.count(m.version) > 0) continue;
     for (const std::string& stmt : m.statements) {
       auto r = tx->Exec(stmt);
       if (!r.ok()) {

@@ -235,6 +235,9 @@ TargetAccess TargetServer::Policy::Lookup(const std::string& target_name,
     if (acc.initiator != initiator) continue;
     out.allowed = true;
     if (!acc.chap_user.empty()) out.chap = ChapSecret{acc.chap_user, acc.chap_secret};
+    if (!acc.target_chap_user.empty()) {
+      out.mutual = ChapSecret{acc.target_chap_user, acc.target_chap_secret};
+    }
     break;
   }
   return out;

@@ -24,6 +24,10 @@ struct ExportAccess {
   std::string initiator;      // initiator IQN allowed to log in
   std::string chap_user;
   std::string chap_secret;    // never logged
+  // The target's credentials when the initiator asks for mutual CHAP; empty: mutual CHAP is
+  // refused.
+  std::string target_chap_user;
+  std::string target_chap_secret;  // never logged
   bool read_only = false;     // writes fail with DATA PROTECT
 };
 

@@ -228,6 +228,9 @@ json IscsiConnectionInfo(const Exporter& exporter, const db::AttachmentRecord& a
       {"auth_method", "CHAP"},
       {"auth_username", a.chap_user.value_or("")},
       {"auth_password", a.chap_secret.value_or("")},
+      // Scoria extension (docs/api.md): the target's credentials for mutual CHAP.
+      {"target_auth_username", a.target_chap_user.value_or("")},
+      {"target_auth_password", a.target_chap_secret.value_or("")},
       {"access_mode", a.attach_mode.value_or("rw")},
       {"discard", true},
       {"encrypted", false},
@@ -282,6 +285,8 @@ Status VolumeManager::Publish(const db::AttachmentRecord& a) {
   access.initiator = *a.initiator;
   access.chap_user = a.chap_user.value_or("");
   access.chap_secret = a.chap_secret.value_or("");
+  access.target_chap_user = a.target_chap_user.value_or("");
+  access.target_chap_secret = a.target_chap_secret.value_or("");
   access.read_only = a.attach_mode.value_or("rw") == "ro";
   return exporter_->Allow(a.volume_id, access);
 }

@@ -120,6 +120,8 @@ def test_connection_info_shape_and_unique_chap(make_daemon):
         "auth_method": "CHAP",
         "auth_username": data["auth_username"],
         "auth_password": data["auth_password"],
+        "target_auth_username": data["target_auth_username"],
+        "target_auth_password": data["target_auth_password"],
         "access_mode": "rw",
         "discard": True,
         "encrypted": False,
@@ -129,9 +131,13 @@ def test_connection_info_shape_and_unique_chap(make_daemon):
     for c in infos:
         assert len(c["data"]["auth_username"]) == 20 and c["data"]["auth_username"].isalnum()
         assert len(c["data"]["auth_password"]) == 16 and c["data"]["auth_password"].isalnum()
+        assert len(c["data"]["target_auth_password"]) == 16
+        assert c["data"]["target_auth_password"] != c["data"]["auth_password"]
     assert infos[0]["data"]["auth_username"] != infos[1]["data"]["auth_username"]
     assert infos[0]["data"]["auth_password"] != infos[1]["data"]["auth_password"]
-    assert data["auth_password"] not in d.read_log(), "CHAP secrets are never logged"
+    log = d.read_log()
+    assert data["auth_password"] not in log, "CHAP secrets are never logged"
+    assert data["target_auth_password"] not in log, "CHAP secrets are never logged"
 
 
 def test_ro_mode(scoriad):

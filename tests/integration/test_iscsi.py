@@ -65,6 +65,37 @@ def test_refusals(target):
     assert data["auth_password"] not in log, "secrets must never be logged"
 
 
+def test_mutual_chap(target):
+    """An initiator that asks for mutual CHAP checks the target with the target credentials
+    of the attachment (target_auth_username/password, a Scoria extension of connection_info);
+    with the wrong target secret the initiator itself refuses the target."""
+    d = target
+    vol = d.create_volume(size=1)
+    att, data = attach(d, vol["id"], "iqn.2024-01.org.example:host1")
+    assert data["target_auth_username"] and data["target_auth_password"]
+    assert data["target_auth_password"] != data["auth_password"]
+    init = ["-i", "iqn.2024-01.org.example:host1"]
+
+    def mutual(password):
+        return url(data) + "?target_user=%s&target_password=%s" % (
+            data["target_auth_username"], password)
+
+    out = run(["iscsi-inq"] + init + [mutual(data["target_auth_password"])]).stdout
+    assert "SCORIA" in out
+    p = run(["iscsi-inq"] + init + [mutual("wrongsecret12345")], check=False)
+    assert p.returncode != 0
+    # The same through libiscsi's environment variables, with a full read of the disk.
+    env = dict(os.environ, LIBISCSI_CHAP_TARGET_USERNAME=data["target_auth_username"],
+               LIBISCSI_CHAP_TARGET_PASSWORD=data["target_auth_password"])
+    out = run(["iscsi-readcapacity16"] + init + [url(data)], env=env).stdout
+    assert "Totalsize:1073741824" in out.replace(" ", "")
+    # One-way CHAP still works for initiators that do not ask.
+    run(["iscsi-inq"] + init + [url(data)])
+    log = d.read_log()
+    assert data["target_auth_password"] not in log, "secrets must never be logged"
+    detach(d, att)
+
+
 def test_qemu_convert_compare_and_io_patterns(target, tmp_path):
     d = target
     vol = d.create_volume(size=1)

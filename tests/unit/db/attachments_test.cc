@@ -48,8 +48,18 @@ class AttachmentsTest : public ::testing::Test {
   std::unique_ptr<Transaction> tx_;
 };
 
-TEST_F(AttachmentsTest, SchemaHasMigrationTwo) {
-  EXPECT_EQ(Migrations().back().version, 2);
+TEST_F(AttachmentsTest, TargetChapCredentialsRoundTrip) {
+  AttachmentRecord a = Att("a1", "v1", attach_status::kReserved, 10);
+  a.target_chap_user = "target-user";
+  a.target_chap_secret = "target-secret-1";
+  ASSERT_TRUE(InsertAttachment(*tx_, a).ok());
+  auto got = GetAttachment(*tx_, "a1");
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(got->target_chap_user, "target-user");
+  EXPECT_EQ(got->target_chap_secret, "target-secret-1");
+  got->target_chap_secret = "target-secret-2";
+  ASSERT_TRUE(UpdateAttachment(*tx_, *got).ok());
+  EXPECT_EQ(GetAttachment(*tx_, "a1")->target_chap_secret, "target-secret-2");
 }
 
 TEST_F(AttachmentsTest, RoundTripUpdateDelete) {

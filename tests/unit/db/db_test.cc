@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <set>
 
 #include "common/clock.h"
@@ -41,7 +42,17 @@ class DbTest : public ::testing::Test {
 
 TEST_F(DbTest, MigrateIsIdempotentAndVersioned) {
   EXPECT_TRUE(db_->Migrate().ok());
-  EXPECT_EQ(db_->SchemaVersion(), static_cast<int>(Migrations().size()));
+  int max_version = 0;
+  std::set<int> versions;
+  for (const Migration& m : Migrations()) {
+    EXPECT_TRUE(versions.insert(m.version).second) << "duplicate migration " << m.version;
+    max_version = std::max(max_version, m.version);
+  }
+  EXPECT_EQ(db_->SchemaVersion(), max_version);
+  auto tx = Tx();
+  auto rows = tx->Query("SELECT COUNT(*) FROM schema_version");
+  ASSERT_TRUE(rows.ok());
+  EXPECT_EQ((*rows)[0].Int(0), static_cast<int64_t>(versions.size()));
 }
 
 TEST_F(DbTest, RejectsBadConnectionStrings) {
