@@ -10,30 +10,32 @@
 #include <cstring>
 #include <filesystem>
 
+#include <spdlog/spdlog.h>
+
+#include "volume/drivers/file/file_copy.h"
+#include "volume/read_only_block_device.h"
+
 namespace scoria::volume {
 namespace {
 
 constexpr const char* kPrefix = "volume-";
+constexpr const char* kSnapshotPrefix = "snapshot-";
 
-Status Errno(const std::string& what, int err) {
-  std::string msg = what + ": " + std::strerror(err);
-  if (err == ENOSPC || err == EDQUOT) return ResourceExhausted(msg);
-  if (err == ENOENT) return NotFound(msg);
-  if (err == EIO || err == ESTALE || err == ETIMEDOUT) return Unavailable(msg);
-  return Internal(msg);
+Status Errno(const std::string& what, int err) { return ErrnoStatus(what, err); }
+
+bool Exists(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0;
 }
 
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
+Status CheckSize(int64_t size_gb) {
+  if (size_gb < 0 || size_gb > INT64_MAX / kGiB) {
+    return InvalidArgument("volume size " + std::to_string(size_gb) + " GiB is out of range");
   }
-  int get() const { return fd_; }
+  return Status::Ok();
+}
 
- private:
-  int fd_;
-};
+using Fd = UniqueFd;
 
 // Grows the file at `fd` to `bytes` if it is smaller, and makes the size durable.
 Status GrowTo(int fd, int64_t bytes, const std::string& path) {
@@ -58,17 +60,10 @@ Status FileDriver::Setup() {
   return Status::Ok();
 }
 
-Status FileDriver::SyncDir() {
-  Fd dir(::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (dir.get() < 0) return Errno("open " + dir_, errno);
-  if (::fsync(dir.get()) != 0) return Errno("fsync " + dir_, errno);
-  return Status::Ok();
-}
+Status FileDriver::SyncDir() { return SyncDirectory(dir_); }
 
 Status FileDriver::CreateVolume(const std::string& id, int64_t size_gb) {
-  if (size_gb < 0 || size_gb > INT64_MAX / kGiB) {
-    return InvalidArgument("volume size " + std::to_string(size_gb) + " GiB is out of range");
-  }
+  RETURN_IF_ERROR(CheckSize(size_gb));
   const std::string path = PathOf(id);
   // O_EXCL tells whether this call made the file, so a failure can remove only what it made.
   bool created = true;
@@ -94,9 +89,7 @@ Status FileDriver::DeleteVolume(const std::string& id) {
 }
 
 Status FileDriver::ExtendVolume(const std::string& id, int64_t new_size_gb) {
-  if (new_size_gb < 0 || new_size_gb > INT64_MAX / kGiB) {
-    return InvalidArgument("volume size " + std::to_string(new_size_gb) + " GiB is out of range");
-  }
+  RETURN_IF_ERROR(CheckSize(new_size_gb));
   const std::string path = PathOf(id);
   Fd fd(::open(path.c_str(), O_RDWR | O_CLOEXEC));
   if (fd.get() < 0) return Errno("open " + path, errno);
@@ -125,10 +118,14 @@ Result<DriverStats> FileDriver::Stats() {
   s.thick_provisioning_support = false;
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(dir_, ec)) {
-    if (entry.path().filename().string().rfind(kPrefix, 0) != 0) continue;
+    const std::string name = entry.path().filename().string();
+    const bool volume = name.rfind(kPrefix, 0) == 0;
+    if (!volume && name.rfind(kSnapshotPrefix, 0) != 0) continue;
     struct stat st {};
     if (::stat(entry.path().c_str(), &st) != 0) continue;  // deleted meanwhile
-    s.provisioned_capacity_gb += static_cast<double>(st.st_size) / kGiB;
+    // Snapshots take space (used) but are not provisioned volumes. Reflinked extents are
+    // counted once per file: used is an upper bound on such filesystems.
+    if (volume) s.provisioned_capacity_gb += static_cast<double>(st.st_size) / kGiB;
     s.used_capacity_gb += static_cast<double>(st.st_blocks) * 512 / kGiB;
   }
   if (ec) return Internal("list " + dir_ + ": " + ec.message());
@@ -137,6 +134,99 @@ Result<DriverStats> FileDriver::Stats() {
 
 Result<std::shared_ptr<BlockDevice>> FileDriver::Open(const std::string& id) {
   return OpenFileBlockDevice(PathOf(id));
+}
+
+Status FileDriver::CreateSnapshot(const std::string& volume_id, const std::string& snapshot_id) {
+  const std::string dst = SnapshotPathOf(snapshot_id);
+  // A snapshot file exists only complete (made under a temporary name, then renamed).
+  if (Exists(dst)) return Status::Ok();
+  CopyOptions opts;
+  opts.no_reflink = no_reflink_;
+  ASSIGN_OR_RETURN(CopyResult r, CopyImage(PathOf(volume_id), dst, opts));
+  spdlog::info("file driver: snapshot {} of volume {} made by {} ({} bytes in {} ranges)",
+               snapshot_id, volume_id, CopyMethodName(r.method), r.bytes_copied, r.ranges);
+  return Status::Ok();
+}
+
+Status FileDriver::DeleteSnapshot(const std::string&, const std::string& snapshot_id) {
+  const std::string path = SnapshotPathOf(snapshot_id);
+  const std::string tmp = dir_ + "/tmp-snapshot-" + snapshot_id;
+  for (const std::string& p : {path, tmp}) {
+    if (::unlink(p.c_str()) != 0 && errno != ENOENT) return Errno("delete " + p, errno);
+  }
+  return SyncDir();
+}
+
+Status FileDriver::CopyToNewVolume(const std::string& src, const std::string& volume_id,
+                                   int64_t size_gb, const std::string& what) {
+  RETURN_IF_ERROR(CheckSize(size_gb));
+  const std::string dst = PathOf(volume_id);
+  struct stat src_st {};
+  if (::stat(src.c_str(), &src_st) != 0) return Errno("stat " + src, errno);
+  if (static_cast<uint64_t>(src_st.st_size) > static_cast<uint64_t>(size_gb * kGiB)) {
+    return InvalidArgument("volume " + volume_id + " of " + std::to_string(size_gb) +
+                           " GiB is smaller than its source " + what);
+  }
+  if (!Exists(dst)) {
+    CopyOptions opts;
+    opts.no_reflink = no_reflink_;
+    opts.min_size = static_cast<uint64_t>(size_gb * kGiB);
+    ASSIGN_OR_RETURN(CopyResult r, CopyImage(src, dst, opts));
+    spdlog::info("file driver: volume {} made from {} by {} ({} bytes in {} ranges)", volume_id,
+                 what, CopyMethodName(r.method), r.bytes_copied, r.ranges);
+    return Status::Ok();
+  }
+  // Complete from an earlier run (renamed into place): make sure of its size.
+  Fd fd(::open(dst.c_str(), O_RDWR | O_CLOEXEC));
+  if (fd.get() < 0) return Errno("open " + dst, errno);
+  return GrowTo(fd.get(), size_gb * kGiB, dst);
+}
+
+Status FileDriver::CreateVolumeFromSnapshot(const std::string& volume_id, int64_t size_gb,
+                                            const std::string&, const std::string& snapshot_id) {
+  return CopyToNewVolume(SnapshotPathOf(snapshot_id), volume_id, size_gb,
+                         "snapshot " + snapshot_id);
+}
+
+Status FileDriver::CloneVolume(const std::string& volume_id, int64_t size_gb,
+                               const std::string& source_volume_id) {
+  return CopyToNewVolume(PathOf(source_volume_id), volume_id, size_gb,
+                         "volume " + source_volume_id);
+}
+
+Status FileDriver::RevertToSnapshot(const std::string& volume_id, const std::string& snapshot_id) {
+  const std::string dst = PathOf(volume_id);
+  if (!Exists(dst)) return NotFound("volume file " + dst + " does not exist");
+  CopyOptions opts;
+  opts.no_reflink = no_reflink_;
+  opts.keep_larger_dst_size = true;  // a volume extended after the snapshot keeps its size
+  // The copy replaces the volume file by rename: re-running after a crash simply copies again.
+  ASSIGN_OR_RETURN(CopyResult r, CopyImage(SnapshotPathOf(snapshot_id), dst, opts));
+  spdlog::info("file driver: volume {} reverted to snapshot {} by {} ({} bytes in {} ranges)",
+               volume_id, snapshot_id, CopyMethodName(r.method), r.bytes_copied, r.ranges);
+  return Status::Ok();
+}
+
+Result<std::shared_ptr<BlockDevice>> FileDriver::OpenSnapshot(const std::string&,
+                                                              const std::string& snapshot_id) {
+  ASSIGN_OR_RETURN(auto dev, OpenFileBlockDevice(SnapshotPathOf(snapshot_id)));
+  return std::shared_ptr<BlockDevice>(std::make_shared<ReadOnlyBlockDevice>(std::move(dev)));
+}
+
+Result<std::vector<ByteRange>> FileDriver::AllocatedRanges(const std::string& volume_id,
+                                                           const std::string& snapshot_id) {
+  return FileDataRanges(snapshot_id.empty() ? PathOf(volume_id) : SnapshotPathOf(snapshot_id));
+}
+
+Result<std::vector<std::string>> FileDriver::ListSnapshots() {
+  std::vector<std::string> ids;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir_, ec)) {
+    std::string name = entry.path().filename().string();
+    if (name.rfind(kSnapshotPrefix, 0) == 0) ids.push_back(name.substr(std::strlen(kSnapshotPrefix)));
+  }
+  if (ec) return Internal("list " + dir_ + ": " + ec.message());
+  return ids;
 }
 
 }  // namespace scoria::volume
