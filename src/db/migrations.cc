@@ -132,6 +132,34 @@ const std::vector<Migration>& Migrations() {
            "CREATE INDEX attachments_volume ON attachments (volume_id, created_at)",
            "CREATE INDEX attachments_project ON attachments (project_id, created_at)",
        }},
+      {3,
+       "snapshots",
+       {
+           // One row per snapshot (Cinder's snapshots table, the columns its views need).
+           // size is the volume's size when the snapshot was taken (GiB); progress is
+           // Cinder's "N%" string. Rows are removed when deleted (like volumes). No foreign
+           // key to volumes: the api refuses to delete a volume that has snapshots.
+           R"(CREATE TABLE snapshots (
+                id TEXT PRIMARY KEY,
+                project_id TEXT NOT NULL,
+                user_id TEXT NOT NULL,
+                volume_id TEXT NOT NULL,
+                name TEXT,
+                description TEXT,
+                size BIGINT NOT NULL,
+                status TEXT NOT NULL,
+                progress TEXT,
+                provider_location TEXT,
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT))",
+           "CREATE INDEX snapshots_project_created ON snapshots (project_id, created_at)",
+           "CREATE INDEX snapshots_volume ON snapshots (volume_id, created_at)",
+           R"(CREATE TABLE snapshot_metadata (
+                snapshot_id TEXT NOT NULL REFERENCES snapshots(id) ON DELETE CASCADE,
+                key TEXT NOT NULL,
+                value TEXT NOT NULL,
+                PRIMARY KEY (snapshot_id, key)))",
+       }},
       {5,
        "target CHAP credentials of attachments (mutual CHAP)",
        {
