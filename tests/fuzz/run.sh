@@ -15,7 +15,7 @@ cmake -S tests/fuzz -B "$BUILD" -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_C_
 cmake --build "$BUILD" -j"$JOBS"
 
 fuzzers=("$@")
-if [ ${#fuzzers[@]} -eq 0 ]; then fuzzers=(pdu_fuzz login_fuzz); fi
+if [ ${#fuzzers[@]} -eq 0 ]; then fuzzers=(pdu_fuzz login_fuzz http_fuzz); fi
 
 status=0
 mkdir -p "$BUILD/artifacts"
