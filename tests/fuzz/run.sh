@@ -24,7 +24,7 @@ for f in "${fuzzers[@]}"; do
   scratch="$BUILD/corpus/$name"
   mkdir -p "$scratch"
   echo "== $f: ${SECONDS_EACH}s"
-  if ! "$BUILD/$f" -max_total_time="$SECONDS_EACH" -print_final_stats=1 \
+  if ! "$BUILD/$f" -max_total_time="$SECONDS_EACH" -timeout=10 -print_final_stats=1 \
       -artifact_prefix="$BUILD/artifacts/$name-" -rss_limit_mb=2048 \
       "$scratch" "tests/fuzz/corpus/$name" 2>"$BUILD/$f.log"; then
     echo "!! $f failed; see $BUILD/$f.log and $BUILD/artifacts/"
