@@ -30,14 +30,17 @@ std::optional<FaultRule> FaultInjectingStore::Match(StoreOp op, std::string_view
   std::lock_guard lock(mu_);
   ++counts_[static_cast<int>(op)];
   ++counts_[static_cast<int>(StoreOp::kAny)];
+  // Every rule counts every op it matches, whether or not an earlier rule fires.
+  std::optional<FaultRule> fired;
   for (Armed& a : rules_) {
     if (a.rule.op != StoreOp::kAny && a.rule.op != op) continue;
     if (!name.starts_with(a.rule.name_prefix)) continue;
     ++a.seen;
-    if (a.rule.nth == 0 || a.seen == a.rule.nth) {
-      ++injected_;
-      return a.rule;
-    }
+    if (!fired && (a.rule.nth == 0 || a.seen == a.rule.nth)) fired = a.rule;
+  }
+  if (fired) {
+    ++injected_;
+    return fired;
   }
   return std::nullopt;
 }
