@@ -2,6 +2,9 @@
 
 #include <cctype>
 #include <optional>
+#include <sstream>
+#include <utility>
+#include <vector>
 
 #include "cli/curl_http_client.h"
 
@@ -122,8 +125,55 @@ Result<nlohmann::json> ApiClient::Delete(const std::string& path, const Query& q
   return Call("DELETE", path, query, nullptr);
 }
 
+namespace {
+
+// "3.60" -> {3, 60}; nullopt for anything else.
+std::optional<std::pair<int, int>> ParseVersion(const std::string& s) {
+  int major = 0, minor = 0;
+  char dot = 0;
+  std::istringstream in(s);
+  if (!(in >> major >> dot >> minor) || dot != '.' || !in.eof()) return std::nullopt;
+  return std::make_pair(major, minor);
+}
+
+// The "version" (maximum microversion) of the v3 entry of a version document: GET /v3/ answers
+// {"versions": [...]} (Cinder and Scoria), some deployments {"version": {...}}.
+std::optional<std::string> MaxVersionOf(const nlohmann::json& doc) {
+  std::vector<nlohmann::json> entries;
+  if (doc.contains("versions") && doc["versions"].is_array()) {
+    for (const auto& v : doc["versions"]) entries.push_back(v);
+  }
+  if (doc.contains("version") && doc["version"].is_object()) entries.push_back(doc["version"]);
+  for (const auto& v : entries) {
+    if (!v.is_object() || v.value("id", "") != "v3.0") continue;
+    if (v.contains("version") && v["version"].is_string()) return v["version"].get<std::string>();
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+void ApiClient::Negotiate() {
+  negotiated_ = true;
+  HttpRequest request;
+  request.method = "GET";
+  request.path = "/";
+  request.headers["Accept"] = "application/json";
+  request.headers["X-Auth-Token"] = options_.token;
+  auto response = http_.Send(request);
+  if (!response.ok() || response->status != 200) return;
+  auto doc = nlohmann::json::parse(response->body, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) return;
+  auto theirs_text = MaxVersionOf(doc);
+  if (!theirs_text) return;
+  auto theirs = ParseVersion(*theirs_text);
+  auto ours = ParseVersion(options_.api_version);
+  if (theirs && ours && theirs->first == 3 && *theirs < *ours) options_.api_version = *theirs_text;
+}
+
 Result<nlohmann::json> ApiClient::Call(const std::string& method, const std::string& path,
                                        const Query& query, const nlohmann::json* body) {
+  if (options_.negotiate && !negotiated_) Negotiate();
   HttpRequest request;
   request.method = method;
   request.path = path;

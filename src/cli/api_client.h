@@ -24,6 +24,11 @@ namespace scoria::cli {
 struct ApiOptions {
   std::string token = "admin:admin";  // sent as X-Auth-Token (noauth: user[:project])
   std::string api_version = "3.71";   // sent as "OpenStack-API-Version: volume <v>"
+  // When set, api_version is the most this client speaks: before the first call it reads the
+  // server's version document (GET <endpoint>/) and lowers api_version to the server's
+  // maximum, as cinderclient does without an explicit version. A server that does not answer
+  // the document keeps api_version.
+  bool negotiate = false;
 };
 
 // Builds the Status for a non-2xx response as described above.
@@ -45,9 +50,11 @@ class ApiClient {
  private:
   Result<nlohmann::json> Call(const std::string& method, const std::string& path,
                               const Query& query, const nlohmann::json* body);
+  void Negotiate();
 
   HttpClient& http_;
   ApiOptions options_;
+  bool negotiated_ = false;
 };
 
 // GETs a collection and returns its `key` member as a JSON array. With follow_links, keeps

@@ -87,6 +87,13 @@ int Run(const std::vector<std::string>& args, const Environment& env) {
   api_options.token = Pick(g.token_opt, g.token, env, "SCORIA_TOKEN", kDefaultToken);
   api_options.api_version =
       Pick(g.version_opt, g.api_version, env, "SCORIA_API_VERSION", kDefaultApiVersion);
+  // Without an explicit version, speak the highest both sides know.
+  bool version_in_env = false;
+  if (env.getenv) {
+    auto v = env.getenv("SCORIA_API_VERSION");
+    version_in_env = v && !v->empty();
+  }
+  api_options.negotiate = g.version_opt->count() == 0 && !version_in_env;
 
   std::unique_ptr<HttpClient> http = env.make_http(endpoint);
   ApiClient api(*http, api_options);

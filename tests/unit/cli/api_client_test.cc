@@ -177,3 +177,63 @@ TEST(ListAll, MissingCollectionIsInternal) {
 
 }  // namespace
 }  // namespace scoria::cli
+
+namespace scoria::cli {
+namespace {
+
+using testing::FakeHttpClient;
+
+// Microversion negotiation: without an explicit version the client lowers its own maximum to
+// the server's, read from the version document, once.
+TEST(ApiClientNegotiation, LowersToTheServersMaximumOnce) {
+  FakeHttpClient http;
+  http.On("GET", "/", 200,
+          {{"versions", {{{"id", "v3.0"}, {"version", "3.60"}, {"min_version", "3.0"}}}}});
+  http.On("GET", "/volumes", 200, {{"volumes", nlohmann::json::array()}});
+  ApiOptions options;
+  options.api_version = "3.71";
+  options.negotiate = true;
+  ApiClient api(http, options);
+  ASSERT_TRUE(api.Get("/volumes").ok());
+  ASSERT_TRUE(api.Get("/volumes").ok());
+  EXPECT_EQ(http.version_probes.size(), 1u);
+  auto calls = http.Find("GET", "/volumes");
+  ASSERT_EQ(calls.size(), 2u);
+  EXPECT_EQ(calls[0].headers.at("OpenStack-API-Version"), "volume 3.60");
+}
+
+TEST(ApiClientNegotiation, KeepsOwnMaximumWhenTheServerKnowsMoreOrDoesNotSay) {
+  for (const auto& doc : {nlohmann::json{{"versions", {{{"id", "v3.0"}, {"version", "3.99"}}}}},
+                          nlohmann::json{{"something", "else"}}}) {
+    FakeHttpClient http;
+    http.On("GET", "/", 200, doc);
+    http.On("GET", "/volumes", 200, {{"volumes", nlohmann::json::array()}});
+    ApiOptions options;
+    options.negotiate = true;
+    ApiClient api(http, options);
+    ASSERT_TRUE(api.Get("/volumes").ok());
+    EXPECT_EQ(http.Find("GET", "/volumes")[0].headers.at("OpenStack-API-Version"),
+              "volume 3.71");
+  }
+  FakeHttpClient broken;  // no version document at all (404): keep ours
+  broken.On("GET", "/volumes", 200, {{"volumes", nlohmann::json::array()}});
+  ApiOptions options;
+  options.negotiate = true;
+  ApiClient api(broken, options);
+  ASSERT_TRUE(api.Get("/volumes").ok());
+  EXPECT_EQ(broken.Find("GET", "/volumes")[0].headers.at("OpenStack-API-Version"), "volume 3.71");
+}
+
+TEST(ApiClientNegotiation, ExplicitVersionIsNeverNegotiated) {
+  FakeHttpClient http;
+  http.On("GET", "/volumes", 200, {{"volumes", nlohmann::json::array()}});
+  ApiOptions options;
+  options.api_version = "3.50";
+  ApiClient api(http, options);
+  ASSERT_TRUE(api.Get("/volumes").ok());
+  EXPECT_TRUE(http.version_probes.empty());
+  EXPECT_EQ(http.Find("GET", "/volumes")[0].headers.at("OpenStack-API-Version"), "volume 3.50");
+}
+
+}  // namespace
+}  // namespace scoria::cli

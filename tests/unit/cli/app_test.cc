@@ -21,6 +21,14 @@ TEST_F(AppTest, DefaultsEndpointTokenAndMicroversion) {
   EXPECT_EQ(endpoint_used, "http://127.0.0.1:8776/v3");
   EXPECT_EQ(http.requests[0].headers.at("X-Auth-Token"), "admin:admin");
   EXPECT_EQ(http.requests[0].headers.at("OpenStack-API-Version"), "volume 3.71");
+  EXPECT_EQ(http.version_probes.size(), 1u);  // no version given: negotiated
+}
+
+TEST_F(AppTest, NegotiatesDownToAnOlderServer) {
+  http.On("GET", "/", 200, {{"versions", {{{"id", "v3.0"}, {"version", "3.55"}}}}});
+  http.On("GET", "/volumes/detail", 200, {{"volumes", json::array()}});
+  ASSERT_EQ(Run({"list"}).code, 0);
+  EXPECT_EQ(http.requests[0].headers.at("OpenStack-API-Version"), "volume 3.55");
 }
 
 TEST_F(AppTest, EnvironmentVariablesApply) {
@@ -32,6 +40,7 @@ TEST_F(AppTest, EnvironmentVariablesApply) {
   EXPECT_EQ(endpoint_used, "http://h:1/v3");  // trailing slash dropped
   EXPECT_EQ(http.requests[0].headers.at("X-Auth-Token"), "u:p");
   EXPECT_EQ(http.requests[0].headers.at("OpenStack-API-Version"), "volume 3.50");
+  EXPECT_TRUE(http.version_probes.empty());  // an explicit version is used as given
 }
 
 TEST_F(AppTest, FlagsBeatEnvironmentAndMayFollowTheVerb) {

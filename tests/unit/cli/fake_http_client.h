@@ -37,7 +37,10 @@ class FakeHttpClient : public HttpClient {
   void FailTransport(std::string message) { transport_error_ = std::move(message); }
 
   Result<HttpResponse> Send(const HttpRequest& request) override {
-    requests.push_back(request);
+    // The version document the client reads once to negotiate the microversion is kept apart,
+    // so tests index `requests` by the calls their command makes.
+    (request.method == "GET" && request.path == "/" ? version_probes : requests)
+        .push_back(request);
     if (transport_error_) return Unavailable(*transport_error_);
     auto it = routes_.find(request.method + " " + request.path);
     if (it == routes_.end() || it->second.empty()) {
@@ -66,6 +69,7 @@ class FakeHttpClient : public HttpClient {
   }
 
   std::vector<HttpRequest> requests;
+  std::vector<HttpRequest> version_probes;  // GET / (microversion negotiation)
 
  private:
   std::map<std::string, std::deque<HttpResponse>> routes_;
