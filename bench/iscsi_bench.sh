@@ -5,6 +5,9 @@
 #
 # Usage: bench/iscsi_bench.sh [BUILD_DIR]
 # Environment (all optional):
+#   BASE=        a second build dir: its scoria-target runs too, as "base", on its own file,
+#                interleaved with the others (before/after comparisons in the same conditions)
+#   CELLS="rr1 rr32 perf rw1 rw32 sr sw"  which cells to run (default: all)
 #   DUR=5        seconds per measured run (counts are calibrated from a warm-up run)
 #   REPS=3       repetitions per cell; the table shows the median
 #   SIZE_MB=2048 backing file size (one file per target, same content, pre-written)
@@ -32,17 +35,25 @@ for tool in tgtd tgtadm iscsi-perf qemu-img; do
   command -v $tool >/dev/null || { echo "missing $tool (packages: tgt, libiscsi-bin, qemu-utils qemu-block-extra)" >&2; exit 1; }
 done
 [[ -x $build/bin/scoria-target ]] || { echo "no $build/bin/scoria-target: build the scoria-target target first" >&2; exit 1; }
+BASE=${BASE:-}
+if [[ -n $BASE ]]; then
+  BASE=$(cd "$BASE" && pwd)
+  [[ -x $BASE/bin/scoria-target ]] || { echo "no $BASE/bin/scoria-target" >&2; exit 1; }
+fi
+CELLS=" ${CELLS:-rr1 rr32 perf rw1 rw32 sr sw} "
+BASE_PORT=${BASE_PORT:-13263}
 if [[ $FIO == 1 ]] && ! command -v fio >/dev/null; then
   echo "installing fio (Debian package fio) for the local-disk reference"
   apt-get install -y -qq fio >/dev/null
 fi
 
 work=$(mktemp -d "${BENCH_DIR:-${TMPDIR:-/tmp}}/scoria-iscsi-bench.XXXXXX")
-spid= tpid=
+spid= tpid= bpid=
 cleanup() {
   [[ -n $tpid ]] && { tgtadm -C "$TGT_CTL" --op delete --mode system >/dev/null 2>&1 || true
                       sleep 0.2; kill -9 "$tpid" 2>/dev/null || true; }
   [[ -n $spid ]] && { kill "$spid" 2>/dev/null || true; }
+  [[ -n $bpid ]] && { kill "$bpid" 2>/dev/null || true; }
   wait 2>/dev/null || true
   rm -rf "$work"
 }
@@ -54,13 +65,15 @@ if [[ $PIN == 1 ]]; then srv=(taskset -c 1); cli=(taskset -c 0); else srv=(); cl
 # ---- backing files: same size, same (random) content, fully written, same filesystem ----
 echo "# $(date -u +%FT%TZ) $(uname -r), $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "# scoria $(git -C "$(dirname "$0")" rev-parse --short HEAD 2>/dev/null || echo '?'), tgt $(dpkg-query -W -f '${Version}' tgt 2>/dev/null), qemu-img $(qemu-img --version | head -1 | awk '{print $3}'), libiscsi $(dpkg-query -W -f '${Version}' libiscsi-bin 2>/dev/null)"
+[[ -n $BASE ]] && echo "# base: $BASE ($(git -C "$BASE" rev-parse --short HEAD 2>/dev/null || echo '?'))"
 echo "# files: $work ($(df -T "$work" | awk 'NR==2{print $2}')), ${SIZE_MB} MiB each; DUR=${DUR}s REPS=$REPS PIN=$PIN"
 # Both files are written the same way (1 MiB dd writes from one random seed): how a file was
 # written shapes its page cache (folio sizes), and 4 KiB buffered overwrites into a file
 # written by dd cost ~2x the kernel time of one written by cp (ext4_block_write_begin), so a
 # cp'd copy for one target only would bias the write figures.
 dd if=/dev/urandom of="$work/seed" bs=1M count="$SIZE_MB" status=none
-for f in scoria tgt; do dd if="$work/seed" of="$work/$f.img" bs=1M status=none; done
+files="scoria tgt"; [[ -n $BASE ]] && files+=" base"
+for f in $files; do dd if="$work/seed" of="$work/$f.img" bs=1M status=none; done
 rm -f "$work/seed"
 sync
 
@@ -72,17 +85,27 @@ spid=$!
 tpid=$!
 for _ in $(seq 50); do [[ -s $work/scoria.out ]] && break; sleep 0.1; done
 [[ -s $work/scoria.out ]] || { echo "scoria-target did not start:"; cat "$work/scoria.err"; exit 1; }
+if [[ -n $BASE ]]; then
+  "${srv[@]}" "$BASE/bin/scoria-target" --port "$BASE_PORT" --file "$work/base.img" \
+    --allow "$INIT" --log-level warning >"$work/base.out" 2>"$work/base.err" &
+  bpid=$!
+  for _ in $(seq 50); do [[ -s $work/base.out ]] && break; sleep 0.1; done
+  [[ -s $work/base.out ]] || { echo "base scoria-target did not start:"; cat "$work/base.err"; exit 1; }
+fi
 tgtctl() { tgtadm -C "$TGT_CTL" --lld iscsi "$@"; }
 for _ in $(seq 50); do tgtctl --op show --mode target >/dev/null 2>&1 && break; sleep 0.1; done
 tgtctl --op new --mode target --tid 1 -T "$IQN"
 tgtctl --op new --mode logicalunit --tid 1 --lun 1 -b "$work/tgt.img"   # LUN 0 is tgt's controller
 tgtctl --op bind --mode target --tid 1 -I ALL
 
-declare -A PID=([scoria]=$spid [tgt]=$tpid)
-declare -A URL=([scoria]="iscsi://127.0.0.1:$SCORIA_PORT/$IQN/0" [tgt]="iscsi://127.0.0.1:$TGT_PORT/$IQN/1")
+declare -A PID=([scoria]=$spid [tgt]=$tpid [base]=$bpid)
+declare -A URL=([scoria]="iscsi://127.0.0.1:$SCORIA_PORT/$IQN/0" [tgt]="iscsi://127.0.0.1:$TGT_PORT/$IQN/1"
+                [base]="iscsi://127.0.0.1:$BASE_PORT/$IQN/0")
 declare -A OPTS=(
   [scoria]="driver=raw,file.driver=iscsi,file.transport=tcp,file.portal=127.0.0.1:$SCORIA_PORT,file.target=$IQN,file.lun=0,file.initiator-name=$INIT"
-  [tgt]="driver=raw,file.driver=iscsi,file.transport=tcp,file.portal=127.0.0.1:$TGT_PORT,file.target=$IQN,file.lun=1,file.initiator-name=$INIT")
+  [tgt]="driver=raw,file.driver=iscsi,file.transport=tcp,file.portal=127.0.0.1:$TGT_PORT,file.target=$IQN,file.lun=1,file.initiator-name=$INIT"
+  [base]="driver=raw,file.driver=iscsi,file.transport=tcp,file.portal=127.0.0.1:$BASE_PORT,file.target=$IQN,file.lun=0,file.initiator-name=$INIT")
+TARGETS=(scoria tgt); [[ -n $BASE ]] && TARGETS+=(base)
 
 cpu_ticks() { awk '{sub(/.*\) /, ""); print $12 + $13}' "/proc/$1/stat"; }   # utime+stime, all threads
 now() { date +%s.%N; }
@@ -131,27 +154,39 @@ ORDER=()
 add() { [[ -v V["$1|scoria"] ]] || ORDER+=("$1"); V["$1|$2"]+="$3 "; }
 median() { tr ' ' '\n' <<<"$1" | awk 'NF' | sort -g | awk '{a[NR] = $1} END {if (NR == 0) print "-"; else if (NR % 2) print a[(NR+1)/2]; else print (a[NR/2] + a[NR/2+1]) / 2}'; }
 
+on() { [[ $CELLS == *" $1 "* ]]; }
 for rep in $(seq "$REPS"); do
-  for t in scoria tgt; do   # alternate targets inside each repetition
-    qcell "$t" 1 4096 "$STRIDE";      add "4k randread QD1 IOPS [hi]" $t "$R_IOPS"; add "4k randread QD1 mean lat us [lo]" $t "$R_LAT_US"; add "4k randread QD1 target CPU us/IO [lo]" $t "$R_CPU_US"
-    qcell "$t" 32 4096 "$STRIDE";     add "4k randread QD32 IOPS [hi]" $t "$R_IOPS"; add "4k randread QD32 mean lat us [lo]" $t "$R_LAT_US"; add "4k randread QD32 target CPU us/IO [lo]" $t "$R_CPU_US"
-    pcell "$t";                       add "4k randread QD32 IOPS iscsi-perf [hi]" $t "$R_IOPS"; add "4k randread QD32 iscsi-perf CPU us/IO [lo]" $t "$R_CPU_US"
-    qcell "$t" 1 4096 "$STRIDE" -w;   add "4k randwrite QD1 IOPS [hi]" $t "$R_IOPS"; add "4k randwrite QD1 mean lat us [lo]" $t "$R_LAT_US"; add "4k randwrite QD1 target CPU us/IO [lo]" $t "$R_CPU_US"
-    qcell "$t" 32 4096 "$STRIDE" -w;  add "4k randwrite QD32 IOPS [hi]" $t "$R_IOPS"; add "4k randwrite QD32 mean lat us [lo]" $t "$R_LAT_US"; add "4k randwrite QD32 target CPU us/IO [lo]" $t "$R_CPU_US"
-    qcell "$t" 4 1048576 1048576;     add "1M seqread QD4 MB/s [hi]" $t "$R_MBS"; add "1M seqread QD4 target CPU us/IO [lo]" $t "$R_CPU_US"
-    qcell "$t" 4 1048576 1048576 -w;  add "1M seqwrite QD4 MB/s [hi]" $t "$R_MBS"; add "1M seqwrite QD4 target CPU us/IO [lo]" $t "$R_CPU_US"
+  for t in "${TARGETS[@]}"; do   # alternate targets inside each repetition
+    if on rr1; then qcell "$t" 1 4096 "$STRIDE";      add "4k randread QD1 IOPS [hi]" $t "$R_IOPS"; add "4k randread QD1 mean lat us [lo]" $t "$R_LAT_US"; add "4k randread QD1 target CPU us/IO [lo]" $t "$R_CPU_US"; fi
+    if on rr32; then qcell "$t" 32 4096 "$STRIDE";    add "4k randread QD32 IOPS [hi]" $t "$R_IOPS"; add "4k randread QD32 mean lat us [lo]" $t "$R_LAT_US"; add "4k randread QD32 target CPU us/IO [lo]" $t "$R_CPU_US"; fi
+    if on perf; then pcell "$t";                      add "4k randread QD32 IOPS iscsi-perf [hi]" $t "$R_IOPS"; add "4k randread QD32 iscsi-perf CPU us/IO [lo]" $t "$R_CPU_US"; fi
+    if on rw1; then qcell "$t" 1 4096 "$STRIDE" -w;   add "4k randwrite QD1 IOPS [hi]" $t "$R_IOPS"; add "4k randwrite QD1 mean lat us [lo]" $t "$R_LAT_US"; add "4k randwrite QD1 target CPU us/IO [lo]" $t "$R_CPU_US"; fi
+    if on rw32; then qcell "$t" 32 4096 "$STRIDE" -w; add "4k randwrite QD32 IOPS [hi]" $t "$R_IOPS"; add "4k randwrite QD32 mean lat us [lo]" $t "$R_LAT_US"; add "4k randwrite QD32 target CPU us/IO [lo]" $t "$R_CPU_US"; fi
+    if on sr; then qcell "$t" 4 1048576 1048576;      add "1M seqread QD4 MB/s [hi]" $t "$R_MBS"; add "1M seqread QD4 target CPU us/IO [lo]" $t "$R_CPU_US"; fi
+    if on sw; then qcell "$t" 4 1048576 1048576 -w;   add "1M seqwrite QD4 MB/s [hi]" $t "$R_MBS"; add "1M seqwrite QD4 target CPU us/IO [lo]" $t "$R_CPU_US"; fi
     echo "# rep $rep/$REPS $t done (load $(cut -d' ' -f1 /proc/loadavg))"
   done
 done
 
 echo
 echo "== iSCSI data path, loopback: Scoria vs tgt (median of $REPS; ratio = scoria/tgt; [hi]/[lo]: which way is better)"
-printf '%-42s | %10s | %10s | %6s | %s\n' metric scoria tgt ratio "scoria runs; tgt runs"
-printf '%s\n' "-------------------------------------------+------------+------------+--------+----------------------"
+if [[ -n $BASE ]]; then
+  printf '%-42s | %10s | %10s | %6s | %10s | %6s | %s\n' metric scoria tgt ratio base "s/base" "scoria runs; tgt runs; base runs"
+  printf '%s\n' "-------------------------------------------+------------+------------+--------+------------+--------+----------------------"
+else
+  printf '%-42s | %10s | %10s | %6s | %s\n' metric scoria tgt ratio "scoria runs; tgt runs"
+  printf '%s\n' "-------------------------------------------+------------+------------+--------+----------------------"
+fi
+ratio() { awk -v s="$1" -v g="$2" 'BEGIN {if (g + 0 > 0) printf "%.2f", s / g; else print "-"}'; }
 for m in "${ORDER[@]}"; do
   s=$(median "${V[$m|scoria]}"); g=$(median "${V[$m|tgt]}")
-  r=$(awk -v s="$s" -v g="$g" 'BEGIN {if (g + 0 > 0) printf "%.2f", s / g; else print "-"}')
-  printf '%-42s | %10s | %10s | %6s | %s; %s\n' "$m" "$s" "$g" "$r" "${V[$m|scoria]% }" "${V[$m|tgt]% }"
+  if [[ -n $BASE ]]; then
+    b=$(median "${V[$m|base]}")
+    printf '%-42s | %10s | %10s | %6s | %10s | %6s | %s; %s; %s\n' "$m" "$s" "$g" "$(ratio "$s" "$g")" "$b" "$(ratio "$s" "$b")" \
+      "${V[$m|scoria]% }" "${V[$m|tgt]% }" "${V[$m|base]% }"
+  else
+    printf '%-42s | %10s | %10s | %6s | %s; %s\n' "$m" "$s" "$g" "$(ratio "$s" "$g")" "${V[$m|scoria]% }" "${V[$m|tgt]% }"
+  fi
 done
 
 if [[ $FIO == 1 ]]; then

@@ -177,12 +177,22 @@ void Connection::OnReadable() {
 
 void Connection::OnWritable() { Flush(); }
 
+void Connection::ScheduleFlush() {
+  if (flush_scheduled_) return;
+  flush_scheduled_ = true;
+  reactor_.AtIterationEnd([self = shared_from_this()] {
+    self->flush_scheduled_ = false;
+    self->Flush();
+  });
+}
+
 void Connection::Flush() {
   while (!closed_ && out_off_ < out_.size()) {
     ssize_t n = ::send(fd_, out_.data() + out_off_, out_.size() - out_off_, MSG_NOSIGNAL);
     if (n < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        reactor_.Modify(fd_, EPOLLIN | EPOLLRDHUP | EPOLLOUT);
+        if (!want_writable_) reactor_.Modify(fd_, EPOLLIN | EPOLLRDHUP | EPOLLOUT);
+        want_writable_ = true;
         return;
       }
       if (errno == EINTR) continue;
@@ -195,7 +205,8 @@ void Connection::Flush() {
   if (out_off_ == out_.size()) {
     out_.clear();
     out_off_ = 0;
-    reactor_.Modify(fd_, EPOLLIN | EPOLLRDHUP);
+    if (want_writable_) reactor_.Modify(fd_, EPOLLIN | EPOLLRDHUP);  // one epoll_ctl, not per send
+    want_writable_ = false;
     if (close_after_flush_) Close();
   }
 }
@@ -477,7 +488,7 @@ void Connection::Execute(Task& task) {
     if (!self) return;
     if (reactor->InThread()) {
       self->Finish(itt, std::move(result));
-      self->Flush();
+      self->ScheduleFlush();
     } else {
       reactor->Post([self, itt, r = std::move(result)]() mutable {
         self->Finish(itt, std::move(r));

@@ -95,6 +95,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void SendResponse(Task& task, const ScsiResult& result);
   void Send(const Pdu& pdu);
   void Flush();
+  // Flush at the end of this reactor iteration: completions of one iteration share a send.
+  void ScheduleFlush();
   void Reject(uint8_t reason, const Bhs& bhs);
   TargetSn Sn(bool advance_stat_sn);
   void MaybeAnswerTmf();
@@ -108,6 +110,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   const std::string peer_;
   bool closed_ = false;
   bool close_after_flush_ = false;
+  bool flush_scheduled_ = false;
+  bool want_writable_ = false;  // EPOLLOUT is in the reactor's interest set
 
   PduParser parser_;
   std::vector<uint8_t> in_buf_;

@@ -6,6 +6,9 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <memory>
+
+#include "volume/file_block_device.h"
 
 namespace scoria::target {
 
@@ -79,6 +82,24 @@ void Reactor::RunPosted() {
 }
 
 void Reactor::Loop() {
+  // Null without io_uring: devices then complete on the shared engine and post back here.
+  std::unique_ptr<volume::LocalIoRing> ring = volume::LocalIoRing::AttachToThisThread();
+  const int ring_fd = ring ? ring->fd() : -1;
+  if (ring) {
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = ring_fd;
+    ::epoll_ctl(epfd_, EPOLL_CTL_ADD, ring_fd, &ev);
+  }
+  auto finish_iteration = [&] {
+    // Deferred work may start I/O and completions may defer work: run both until quiet.
+    do {
+      if (ring) ring->Poll();
+      std::vector<std::function<void()>> work;
+      work.swap(deferred_);
+      for (auto& fn : work) fn();
+    } while (!deferred_.empty() || (ring && ring->HasUnsubmitted()));
+  };
   epoll_event events[64];
   while (true) {
     int n = ::epoll_wait(epfd_, events, 64, 1000);
@@ -90,6 +111,7 @@ void Reactor::Loop() {
         (void)!::read(wakefd_, &v, sizeof(v));
         continue;
       }
+      if (fd == ring_fd) continue;  // completions: reaped below
       // Copy: the handler may Remove itself (and so reset the slot) while running.
       if (static_cast<size_t>(fd) < handlers_.size() && handlers_[fd]) {
         Handler h = handlers_[fd];
@@ -97,11 +119,16 @@ void Reactor::Loop() {
       }
     }
     RunPosted();
+    finish_iteration();
     if (stop_) {
       RunPosted();
+      finish_iteration();
       break;
     }
   }
+  if (ring) ::epoll_ctl(epfd_, EPOLL_CTL_DEL, ring_fd, nullptr);
+  ring.reset();  // completes what is still in flight, on this thread
+  deferred_.clear();
 }
 
 }  // namespace scoria::target

@@ -2,6 +2,11 @@
 // other threads talk to it only by posting closures (Post), which run on the reactor thread.
 // This is the data path's threading rule (STYLE.md 6): each connection and each queue is owned
 // by one thread, cross-thread work is a message.
+//
+// Each reactor thread also owns an io_uring ring (volume::LocalIoRing): file-device I/O its
+// connections start is submitted once per loop iteration and completes on this thread, and
+// page-cache reads complete inline. One iteration: epoll events -> posted closures -> ring
+// (submit, reap, callbacks) -> deferred work (AtIterationEnd, e.g. one send per connection).
 #pragma once
 
 #include <atomic>
@@ -35,6 +40,9 @@ class Reactor {
   void Modify(int fd, uint32_t events);
   void Remove(int fd);
   bool InThread() const { return std::this_thread::get_id() == thread_.get_id(); }
+  // Reactor thread only: `fn` runs at the end of the current loop iteration, after the ring's
+  // completions (so a connection sends everything the iteration produced in one go).
+  void AtIterationEnd(std::function<void()> fn) { deferred_.push_back(std::move(fn)); }
 
  private:
   void Loop();
@@ -48,6 +56,7 @@ class Reactor {
   std::vector<std::function<void()>> posted_;  // GUARDED_BY(mu_)
   // fd -> handler; only touched on the reactor thread.
   std::vector<Handler> handlers_;
+  std::vector<std::function<void()>> deferred_;  // reactor thread only
 };
 
 }  // namespace scoria::target

@@ -48,8 +48,9 @@ inline void HandOffToKernel(void*) {}
 inline void TakeBackFromKernel(void*) {}
 #endif
 
-// True on engine threads: a device destroyed there must not wait for its own completions.
-thread_local bool tls_engine_thread = false;
+// > 0 while a `done` callback runs on this thread: a device destroyed there must not wait for
+// its own completions (the running request only ends after its callback returns).
+thread_local int tls_callback_depth = 0;
 
 // The open file, shared by a device and its in-flight requests, so the fd outlives a device
 // destroyed from a completion callback.
@@ -75,6 +76,8 @@ struct FileState {
   std::atomic<bool> no_punch_hole{false};
   std::atomic<bool> no_zero_range{false};
   std::atomic<bool> eof_logged{false};
+  // Set when preadv2(RWF_NOWAIT) answered EOPNOTSUPP: no inline reads on this file.
+  std::atomic<bool> no_nowait_read{false};
 };
 
 enum class Op { kRead, kWrite, kZeroWrite, kFsync, kFallocate };
@@ -176,9 +179,80 @@ void Complete(std::unique_ptr<Request> r) {
   IoCallback done = std::move(r->done);
   Status status = std::move(r->status);
   r.reset();
+  ++tls_callback_depth;
   done(std::move(status));
   done = nullptr;
+  --tls_callback_depth;
   file->End();
+}
+
+// Fills `sqe` with the next piece of `r` (user_data = r).
+void PrepSqe(io_uring_sqe* sqe, Request* r) {
+  int fd = r->file->fd;
+  uint64_t off = r->offset + r->done_bytes;
+  auto n = static_cast<unsigned>(PieceLength(*r));
+  switch (r->op) {
+    case Op::kRead:
+      io_uring_prep_read(sqe, fd, r->rbuf + r->done_bytes, n, off);
+      break;
+    case Op::kWrite:
+      io_uring_prep_write(sqe, fd, r->wbuf + r->done_bytes, n, off);
+      if (r->fua) sqe->rw_flags = RWF_DSYNC;  // FUA: this write is durable when it completes
+      break;
+    case Op::kZeroWrite:
+      io_uring_prep_write(sqe, fd, kZeroes, n, off);
+      break;
+    case Op::kFsync:
+      io_uring_prep_fsync(sqe, fd, IORING_FSYNC_DATASYNC);
+      break;
+    case Op::kFallocate:
+      io_uring_prep_fallocate(sqe, fd, r->mode, static_cast<off_t>(r->offset),
+                              static_cast<off_t>(r->length));
+      break;
+  }
+  io_uring_sqe_set_data(sqe, r);
+  HandOffToKernel(r);
+}
+
+// Creates a ring of kRingEntries and checks it has every opcode we use. On failure returns
+// the reason and leaves `ring` uninitialised.
+bool InitRing(io_uring* ring, unsigned flags, std::string* why) {
+  int ret = io_uring_queue_init(kRingEntries, ring, flags);
+  if (ret < 0) {
+    *why = "io_uring_queue_init: " + std::generic_category().message(-ret);
+    return false;
+  }
+  io_uring_probe* probe = io_uring_get_probe_ring(ring);
+  bool ok = probe != nullptr;
+  for (int op : {IORING_OP_READ, IORING_OP_WRITE, IORING_OP_FSYNC, IORING_OP_FALLOCATE}) {
+    ok = ok && io_uring_opcode_supported(probe, op);
+  }
+  if (probe != nullptr) io_uring_free_probe(probe);
+  if (!ok) {
+    io_uring_queue_exit(ring);
+    *why = "the kernel's io_uring lacks READ/WRITE/FSYNC/FALLOCATE";
+  }
+  return ok;
+}
+
+// Takes up to 64 CQEs off `ring` and feeds each result to its request: finished ones go to
+// `finished`, ones with a piece left to `again`. Returns how many CQEs were consumed.
+unsigned ReapBatch(io_uring* ring, std::vector<std::unique_ptr<Request>>* finished,
+                   std::vector<Request*>* again) {
+  constexpr unsigned kBatch = 64;
+  io_uring_cqe* cqes[kBatch];
+  unsigned n = io_uring_peek_batch_cqe(ring, cqes, kBatch);
+  for (unsigned i = 0; i < n; ++i) {
+    auto* r = static_cast<Request*>(io_uring_cqe_get_data(cqes[i]));
+    TakeBackFromKernel(r);
+    if (Advance(*r, cqes[i]->res)) {
+      finished->emplace_back(r);
+    } else {
+      again->push_back(r);
+    }
+  }
+  io_uring_cq_advance(ring, n);
+  return n;
 }
 
 class Engine {
@@ -192,22 +266,7 @@ class UringEngine final : public Engine {
  public:
   static Engine* Create(std::string* why) {
     auto e = std::unique_ptr<UringEngine>(new UringEngine());
-    int ret = io_uring_queue_init(kRingEntries, &e->ring_, 0);
-    if (ret < 0) {
-      *why = "io_uring_queue_init: " + std::generic_category().message(-ret);
-      return nullptr;
-    }
-    io_uring_probe* probe = io_uring_get_probe_ring(&e->ring_);
-    bool ok = probe != nullptr;
-    for (int op : {IORING_OP_READ, IORING_OP_WRITE, IORING_OP_FSYNC, IORING_OP_FALLOCATE}) {
-      ok = ok && io_uring_opcode_supported(probe, op);
-    }
-    if (probe != nullptr) io_uring_free_probe(probe);
-    if (!ok) {
-      io_uring_queue_exit(&e->ring_);
-      *why = "the kernel's io_uring lacks READ/WRITE/FSYNC/FALLOCATE";
-      return nullptr;
-    }
+    if (!InitRing(&e->ring_, 0, why)) return nullptr;
     e->thread_ = std::thread([p = e.get()] { p->Run(); });
     return e.release();  // process-lifetime: never destroyed, so never joined
   }
@@ -228,31 +287,7 @@ class UringEngine final : public Engine {
   // Precondition: inflight_ < kRingEntries, so the SQ has a free entry (every prepared SQE
   // counts in inflight_ until reaped).
   void PrepLocked(Request* r) {
-    io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
-    int fd = r->file->fd;
-    uint64_t off = r->offset + r->done_bytes;
-    auto n = static_cast<unsigned>(PieceLength(*r));
-    switch (r->op) {
-      case Op::kRead:
-        io_uring_prep_read(sqe, fd, r->rbuf + r->done_bytes, n, off);
-        break;
-      case Op::kWrite:
-        io_uring_prep_write(sqe, fd, r->wbuf + r->done_bytes, n, off);
-        if (r->fua) sqe->rw_flags = RWF_DSYNC;  // FUA: this write is durable when it completes
-        break;
-      case Op::kZeroWrite:
-        io_uring_prep_write(sqe, fd, kZeroes, n, off);
-        break;
-      case Op::kFsync:
-        io_uring_prep_fsync(sqe, fd, IORING_FSYNC_DATASYNC);
-        break;
-      case Op::kFallocate:
-        io_uring_prep_fallocate(sqe, fd, r->mode, static_cast<off_t>(r->offset),
-                                static_cast<off_t>(r->length));
-        break;
-    }
-    io_uring_sqe_set_data(sqe, r);
-    HandOffToKernel(r);
+    PrepSqe(io_uring_get_sqe(&ring_), r);
     ++inflight_;
   }
 
@@ -266,9 +301,6 @@ class UringEngine final : public Engine {
   }
 
   void Run() {
-    tls_engine_thread = true;
-    constexpr unsigned kBatch = 64;
-    io_uring_cqe* cqes[kBatch];
     std::vector<Request*> again;
     std::vector<std::unique_ptr<Request>> finished;
     for (;;) {
@@ -281,17 +313,7 @@ class UringEngine final : public Engine {
         }
         continue;
       }
-      unsigned n = io_uring_peek_batch_cqe(&ring_, cqes, kBatch);
-      for (unsigned i = 0; i < n; ++i) {
-        auto* r = static_cast<Request*>(io_uring_cqe_get_data(cqes[i]));
-        TakeBackFromKernel(r);
-        if (Advance(*r, cqes[i]->res)) {
-          finished.emplace_back(r);
-        } else {
-          again.push_back(r);
-        }
-      }
-      io_uring_cq_advance(&ring_, n);
+      unsigned n = ReapBatch(&ring_, &finished, &again);
       {
         std::lock_guard lock(mu_);
         inflight_ -= n;
@@ -363,7 +385,6 @@ class ThreadPoolEngine final : public Engine {
   }
 
   void Run() {
-    tls_engine_thread = true;
     for (;;) {
       std::unique_ptr<Request> r;
       {
@@ -383,6 +404,81 @@ class ThreadPoolEngine final : public Engine {
   std::deque<std::unique_ptr<Request>> queue_;  // guarded by mu_
   std::vector<std::thread> threads_;            // process-lifetime: never joined
 };
+
+// A ring owned by one event-loop thread (LocalIoRing in the header). Single-threaded: only
+// the owning thread submits, reaps and runs callbacks, so there is no lock. SQEs are only
+// prepared by Submit and go to the kernel together in Poll (one io_uring_enter per loop
+// iteration for everything the iteration started).
+class LocalRing {
+ public:
+  ~LocalRing() {
+    while (inflight_ > 0 || !pending_.empty()) WaitAndPoll(1000);
+    io_uring_queue_exit(&ring_);
+  }
+
+  bool Init(std::string* why) { return InitRing(&ring_, 0, why); }
+  int fd() const { return ring_.ring_fd; }
+  bool HasUnsubmitted() const { return io_uring_sq_ready(&ring_) > 0; }
+
+  void Submit(std::unique_ptr<Request> r) {
+    if (inflight_ >= kRingEntries) {
+      pending_.push_back(std::move(r));  // issued by Poll as completions free slots
+      return;
+    }
+    Prep(r.release());
+  }
+
+  // Submits what is prepared, reaps every completion available, resubmits short transfers and
+  // runs callbacks; repeats while callbacks start more I/O that completes at once.
+  void Poll() {
+    for (;;) {
+      if (io_uring_sq_ready(&ring_) > 0) {
+        int ret = io_uring_submit(&ring_);
+        // EBUSY/EAGAIN: the SQEs stay in the ring and go with the next Poll.
+        if (ret < 0 && ret != -EBUSY && ret != -EAGAIN && ret != -EINTR) {
+          spdlog::error("io_uring_submit: {}", std::generic_category().message(-ret));
+        }
+      }
+      // Take every CQE off the ring before running any callback: a callback may re-enter
+      // (submit, or destroy a device, which polls this ring while it waits).
+      std::vector<std::unique_ptr<Request>> finished;
+      unsigned n = ReapBatch(&ring_, &finished, &again_);
+      if (n == 0) return;
+      inflight_ -= n;
+      for (Request* r : again_) Prep(r);
+      again_.clear();
+      while (!pending_.empty() && inflight_ < kRingEntries) {
+        Prep(pending_.front().release());
+        pending_.pop_front();
+      }
+      for (auto& r : finished) Complete(std::move(r));
+    }
+  }
+
+  // Waits up to `ms` for a completion, then polls.
+  void WaitAndPoll(int ms) {
+    Poll();
+    if (inflight_ == 0) return;
+    __kernel_timespec ts{ms / 1000, (ms % 1000) * 1000000LL};
+    io_uring_cqe* cqe = nullptr;
+    (void)io_uring_wait_cqe_timeout(&ring_, &cqe, &ts);
+    Poll();
+  }
+
+ private:
+  void Prep(Request* r) {
+    PrepSqe(io_uring_get_sqe(&ring_), r);
+    ++inflight_;
+  }
+
+  io_uring ring_{};
+  unsigned inflight_ = 0;  // SQEs prepared and not yet reaped; <= kRingEntries
+  std::deque<std::unique_ptr<Request>> pending_;
+  std::vector<Request*> again_;
+};
+
+// The calling thread's ring (LocalIoRing::AttachToThisThread), or null.
+thread_local LocalRing* tls_ring = nullptr;
 
 // Process-wide engines, created on first use and never destroyed (devices may be destroyed
 // from their callbacks on engine threads; an immortal engine makes that safe).
@@ -406,13 +502,23 @@ Engine* SharedThreadPoolEngine() {
 
 class FileBlockDevice final : public BlockDevice {
  public:
-  FileBlockDevice(std::shared_ptr<FileState> file, Engine* engine, uint64_t size)
-      : file_(std::move(file)), engine_(engine), size_(size) {}
+  FileBlockDevice(std::shared_ptr<FileState> file, Engine* engine, bool uring, uint64_t size)
+      : file_(std::move(file)), engine_(engine), uring_(uring), size_(size) {}
 
   ~FileBlockDevice() override {
-    if (tls_engine_thread) return;  // inside a callback: cannot wait for ourselves (header)
-    std::unique_lock lock(file_->mu);
-    file_->cv.wait(lock, [&] { return file_->inflight == 0; });
+    if (tls_callback_depth > 0) return;  // inside a callback: cannot wait for ourselves (header)
+    for (;;) {
+      {
+        std::unique_lock lock(file_->mu);
+        if (tls_ring == nullptr) {
+          file_->cv.wait(lock, [&] { return file_->inflight == 0; });
+          return;
+        }
+        if (file_->inflight == 0) return;
+      }
+      // Some of our requests may sit in this thread's own ring, which nobody else reaps.
+      tls_ring->WaitAndPoll(1);
+    }
   }
 
   uint64_t Size() const override { return size_.load(std::memory_order_acquire); }
@@ -428,6 +534,22 @@ class FileBlockDevice final : public BlockDevice {
     auto r = NewRequest(Op::kRead, offset, buf.size(), std::move(done));
     if (r == nullptr) return;
     r->rbuf = buf.data();
+    if (uring_ && tls_ring != nullptr && !file_->no_nowait_read.load(std::memory_order_relaxed)) {
+      // Event-loop thread: a page-cache hit completes here, without the ring's round trip.
+      r->file = file_;
+      file_->Begin();
+      iovec iov{buf.data(), buf.size()};
+      ssize_t n = ::preadv2(file_->fd, &iov, 1, static_cast<off_t>(offset), RWF_NOWAIT);
+      if (n >= 0) {
+        if (Advance(*r, n)) return Complete(std::move(r));
+      } else if (errno == EOPNOTSUPP) {
+        file_->no_nowait_read.store(true, std::memory_order_relaxed);
+      }
+      // EAGAIN (not all cached), a partial read, or an error: the ring does the rest and
+      // reports any error the usual way.
+      tls_ring->Submit(std::move(r));
+      return;
+    }
     Start(std::move(r));
   }
 
@@ -487,11 +609,16 @@ class FileBlockDevice final : public BlockDevice {
   void Start(std::unique_ptr<Request> r) {
     r->file = file_;
     file_->Begin();
-    engine_->Submit(std::move(r));
+    if (uring_ && tls_ring != nullptr) {
+      tls_ring->Submit(std::move(r));
+    } else {
+      engine_->Submit(std::move(r));
+    }
   }
 
   std::shared_ptr<FileState> file_;
   Engine* engine_;  // process-lifetime
+  const bool uring_;  // engine_ is the io_uring engine: this thread's LocalRing may serve too
   std::atomic<uint64_t> size_;
 };
 
@@ -529,8 +656,35 @@ Result<std::shared_ptr<BlockDevice>> OpenFileBlockDevice(const std::string& path
   if (::fstat(file->fd, &st) != 0) return ErrnoStatus(errno, "fstat of " + path);
   if (!S_ISREG(st.st_mode)) return FailedPrecondition(path + " is not a regular file");
   return std::shared_ptr<BlockDevice>(std::make_shared<FileBlockDevice>(
-      std::move(file), engine, FileBlockDevice::RoundDown(st.st_size)));
+      std::move(file), engine, engine == SharedUringEngine(), FileBlockDevice::RoundDown(st.st_size)));
 }
+
+struct LocalIoRing::Impl {
+  LocalRing ring;
+};
+
+std::unique_ptr<LocalIoRing> LocalIoRing::AttachToThisThread() {
+  if (tls_ring != nullptr || SharedUringEngine() == nullptr) return nullptr;
+  auto impl = std::make_unique<Impl>();
+  std::string why;
+  if (!impl->ring.Init(&why)) {
+    spdlog::warn("no per-thread io_uring ring ({}); this thread uses the shared one", why);
+    return nullptr;
+  }
+  tls_ring = &impl->ring;
+  return std::unique_ptr<LocalIoRing>(new LocalIoRing(std::move(impl)));
+}
+
+LocalIoRing::LocalIoRing(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+LocalIoRing::~LocalIoRing() {
+  impl_.reset();  // completes every request first; callbacks may still submit to this ring
+  tls_ring = nullptr;
+}
+
+int LocalIoRing::fd() const { return impl_->ring.fd(); }
+void LocalIoRing::Poll() { impl_->ring.Poll(); }
+bool LocalIoRing::HasUnsubmitted() const { return impl_->ring.HasUnsubmitted(); }
 
 Result<std::shared_ptr<BlockDevice>> OpenFileBlockDevice(const std::string& path) {
   return OpenFileBlockDevice(path, FileBlockDeviceOptions{});

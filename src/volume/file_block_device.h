@@ -6,16 +6,23 @@
 // goes through the page cache and durability comes from Flush (fdatasync) and FUA (RWF_DSYNC).
 //
 // I/O engines (process-wide, created on first use, never destroyed; see FileIoEngine):
-//  - io_uring: ONE ring (256 SQEs) and ONE completion thread shared by every open file device,
-//    so the thread count does not grow with the number of attached volumes (tgt's
-//    "threads per LUN" trap, iscsi-target.md 5.1). Submitters from any thread take a short
-//    mutex around get-SQE + prep + submit; requests beyond the ring's depth wait in a FIFO that
-//    the completion thread drains as CQEs free slots, so a caller never blocks on a full ring.
-//    The completion thread reaps CQEs in batches, resubmits short transfers, and submits all
-//    follow-ups with one io_uring_enter.
+//  - io_uring: ONE shared ring (256 SQEs) and ONE completion thread for I/O started on
+//    ordinary threads (the control plane, tests), so the thread count does not grow with the
+//    number of attached volumes (tgt's "threads per LUN" trap, iscsi-target.md 5.1).
+//    Submitters from any thread take a short mutex around get-SQE + prep + submit; requests
+//    beyond the ring's depth wait in a FIFO that the completion thread drains as CQEs free
+//    slots, so a caller never blocks on a full ring. The completion thread reaps CQEs in
+//    batches, resubmits short transfers, and submits all follow-ups with one io_uring_enter.
+//    Event-loop threads (the target's reactors) attach a ring of their own (LocalIoRing
+//    below): their I/O is submitted once per loop iteration and completes on that thread;
+//    reads that hit the page cache complete inline (preadv2 RWF_NOWAIT). Writes always go
+//    through the ring: inline buffered writes (ext4 cannot issue them non-blocking, so io_uring
+//    punts each to an io-wq worker) measured no faster here, could stall the loop on
+//    writeback throttling, and completing a write before the next PDU is even read changes
+//    what an ABORT TASK right behind it finds (libiscsi iSCSITMF.AbortTaskSimpleAsync).
 //  - thread pool (fallback): 4 threads doing pread/pwritev2/fdatasync/fallocate, used when
 //    io_uring_queue_init fails (ENOSYS/EPERM under seccomp, kernel.io_uring_disabled) or lacks
-//    an opcode we need; logged once.
+//    an opcode we need; logged once. Never used inline, even on an event-loop thread.
 //
 // Ops: Write with fua = WRITE with RWF_DSYNC; Flush = FSYNC(DATASYNC); Discard =
 // fallocate(PUNCH_HOLE|KEEP_SIZE); WriteZeroes = fallocate(ZERO_RANGE|KEEP_SIZE), or PUNCH_HOLE
@@ -35,9 +42,10 @@
 // Size() is st_size rounded down to a multiple of BlockSize(); Refresh() re-reads it with
 // fstat after an online extend.
 //
-// Destruction waits until every submitted request has called its `done`, then closes the file.
-// Exception: a device destroyed from inside one of its own `done` callbacks (on an engine
-// thread) cannot wait for itself; the file is then closed when its last request finishes.
+// Destruction waits until every submitted request has called its `done`, then closes the file
+// (on an event-loop thread it polls that thread's ring meanwhile). Exception: a device
+// destroyed from inside a `done` callback cannot wait for itself; the file is then closed when
+// its last request finishes.
 #pragma once
 
 #include <memory>
@@ -65,6 +73,40 @@ struct FileBlockDeviceOptions {
 // FailedPrecondition when it is not a regular file; Unavailable for kUring without io_uring.
 Result<std::shared_ptr<BlockDevice>> OpenFileBlockDevice(const std::string& path,
                                                          const FileBlockDeviceOptions& options);
+
+// A per-thread io_uring ring for an event-loop thread (the iSCSI target's reactors).
+//
+// Model: a thread that runs a loop attaches a ring to itself. From then on, file-device I/O
+// (devices on the io_uring engine) *started on that thread* goes to that ring instead of the
+// shared one, and its `done` runs on that same thread, from Poll(): no lock, no completion
+// thread, no cross-thread wake-up. Reads first try preadv2(RWF_NOWAIT) inline: a page-cache
+// hit completes (calls `done`) before Read returns. I/O started on other threads (the control
+// plane, tests) still goes to the shared engine. SQEs prepared during a loop iteration are
+// submitted together by the next Poll().
+//
+// The loop must: watch fd() for readability (completions waiting) and call Poll() at the end
+// of every iteration, and not sleep while HasUnsubmitted(). Destroy the LocalIoRing on its
+// thread: it first completes every request in it (running their callbacks), then detaches.
+// A FileBlockDevice destroyed on that thread while it has requests in the ring polls the
+// ring while it waits for them.
+class LocalIoRing {
+ public:
+  // Null when this thread already has one or io_uring is unavailable (the thread then keeps
+  // using the shared engine; logged).
+  static std::unique_ptr<LocalIoRing> AttachToThisThread();
+  ~LocalIoRing();
+  LocalIoRing(const LocalIoRing&) = delete;
+  LocalIoRing& operator=(const LocalIoRing&) = delete;
+
+  int fd() const;
+  void Poll();
+  bool HasUnsubmitted() const;
+
+ private:
+  struct Impl;
+  explicit LocalIoRing(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
 
 // The engine kAuto resolves to in this process (kUring or kThreadPool); probes io_uring once.
 FileIoEngine DefaultFileIoEngine();

@@ -1,18 +1,25 @@
 // BlockDevice implementations: the memory device and the file device on both engines
-// (io_uring and the forced thread-pool fallback) run the same contract suite; file-only
-// behaviour (holes punched, online extend, destruction with I/O in flight, OS errors) follows.
+// (io_uring and the forced thread-pool fallback), and the io_uring file device driven from an
+// event-loop thread with its own LocalIoRing (as the target's reactors use it), run the same
+// contract suite; file-only behaviour (holes punched, online extend, destruction with I/O in
+// flight, OS errors) follows.
 #include "volume/block_device.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <condition_variable>
 #include <cstring>
+#include <deque>
 #include <filesystem>
+#include <functional>
 #include <future>
 #include <mutex>
 #include <random>
@@ -28,7 +35,7 @@ constexpr uint64_t kDeviceSize = 64ull << 20;
 constexpr uint64_t kKiB = 1024;
 constexpr uint64_t kMiB = 1024 * 1024;
 
-enum class Kind { kMemory, kUring, kThreadPool };
+enum class Kind { kMemory, kUring, kThreadPool, kUringLocal };
 
 std::string KindName(Kind k) {
   switch (k) {
@@ -38,9 +45,121 @@ std::string KindName(Kind k) {
       return "FileUring";
     case Kind::kThreadPool:
       return "FileThreadPool";
+    case Kind::kUringLocal:
+      return "FileUringLocalRing";
   }
   return "?";
 }
+
+// An event loop like the target's Reactor: runs posted closures on its own thread, which owns
+// a LocalIoRing polled every iteration.
+class LoopThread {
+ public:
+  LoopThread() {
+    efd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    std::promise<bool> attached;
+    auto fut = attached.get_future();
+    thread_ = std::thread([this, &attached] { Run(attached); });
+    has_ring_ = fut.get();
+  }
+  ~LoopThread() {
+    Post([this] { stop_ = true; });
+    thread_.join();
+    ::close(efd_);
+  }
+  bool has_ring() const { return has_ring_; }
+  std::thread::id id() const { return thread_.get_id(); }
+  bool InThread() const { return std::this_thread::get_id() == id(); }
+
+  void Post(std::function<void()> fn) {
+    {
+      std::lock_guard lock(mu_);
+      queue_.push_back(std::move(fn));
+    }
+    uint64_t one = 1;
+    (void)!::write(efd_, &one, sizeof(one));
+  }
+  // Runs `fn` on the loop thread and waits for it.
+  void RunSync(std::function<void()> fn) {
+    if (InThread()) return fn();
+    std::promise<void> p;
+    Post([&] {
+      fn();
+      p.set_value();
+    });
+    p.get_future().wait();
+  }
+
+ private:
+  void Run(std::promise<bool>& attached) {
+    auto ring = LocalIoRing::AttachToThisThread();
+    attached.set_value(ring != nullptr);
+    int ep = ::epoll_create1(EPOLL_CLOEXEC);
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ::epoll_ctl(ep, EPOLL_CTL_ADD, efd_, &ev);
+    if (ring) ::epoll_ctl(ep, EPOLL_CTL_ADD, ring->fd(), &ev);
+    while (!stop_) {
+      epoll_event out[4];
+      ::epoll_wait(ep, out, 4, ring && ring->HasUnsubmitted() ? 0 : 100);
+      uint64_t v;
+      (void)!::read(efd_, &v, sizeof(v));
+      std::deque<std::function<void()>> work;
+      {
+        std::lock_guard lock(mu_);
+        work.swap(queue_);
+      }
+      for (auto& fn : work) fn();
+      if (ring) ring->Poll();
+    }
+    ring.reset();  // completes what is still in flight, on this thread
+    ::close(ep);
+  }
+
+  int efd_ = -1;
+  bool has_ring_ = false;
+  bool stop_ = false;  // loop thread only
+  std::mutex mu_;
+  std::deque<std::function<void()>> queue_;
+  std::thread thread_;
+};
+
+// Forwards every call to the loop thread, so the file device is used the way a reactor uses
+// it: started there, completed there (the test's callbacks are thread-safe). The last
+// reference to the real device is dropped on the loop thread too.
+class OnLoopDevice final : public BlockDevice {
+ public:
+  OnLoopDevice(std::shared_ptr<BlockDevice> dev, std::shared_ptr<LoopThread> loop)
+      : dev_(std::move(dev)), loop_(std::move(loop)) {}
+  ~OnLoopDevice() override {
+    loop_->RunSync([this] { dev_.reset(); });
+  }
+  uint64_t Size() const override { return dev_->Size(); }
+  Status Refresh() override { return dev_->Refresh(); }
+  void Read(uint64_t off, std::span<std::byte> buf, IoCallback done) override {
+    Run([=, this] { dev_->Read(off, buf, done); });
+  }
+  void Write(uint64_t off, std::span<const std::byte> buf, bool fua, IoCallback done) override {
+    Run([=, this] { dev_->Write(off, buf, fua, done); });
+  }
+  void Flush(IoCallback done) override {
+    Run([=, this] { dev_->Flush(done); });
+  }
+  void Discard(uint64_t off, uint64_t len, IoCallback done) override {
+    Run([=, this] { dev_->Discard(off, len, done); });
+  }
+  void WriteZeroes(uint64_t off, uint64_t len, bool unmap, IoCallback done) override {
+    Run([=, this] { dev_->WriteZeroes(off, len, unmap, done); });
+  }
+
+ private:
+  void Run(std::function<void()> fn) {
+    if (loop_->InThread()) return fn();
+    loop_->Post(std::move(fn));
+  }
+  std::shared_ptr<BlockDevice> dev_;
+  std::shared_ptr<LoopThread> loop_;
+};
 
 // Waits for a number of completions; remembers the first failure.
 class Completions {
@@ -116,6 +235,9 @@ class BlockDeviceTest : public ::testing::TestWithParam<Kind> {
   }
   void TearDown() override {
     dev_.reset();
+    // A callback may still hold the last OnLoopDevice (and with it a loop reference): let the
+    // loop finish its iteration so the loop thread is never the one that destroys the loop.
+    if (loop_) loop_->RunSync([] {});
     if (!path_.empty()) ::unlink(path_.c_str());
   }
 
@@ -123,11 +245,20 @@ class BlockDeviceTest : public ::testing::TestWithParam<Kind> {
 
   std::shared_ptr<BlockDevice> Open(bool read_only = false) {
     FileBlockDeviceOptions o;
-    o.engine = GetParam() == Kind::kUring ? FileIoEngine::kUring : FileIoEngine::kThreadPool;
+    o.engine = GetParam() == Kind::kThreadPool ? FileIoEngine::kThreadPool : FileIoEngine::kUring;
     o.open_read_only = read_only;
     auto r = OpenFileBlockDevice(path_, o);
     EXPECT_TRUE(r.ok()) << r.status().ToString();
-    return r.ok() ? *r : nullptr;
+    if (!r.ok()) return nullptr;
+    if (GetParam() != Kind::kUringLocal) return *r;
+    if (!loop_) loop_ = std::make_shared<LoopThread>();
+    EXPECT_TRUE(loop_->has_ring());
+    return std::make_shared<OnLoopDevice>(*r, loop_);
+  }
+
+  // The thread that issues device calls (where immediate failures complete).
+  std::thread::id Issuer() const {
+    return loop_ ? loop_->id() : std::this_thread::get_id();
   }
 
   blkcnt_t Blocks() const {
@@ -137,6 +268,7 @@ class BlockDeviceTest : public ::testing::TestWithParam<Kind> {
   }
 
   std::string path_;
+  std::shared_ptr<LoopThread> loop_;  // kUringLocal
   std::shared_ptr<BlockDevice> dev_;
 };
 
@@ -245,7 +377,7 @@ TEST_P(BlockDeviceTest, DiscardAndWriteZeroesReadBackZeroes) {
 TEST_P(BlockDeviceTest, OutOfRangeAndMisalignedFailWithInvalidArgument) {
   std::vector<std::byte> buf(4096);
   const uint64_t size = dev_->Size();
-  auto caller = std::this_thread::get_id();
+  auto caller = Issuer();
   auto expect_invalid = [&](auto issue, const char* what) {
     std::thread::id where;
     Status st = Sync([&](IoCallback cb) {
@@ -277,7 +409,8 @@ TEST_P(BlockDeviceTest, OutOfRangeAndMisalignedFailWithInvalidArgument) {
 }
 
 INSTANTIATE_TEST_SUITE_P(All, BlockDeviceTest,
-                         ::testing::Values(Kind::kMemory, Kind::kUring, Kind::kThreadPool),
+                         ::testing::Values(Kind::kMemory, Kind::kUring, Kind::kThreadPool,
+                                           Kind::kUringLocal),
                          [](const auto& info) { return KindName(info.param); });
 
 // File-only behaviour, on both engines.
@@ -344,7 +477,7 @@ TEST_P(FileBlockDeviceTest, WriteThroughReadOnlyFdFailsWithInternal) {
 
 TEST_P(FileBlockDeviceTest, OpenErrors) {
   FileBlockDeviceOptions o;
-  o.engine = GetParam() == Kind::kUring ? FileIoEngine::kUring : FileIoEngine::kThreadPool;
+  o.engine = GetParam() == Kind::kThreadPool ? FileIoEngine::kThreadPool : FileIoEngine::kUring;
   EXPECT_EQ(OpenFileBlockDevice("/nonexistent/scoria/volume-x", o).status().code(),
             StatusCode::kNotFound);
   EXPECT_EQ(OpenFileBlockDevice("/tmp", o).status().code(), StatusCode::kFailedPrecondition);
@@ -362,7 +495,7 @@ TEST_P(FileBlockDeviceTest, WriteZeroesWithoutZeroRangeSupport) {
   ASSERT_EQ(::ftruncate(fd, 4 * kMiB), 0);
   ::close(fd);
   FileBlockDeviceOptions o;
-  o.engine = GetParam() == Kind::kUring ? FileIoEngine::kUring : FileIoEngine::kThreadPool;
+  o.engine = GetParam() == Kind::kThreadPool ? FileIoEngine::kThreadPool : FileIoEngine::kUring;
   auto dev = OpenFileBlockDevice(shm, o);
   ASSERT_TRUE(dev.ok());
   auto data = Pattern(3 * kMiB, 13);
@@ -383,8 +516,114 @@ TEST_P(FileBlockDeviceTest, WriteZeroesWithoutZeroRangeSupport) {
 }
 
 INSTANTIATE_TEST_SUITE_P(All, FileBlockDeviceTest,
-                         ::testing::Values(Kind::kUring, Kind::kThreadPool),
+                         ::testing::Values(Kind::kUring, Kind::kThreadPool, Kind::kUringLocal),
                          [](const auto& info) { return KindName(info.param); });
+
+// A scratch file of `size` bytes, removed at scope exit.
+struct TempFile {
+  explicit TempFile(uint64_t size) {
+    char tmpl[] = "/tmp/scoria_bdev_XXXXXX";
+    int fd = ::mkstemp(tmpl);
+    EXPECT_GE(fd, 0);
+    path = tmpl;
+    EXPECT_EQ(::ftruncate(fd, static_cast<off_t>(size)), 0);
+    ::close(fd);
+  }
+  ~TempFile() { ::unlink(path.c_str()); }
+  std::shared_ptr<BlockDevice> Open(FileIoEngine engine) const {
+    FileBlockDeviceOptions o;
+    o.engine = engine;
+    auto r = OpenFileBlockDevice(path, o);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : nullptr;
+  }
+  std::string path;
+};
+
+bool NowaitReadsWork(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  char b[512];
+  iovec iov{b, sizeof(b)};
+  ssize_t n = ::preadv2(fd, &iov, 1, 0, RWF_NOWAIT);
+  int err = errno;
+  ::close(fd);
+  return n >= 0 || err != EOPNOTSUPP;
+}
+
+TEST(LocalIoRingTest, IoCompletesOnTheLoopThreadAndCachedReadsInline) {
+  if (DefaultFileIoEngine() != FileIoEngine::kUring) GTEST_SKIP() << "no io_uring";
+  TempFile f(4 * kMiB);
+  auto loop = std::make_shared<LoopThread>();
+  ASSERT_TRUE(loop->has_ring());
+  auto dev = f.Open(FileIoEngine::kUring);
+  auto data = Pattern(64 * kKiB, 21);
+  std::promise<std::thread::id> wrote;
+  loop->Post([&] { dev->Write(kMiB, data, false, [&](Status st) {
+    EXPECT_TRUE(st.ok()) << st.ToString();
+    wrote.set_value(std::this_thread::get_id());
+  }); });
+  EXPECT_EQ(wrote.get_future().get(), loop->id());
+  // The data is in the page cache now: the read completes before Read returns.
+  std::vector<std::byte> back(data.size());
+  bool inline_done = false;
+  loop->RunSync([&] {
+    bool in_call = true;
+    dev->Read(kMiB, back, [&](Status st) {
+      EXPECT_TRUE(st.ok()) << st.ToString();
+      EXPECT_TRUE(loop->InThread());
+      inline_done = in_call;
+    });
+    in_call = false;
+  });
+  if (NowaitReadsWork(f.path)) {
+    EXPECT_TRUE(inline_done);
+  }
+  // Whether inline or not, the bytes are right.
+  loop->RunSync([] {});
+  EXPECT_EQ(back, data);
+  loop->RunSync([&] { dev.reset(); });
+}
+
+TEST(LocalIoRingTest, StoppingTheLoopCompletesInFlightIo) {
+  if (DefaultFileIoEngine() != FileIoEngine::kUring) GTEST_SKIP() << "no io_uring";
+  TempFile f(8 * kMiB);
+  auto dev = f.Open(FileIoEngine::kUring);
+  auto data = Pattern(4 * kKiB, 22);
+  std::atomic<int> called{0};
+  {
+    LoopThread loop;
+    ASSERT_TRUE(loop.has_ring());
+    loop.Post([&] {
+      for (int i = 0; i < 600; ++i) {  // more than the ring's 256 entries
+        dev->Write(uint64_t(i) * 4 * kKiB, data, i % 100 == 0, [&](Status st) {
+          EXPECT_TRUE(st.ok()) << st.ToString();
+          ++called;
+        });
+      }
+    });
+  }  // the loop stops with writes in flight: its ring completes them before the thread ends
+  EXPECT_EQ(called.load(), 600);
+}
+
+TEST(LocalIoRingTest, ThreadPoolDevicesAndOtherThreadsDoNotUseTheRing) {
+  if (DefaultFileIoEngine() != FileIoEngine::kUring) GTEST_SKIP() << "no io_uring";
+  TempFile f(4 * kMiB);
+  auto loop = std::make_shared<LoopThread>();
+  ASSERT_TRUE(loop->has_ring());
+  auto pool = f.Open(FileIoEngine::kThreadPool);
+  auto uring = f.Open(FileIoEngine::kUring);
+  auto data = Pattern(4 * kKiB, 23);
+  std::promise<std::thread::id> where;
+  loop->Post([&] { pool->Write(0, data, false, [&](Status) {
+    where.set_value(std::this_thread::get_id());
+  }); });
+  EXPECT_NE(where.get_future().get(), loop->id());
+  // A uring device used from a thread without a ring goes to the shared engine.
+  EXPECT_TRUE(WriteSync(*uring, 4 * kKiB, data).ok());
+  // A second ring on the loop's thread is refused.
+  loop->RunSync([] { EXPECT_EQ(LocalIoRing::AttachToThisThread(), nullptr); });
+  loop->RunSync([&] { pool.reset(); uring.reset(); });
+}
 
 TEST(FileBlockDeviceEngineTest, AutoPicksUringWhenAvailable) {
   FileIoEngine e = DefaultFileIoEngine();
