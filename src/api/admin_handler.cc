@@ -25,6 +25,7 @@
 #include "db/messages_repo.h"
 #include "db/quotas_repo.h"
 #include "db/services_repo.h"
+#include "db/snapshots_repo.h"
 #include "db/types_repo.h"
 #include "db/volumes_repo.h"
 #include "scheduler/filters/capabilities_filter.h"
@@ -138,13 +139,15 @@ class AdminApi {
     for (const auto& [k, v] : overrides) out[k] = v;
     return out;
   }
-  // In-use counts per resource (only volumes and gigabytes exist so far).
+  // In-use counts per resource (volumes, snapshots, and gigabytes of both).
   Result<std::map<std::string, int64_t>> Usage(db::Transaction& tx, const std::string& project) {
     ASSIGN_OR_RETURN(auto used, db::ProjectUsage(tx, project));
+    ASSIGN_OR_RETURN(auto snaps, db::ProjectSnapshotUsage(tx, project));
     std::map<std::string, int64_t> out;
     for (const auto& r : QuotaResources()) out[r] = 0;
     out["volumes"] = used.volumes;
-    out["gigabytes"] = used.gigabytes;
+    out["snapshots"] = snaps.snapshots;
+    out["gigabytes"] = used.gigabytes + snaps.gigabytes;
     return out;
   }
   Result<db::MessageRecord> LoadMessage(db::Transaction& tx, const Request& req,

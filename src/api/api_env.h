@@ -16,6 +16,7 @@ struct ApiEnv {
 
 // One per handler file; RegisterAllRoutes calls them all.
 void RegisterVolumeRoutes(Router& router, const ApiEnv& env);
+void RegisterSnapshotRoutes(Router& router, const ApiEnv& env);
 void RegisterTypeRoutes(Router& router, const ApiEnv& env);
 void RegisterAttachmentRoutes(Router& router, const ApiEnv& env);  // >= 3.27
 void RegisterAdminRoutes(Router& router, const ApiEnv& env);  // services, AZs, pools, limits,

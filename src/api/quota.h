@@ -18,7 +18,14 @@ Result<std::map<std::string, int64_t>> QuotaLimits(db::Transaction& tx, const Co
                                                    const std::string& project);
 // Checks that `project` may add `volumes` volumes and `gigabytes` GiB (one volume of
 // `volume_size` GiB for the per-volume limit; 0 to skip it).
+// Snapshots' GiB count in `gigabytes` too (Cinder's default, no_snapshot_gb_quota=False).
 Status CheckVolumeQuota(db::Transaction& tx, const Config& config, const std::string& project,
                         int64_t volumes, int64_t gigabytes, int64_t volume_size);
+// Checks that `project` may add `snapshots` snapshots holding `gigabytes` GiB (413
+// SnapshotLimitExceeded, or the shared gigabytes quota).
+Status CheckSnapshotQuota(db::Transaction& tx, const Config& config, const std::string& project,
+                          int64_t snapshots, int64_t gigabytes);
+// Used GiB of a project: its volumes' plus its snapshots'.
+Result<int64_t> UsedGigabytes(db::Transaction& tx, const std::string& project);
 
 }  // namespace scoria::api

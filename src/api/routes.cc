@@ -4,6 +4,7 @@ namespace scoria::api {
 
 void RegisterAllRoutes(Router& router, const ApiEnv& env) {
   RegisterVolumeRoutes(router, env);
+  RegisterSnapshotRoutes(router, env);
   RegisterTypeRoutes(router, env);
   RegisterAttachmentRoutes(router, env);
   RegisterAdminRoutes(router, env);

@@ -1,6 +1,9 @@
-// Volumes: /volumes, /volumes/detail, /volumes/{id}, /volumes/summary, metadata, and the
-// actions os-extend, os-reset_status, os-force_delete, os-set_bootable, os-update_readonly_flag;
-// the legacy attach actions (os-reserve ... os-detach) are in volume_attach_actions.cc.
+// Volumes: /volumes, /volumes/detail, /volumes/{id}, /volumes/summary, metadata
+// (metadata_routes.h), and the actions os-extend, os-reset_status, os-force_delete,
+// os-set_bootable, os-update_readonly_flag, revert (snapshot_flow.h); the legacy attach
+// actions (os-reserve ... os-detach) are in volume_attach_actions.cc. A create may name a
+// snapshot or a volume to copy (snapshot_flow.h: checked here, placed on the source's pool by
+// the scheduler through resource_backend, copied by the volume manager).
 // Asynchronous work (create, delete, extend) is a row change plus a task in one transaction
 // (DESIGN.md "Durable tasks"); the handler answers 202 once it is committed.
 #include <nlohmann/json.hpp>
@@ -11,8 +14,10 @@
 #include "api/api_env.h"
 #include "api/attach_flow.h"
 #include "api/fault.h"
+#include "api/metadata_routes.h"
 #include "api/query.h"
 #include "api/quota.h"
+#include "api/snapshot_flow.h"
 #include "api/validation.h"
 #include "api/views.h"
 #include "common/clock.h"
@@ -33,7 +38,7 @@ const std::set<std::string>& VolumeStatuses() {
       "creating", "available", "deleting", "error", "error_deleting", "error_managing",
       "managing", "attaching", "in-use", "detaching", "maintenance", "restoring-backup",
       "error_restoring", "reserved", "awaiting-transfer", "backing-up", "error_backing-up",
-      "error_extending", "downloading", "uploading", "retyping", "extending"};
+      "error_extending", "downloading", "uploading", "retyping", "extending", "reverting"};
   return kSet;
 }
 
@@ -63,21 +68,18 @@ class VolumesApi {
   Response Delete(Request& req, const PathParams& p);
   Response Summary(Request& req, const PathParams&);
   Response Action(Request& req, const PathParams& p);
-  Response MetadataGet(Request& req, const PathParams& p);
-  Response MetadataWrite(Request& req, const PathParams& p, bool replace);
-  Response MetadataKeyGet(Request& req, const PathParams& p);
-  Response MetadataKeyPut(Request& req, const PathParams& p);
-  Response MetadataKeyDelete(Request& req, const PathParams& p);
 
- private:
   // The volume, if the caller may see it (admins see every project's).
-  Result<db::VolumeRecord> Load(db::Transaction& tx, const Request& req, const std::string& id) {
+  static Result<db::VolumeRecord> Load(db::Transaction& tx, const Request& req,
+                                       const std::string& id) {
     ASSIGN_OR_RETURN(auto v, db::GetVolume(tx, id));
     if (!req.ctx.is_admin && v.project_id != req.ctx.project_id) {
       return NotFound("Volume " + id + " could not be found.");
     }
     return v;
   }
+
+ private:
   Result<json> Detail(db::Transaction& tx, const Request& req, const db::VolumeRecord& v) {
     auto t = db::GetType(tx, v.volume_type_id);
     ASSIGN_OR_RETURN(auto atts, db::VolumeAttachments(tx, v.id));
@@ -94,6 +96,15 @@ class VolumesApi {
     return FailedPrecondition("Invalid volume: Volume " + v.id + " has " +
                               std::to_string(rows.size()) +
                               " attachment(s); detach it before deleting it.");
+  }
+  // A volume being cloned is not deleted while the clone reads it.
+  static Status RefuseIfCloning(db::Transaction& tx, const db::VolumeRecord& v) {
+    db::VolumeFilter clones;
+    clones.equals = {{"source_volid", v.id}, {"status", "creating"}};
+    ASSIGN_OR_RETURN(int64_t n, db::CountVolumes(tx, clones));
+    if (n == 0) return Status::Ok();
+    return FailedPrecondition("Invalid volume: Volume " + v.id + " is the source of " +
+                              std::to_string(n) + " volume(s) being created.");
   }
   Response Extend(Request& req, const std::string& id, const json& args);
   Response ResetStatus(Request& req, const std::string& id, const json& args);
@@ -124,10 +135,11 @@ Response VolumesApi::Create(Request& req, const PathParams&) {
         "Invalid input received: creating a volume from an image needs Glance, which Scoria "
         "does not use"));
   }
-  if (nonnull("snapshot_id") || nonnull("source_volid") || nonnull("backup_id")) {
-    return FaultResponse(NotImplemented(
-        "Creating a volume from a snapshot, a volume or a backup is not supported yet."));
+  if (nonnull("backup_id")) {
+    return FaultResponse(NotImplemented("Creating a volume from a backup is not supported yet."));
   }
+  auto source = ParseVolumeSource(in);
+  if (!source.ok()) return FaultResponse(source.status());
   if (nonnull("consistencygroup_id") || nonnull("group_id")) {
     return FaultResponse(NotImplemented("Groups are not supported."));
   }
@@ -140,11 +152,14 @@ Response VolumesApi::Create(Request& req, const PathParams&) {
           "spec (multiattach=\"<is> True\")"));
     }
   }
-  if (!nonnull("size")) {
+  std::optional<int64_t> size;  // nullopt: the source's size
+  if (nonnull("size")) {
+    auto sz = ParseSize(in["size"], "size", 1, kMaxVolumeSizeGb);
+    if (!sz.ok()) return FaultResponse(sz.status());
+    size = *sz;
+  } else if (!*source) {
     return FaultResponse(InvalidArgument("Invalid input received: 'size' is a required property"));
   }
-  auto size = ParseSize(in["size"], "size", 1, kMaxVolumeSizeGb);
-  if (!size.ok()) return FaultResponse(size.status());
   auto name = OptionalString(in, in.contains("name") ? "name" : "display_name");
   if (!name.ok()) return FaultResponse(name.status());
   auto desc = OptionalString(in, in.contains("description") ? "description" : "display_description");
@@ -173,12 +188,19 @@ Response VolumesApi::Create(Request& req, const PathParams&) {
   v.user_id = req.ctx.user_id;
   v.name = *name;
   v.description = *desc;
-  v.size = *size;
+  v.size = size.value_or(0);
   v.status = "creating";
   v.metadata = metadata;
   v.created_at = NowMicros();
   std::string type_name;
   Status st = db::InWriteTransaction(env_.db, [&](db::Transaction& tx) {
+    if (*source) {
+      RETURN_IF_ERROR(LoadVolumeSource(tx, req, **source));
+      if (!size) v.size = (*source)->size;
+      RETURN_IF_ERROR(CheckSizeAgainstSource(**source, v.size));
+      v.snapshot_id = (*source)->snapshot_id;
+      v.source_volid = (*source)->source_volid;
+    }
     db::VolumeTypeRecord type;
     if (type_ref) {
       auto t = db::FindType(tx, *type_ref);
@@ -188,6 +210,9 @@ Response VolumesApi::Create(Request& req, const PathParams&) {
                    : t.status();
       }
       type = std::move(*t);
+    } else if (*source) {
+      // Cinder: a copy keeps its source's type unless another is asked for.
+      ASSIGN_OR_RETURN(type, db::GetType(tx, (*source)->volume_type_id));
     } else {
       ASSIGN_OR_RETURN(type, db::GetTypeByName(tx, env_.config.default_volume_type));
     }
@@ -211,6 +236,8 @@ Response VolumesApi::Create(Request& req, const PathParams&) {
       if (!known) return InvalidArgument("Invalid input received: Availability zone '" + *az +
                                          "' is invalid.");
       v.availability_zone = *az;
+    } else if (*source) {
+      v.availability_zone = (*source)->availability_zone;
     } else {
       v.availability_zone = env_.config.storage_availability_zone;
     }
@@ -218,6 +245,8 @@ Response VolumesApi::Create(Request& req, const PathParams&) {
     RETURN_IF_ERROR(db::InsertVolume(tx, v));
     json args = json::object();
     if (az) args["availability_zone"] = *az;
+    // The copy is made by the source's backend, so the scheduler may only pick its pool.
+    if (*source) args["resource_backend"] = (*source)->host;
     return db::EnqueueTask(tx, "schedule_create_volume", db::kSchedulerTarget, v.id, args.dump())
         .status();
   });
@@ -432,7 +461,6 @@ Response VolumesApi::Delete(Request& req, const PathParams& p) {
     }
   }
   if (force && req.version < ApiVersion{3, 23}) force = false;
-  (void)cascade;  // no snapshots exist yet, so cascade changes nothing
   Status st = db::InWriteTransaction(env_.db, [&](db::Transaction& tx) {
     ASSIGN_OR_RETURN(auto v, Load(tx, req, p.at("volume_id")));
     static const std::set<std::string> kDeletable = {"available", "error", "error_restoring",
@@ -449,6 +477,9 @@ Response VolumesApi::Delete(Request& req, const PathParams& p) {
     }
     RETURN_IF_ERROR(RefuseIfAttachments(tx, v));
     if (v.status == "deleting") return Status::Ok();  // already on its way
+    RETURN_IF_ERROR(RefuseIfCloning(tx, v));
+    // Queued before the volume's own delete: the tasks run in that order.
+    RETURN_IF_ERROR(DeleteSnapshotsOfVolume(tx, v, cascade, force));
     return EnqueueDelete(tx, v);
   });
   if (!st.ok()) return FaultResponse(st);
@@ -501,8 +532,11 @@ Response VolumesApi::Action(Request& req, const PathParams& p) {
   if (action == "os-set_bootable") return SetFlag(req, id, args, "bootable", false);
   if (action == "os-update_readonly_flag") return SetFlag(req, id, args, "readonly", true);
   if (IsLegacyAttachAction(action)) return LegacyAttachAction(env_, req, id, action, args);
+  if (action == "revert" && req.version >= ApiVersion{3, 40}) {
+    return RevertVolumeAction(env_, req, id, args);
+  }
   static const std::set<std::string> kLater = {
-      "os-force_detach", "revert", "os-retype", "os-migrate_volume",
+      "os-force_detach", "os-retype", "os-migrate_volume",
       "os-volume_upload_image", "os-set_image_metadata", "os-unset_image_metadata",
       "os-show_image_metadata", "os-unmanage", "os-reimage", "os-extend_volume_completion"};
   if (kLater.count(action)) {
@@ -638,6 +672,9 @@ Response VolumesApi::ForceDelete(Request& req, const std::string& id) {
       ASSIGN_OR_RETURN(bool pending, db::HasPendingTask(tx, id));
       if (pending) return Status::Ok();
     }
+    RETURN_IF_ERROR(RefuseIfCloning(tx, v));
+    // Cinder's force delete does not cascade: snapshots still stop it.
+    RETURN_IF_ERROR(DeleteSnapshotsOfVolume(tx, v, /*cascade=*/false, /*force=*/true));
     return EnqueueDelete(tx, v);
   });
   if (!st.ok()) return FaultResponse(st);
@@ -670,82 +707,6 @@ Response VolumesApi::SetFlag(Request& req, const std::string& id, const json& ar
   return Respond(st, [&] { return EmptyResponse(readonly ? 202 : 200); });
 }
 
-Response VolumesApi::MetadataGet(Request& req, const PathParams& p) {
-  json md = json::object();
-  Status st = db::InReadTransaction(env_.db, [&](db::Transaction& tx) {
-    ASSIGN_OR_RETURN(auto v, Load(tx, req, p.at("volume_id")));
-    for (const auto& [k, val] : v.metadata) md[k] = val;
-    return Status::Ok();
-  });
-  return Respond(st, [&] { return JsonResponse(200, {{"metadata", md}}); });
-}
-
-Response VolumesApi::MetadataWrite(Request& req, const PathParams& p, bool replace) {
-  auto body = ParseJsonBody(req);
-  if (!body.ok()) return FaultResponse(body.status());
-  if (!body->contains("metadata")) {
-    return FaultResponse(InvalidArgument("Invalid input received: 'metadata' is a required "
-                                         "property"));
-  }
-  auto md = ParseMetadata((*body)["metadata"]);
-  if (!md.ok()) return FaultResponse(md.status());
-  json out = json::object();
-  Status st = db::InWriteTransaction(env_.db, [&](db::Transaction& tx) {
-    ASSIGN_OR_RETURN(auto v, Load(tx, req, p.at("volume_id")));
-    if (replace) {
-      RETURN_IF_ERROR(db::ReplaceVolumeMetadata(tx, v.id, *md));
-    } else {
-      RETURN_IF_ERROR(db::MergeVolumeMetadata(tx, v.id, *md));
-    }
-    RETURN_IF_ERROR(db::UpdateVolume(tx, v));  // bumps updated_at
-    ASSIGN_OR_RETURN(v, db::GetVolume(tx, v.id));
-    for (const auto& [k, val] : v.metadata) out[k] = val;
-    return Status::Ok();
-  });
-  return Respond(st, [&] { return JsonResponse(200, {{"metadata", out}}); });
-}
-
-Response VolumesApi::MetadataKeyGet(Request& req, const PathParams& p) {
-  json out;
-  Status st = db::InReadTransaction(env_.db, [&](db::Transaction& tx) {
-    ASSIGN_OR_RETURN(auto v, Load(tx, req, p.at("volume_id")));
-    auto it = v.metadata.find(p.at("key"));
-    if (it == v.metadata.end()) return NotFound("Metadata item was not found");
-    out = {{"meta", {{it->first, it->second}}}};
-    return Status::Ok();
-  });
-  return Respond(st, [&] { return JsonResponse(200, out); });
-}
-
-Response VolumesApi::MetadataKeyPut(Request& req, const PathParams& p) {
-  auto body = ParseJsonBody(req);
-  if (!body.ok()) return FaultResponse(body.status());
-  if (!body->contains("meta") || !(*body)["meta"].is_object() || (*body)["meta"].size() != 1) {
-    return FaultResponse(InvalidArgument("Invalid input received: 'meta' must hold exactly one "
-                                         "key"));
-  }
-  auto md = ParseMetadata((*body)["meta"], "meta");
-  if (!md.ok()) return FaultResponse(md.status());
-  if (md->begin()->first != p.at("key")) {
-    return FaultResponse(InvalidArgument("Invalid input received: Request body and URI mismatch"));
-  }
-  Status st = db::InWriteTransaction(env_.db, [&](db::Transaction& tx) {
-    ASSIGN_OR_RETURN(auto v, Load(tx, req, p.at("volume_id")));
-    RETURN_IF_ERROR(db::MergeVolumeMetadata(tx, v.id, *md));
-    return db::UpdateVolume(tx, v);
-  });
-  return Respond(st, [&] { return JsonResponse(200, {{"meta", (*body)["meta"]}}); });
-}
-
-Response VolumesApi::MetadataKeyDelete(Request& req, const PathParams& p) {
-  Status st = db::InWriteTransaction(env_.db, [&](db::Transaction& tx) {
-    ASSIGN_OR_RETURN(auto v, Load(tx, req, p.at("volume_id")));
-    RETURN_IF_ERROR(db::DeleteVolumeMetadataKey(tx, v.id, p.at("key")));
-    return db::UpdateVolume(tx, v);
-  });
-  return Respond(st, [] { return EmptyResponse(200); });
-}
-
 }  // namespace
 
 void RegisterVolumeRoutes(Router& r, const ApiEnv& env) {
@@ -762,14 +723,11 @@ void RegisterVolumeRoutes(Router& r, const ApiEnv& env) {
   r.Add("PUT", "/volumes/{volume_id}", bind(&VolumesApi::Update));
   r.Add("DELETE", "/volumes/{volume_id}", bind(&VolumesApi::Delete));
   r.Add("POST", "/volumes/{volume_id}/action", bind(&VolumesApi::Action));
-  r.Add("GET", "/volumes/{volume_id}/metadata", bind(&VolumesApi::MetadataGet));
-  r.Add("POST", "/volumes/{volume_id}/metadata",
-        [api](Request& req, const PathParams& p) { return api->MetadataWrite(req, p, false); });
-  r.Add("PUT", "/volumes/{volume_id}/metadata",
-        [api](Request& req, const PathParams& p) { return api->MetadataWrite(req, p, true); });
-  r.Add("GET", "/volumes/{volume_id}/metadata/{key}", bind(&VolumesApi::MetadataKeyGet));
-  r.Add("PUT", "/volumes/{volume_id}/metadata/{key}", bind(&VolumesApi::MetadataKeyPut));
-  r.Add("DELETE", "/volumes/{volume_id}/metadata/{key}", bind(&VolumesApi::MetadataKeyDelete));
+  RegisterMetadataRoutes(
+      r, env, "/volumes/{volume_id}",
+      MakeMetadataStore("volume_id", &VolumesApi::Load, &db::ReplaceVolumeMetadata,
+                        &db::MergeVolumeMetadata, &db::DeleteVolumeMetadataKey, &db::GetVolume,
+                        &db::UpdateVolume));
 }
 
 }  // namespace scoria::api

@@ -9,6 +9,7 @@
 #include "db/attachments_repo.h"
 #include "db/messages_repo.h"
 #include "db/services_repo.h"
+#include "db/snapshots_repo.h"
 #include "db/tasks_repo.h"
 #include "db/volumes_repo.h"
 
@@ -44,6 +45,7 @@ Status VolumeManager::Start() {
                    backend_host_, driver_->ProviderLocation(id), id);
     }
   }
+  CheckSnapshotFiles();
   RestoreExports();
   return ReportStats();
 }
@@ -56,6 +58,12 @@ void VolumeManager::RegisterHandlers(tasks::TaskWorker& worker) {
                   [this](tasks::TaskContext& c) { return HandleExportAttachment(c); });
   worker.Register("unexport_attachment",
                   [this](tasks::TaskContext& c) { return HandleUnexportAttachment(c); });
+  worker.Register("create_snapshot",
+                  [this](tasks::TaskContext& c) { return HandleCreateSnapshot(c); });
+  worker.Register("delete_snapshot",
+                  [this](tasks::TaskContext& c) { return HandleDeleteSnapshot(c); });
+  worker.Register("revert_to_snapshot",
+                  [this](tasks::TaskContext& c) { return HandleRevertToSnapshot(c); });
 }
 
 Status VolumeManager::ReportStats() {
@@ -108,7 +116,8 @@ Status VolumeManager::HandleCreate(tasks::TaskContext& ctx) {
     return ctx.Finish([](db::Transaction&) { return Status::Ok(); }, db::Durability::kRelaxed);
   }
   RETURN_IF_ERROR(load);
-  Status st = driver_->CreateVolume(id, vol.size);
+  const bool from_source = vol.snapshot_id || vol.source_volid;
+  Status st = from_source ? CreateFromSource(vol) : driver_->CreateVolume(id, vol.size);
   if (!st.ok()) {
     if (IsTransient(st) && ctx.task().attempts < kMaxStepAttempts) return st;
     return FailCreate(ctx, st);
@@ -140,7 +149,9 @@ Status VolumeManager::FailCreate(tasks::TaskContext& ctx, const Status& why) {
   return ctx.Finish([&](db::Transaction& tx) {
     auto cur = db::GetVolume(tx, id);
     if (!cur.ok() || cur->status != "creating") return Status::Ok();
-    if (cur->scheduling_attempts < config_.scheduler_max_attempts) {
+    // A volume made from a snapshot or a volume can only live on its source's backend.
+    const bool pinned = cur->snapshot_id || cur->source_volid;
+    if (!pinned && cur->scheduling_attempts < config_.scheduler_max_attempts) {
       json args = json::parse(ctx.task().args, nullptr, false);
       if (!args.is_object()) args = json::object();
       auto attempted = args.value("attempted_pools", json::array());
@@ -164,6 +175,24 @@ Status VolumeManager::FailCreate(tasks::TaskContext& ctx, const Status& why) {
 
 Status VolumeManager::HandleDelete(tasks::TaskContext& ctx) {
   const std::string& id = ctx.task().resource_id;
+  // A cascade delete whose snapshot delete failed leaves the snapshot: the volume stays too
+  // (its snapshot tasks ran before this one and put it in error_deleting).
+  size_t snapshots = 0;
+  RETURN_IF_ERROR(db::InReadTransaction(db_, [&](db::Transaction& tx) {
+    ASSIGN_OR_RETURN(auto rows, db::VolumeSnapshots(tx, id));
+    snapshots = rows.size();
+    return Status::Ok();
+  }));
+  if (snapshots > 0) {
+    spdlog::error("volume {}: not deleting {}: it still has {} snapshot(s)", backend_host_, id,
+                  snapshots);
+    return ctx.Finish([&](db::Transaction& tx) {
+      auto cur = db::GetVolume(tx, id);
+      if (!cur.ok()) return Status::Ok();
+      cur->status = "error_deleting";
+      return db::UpdateVolume(tx, *cur);
+    });
+  }
   Status st = driver_->DeleteVolume(id);
   if (!st.ok()) {
     if (ctx.task().attempts < kMaxStepAttempts) return st;
@@ -247,17 +276,24 @@ Result<std::shared_ptr<BlockDevice>> VolumeManager::Device(const std::string& vo
   {
     std::lock_guard lock(devices_mu_);
     auto it = devices_.find(volume_id);
-    if (it != devices_.end()) return it->second;
+    if (it != devices_.end()) return std::shared_ptr<BlockDevice>(it->second);
   }
   // Opened outside the lock (it does I/O); tasks of one volume never run concurrently, so two
   // opens of the same volume cannot race, except with RestoreExports, which runs before them.
   ASSIGN_OR_RETURN(auto dev, driver_->Open(volume_id));
+  auto gated = std::make_shared<GatedBlockDevice>(std::move(dev));
   std::lock_guard lock(devices_mu_);
-  return devices_.try_emplace(volume_id, std::move(dev)).first->second;
+  return std::shared_ptr<BlockDevice>(devices_.try_emplace(volume_id, std::move(gated)).first->second);
+}
+
+std::shared_ptr<GatedBlockDevice> VolumeManager::Gate(const std::string& volume_id) {
+  std::lock_guard lock(devices_mu_);
+  auto it = devices_.find(volume_id);
+  return it == devices_.end() ? nullptr : it->second;
 }
 
 void VolumeManager::DropDevice(const std::string& volume_id) {
-  std::shared_ptr<BlockDevice> dev;
+  std::shared_ptr<GatedBlockDevice> dev;
   {
     std::lock_guard lock(devices_mu_);
     auto it = devices_.find(volume_id);

@@ -26,12 +26,34 @@
 //                        recomputed from the remaining rows (db::RecomputeVolumeStatus);
 //                        else row kept with exported = 0 (legacy os-terminate_connection)
 //
+// Snapshots (snapshot_tasks.cc; the api enqueues them with resource_id = the VOLUME's id, so
+// they run in order with that volume's attach, extend and delete tasks, and a cascade delete's
+// snapshot deletions run before the volume's; args {"snapshot_id": ...}):
+//
+//   create_snapshot:    snapshot creating --(exported volume: gate Quiesce) driver
+//                       CreateSnapshot (Release)--> available, progress 100%
+//                       --failed for good--> driver DeleteSnapshot, error + user message
+//                       row gone or not creating --> nothing
+//   delete_snapshot:    deleting --driver DeleteSnapshot--> row removed
+//                       --failed for good--> error_deleting + user message
+//   revert_to_snapshot: volume reverting, snapshot restoring --driver RevertToSnapshot-->
+//                       volume available, snapshot available
+//                       --failed for good--> volume error, snapshot available + user message
+//   create_volume of a volume with snapshot_id / source_volid: as create_volume, but the
+//                       driver copies the source (CreateVolumeFromSnapshot / CloneVolume, the
+//                       source volume gated if exported); a failure is never rescheduled (the
+//                       scheduler placed it on the source's backend): error + user message.
+//
+// Exported volumes are served through a GatedBlockDevice (gated_block_device.h), which is what
+// lets a snapshot or clone of an in-use volume hold every acknowledged write.
+//
 // Start() re-publishes every exported row of this backend (Export + Allow), so exports
 // outlive a restart.
 //
 // Transient driver errors (Unavailable) are retried by the task worker with backoff.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -45,6 +67,7 @@
 #include "tasks/worker.h"
 #include "volume/driver.h"
 #include "volume/exporter.h"
+#include "volume/gated_block_device.h"
 
 namespace scoria::volume {
 
@@ -80,7 +103,20 @@ class VolumeManager {
   Status Publish(const db::AttachmentRecord& a);
   // Re-publishes the exported rows of this backend (Start). Failures are logged.
   void RestoreExports();
+  // Snapshot tasks (snapshot_tasks.cc).
+  Status HandleCreateSnapshot(tasks::TaskContext& ctx);
+  Status HandleDeleteSnapshot(tasks::TaskContext& ctx);
+  Status HandleRevertToSnapshot(tasks::TaskContext& ctx);
+  // The driver step of a create_volume whose row names a source (snapshot or volume).
+  Status CreateFromSource(const db::VolumeRecord& vol);
+  // Runs `copy` with the volume's export quiesced when it is exported (else directly).
+  Status WithQuiescedVolume(const std::string& volume_id, const std::function<Status()>& copy);
+  // Logs snapshot files that no row of this backend owns (Start).
+  void CheckSnapshotFiles();
+
   Result<std::shared_ptr<BlockDevice>> Device(const std::string& volume_id);
+  // The gate of an exported volume's device; nullptr when it is not exported.
+  std::shared_ptr<GatedBlockDevice> Gate(const std::string& volume_id);
   void DropDevice(const std::string& volume_id);
   bool HasDevice(const std::string& volume_id);
 
@@ -91,7 +127,7 @@ class VolumeManager {
   Exporter* const exporter_;
   std::mutex devices_mu_;
   // Open devices of exported volumes. GUARDED_BY(devices_mu_)
-  std::map<std::string, std::shared_ptr<BlockDevice>> devices_;
+  std::map<std::string, std::shared_ptr<GatedBlockDevice>> devices_;
   std::string backend_host_;
   std::string pool_host_;
 };

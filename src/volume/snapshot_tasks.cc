@@ -1,0 +1,193 @@
+// The volume manager's snapshot tasks: create_snapshot, delete_snapshot, revert_to_snapshot,
+// and the driver step of create_volume from a snapshot or a volume (state machines in
+// manager.h). Like the volume tasks, each does idempotent driver work first and then finishes
+// its task in the transaction that writes the final states, re-checking them there.
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <set>
+
+#include "db/messages_repo.h"
+#include "db/snapshots_repo.h"
+#include "db/tasks_repo.h"
+#include "db/volumes_repo.h"
+#include "volume/manager.h"
+
+namespace scoria::volume {
+namespace {
+
+using nlohmann::json;
+
+// Cinder's message_field.Action ids of these operations.
+constexpr const char* kSnapshotCreateAction = "009";
+constexpr const char* kSnapshotDeleteAction = "010";
+constexpr const char* kRevertAction = "018";
+
+Result<std::string> SnapshotArg(const db::Task& task) {
+  json args = json::parse(task.args, nullptr, false);
+  if (!args.is_object() || !args.contains("snapshot_id") || !args["snapshot_id"].is_string()) {
+    return Internal(task.kind + " task without snapshot_id");
+  }
+  return args["snapshot_id"].get<std::string>();
+}
+
+const char* DetailOf(const Status& st) {
+  return st.code() == StatusCode::kResourceExhausted ? db::message_detail::kNotEnoughSpace
+                                                      : db::message_detail::kDriverFailed;
+}
+
+}  // namespace
+
+Status VolumeManager::WithQuiescedVolume(const std::string& volume_id,
+                                         const std::function<Status()>& copy) {
+  std::shared_ptr<GatedBlockDevice> gate = Gate(volume_id);
+  if (gate == nullptr) return copy();
+  // New I/O waits, in-flight I/O drains, acknowledged writes are flushed to the file: the copy
+  // then sees every write an initiator saw acknowledged.
+  QuiesceScope scope(gate.get());
+  RETURN_IF_ERROR(scope.status());
+  return copy();
+}
+
+Status VolumeManager::HandleCreateSnapshot(tasks::TaskContext& ctx) {
+  ASSIGN_OR_RETURN(std::string sid, SnapshotArg(ctx.task()));
+  const std::string& volume_id = ctx.task().resource_id;
+  db::SnapshotRecord snap;
+  Status load = db::InReadTransaction(db_, [&](db::Transaction& tx) {
+    ASSIGN_OR_RETURN(snap, db::GetSnapshot(tx, sid));
+    return Status::Ok();
+  });
+  if (load.code() == StatusCode::kNotFound || (load.ok() && snap.status != "creating")) {
+    // Force-deleted or reset meanwhile: nothing to make.
+    return ctx.Finish([](db::Transaction&) { return Status::Ok(); }, db::Durability::kRelaxed);
+  }
+  RETURN_IF_ERROR(load);
+  Status st = WithQuiescedVolume(volume_id, [&] { return driver_->CreateSnapshot(volume_id, sid); });
+  if (!st.ok()) {
+    if (IsTransient(st) && ctx.task().attempts < kMaxStepAttempts) return st;
+    spdlog::error("volume {}: snapshot {} of {} failed: {}", backend_host_, sid, volume_id,
+                  st.ToString());
+    Status cleanup = driver_->DeleteSnapshot(volume_id, sid);
+    if (!cleanup.ok() && ctx.task().attempts < 2 * kMaxStepAttempts) return cleanup;
+    return ctx.Finish([&](db::Transaction& tx) {
+      auto cur = db::GetSnapshot(tx, sid);
+      if (!cur.ok() || cur->status != "creating") return Status::Ok();
+      cur->status = "error";
+      RETURN_IF_ERROR(db::UpdateSnapshot(tx, *cur));
+      return db::RecordVolumeMessage(tx, cur->project_id, volume_id, kSnapshotCreateAction,
+                                     DetailOf(st), "create snapshot: " + st.message());
+    });
+  }
+  return ctx.Finish([&](db::Transaction& tx) {
+    auto cur = db::GetSnapshot(tx, sid);
+    if (!cur.ok()) return Status::Ok();  // deleted meanwhile; its delete task removes the file
+    if (cur->status != "creating") return Status::Ok();
+    cur->status = "available";
+    cur->progress = "100%";
+    cur->provider_location = driver_->name() + ":snapshot-" + sid;
+    return db::UpdateSnapshot(tx, *cur);
+  }, db::Durability::kRelaxed);  // lost in a power cut: the create re-runs and converges
+}
+
+Status VolumeManager::HandleDeleteSnapshot(tasks::TaskContext& ctx) {
+  ASSIGN_OR_RETURN(std::string sid, SnapshotArg(ctx.task()));
+  const std::string& volume_id = ctx.task().resource_id;
+  Status st = driver_->DeleteSnapshot(volume_id, sid);
+  if (!st.ok()) {
+    if (ctx.task().attempts < kMaxStepAttempts) return st;
+    spdlog::error("volume {}: delete of snapshot {} failed: {}", backend_host_, sid,
+                  st.ToString());
+    return ctx.Finish([&](db::Transaction& tx) {
+      auto cur = db::GetSnapshot(tx, sid);
+      if (!cur.ok()) return Status::Ok();
+      cur->status = "error_deleting";
+      RETURN_IF_ERROR(db::UpdateSnapshot(tx, *cur));
+      // A cascade delete stops here: the volume cannot go while a snapshot stays.
+      auto vol = db::GetVolume(tx, volume_id);
+      if (vol.ok() && vol->status == "deleting") {
+        vol->status = "error_deleting";
+        RETURN_IF_ERROR(db::UpdateVolume(tx, *vol));
+      }
+      return db::RecordVolumeMessage(tx, cur->project_id, volume_id, kSnapshotDeleteAction,
+                                     db::message_detail::kDriverFailed,
+                                     "delete snapshot: " + st.message());
+    });
+  }
+  return ctx.Finish([&](db::Transaction& tx) { return db::DeleteSnapshot(tx, sid); },
+                    db::Durability::kRelaxed);
+}
+
+Status VolumeManager::HandleRevertToSnapshot(tasks::TaskContext& ctx) {
+  ASSIGN_OR_RETURN(std::string sid, SnapshotArg(ctx.task()));
+  const std::string& volume_id = ctx.task().resource_id;
+  bool wanted = false;
+  RETURN_IF_ERROR(db::InReadTransaction(db_, [&](db::Transaction& tx) {
+    auto vol = db::GetVolume(tx, volume_id);
+    wanted = vol.ok() && vol->status == "reverting";
+    return vol.ok() || vol.status().code() == StatusCode::kNotFound ? Status::Ok() : vol.status();
+  }));
+  Status st;
+  if (wanted) {
+    st = WithQuiescedVolume(volume_id, [&] { return driver_->RevertToSnapshot(volume_id, sid); });
+    if (!st.ok() && IsTransient(st) && ctx.task().attempts < kMaxStepAttempts) return st;
+    if (st.ok()) {
+      if (auto gate = Gate(volume_id)) (void)gate->Refresh();
+    }
+  }
+  return ctx.Finish([&](db::Transaction& tx) {
+    auto snap = db::GetSnapshot(tx, sid);
+    if (snap.ok() && snap->status == "restoring") {
+      snap->status = "available";
+      RETURN_IF_ERROR(db::UpdateSnapshot(tx, *snap));
+    }
+    auto vol = db::GetVolume(tx, volume_id);
+    if (!vol.ok() || vol->status != "reverting") return Status::Ok();
+    if (st.ok()) {
+      vol->status = "available";
+      return db::UpdateVolume(tx, *vol);
+    }
+    spdlog::error("volume {}: revert of {} to snapshot {} failed: {}", backend_host_, volume_id,
+                  sid, st.ToString());
+    vol->status = "error";
+    RETURN_IF_ERROR(db::UpdateVolume(tx, *vol));
+    return db::RecordVolumeMessage(tx, vol->project_id, volume_id, kRevertAction, DetailOf(st),
+                                   "revert volume to snapshot: " + st.message());
+  });
+}
+
+Status VolumeManager::CreateFromSource(const db::VolumeRecord& vol) {
+  if (vol.snapshot_id) {
+    db::SnapshotRecord snap;
+    RETURN_IF_ERROR(db::InReadTransaction(db_, [&](db::Transaction& tx) {
+      ASSIGN_OR_RETURN(snap, db::GetSnapshot(tx, *vol.snapshot_id));
+      return Status::Ok();
+    }));
+    return driver_->CreateVolumeFromSnapshot(vol.id, vol.size, snap.volume_id, snap.id);
+  }
+  const std::string& source = *vol.source_volid;
+  return WithQuiescedVolume(source, [&] { return driver_->CloneVolume(vol.id, vol.size, source); });
+}
+
+void VolumeManager::CheckSnapshotFiles() {
+  auto on_backend = driver_->ListSnapshots();
+  std::vector<std::string> in_db;
+  Status st = db::InReadTransaction(db_, [&](db::Transaction& tx) {
+    ASSIGN_OR_RETURN(in_db, db::SnapshotIdsOnBackend(tx, backend_host_));
+    return Status::Ok();
+  });
+  if (!on_backend.ok() || !st.ok()) {
+    spdlog::warn("volume {}: cannot compare snapshots with the database: {}", backend_host_,
+                 (!st.ok() ? st : on_backend.status()).ToString());
+    return;
+  }
+  std::set<std::string> known(in_db.begin(), in_db.end());
+  for (const std::string& id : *on_backend) {
+    if (!known.count(id)) {
+      spdlog::warn("volume {}: the backend holds snapshot-{} but the database has no such "
+                   "snapshot on this backend; left untouched",
+                   backend_host_, id);
+    }
+  }
+}
+
+}  // namespace scoria::volume
