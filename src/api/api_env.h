@@ -21,6 +21,7 @@ void RegisterTypeRoutes(Router& router, const ApiEnv& env);
 void RegisterAttachmentRoutes(Router& router, const ApiEnv& env);  // >= 3.27
 void RegisterAdminRoutes(Router& router, const ApiEnv& env);  // services, AZs, pools, limits,
                                                               // messages, quotas
+void RegisterBackupRoutes(Router& router, const ApiEnv& env);
 void RegisterAllRoutes(Router& router, const ApiEnv& env);
 
 }  // namespace scoria::api

@@ -130,4 +130,15 @@ Status RejectUnknownKeys(const json& obj, std::initializer_list<const char*> all
                          extra + " were unexpected)");
 }
 
+Result<std::pair<std::string, json>> ParseActionBody(const std::string& body_text) {
+  json body = json::parse(body_text, nullptr, false);
+  if (body.is_discarded() || !body.is_object()) {
+    return InvalidArgument("Malformed request body: the body must be a JSON object");
+  }
+  if (body.size() != 1) {
+    return InvalidArgument("Invalid input received: the body must name exactly one action");
+  }
+  return std::pair<std::string, json>(body.begin().key(), body.begin().value());
+}
+
 }  // namespace scoria::api

@@ -28,6 +28,10 @@ Result<bool> ParseBoolValue(const nlohmann::json& v, const std::string& field);
 // A metadata map: object of string -> string, keys 1..255 of [a-zA-Z0-9-_:. /], values <= 255.
 Result<std::map<std::string, std::string>> ParseMetadata(const nlohmann::json& v,
                                                          const std::string& field = "metadata");
+// The body of POST /<resource>/{id}/action: exactly one member, {"<action>": <args>}.
+// Returns the action's name and its arguments; 400 for a bad body or several actions.
+Result<std::pair<std::string, nlohmann::json>> ParseActionBody(const std::string& body_text);
+
 // 400 "Additional properties are not allowed (x were unexpected)" when obj has other keys.
 Status RejectUnknownKeys(const nlohmann::json& obj, std::initializer_list<const char*> allowed);
 

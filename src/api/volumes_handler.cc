@@ -13,6 +13,7 @@
 
 #include "api/api_env.h"
 #include "api/attach_flow.h"
+#include "api/backup_flow.h"
 #include "api/fault.h"
 #include "api/metadata_routes.h"
 #include "api/query.h"
@@ -135,11 +136,16 @@ Response VolumesApi::Create(Request& req, const PathParams&) {
         "Invalid input received: creating a volume from an image needs Glance, which Scoria "
         "does not use"));
   }
-  if (nonnull("backup_id")) {
-    return FaultResponse(NotImplemented("Creating a volume from a backup is not supported yet."));
-  }
   auto source = ParseVolumeSource(in);
   if (!source.ok()) return FaultResponse(source.status());
+  std::optional<std::string> backup_id;  // 3.47: the new volume gets a backup's bytes
+  if (req.version >= ApiVersion{3, 47} && nonnull("backup_id")) {
+    if (!in["backup_id"].is_string() || *source) {
+      return FaultResponse(InvalidArgument("Invalid input received: backup_id must be a string, "
+                                           "and excludes snapshot_id and source_volid"));
+    }
+    backup_id = in["backup_id"].get<std::string>();
+  }
   if (nonnull("consistencygroup_id") || nonnull("group_id")) {
     return FaultResponse(NotImplemented("Groups are not supported."));
   }
@@ -157,7 +163,7 @@ Response VolumesApi::Create(Request& req, const PathParams&) {
     auto sz = ParseSize(in["size"], "size", 1, kMaxVolumeSizeGb);
     if (!sz.ok()) return FaultResponse(sz.status());
     size = *sz;
-  } else if (!*source) {
+  } else if (!*source && !backup_id) {
     return FaultResponse(InvalidArgument("Invalid input received: 'size' is a required property"));
   }
   auto name = OptionalString(in, in.contains("name") ? "name" : "display_name");
@@ -194,6 +200,12 @@ Response VolumesApi::Create(Request& req, const PathParams&) {
   v.created_at = NowMicros();
   std::string type_name;
   Status st = db::InWriteTransaction(env_.db, [&](db::Transaction& tx) {
+    std::optional<db::BackupRecord> backup;
+    if (backup_id) {
+      ASSIGN_OR_RETURN(backup, BackupForNewVolume(tx, *backup_id, req.ctx.project_id,
+                                                  req.ctx.is_admin, size));
+      if (!size) v.size = backup->size;
+    }
     if (*source) {
       RETURN_IF_ERROR(LoadVolumeSource(tx, req, **source));
       if (!size) v.size = (*source)->size;
@@ -247,8 +259,12 @@ Response VolumesApi::Create(Request& req, const PathParams&) {
     if (az) args["availability_zone"] = *az;
     // The copy is made by the source's backend, so the scheduler may only pick its pool.
     if (*source) args["resource_backend"] = (*source)->host;
-    return db::EnqueueTask(tx, "schedule_create_volume", db::kSchedulerTarget, v.id, args.dump())
-        .status();
+    RETURN_IF_ERROR(
+        db::EnqueueTask(tx, "schedule_create_volume", db::kSchedulerTarget, v.id, args.dump())
+            .status());
+    // The backup service restores into the volume once it has been created.
+    if (backup) return StartRestoreIntoNewVolume(tx, env_.config, *backup, v);
+    return Status::Ok();
   });
   if (!st.ok()) return FaultResponse(st);
   env_.db.NotifyTasks();

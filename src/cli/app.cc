@@ -8,6 +8,7 @@
 
 #include "cli/admin.h"
 #include "cli/attachments.h"
+#include "cli/backups.h"
 #include "cli/api_client.h"
 #include "cli/command.h"
 #include "cli/curl_http_client.h"
@@ -68,6 +69,7 @@ int Run(const std::vector<std::string>& args, const Environment& env) {
   AddTypeCommands(app, table);
   AddAdminCommands(app, table);
   AddAttachmentCommands(app, table);
+  AddBackupCommands(app, table);
 
   try {
     app.parse(std::vector<std::string>(args.rbegin(), args.rend()));

@@ -160,6 +160,51 @@ const std::vector<Migration>& Migrations() {
                 value TEXT NOT NULL,
                 PRIMARY KEY (snapshot_id, key)))",
        }},
+      {4,
+       "backups",
+       {
+           // One row per backup (Cinder's backups table). host is the host whose backup
+           // service runs the backup's jobs (its volume's host); progress_* are written while a
+           // job runs; verify_* hold the last os-verify; service_metadata is the repository's record of
+           // the backup's manifest (export_record carries it). No foreign key to volumes: a backup
+           // outlives its volume.
+           R"(CREATE TABLE backups (
+                id TEXT PRIMARY KEY,
+                project_id TEXT NOT NULL,
+                user_id TEXT NOT NULL,
+                volume_id TEXT NOT NULL,
+                snapshot_id TEXT,
+                parent_id TEXT,
+                name TEXT,
+                description TEXT,
+                container TEXT,
+                availability_zone TEXT NOT NULL,
+                host TEXT,
+                service TEXT,
+                service_metadata TEXT,
+                status TEXT NOT NULL,
+                fail_reason TEXT,
+                size BIGINT NOT NULL,
+                object_count BIGINT NOT NULL DEFAULT 0,
+                data_timestamp BIGINT NOT NULL,
+                temp_snapshot_id TEXT,
+                restore_volume_id TEXT,
+                progress_op TEXT,
+                progress_done BIGINT NOT NULL DEFAULT 0,
+                progress_total BIGINT NOT NULL DEFAULT 0,
+                verify_result TEXT,
+                verified_at BIGINT,
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT))",
+           "CREATE INDEX backups_project_created ON backups (project_id, created_at)",
+           "CREATE INDEX backups_volume ON backups (volume_id, data_timestamp)",
+           "CREATE INDEX backups_parent ON backups (parent_id)",
+           R"(CREATE TABLE backup_metadata (
+                backup_id TEXT NOT NULL REFERENCES backups(id) ON DELETE CASCADE,
+                key TEXT NOT NULL,
+                value TEXT NOT NULL,
+                PRIMARY KEY (backup_id, key)))",
+       }},
       {5,
        "target CHAP credentials of attachments (mutual CHAP)",
        {

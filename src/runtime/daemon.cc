@@ -77,6 +77,17 @@ Status Daemon::Start() {
       managers_.push_back(std::move(m));
     }
   }
+  if (config_.ServiceEnabled("backup")) {
+    backup_ = std::make_unique<backup::BackupService>(*db_, config_);
+    RETURN_IF_ERROR(backup_->Start());
+    tasks::WorkerOptions opts;
+    // Jobs of different backups in parallel; each job has its own reader and worker threads.
+    opts.threads = 3;
+    auto w = std::make_unique<tasks::TaskWorker>(*db_, owner + "/backup", backup_->Targets(),
+                                                 opts);
+    backup_->RegisterHandlers(*w);
+    workers_.push_back(std::move(w));
+  }
   if (scheduler_) {
     RETURN_IF_ERROR(db::InWriteTransaction(*db_, [&](db::Transaction& tx) {
       return db::Heartbeat(tx, config_.host, db::kSchedulerBinary,
@@ -116,6 +127,10 @@ void Daemon::ReportLoop() {
                              config_.storage_availability_zone, std::nullopt);
       });
       if (!st.ok()) spdlog::warn("scheduler heartbeat failed: {}", st.ToString());
+    }
+    if (backup_) {
+      Status st = backup_->Heartbeat();
+      if (!st.ok()) spdlog::warn("backup heartbeat failed: {}", st.ToString());
     }
     for (auto& m : managers_) {
       Status st = m->ReportStats();

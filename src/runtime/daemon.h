@@ -5,6 +5,8 @@
 //   volume     - the iSCSI target (target::TargetServer on target_ip_address:target_port),
 //                and per backend a VolumeManager and a task worker for "host@backend"; the
 //                managers publish attachments through the target (a volume::Exporter)
+//   backup     - a BackupService (the repository in backup_posix_path, drivers for this
+//                host's backends) and its task worker for "backup@host" and "backup"
 // plus one reporter thread that sends heartbeats and backend stats every report_interval.
 //
 // Start-up recovery: leases held by an earlier process of this host are released at once, so
@@ -20,6 +22,7 @@
 
 #include "api/http_server.h"
 #include "api/router.h"
+#include "backup/service.h"
 #include "common/config.h"
 #include "db/database.h"
 #include "scheduler/scheduler_service.h"
@@ -51,6 +54,7 @@ class Daemon {
   std::unique_ptr<volume::Exporter> exporter_;  // outlives the managers that use it
   target::TargetServer* target_ = nullptr;       // exporter_ itself, when volume is enabled
   std::vector<std::unique_ptr<volume::VolumeManager>> managers_;
+  std::unique_ptr<backup::BackupService> backup_;
   std::vector<std::unique_ptr<tasks::TaskWorker>> workers_;
   std::unique_ptr<api::Router> router_;
   std::unique_ptr<api::HttpServer> http_;

@@ -1,0 +1,202 @@
+// create_backup (state machine in service.h): wait for the temporary snapshot, read it with a
+// BackupJob, then finish the backup and release its source in one transaction.
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <thread>
+
+#include "backup/backup_job.h"
+#include "backup/job_monitor.h"
+#include "backup/service.h"
+#include "common/clock.h"
+#include "db/snapshots_repo.h"
+#include "db/tasks_repo.h"
+#include "db/volumes_repo.h"
+
+namespace scoria::backup {
+namespace {
+
+using nlohmann::json;
+
+// How long a backup waits for the volume service to make its temporary snapshot.
+constexpr auto kSnapshotWait = std::chrono::minutes(10);
+constexpr auto kPoll = std::chrono::milliseconds(100);
+
+// Gives the backup's source back: the volume to its previous status, the user's snapshot to
+// available, and the temporary snapshot to the volume service for deletion.
+Status ReleaseSource(db::Transaction& tx, const db::BackupRecord& b) {
+  auto v = db::GetVolume(tx, b.volume_id);
+  if (v.ok() && v->status == "backing-up") {
+    v->status = v->previous_status.value_or("available");
+    v->previous_status.reset();
+    RETURN_IF_ERROR(db::UpdateVolume(tx, *v));
+  }
+  if (b.snapshot_id) {
+    auto s = db::GetSnapshot(tx, *b.snapshot_id);
+    if (s.ok() && s->status == "backing-up") {
+      s->status = "available";
+      RETURN_IF_ERROR(db::UpdateSnapshot(tx, *s));
+    }
+  }
+  if (b.temp_snapshot_id) {
+    auto s = db::GetSnapshot(tx, *b.temp_snapshot_id);
+    if (s.ok() && s->status != "deleting") {
+      if (!v.ok() || !v->host) return db::DeleteSnapshot(tx, s->id);
+      s->status = "deleting";
+      RETURN_IF_ERROR(db::UpdateSnapshot(tx, *s));
+      const std::string backend = v->host->substr(0, v->host->find('#'));
+      RETURN_IF_ERROR(db::EnqueueTask(tx, "delete_snapshot", backend, v->id,
+                                      json{{"snapshot_id", s->id}}.dump())
+                          .status());
+    }
+  }
+  return Status::Ok();
+}
+
+std::vector<ByteRange> ToJobRanges(const std::vector<volume::ByteRange>& in) {
+  std::vector<ByteRange> out;
+  out.reserve(in.size());
+  for (const auto& r : in) out.push_back({r.offset, r.length});
+  return out;
+}
+
+}  // namespace
+
+Status BackupService::HandleCreate(tasks::TaskContext& ctx) {
+  const std::string id = ctx.task().resource_id;
+  db::BackupRecord b;
+  db::VolumeRecord v;
+  Status load = db::InReadTransaction(db_, [&](db::Transaction& tx) {
+    ASSIGN_OR_RETURN(b, db::GetBackup(tx, id));
+    ASSIGN_OR_RETURN(v, db::GetVolume(tx, b.volume_id));
+    return Status::Ok();
+  });
+  if (!load.ok() && load.code() != StatusCode::kNotFound) return load;
+  if (!load.ok() || b.status != db::backup_status::kCreating) {
+    // Deleted, reset or its volume gone meanwhile: only give the source back.
+    return FinishCreate(ctx, id, load.ok() ? CancelledStatus("backup") : load, nullptr);
+  }
+  if (ctx.task().attempts > kMaxJobAttempts) {
+    return FinishCreate(ctx, id,
+                        Internal("the backup was interrupted " +
+                                 std::to_string(ctx.task().attempts - 1) + " times; giving up"),
+                        nullptr);
+  }
+  auto driver = DriverFor(v.host);
+  if (!driver.ok()) return FinishCreate(ctx, id, driver.status(), nullptr);
+
+  // The snapshot to read: the user's, or the temporary one the volume service makes (it
+  // quiesces an attached volume for it).
+  std::string snapshot = b.snapshot_id.value_or(b.temp_snapshot_id.value_or(""));
+  if (b.temp_snapshot_id) {
+    const auto deadline = std::chrono::steady_clock::now() + kSnapshotWait;
+    for (;;) {
+      std::string snap_status, backup_status;
+      RETURN_IF_ERROR(db::InReadTransaction(db_, [&](db::Transaction& tx) {
+        auto s = db::GetSnapshot(tx, *b.temp_snapshot_id);
+        snap_status = s.ok() ? s->status : "missing";
+        ASSIGN_OR_RETURN(auto cur, db::GetBackup(tx, id));
+        backup_status = cur.status;
+        return Status::Ok();
+      }));
+      if (backup_status != db::backup_status::kCreating) {
+        return FinishCreate(ctx, id, CancelledStatus("backup"), nullptr);
+      }
+      if (snap_status == "available") break;
+      if (snap_status != "creating") {
+        return FinishCreate(ctx, id,
+                            Internal("the snapshot of volume " + v.id + " for the backup is " +
+                                     snap_status),
+                            nullptr);
+      }
+      if (std::chrono::steady_clock::now() > deadline) {
+        return FinishCreate(ctx, id, Internal("timed out waiting for the snapshot of volume " + v.id),
+                            nullptr);
+      }
+      std::this_thread::sleep_for(kPoll);
+    }
+  }
+  Result<std::shared_ptr<volume::BlockDevice>> device =
+      snapshot.empty() ? (*driver)->Open(v.id) : (*driver)->OpenSnapshot(v.id, snapshot);
+  if (!device.ok()) {
+    if (device.status().code() == StatusCode::kUnavailable) return device.status();
+    return FinishCreate(ctx, id, device.status(), nullptr);
+  }
+  auto ranges = (*driver)->AllocatedRanges(v.id, snapshot);
+  if (!ranges.ok()) {
+    if (ranges.status().code() != StatusCode::kNotImplemented) {
+      return FinishCreate(ctx, id, ranges.status(), nullptr);
+    }
+    // A driver that cannot tell: read everything.
+    ranges = std::vector<volume::ByteRange>{{0, (*device)->Size()}};
+  }
+
+  BackupJobOptions opts;
+  opts.backup_id = id;
+  opts.volume_id = v.id;
+  opts.ranges = ToJobRanges(*ranges);
+  opts.range_mode = RangeMode::kAllocated;
+  if (b.parent_id) {
+    auto parent = repo_->LoadManifest(*b.parent_id);
+    if (!parent.ok()) {
+      if (parent.status().code() == StatusCode::kUnavailable) return parent.status();
+      return FinishCreate(ctx, id,
+                          FailedPrecondition("the parent backup " + *b.parent_id +
+                                             " cannot be read (" + parent.status().message() +
+                                             "); do a full backup"),
+                          nullptr);
+    }
+    opts.parent = std::make_shared<const Manifest>(std::move(*parent));
+  }
+  BackupJob job(repo_, *device, std::move(opts));
+  Result<Manifest> result = InvalidArgument("not run");
+  {
+    JobMonitor monitor(
+        db_, id, "backup", db::backup_status::kCreating, [&] { return job.progress(); },
+        [&] { job.Cancel(); });
+    result = job.Run();
+  }
+  if (!result.ok() && result.status().code() == StatusCode::kUnavailable &&
+      ctx.task().attempts < kMaxJobAttempts) {
+    return result.status();  // repository locked by a GC, or the store is unreachable: retry
+  }
+  if (result.ok()) {
+    const BackupStats s = job.stats();
+    spdlog::info("backup {}: volume {} read {} B, stored {} new chunk(s) ({} B), {} deduplicated, "
+                 "{} unchanged, {} hole(s)",
+                 id, v.id, s.bytes_read, s.chunks_stored, s.bytes_stored, s.chunks_deduplicated,
+                 s.chunks_unchanged, s.holes);
+  }
+  return FinishCreate(ctx, id, result.status(), result.ok() ? &*result : nullptr);
+}
+
+Status BackupService::FinishCreate(tasks::TaskContext& ctx, const std::string& backup_id,
+                                   const Status& result, const Manifest* manifest) {
+  if (!result.ok() && !IsCancelled(result)) {
+    spdlog::error("backup {}: failed: {}", backup_id, result.ToString());
+  }
+  Status st = ctx.Finish([&](db::Transaction& tx) {
+    auto b = db::GetBackup(tx, backup_id);
+    if (!b.ok()) return b.status().code() == StatusCode::kNotFound ? Status::Ok() : b.status();
+    if (b->status == db::backup_status::kCreating) {
+      if (manifest != nullptr) {
+        const ManifestRecord record = MakeRecord(*manifest);
+        b->status = db::backup_status::kAvailable;
+        b->object_count = static_cast<int64_t>(record.object_count);
+        b->service_metadata = RecordToJson(record);
+        b->fail_reason.reset();
+      } else {
+        b->status = db::backup_status::kError;
+        b->fail_reason = result.message();
+      }
+      b->progress_op.reset();
+      RETURN_IF_ERROR(db::UpdateBackup(tx, *b));
+    }
+    return ReleaseSource(tx, *b);
+  });
+  if (st.ok()) db_.NotifyTasks();  // the temporary snapshot's delete
+  return st;
+}
+
+}  // namespace scoria::backup

@@ -1,0 +1,176 @@
+// restore_backup and restore_backup_when_created (state machines in service.h).
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <thread>
+
+#include "backup/job_monitor.h"
+#include "backup/restore_job.h"
+#include "backup/service.h"
+#include "db/messages_repo.h"
+#include "db/services_repo.h"
+#include "db/tasks_repo.h"
+#include "db/volumes_repo.h"
+
+namespace scoria::backup {
+namespace {
+
+using nlohmann::json;
+
+// Cinder's message_field.Action of a backup restore.
+constexpr const char* kRestoreBackupAction = "021";
+// How long a restore into a new volume waits for the volume to be created.
+constexpr auto kCreateWait = std::chrono::minutes(10);
+// The volume manager marks the new volume available, and this task then makes it
+// restoring-backup: poll often, so that the instant it looks available (and empty) is short.
+constexpr auto kPoll = std::chrono::milliseconds(20);
+
+struct RestoreArgs {
+  std::string volume_id;
+  bool new_volume = false;
+};
+
+Result<RestoreArgs> ParseArgs(const db::Task& task) {
+  json args = json::parse(task.args, nullptr, false);
+  if (!args.is_object() || !args.contains("volume_id") || !args["volume_id"].is_string()) {
+    return Internal(task.kind + " task without volume_id");
+  }
+  return RestoreArgs{args["volume_id"].get<std::string>(), args.value("new_volume", false)};
+}
+
+// The backup leaves `restoring` (back to available; fail_reason says why a restore failed).
+Status EndRestoring(db::Transaction& tx, const std::string& backup_id, const Status& result) {
+  auto b = db::GetBackup(tx, backup_id);
+  if (!b.ok()) return b.status().code() == StatusCode::kNotFound ? Status::Ok() : b.status();
+  if (b->status != db::backup_status::kRestoring) return Status::Ok();
+  b->status = db::backup_status::kAvailable;
+  b->restore_volume_id.reset();
+  b->progress_op.reset();
+  if (result.ok()) {
+    b->fail_reason.reset();
+  } else {
+    b->fail_reason = result.message();
+  }
+  return db::UpdateBackup(tx, *b);
+}
+
+}  // namespace
+
+Status BackupService::HandleRestore(tasks::TaskContext& ctx) {
+  const std::string id = ctx.task().resource_id;
+  auto args = ParseArgs(ctx.task());
+  if (!args.ok()) {
+    return ctx.Finish([&](db::Transaction& tx) { return EndRestoring(tx, id, args.status()); });
+  }
+  db::BackupRecord b;
+  db::VolumeRecord v;
+  Status load = db::InReadTransaction(db_, [&](db::Transaction& tx) {
+    ASSIGN_OR_RETURN(b, db::GetBackup(tx, id));
+    ASSIGN_OR_RETURN(v, db::GetVolume(tx, args->volume_id));
+    return Status::Ok();
+  });
+  if (!load.ok() && load.code() != StatusCode::kNotFound) return load;
+
+  Status result;
+  if (!load.ok()) {
+    result = load;
+  } else if (b.status != db::backup_status::kRestoring || v.status != "restoring-backup") {
+    result = CancelledStatus("restore");
+  } else if (ctx.task().attempts > kMaxJobAttempts) {
+    result = Internal("the restore was interrupted " + std::to_string(ctx.task().attempts - 1) +
+                      " times; giving up");
+  } else {
+    auto driver = DriverFor(v.host);
+    Result<std::shared_ptr<volume::BlockDevice>> device =
+        driver.ok() ? (*driver)->Open(v.id) : Result<std::shared_ptr<volume::BlockDevice>>(driver.status());
+    if (!device.ok()) {
+      result = device.status();
+    } else {
+      RestoreJobOptions opts;
+      opts.backup_id = id;
+      RestoreJob job(repo_, *device, std::move(opts));
+      {
+        JobMonitor monitor(
+            db_, id, "restore", db::backup_status::kRestoring, [&] { return job.progress(); },
+            [&] { job.Cancel(); });
+        result = job.Run().status();
+      }
+      if (result.ok()) {
+        spdlog::info("backup {}: restored into volume {} ({} B written, {} B fetched)", id, v.id,
+                     job.stats().bytes_written, job.stats().bytes_fetched);
+      }
+    }
+    if (!result.ok() && result.code() == StatusCode::kUnavailable &&
+        ctx.task().attempts < kMaxJobAttempts) {
+      return result;  // lock conflict or store unreachable: retry
+    }
+  }
+  if (!result.ok()) {
+    spdlog::error("backup {}: restore into volume {} failed: {}", id, args->volume_id,
+                  result.ToString());
+  }
+  const Status reason =
+      result.ok() ? result
+                  : Status(result.code(), "restore into volume " + args->volume_id + " failed: " +
+                                              result.message());
+  return ctx.Finish([&](db::Transaction& tx) {
+    RETURN_IF_ERROR(EndRestoring(tx, id, reason));
+    auto cur = db::GetVolume(tx, args->volume_id);
+    if (!cur.ok() || cur->status != "restoring-backup") return Status::Ok();
+    cur->previous_status.reset();
+    if (result.ok()) {
+      cur->status = "available";
+      return db::UpdateVolume(tx, *cur);
+    }
+    // Cinder: a volume created for the restore ends in error, an existing one in
+    // error_restoring; the user message says why.
+    cur->status = args->new_volume ? "error" : "error_restoring";
+    RETURN_IF_ERROR(db::UpdateVolume(tx, *cur));
+    return db::RecordVolumeMessage(tx, cur->project_id, cur->id, kRestoreBackupAction,
+                                   db::message_detail::kUnknownError,
+                                   "restore backup " + id + ": " + result.message());
+  });
+}
+
+Status BackupService::HandleRestoreWhenCreated(tasks::TaskContext& ctx) {
+  const std::string id = ctx.task().resource_id;
+  auto args = ParseArgs(ctx.task());
+  if (!args.ok()) {
+    return ctx.Finish([&](db::Transaction& tx) { return EndRestoring(tx, id, args.status()); });
+  }
+  // Wait (reading only) while the volume is being created.
+  const auto deadline = std::chrono::steady_clock::now() + kCreateWait;
+  for (;;) {
+    std::string status;
+    RETURN_IF_ERROR(db::InReadTransaction(db_, [&](db::Transaction& tx) {
+      auto v = db::GetVolume(tx, args->volume_id);
+      status = v.ok() ? v->status : "gone";
+      return v.ok() || v.status().code() == StatusCode::kNotFound ? Status::Ok() : v.status();
+    }));
+    if (status != "creating" || std::chrono::steady_clock::now() > deadline) break;
+    std::this_thread::sleep_for(kPoll);
+  }
+  return ctx.Finish([&](db::Transaction& tx) -> Status {
+    auto b = db::GetBackup(tx, id);
+    if (!b.ok() || b->status != db::backup_status::kRestoring) {
+      // Reset or deleted meanwhile: nothing to restore.
+      return b.ok() || b.status().code() == StatusCode::kNotFound ? Status::Ok() : b.status();
+    }
+    auto v = db::GetVolume(tx, args->volume_id);
+    if (!v.ok() || v->status != "available") {
+      return EndRestoring(tx, id,
+                          Internal("the volume " + args->volume_id +
+                                   " created for the restore is " +
+                                   (v.ok() ? v->status : std::string("gone"))));
+    }
+    const std::string host = v->host ? v->host->substr(0, v->host->find('@')) : "";
+    v->status = "restoring-backup";
+    RETURN_IF_ERROR(db::UpdateVolume(tx, *v));
+    return db::EnqueueTask(tx, db::backup_task::kRestore, db::BackupTarget(host), id,
+                           json{{"volume_id", v->id}, {"new_volume", true}}.dump())
+        .status();
+  });
+}
+
+}  // namespace scoria::backup

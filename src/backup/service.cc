@@ -1,0 +1,78 @@
+#include "backup/service.h"
+
+#include <spdlog/spdlog.h>
+
+#include "db/services_repo.h"
+
+namespace scoria::backup {
+
+BackupService::BackupService(db::Database& db, const Config& config)
+    : db_(db), config_(config) {}
+
+BackupService::~BackupService() = default;
+
+Status BackupService::Start() {
+  // backup_driver is validated by the config table; posix is the only store so far.
+  auto store = OpenPosixStore(config_.backup_posix_path);
+  if (!store.ok()) {
+    return Status(store.status().code(),
+                  "backup_posix_path " + config_.backup_posix_path + ": " + store.status().message());
+  }
+  RepositoryOptions options;
+  options.owner = config_.host;
+  auto repo = Repository::Open(*store, options);
+  if (!repo.ok()) {
+    return Status(repo.status().code(), "backup repository in " + config_.backup_posix_path +
+                                            ": " + repo.status().message());
+  }
+  repo_ = *repo;
+  for (const BackendConfig& b : config_.backends) {
+    auto driver = volume::MakeDriver(b);
+    if (!driver.ok()) {
+      return Status(driver.status().code(), "backend " + b.section + ": " + driver.status().message());
+    }
+    drivers_[b.section] = std::move(*driver);
+  }
+  return Heartbeat();
+}
+
+std::vector<std::string> BackupService::Targets() const {
+  return {db::BackupTarget(config_.host), db::kAnyBackupTarget};
+}
+
+void BackupService::RegisterHandlers(tasks::TaskWorker& worker) {
+  worker.Register(db::backup_task::kCreate, [this](tasks::TaskContext& c) { return HandleCreate(c); });
+  worker.Register(db::backup_task::kRestore,
+                  [this](tasks::TaskContext& c) { return HandleRestore(c); });
+  worker.Register(db::backup_task::kRestoreWhenCreated,
+                  [this](tasks::TaskContext& c) { return HandleRestoreWhenCreated(c); });
+  worker.Register(db::backup_task::kDelete, [this](tasks::TaskContext& c) { return HandleDelete(c); });
+  worker.Register(db::backup_task::kVerify, [this](tasks::TaskContext& c) { return HandleVerify(c); });
+  worker.Register(db::backup_task::kImport, [this](tasks::TaskContext& c) { return HandleImport(c); });
+}
+
+Status BackupService::Heartbeat() {
+  return db::InWriteTransaction(db_, [&](db::Transaction& tx) {
+    return db::Heartbeat(tx, config_.host, db::kBackupBinary, config_.storage_availability_zone,
+                         std::nullopt);
+  }, db::Durability::kRelaxed);
+}
+
+Result<volume::VolumeDriver*> BackupService::DriverFor(
+    const std::optional<std::string>& volume_host) {
+  if (!volume_host) return FailedPrecondition("the volume has no host");
+  const std::string& h = *volume_host;
+  const size_t at = h.find('@');
+  if (at == std::string::npos || h.substr(0, at) != config_.host) {
+    return FailedPrecondition("the volume lives on " + h + ", not on this host (" +
+                              config_.host + ")");
+  }
+  const std::string section = h.substr(at + 1, h.find('#') - at - 1);
+  auto it = drivers_.find(section);
+  if (it == drivers_.end()) {
+    return FailedPrecondition("backend " + section + " is not enabled on " + config_.host);
+  }
+  return it->second.get();
+}
+
+}  // namespace scoria::backup
