@@ -3,6 +3,7 @@
 #include "backup/restore_job.h"
 
 #include <atomic>
+#include <condition_variable>
 #include <mutex>
 
 #include "backup/pipeline.h"
@@ -151,6 +152,7 @@ class RestoreJob::Impl {
       }
       ctl_.limiter.WaitIdle();
     }
+    WaitForFlush();
     if (ctl_.failure.failed()) return ctl_.failure.Get();
     if (ctl_.cancelled.load()) return CancelledStatus("restore");
     return Status::Ok();
@@ -181,6 +183,7 @@ class RestoreJob::Impl {
       return;
     }
     const uint32_t fetched = ref.stored_length;
+    MaybeStartFlush(buf->size());
     device_->Write(offset, *buf, /*fua=*/false, [this, buf, i, offset, fetched](Status s) {
       if (!s.ok()) {
         ctl_.failure.Set(Status(s.code(), "writing chunk " + std::to_string(i) +
@@ -191,6 +194,30 @@ class RestoreJob::Impl {
       }
       ctl_.limiter.Release();
     });
+  }
+
+  // Starts a background Flush once flush_every_bytes more were issued, one at a time. It
+  // covers the writes completed before it; the final Flush covers the rest.
+  void MaybeStartFlush(uint64_t bytes) {
+    if (opts_.flush_every_bytes == 0) return;
+    {
+      std::lock_guard lock(flush_mu_);
+      unflushed_ += bytes;
+      if (unflushed_ < opts_.flush_every_bytes || flush_inflight_) return;
+      unflushed_ = 0;
+      flush_inflight_ = true;
+    }
+    device_->Flush([this](Status s) {
+      if (!s.ok()) ctl_.failure.Set(Status(s.code(), "flushing the device: " + s.message()));
+      std::lock_guard lock(flush_mu_);
+      flush_inflight_ = false;
+      flush_cv_.notify_all();
+    });
+  }
+
+  void WaitForFlush() {
+    std::unique_lock lock(flush_mu_);
+    flush_cv_.wait(lock, [this] { return !flush_inflight_; });
   }
 
   Status HandleZeroingTail() {
@@ -208,6 +235,10 @@ class RestoreJob::Impl {
   std::unique_ptr<RepositoryLock> lock_;
   Manifest manifest_;  // set in kLoading, read-only afterwards
   uint64_t tail_ = 0;
+  std::mutex flush_mu_;
+  std::condition_variable flush_cv_;
+  uint64_t unflushed_ = 0;       // guarded by flush_mu_: bytes issued since the last flush
+  bool flush_inflight_ = false;  // guarded by flush_mu_
 };
 
 RestoreJob::RestoreJob(std::shared_ptr<Repository> repo,

@@ -16,7 +16,8 @@
 //                 (zero_beyond_backup, default true). Cinder leaves that tail as it was; we
 //                 zero it so the result reads exactly as the backup + zeroes, and on thin or
 //                 sparse devices zeroing with unmap costs next to nothing
-//   kFlushing     Flush the device: the restore is durable when Run returns OK
+//   kFlushing     Flush the device: the restore is durable when Run returns OK (intermediate
+//                 flushes are started while writing, see flush_every_bytes)
 //
 // A chunk that is missing or fails verification stops the restore with NotFound / Internal
 // naming the chunk index, its volume offset and the chunk id; the device then holds a partial
@@ -43,6 +44,10 @@ struct RestoreJobOptions {
   int workers = 2;                 // fetch + verify + decompress threads
   int max_inflight_chunks = 0;     // 0: 2 * workers + 1
   ProgressCallback progress;       // optional; bytes of the backup's volume written or zeroed
+  // Start a device Flush (without waiting) after each this many bytes written, so the
+  // device's write-back overlaps fetching and verifying instead of all of it happening in the
+  // final flush. 0: only the final flush.
+  uint64_t flush_every_bytes = 256ull << 20;
 };
 
 struct RestoreStats {

@@ -49,9 +49,9 @@ TEST_F(JobTest, FullBackupAndRestoreRoundTrip) {
   EXPECT_TRUE(m->parent_id.empty());
   EXPECT_EQ(st.chunks_read, 48u);  // 2 MiB + 1 MiB allocated
   EXPECT_EQ(st.bytes_read, 3 * kMiB);
-  EXPECT_EQ(st.holes, 16u + 8u);                // never written + explicit zeroes
-  EXPECT_EQ(st.chunks_stored, 16u + 8u);        // random MiB once, text chunks
-  EXPECT_EQ(st.chunks_deduplicated, 16u);      // the copy of the first MiB
+  EXPECT_EQ(st.holes, 16u + 8u);           // never written + explicit zeroes
+  EXPECT_EQ(st.chunks_stored, 16u + 8u);   // random MiB once, text chunks
+  EXPECT_EQ(st.chunks_deduplicated, 16u);  // the copy of the first MiB
   for (uint64_t i = 32; i < 48; ++i) EXPECT_TRUE(m->chunks[i].hole) << i;
   for (uint64_t i = 48; i < 64; ++i) EXPECT_EQ(m->chunks[i], m->chunks[i - 48]);
 
@@ -257,6 +257,37 @@ TEST_F(JobTest, RestoreZeroesHolesOverOldData) {
   ASSERT_EQ(z.size(), 1u);
   EXPECT_EQ(z[0], (ByteRange{24 * kTestChunk, 24 * kTestChunk}));
   EXPECT_GE(dst->flushes(), 1);
+}
+
+TEST_F(JobTest, RestoreFlushesAsItGoesAndAtTheEnd) {
+  ASSERT_TRUE(Backup(repo_, src_, "b1", allocated_).ok());
+  for (uint64_t every : {uint64_t{0}, uint64_t{256 * kKiB}}) {
+    auto dst = std::make_shared<TestDevice>(volume::NewMemoryBlockDevice(kVol));
+    RestoreJobOptions o;
+    o.backup_id = "b1";
+    o.flush_every_bytes = every;
+    RestoreJob job(repo_, dst, o);
+    ASSERT_TRUE(job.Run().ok());
+    EXPECT_TRUE(SameDevices(*dst, *src_, kVol));
+    if (every == 0) {
+      EXPECT_EQ(dst->flushes(), 1);
+    } else {
+      EXPECT_GE(dst->flushes(), 2);  // 2.5 MiB of data: several intermediate flushes
+    }
+  }
+  // A failing flush, intermediate or final, fails the restore.
+  for (int ok_flushes : {0, 1}) {
+    auto dst = std::make_shared<TestDevice>(volume::NewMemoryBlockDevice(kVol));
+    dst->FailFlushesAfter(ok_flushes);
+    RestoreJobOptions o;
+    o.backup_id = "b1";
+    o.flush_every_bytes = 256 * kKiB;
+    RestoreJob job(repo_, dst, o);
+    auto r = job.Run();
+    EXPECT_EQ(r.status().code(), StatusCode::kInternal) << ok_flushes;
+    EXPECT_NE(r.status().message().find("flush"), std::string::npos) << r.status().message();
+    EXPECT_EQ(job.state(), RestoreJob::State::kFailed);
+  }
 }
 
 TEST_F(JobTest, RestoreIntoABiggerDevice) {

@@ -53,9 +53,14 @@ class TestDevice final : public volume::BlockDevice {
     inner_->Write(offset, buf, fua, std::move(done));
   }
   void Flush(volume::IoCallback done) override {
-    ++flushes_;
+    if (++flushes_ > fail_flushes_after_.load()) {
+      done(Internal("flush: I/O error"));
+      return;
+    }
     inner_->Flush(std::move(done));
   }
+  // Flushes after the first n fail.
+  void FailFlushesAfter(int n) { fail_flushes_after_ = n; }
   void Discard(uint64_t offset, uint64_t length, volume::IoCallback done) override {
     inner_->Discard(offset, length, std::move(done));
   }
@@ -128,6 +133,7 @@ class TestDevice final : public volume::BlockDevice {
   bool fail_writes_ = false;
   uint64_t fail_read_at_ = UINT64_MAX;
   std::atomic<int> flushes_{0};
+  std::atomic<int> fail_flushes_after_{INT32_MAX};
 };
 
 }  // namespace scoria::backup::testing
