@@ -364,6 +364,7 @@ def test_data_reflink_path_on_xfs(make_daemon, xfs_dir):
     d = make_daemon(backends={"file1": {"file_volume_dir": xfs_dir}},
                     extra_default={"quota_gigabytes": "-1",
                                    "target_port": str(free_port())}).start()
+    d.volume_dir = lambda backend="file1": xfs_dir
     # a volume with 64 MiB of data: a reflinked snapshot must not add 64 MiB of used space
     vol = d.create_volume(size=1)
     att, data = attach(d, vol["id"], QEMU_INITIATOR)
@@ -403,7 +404,7 @@ def test_kill_during_snapshot_bursts_leaves_nothing_stuck(make_daemon):
                 f.write(os.urandom(64 * 1024))
     rng = random.Random(7)
     made = []
-    for round_ in range(4):
+    for round_ in range(8):
         for _ in range(12):
             v = rng.choice(vols)
             status, _, out = d.post("/snapshots", {"snapshot": {"volume_id": v}})
