@@ -12,6 +12,7 @@
 #include "cli/api_client.h"
 #include "cli/command.h"
 #include "cli/curl_http_client.h"
+#include "cli/snapshots.h"
 #include "cli/types.h"
 #include "cli/volumes.h"
 #include "cli/wait.h"
@@ -66,6 +67,7 @@ int Run(const std::vector<std::string>& args, const Environment& env) {
 
   CommandTable table;
   AddVolumeCommands(app, table);
+  AddSnapshotCommands(app, table);
   AddTypeCommands(app, table);
   AddAdminCommands(app, table);
   AddAttachmentCommands(app, table);

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "cli/resolve.h"
+#include "cli/snapshots.h"
 #include "cli/wait.h"
 
 namespace scoria::cli {
@@ -61,14 +62,24 @@ const std::vector<std::string> kBool = {"true", "false"};
 void AddCreate(CLI::App& app, CommandTable& table) {
   struct Opts {
     long size = 0;
-    std::string name, description, volume_type, availability_zone;
+    std::string name, description, volume_type, availability_zone, snapshot, source;
     std::vector<std::string> metadata;
     bool wait = false;
-    CLI::Option *name_opt, *description_opt, *type_opt, *az_opt;
+    CLI::Option *name_opt, *description_opt, *type_opt, *az_opt, *size_opt, *snapshot_opt,
+        *source_opt;
   };
   auto o = std::make_shared<Opts>();
   CLI::App* sub = table.Add(app, "create", "Creates a volume.", [o](Context& ctx) -> Status {
-    json volume = {{"size", o->size}};
+    json volume = json::object();
+    if (o->size_opt->count()) volume["size"] = o->size;
+    if (o->snapshot_opt->count()) {
+      ASSIGN_OR_RETURN(json s, FindSnapshot(ctx.api, o->snapshot));
+      volume["snapshot_id"] = IdOf(s);
+    }
+    if (o->source_opt->count()) {
+      ASSIGN_OR_RETURN(json v, FindVolume(ctx.api, o->source));
+      volume["source_volid"] = IdOf(v);
+    }
     if (o->name_opt->count()) volume["name"] = o->name;
     if (o->description_opt->count()) volume["description"] = o->description;
     if (o->type_opt->count()) volume["volume_type"] = o->volume_type;
@@ -85,9 +96,20 @@ void AddCreate(CLI::App& app, CommandTable& table) {
     PrintVolume(ctx.output, created);
     return Status::Ok();
   });
-  sub->add_option("SIZE", o->size, "Size of the volume in GiB.")
-      ->required()
-      ->check(CLI::PositiveNumber);
+  o->size_opt = sub->add_option("SIZE", o->size,
+                                "Size of the volume in GiB (default with a source: its size).")
+                    ->check(CLI::PositiveNumber);
+  o->snapshot_opt = sub->add_option("--snapshot-id", o->snapshot,
+                                    "Creates the volume from this snapshot (name or id).");
+  o->source_opt = sub->add_option("--source-volid", o->source,
+                                  "Creates the volume as a clone of this volume (name or id).");
+  o->snapshot_opt->excludes(o->source_opt);
+  // A usage error (exit 2), like a missing required option.
+  sub->parse_complete_callback([o] {
+    if (!o->size_opt->count() && !o->snapshot_opt->count() && !o->source_opt->count()) {
+      throw CLI::RequiredError("SIZE (or --snapshot-id, --source-volid)");
+    }
+  });
   o->name_opt = sub->add_option("--name", o->name, "Volume name.");
   o->description_opt = sub->add_option("--description", o->description, "Volume description.");
   o->type_opt = sub->add_option("--volume-type", o->volume_type, "Volume type name or id.");

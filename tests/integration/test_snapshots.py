@@ -445,3 +445,30 @@ def test_kill_during_snapshot_bursts_leaves_nothing_stuck(make_daemon):
     for s in snaps:
         assert read(file_of(d, "snapshot", s["id"]), 0, 64 * 1024) == \
             read(file_of(d, "volume", s["volume_id"]), 0, 64 * 1024)
+
+
+# --- The scoria CLI ---------------------------------------------------------------------------
+
+def test_cli_snapshot_verbs(d):
+    from test_cli import js, ok, scoria, EXIT_ERROR
+
+    vol = d.create_volume(size=1, name="clivol")
+    snap = js(d, "snapshot-create", "clivol", "--name", "clisnap", "--wait")
+    assert snap["status"] == "available" and snap["volume_id"] == vol["id"]
+    listed = js(d, "snapshot-list", "--volume", "clivol")
+    assert [s["id"] for s in listed] == [snap["id"]]
+    assert "clisnap" in ok(d, "snapshot-list").stdout
+    assert js(d, "snapshot-show", "clisnap")["id"] == snap["id"]
+    from_snap = js(d, "create", "--snapshot-id", "clisnap", "--name", "fromsnap", "--wait")
+    assert from_snap["snapshot_id"] == snap["id"] and from_snap["size"] == 1
+    clone = js(d, "create", "2", "--source-volid", "clivol", "--wait")
+    assert clone["source_volid"] == vol["id"] and clone["size"] == 2
+    reverted = js(d, "revert", "clivol", "clisnap", "--wait")
+    assert reverted["status"] == "available"
+    p = scoria(d, "delete", "clivol")
+    assert p.returncode == EXIT_ERROR and "snapshot" in p.stderr
+    p = scoria(d, "snapshot-show", "nope")
+    assert p.returncode == EXIT_ERROR and "No snapshot with a name or ID of 'nope'" in p.stderr
+    ok(d, "snapshot-delete", "clisnap", "--wait")
+    assert js(d, "snapshot-list") == []
+    ok(d, "delete", "clivol", "--wait")
