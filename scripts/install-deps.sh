@@ -10,7 +10,7 @@ pkgs=(
   # tests: real clients and tools
   /usr/bin/python3 python3-pytest python3-requests python3-cinderclient python3-openstackclient
   sqlite3 curl procps e2fsprogs
-  libiscsi-bin qemu-utils qemu-block-extra tgt wrk restic zstd
+  libiscsi-bin qemu-utils qemu-block-extra tgt wrk restic zstd xfsprogs
 )
 missing=()
 for p in "${pkgs[@]}"; do
