@@ -67,7 +67,9 @@ struct RepositoryOptions {
 enum class LockKind { kShared, kExclusive };
 
 // A lock held in the repository. Released by Release() or the destructor (best effort).
-// Thread-safe: Refresh may run on a worker while another thread reads id().
+// Must not outlive the Repository that made it. Jobs refresh theirs after each chunk when
+// due, so a job stalled for lock_stale_micros on one device read loses its lock and fails at
+// its next refresh. Thread-safe: Refresh may run on a worker while another thread reads id().
 class RepositoryLock {
  public:
   virtual ~RepositoryLock() = default;

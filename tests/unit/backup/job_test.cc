@@ -424,6 +424,55 @@ TEST_F(JobTest, DeviceErrorsNameTheChunk) {
   EXPECT_NE(rr.status().message().find("writing chunk"), std::string::npos);
 }
 
+TEST_F(JobTest, ZeroingFailuresFailTheRestore) {
+  ASSERT_TRUE(Backup(repo_, src_, "b1", allocated_).ok());
+  // A run of holes inside the volume, then the tail beyond it.
+  for (uint64_t from : {uint64_t{0}, kVol}) {
+    auto dst = std::make_shared<TestDevice>(volume::NewMemoryBlockDevice(kVol + kMiB));
+    dst->FailZeroesFrom(from);
+    RestoreJobOptions o;
+    o.backup_id = "b1";
+    RestoreJob job(repo_, dst, o);
+    auto r = job.Run();
+    EXPECT_EQ(r.status().code(), StatusCode::kInternal);
+    EXPECT_NE(r.status().message().find(from == 0 ? "zeroing holes" : "beyond the backup"),
+              std::string::npos)
+        << r.status().message();
+    EXPECT_EQ(job.state(), RestoreJob::State::kFailed);
+  }
+}
+
+TEST_F(JobTest, AJobWhoseLockWasTakenForStaleStops) {
+  std::atomic<int64_t> now{1000};
+  RepositoryOptions ro;
+  ro.clock = [&] { return now.load(); };
+  ro.lock_refresh_micros = 10;
+  ro.lock_stale_micros = 100;
+  auto store = NewMemoryStore();
+  auto repo = MakeRepo(store, ro);
+  auto dev = std::make_shared<TestDevice>(src_);
+  dev->HoldReadsAfter(2);
+  BackupJobOptions o;
+  o.backup_id = "b1";
+  o.volume_id = "v";
+  o.ranges = allocated_;
+  BackupJob job(repo, dev, o);
+  Result<Manifest> r = InvalidArgument("not run");
+  std::thread t([&] { r = job.Run(); });
+  while (dev->HeldReads() == 0) std::this_thread::yield();
+  // Another process judged the lock stale and removed it (a GC may be running now).
+  auto locks = store->List("locks/");
+  ASSERT_TRUE(locks.ok());
+  ASSERT_EQ(locks->size(), 1u);
+  ASSERT_TRUE(store->Delete((*locks)[0].name).ok());
+  now += 50;  // a refresh is due at the next chunk
+  dev->OpenGate();
+  t.join();
+  EXPECT_EQ(r.status().code(), StatusCode::kNotFound) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("disappeared"), std::string::npos);
+  EXPECT_TRUE(repo->ListBackups()->empty());
+}
+
 TEST_F(JobTest, BadOptionsRefused) {
   EXPECT_EQ(Backup(repo_, src_, "", allocated_).status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(Backup(repo_, src_, "a/b", allocated_).status().code(), StatusCode::kInvalidArgument);

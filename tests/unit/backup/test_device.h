@@ -68,6 +68,10 @@ class TestDevice final : public volume::BlockDevice {
     {
       std::lock_guard lock(mu_);
       zeroes_.push_back({offset, length});
+      if (fail_zeroes_at_or_after_ <= offset) {
+        done(Internal("I/O error"));
+        return;
+      }
     }
     inner_->WriteZeroes(offset, length, unmap, std::move(done));
   }
@@ -75,6 +79,11 @@ class TestDevice final : public volume::BlockDevice {
   void FailReadAt(uint64_t offset) {
     std::lock_guard lock(mu_);
     fail_read_at_ = offset;
+  }
+  // WriteZeroes at offsets >= `offset` fail.
+  void FailZeroesFrom(uint64_t offset) {
+    std::lock_guard lock(mu_);
+    fail_zeroes_at_or_after_ = offset;
   }
   void FailWrites() {
     std::lock_guard lock(mu_);
@@ -132,6 +141,7 @@ class TestDevice final : public volume::BlockDevice {
   int passed_ = 0;
   bool fail_writes_ = false;
   uint64_t fail_read_at_ = UINT64_MAX;
+  uint64_t fail_zeroes_at_or_after_ = UINT64_MAX;
   std::atomic<int> flushes_{0};
   std::atomic<int> fail_flushes_after_{INT32_MAX};
 };
