@@ -155,6 +155,49 @@ TEST_F(JobTest, IncrementalWithChangedRangesReadsOnlyThem) {
   EXPECT_TRUE(SameDevices(*dst, *src_, kVol));
 }
 
+TEST_F(JobTest, OddSizedVolumeThatGrowsBetweenBackups) {
+  const uint64_t small = kMiB + 4608;  // the last chunk is 4608 bytes
+  auto v1 = volume::NewMemoryBlockDevice(small);
+  WriteBytes(*v1, 0, RandomBytes(small, 70));
+  auto full = Backup(repo_, v1, "b1", Whole(*v1));
+  ASSERT_TRUE(full.ok()) << full.status().ToString();
+  EXPECT_EQ(full->ChunkLength(full->ChunkCount() - 1), 4608u);
+  // Extended to 2 MiB; the driver reports only the new area as changed, starting inside the
+  // parent's short last chunk.
+  auto v2 = volume::NewMemoryBlockDevice(2 * kMiB);
+  WriteBytes(*v2, 0, ReadBytes(*v1, 0, small));
+  WriteBytes(*v2, small, TextBytes(2 * kMiB - small, 71));
+  for (RangeMode mode : {RangeMode::kChanged, RangeMode::kAllocated}) {
+    std::string id = mode == RangeMode::kChanged ? "b2" : "b3";
+    std::vector<ByteRange> ranges = mode == RangeMode::kChanged
+                                        ? std::vector<ByteRange>{{small, 2 * kMiB - small}}
+                                        : Whole(*v2);
+    auto inc = Backup(repo_, v2, id, ranges, std::make_shared<Manifest>(*full), mode);
+    ASSERT_TRUE(inc.ok()) << inc.status().ToString();
+    EXPECT_EQ(inc->volume_size, 2 * kMiB);
+    auto dst = volume::NewMemoryBlockDevice(2 * kMiB);
+    ASSERT_TRUE(Restore(repo_, dst, id).ok());
+    EXPECT_TRUE(SameDevices(*dst, *v2, 2 * kMiB)) << id;
+  }
+  // Grown but nothing written since: no changed range at all. The parent's short last chunk
+  // is re-read whole (now 64 KiB long), the rest of the new space is a hole.
+  auto v3 = volume::NewMemoryBlockDevice(2 * kMiB);
+  WriteBytes(*v3, 0, ReadBytes(*v1, 0, small));
+  auto dev3 = std::make_shared<TestDevice>(v3);
+  auto inc = Backup(repo_, dev3, "b4", {}, std::make_shared<Manifest>(*full), RangeMode::kChanged);
+  ASSERT_TRUE(inc.ok()) << inc.status().ToString();
+  ASSERT_EQ(dev3->reads().size(), 1u);
+  EXPECT_EQ(dev3->reads()[0], (ByteRange{16 * kTestChunk, kTestChunk}));
+  auto d3 = volume::NewMemoryBlockDevice(2 * kMiB);
+  WriteBytes(*d3, 0, TextBytes(2 * kMiB, 72));  // old data to overwrite
+  ASSERT_TRUE(Restore(repo_, d3, "b4").ok());
+  EXPECT_TRUE(SameDevices(*d3, *v3, 2 * kMiB));
+
+  auto dst = volume::NewMemoryBlockDevice(small);
+  ASSERT_TRUE(Restore(repo_, dst, "b1").ok());
+  EXPECT_TRUE(SameDevices(*dst, *v1, small));
+}
+
 TEST_F(JobTest, ChainOfTenIncrementalsEachSelfSufficient) {
   std::vector<std::vector<std::byte>> images;
   std::vector<std::string> ids;
