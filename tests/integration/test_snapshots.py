@@ -472,3 +472,39 @@ def test_cli_snapshot_verbs(d):
     ok(d, "snapshot-delete", "clisnap", "--wait")
     assert js(d, "snapshot-list") == []
     ok(d, "delete", "clivol", "--wait")
+
+
+# --- Clients nobody here wrote ----------------------------------------------------------------
+
+def test_cinder_and_openstack_clients_snapshots(d):
+    from test_clients import CINDER, OPENSTACK, cinder, openstack
+    if not CINDER or not OPENSTACK:
+        pytest.skip("python3-cinderclient / python3-openstackclient are not installed")
+    vol = d.create_volume(size=1, name="cv")
+    out = cinder(d, "snapshot-create", "--name", "cs1", "cv")  # microversion 3.70: no force
+    assert "cs1" in out
+    status, _, snaps = d.get("/snapshots?name=cs1")
+    sid = snaps["snapshots"][0]["id"]
+    wait_snapshot(d, sid, ("available",))
+    out = cinder(d, "snapshot-list")
+    assert "cs1" in out and "available" in out
+    assert "cs1" in cinder(d, "snapshot-show", "cs1")
+    cinder(d, "snapshot-metadata", "cs1", "set", "k=v")
+    assert d.get("/snapshots/%s/metadata" % sid)[2]["metadata"] == {"k": "v"}
+    cinder(d, "create", "--snapshot-id", sid, "--name", "from-cs1", "1")
+    cinder(d, "create", "--source-volid", vol["id"], "--name", "clone-cv", "1")
+    for name in ("from-cs1", "clone-cv"):
+        out = d.get("/volumes/detail?name=" + name)[2]["volumes"]
+        d.wait_volume(out[0]["id"], ("available",))
+    cinder(d, "--os-volume-api-version", "3.40", "revert-to-snapshot", "cs1")
+    d.wait_volume(vol["id"], ("available",))
+    # openstack (3.0): force is sent as a boolean
+    out = openstack(d, "volume", "snapshot", "create", "--volume", "cv", "--force", "-f", "json",
+                    "os1")
+    os1 = __import__("json").loads(out)
+    wait_snapshot(d, os1["id"], ("available",))
+    assert "os1" in openstack(d, "volume", "snapshot", "list")
+    openstack(d, "volume", "snapshot", "delete", "os1")
+    wait_snapshot(d, os1["id"], ("deleted",))
+    cinder(d, "delete", "--cascade", "cv")
+    d.wait_volume(vol["id"], ("deleted",))
