@@ -22,6 +22,7 @@ namespace scoria::target {
 namespace {
 
 constexpr size_t kReadChunk = 256 * 1024;
+constexpr size_t kCompactAfter = 256 * 1024;  // sent bytes kept in out_ before compaction
 constexpr size_t kMaxTasks = 512;  // beyond the advertised window: a misbehaving initiator
 
 // RFC 1982 serial number arithmetic on 32 bits.
@@ -193,6 +194,13 @@ void Connection::Flush() {
       if (errno == EAGAIN || errno == EWOULDBLOCK) {
         if (!want_writable_) reactor_.Modify(fd_, EPOLLIN | EPOLLRDHUP | EPOLLOUT);
         want_writable_ = true;
+        // Drop what was sent once it is most of the buffer: with a pipeline of large reads
+        // that complete at once, responses are appended before the buffer ever drains, and
+        // it would otherwise grow by every byte sent.
+        if (out_off_ >= kCompactAfter && out_off_ >= out_.size() - out_off_) {
+          out_.erase(out_.begin(), out_.begin() + static_cast<ptrdiff_t>(out_off_));
+          out_off_ = 0;
+        }
         return;
       }
       if (errno == EINTR) continue;
@@ -202,13 +210,11 @@ void Connection::Flush() {
     out_off_ += static_cast<size_t>(n);
   }
   if (closed_) return;
-  if (out_off_ == out_.size()) {
-    out_.clear();
-    out_off_ = 0;
-    if (want_writable_) reactor_.Modify(fd_, EPOLLIN | EPOLLRDHUP);  // one epoll_ctl, not per send
-    want_writable_ = false;
-    if (close_after_flush_) Close();
-  }
+  out_.clear();
+  out_off_ = 0;
+  if (want_writable_) reactor_.Modify(fd_, EPOLLIN | EPOLLRDHUP);  // one epoll_ctl, not per send
+  want_writable_ = false;
+  if (close_after_flush_) Close();
 }
 
 void Connection::Send(const Pdu& pdu) {
