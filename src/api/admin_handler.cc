@@ -22,6 +22,7 @@
 #include "api/validation.h"
 #include "api/views.h"
 #include "common/clock.h"
+#include "db/backups_repo.h"
 #include "db/messages_repo.h"
 #include "db/quotas_repo.h"
 #include "db/services_repo.h"
@@ -148,6 +149,9 @@ class AdminApi {
     out["volumes"] = used.volumes;
     out["snapshots"] = snaps.snapshots;
     out["gigabytes"] = used.gigabytes + snaps.gigabytes;
+    ASSIGN_OR_RETURN(auto backups, db::ProjectBackupUsage(tx, project));
+    out["backups"] = backups.backups;
+    out["backup_gigabytes"] = backups.gigabytes;
     return out;
   }
   Result<db::MessageRecord> LoadMessage(db::Transaction& tx, const Request& req,

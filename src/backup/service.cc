@@ -1,6 +1,8 @@
 #include "backup/service.h"
 
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include "db/services_repo.h"
 
@@ -19,13 +21,14 @@ Status BackupService::Start() {
                   "backup_posix_path " + config_.backup_posix_path + ": " + store.status().message());
   }
   RepositoryOptions options;
-  options.owner = config_.host;
+  options.owner = config_.host + ":" + std::to_string(::getpid());
   auto repo = Repository::Open(*store, options);
   if (!repo.ok()) {
     return Status(repo.status().code(), "backup repository in " + config_.backup_posix_path +
                                             ": " + repo.status().message());
   }
   repo_ = *repo;
+  RemoveLocksOfEarlierProcesses(options.owner);
   for (const BackendConfig& b : config_.backends) {
     auto driver = volume::MakeDriver(b);
     if (!driver.ok()) {
@@ -34,6 +37,31 @@ Status BackupService::Start() {
     drivers_[b.section] = std::move(*driver);
   }
   return Heartbeat();
+}
+
+void BackupService::RemoveLocksOfEarlierProcesses(const std::string& me) {
+  const std::string prefix = config_.host + ":";
+  auto locks = repo_->store().List(kLockPrefix);
+  if (!locks.ok()) {
+    spdlog::warn("backup: cannot list the repository's locks: {}", locks.status().ToString());
+    return;
+  }
+  int removed = 0;
+  for (const ObjectInfo& lock : *locks) {
+    auto data = repo_->store().Get(lock.name);
+    if (!data.ok()) continue;  // released meanwhile
+    auto j = nlohmann::json::parse(reinterpret_cast<const char*>(data->data()),
+                                   reinterpret_cast<const char*>(data->data() + data->size()),
+                                   nullptr, false);
+    if (!j.is_object() || !j.contains("owner") || !j["owner"].is_string()) continue;
+    const std::string owner = j["owner"].get<std::string>();
+    if (owner.rfind(prefix, 0) != 0 || owner == me) continue;
+    if (repo_->store().Delete(lock.name).ok()) ++removed;
+  }
+  if (removed > 0) {
+    spdlog::info("backup: removed {} repository lock(s) left by an earlier process of {}",
+                 removed, config_.host);
+  }
 }
 
 std::vector<std::string> BackupService::Targets() const {

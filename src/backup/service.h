@@ -78,6 +78,10 @@ class BackupService {
   Status HandleVerify(tasks::TaskContext& ctx);
   Status HandleImport(tasks::TaskContext& ctx);
 
+  // Repository locks whose owner is an earlier process of this host ("host:pid" with another
+  // pid) belong to a crashed scoriad: they protect nothing, and would hold off every GC until
+  // they go stale. Removed at start, as the daemon releases that process's task leases.
+  void RemoveLocksOfEarlierProcesses(const std::string& me);
   // The driver of the backend `volume_host` ("host@backend#pool") names, if this host has it.
   Result<volume::VolumeDriver*> DriverFor(const std::optional<std::string>& volume_host);
   // Ends a backup's create: the row's final state (ok: available, else error + reason) and its

@@ -234,7 +234,9 @@ const std::vector<OptionSpec>& Table() {
                     "volumes, or a backup does not survive the loss of its volume.")
                     .Into(&Config::backup_posix_path));
     t.push_back(Opt(kDefault, "backup_compression_algorithm", T::kEnum, "zlib",
-                    "Compression of backup chunks.")
+                    "Compression of backup chunks. Accepted for Cinder's configuration files; "
+                    "Scoria always compresses chunks with zstd (a chunk that does not shrink is "
+                    "stored raw).")
                     .Items({"none", "off", "no", "zlib", "gzip", "bz2", "bzip2", "zstd"})
                     .NotUsedYet());
     t.push_back(Opt(kDefault, "backup_file_size", T::kInt, "1999994880",
