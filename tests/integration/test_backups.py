@@ -684,3 +684,53 @@ def test_cli_backup_verbs(bd):
     assert p.returncode == 1
     p = cli(bd, "backup-create", "clivol", "--incremental", check=False)
     assert p.returncode == 1 and "No backups available" in p.stderr
+
+
+# --- clients nobody here wrote ---------------------------------------------------------------
+
+CINDER = shutil.which("cinder", path="/usr/bin")
+OPENSTACK = shutil.which("openstack", path="/usr/bin")
+
+
+def _client(args):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OS_", "CINDER_"))}
+    p = subprocess.run(args, capture_output=True, text=True, timeout=120, env=env)
+    assert p.returncode == 0, "%s\nstdout: %s\nstderr: %s" % (" ".join(args), p.stdout, p.stderr)
+    return p.stdout
+
+
+@pytest.mark.skipif(not CINDER or not OPENSTACK, reason="cinderclient / openstackclient missing")
+def test_cinder_and_openstack_clients_drive_backups(bd):
+    def cinder(*args):
+        return _client(["/usr/bin/python3", CINDER, "--os-auth-type", "noauth", "--os-user-id",
+                        "admin", "--os-project-id", "admin", "--os-endpoint", bd.endpoint]
+                       + list(args))
+
+    def openstack(*args):
+        return _client(["/usr/bin/python3", OPENSTACK, "--os-auth-type", "admin_token",
+                        "--os-token", "admin:admin", "--os-endpoint", bd.endpoint] + list(args))
+
+    vol = bd.create_volume(size=1, name="cbv")
+    out = cinder("backup-create", "--name", "cb1", "cbv")
+    bid = [l.split("|")[2].strip() for l in out.splitlines() if "| id " in l][0]
+    wait_backup(bd, bid, ("available",))
+    out = cinder("backup-create", "--name", "cb2", "--incremental", "cbv")
+    bid2 = [l.split("|")[2].strip() for l in out.splitlines() if "| id " in l][0]
+    wait_backup(bd, bid2, ("available",))
+    out = cinder("backup-list")
+    assert "cb1" in out and "cb2" in out and "available" in out
+    out = cinder("backup-show", "cb1")
+    assert "has_dependent_backups" in out and "True" in out
+    out = cinder("backup-restore", "--volume", vol["id"], "cb2")
+    assert bid2 in out
+    wait_restored(bd, bid2, vol["id"])
+    out = cinder("backup-export", bid)
+    assert "backup_url" in out
+    cinder("backup-delete", "cb2")
+    wait_backup(bd, bid2, ("deleted",))
+    out = openstack("volume", "backup", "list")
+    assert "cb1" in out and "cb2" not in out
+    out = openstack("volume", "backup", "show", "cb1")
+    assert "available" in out
+    openstack("volume", "backup", "delete", "cb1")
+    wait_backup(bd, bid, ("deleted",))
