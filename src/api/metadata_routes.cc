@@ -1,7 +1,6 @@
 #include "api/metadata_routes.h"
 
 #include <memory>
-
 #include <nlohmann/json.hpp>
 
 #include "api/fault.h"
@@ -43,8 +42,9 @@ void RegisterMetadataRoutes(Router& r, const ApiEnv& env_in, const std::string& 
     auto body = ParseJsonBody(req);
     if (!body.ok()) return FaultResponse(body.status());
     if (!body->is_object() || !body->contains("metadata")) {
-      return FaultResponse(InvalidArgument("Invalid input received: 'metadata' is a required "
-                                           "property"));
+      return FaultResponse(
+          InvalidArgument("Invalid input received: 'metadata' is a required "
+                          "property"));
     }
     auto md = ParseMetadata((*body)["metadata"]);
     if (!md.ok()) return FaultResponse(md.status());
@@ -81,14 +81,16 @@ void RegisterMetadataRoutes(Router& r, const ApiEnv& env_in, const std::string& 
     if (!body.ok()) return FaultResponse(body.status());
     if (!body->is_object() || !body->contains("meta") || !(*body)["meta"].is_object() ||
         (*body)["meta"].size() != 1) {
-      return FaultResponse(InvalidArgument("Invalid input received: 'meta' must hold exactly "
-                                           "one key"));
+      return FaultResponse(
+          InvalidArgument("Invalid input received: 'meta' must hold exactly "
+                          "one key"));
     }
     auto md = ParseMetadata((*body)["meta"], "meta");
     if (!md.ok()) return FaultResponse(md.status());
     if (md->begin()->first != p.at("key")) {
-      return FaultResponse(InvalidArgument("Invalid input received: Request body and URI "
-                                           "mismatch"));
+      return FaultResponse(
+          InvalidArgument("Invalid input received: Request body and URI "
+                          "mismatch"));
     }
     Status st = db::InWriteTransaction(*db, [&](db::Transaction& tx) {
       const std::string& id = p.at(store->id_param);

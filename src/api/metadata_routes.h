@@ -21,8 +21,7 @@ struct MetadataStore {
   std::string id_param;  // the path parameter of the resource's id: "volume_id"
   std::function<Result<Metadata>(db::Transaction&, const Request&, const std::string& id)> load;
   // Merges (or replaces) the metadata and bumps the resource's updated_at.
-  std::function<Status(db::Transaction&, const std::string& id, const Metadata& md,
-                       bool replace)>
+  std::function<Status(db::Transaction&, const std::string& id, const Metadata& md, bool replace)>
       write;
   // Removes one key (NotFound "Metadata item was not found" when absent); bumps updated_at.
   std::function<Status(db::Transaction&, const std::string& id, const std::string& key)> erase;

@@ -36,8 +36,9 @@ Status DeleteSnapshotsOfVolume(db::Transaction& tx, const db::VolumeRecord& v, b
   }
   for (const auto& s : snaps) {
     if (!force && s.status != "available" && s.status != "error" && s.status != "deleting") {
-      return FailedPrecondition("Invalid volume: Snapshot " + s.id + " of volume " + v.id +
-                                " is " + s.status + "; a cascade delete needs every snapshot "
+      return FailedPrecondition("Invalid volume: Snapshot " + s.id + " of volume " + v.id + " is " +
+                                s.status +
+                                "; a cascade delete needs every snapshot "
                                 "available or error.");
     }
   }
@@ -50,8 +51,8 @@ Status DeleteSnapshotsOfVolume(db::Transaction& tx, const db::VolumeRecord& v, b
 
 Result<std::optional<VolumeSource>> ParseVolumeSource(const json& in) {
   VolumeSource src;
-  for (auto [key, out] : {std::pair{"snapshot_id", &src.snapshot_id},
-                          std::pair{"source_volid", &src.source_volid}}) {
+  for (auto [key, out] :
+       {std::pair{"snapshot_id", &src.snapshot_id}, std::pair{"source_volid", &src.source_volid}}) {
     if (!in.contains(key) || in[key].is_null()) continue;
     if (!in[key].is_string() || in[key].get<std::string>().empty()) {
       return InvalidArgument(std::string("Invalid input for field/attribute ") + key +
@@ -60,8 +61,9 @@ Result<std::optional<VolumeSource>> ParseVolumeSource(const json& in) {
     *out = in[key].get<std::string>();
   }
   if (src.snapshot_id && src.source_volid) {
-    return InvalidArgument("Invalid input received: only one of snapshot_id and source_volid "
-                           "may be given");
+    return InvalidArgument(
+        "Invalid input received: only one of snapshot_id and source_volid "
+        "may be given");
   }
   if (!src.snapshot_id && !src.source_volid) return std::optional<VolumeSource>();
   return std::optional<VolumeSource>(std::move(src));
@@ -86,17 +88,20 @@ Status LoadVolumeSource(db::Transaction& tx, const Request& req, VolumeSource& s
       return NotFound("Snapshot " + s.id + " could not be found.");
     }
     if (s.status != "available") {
-      return FailedPrecondition("Invalid snapshot: Originating snapshot status must be "
-                                "'available' to create a volume from it, but it is " +
-                                s.status + ".");
+      return FailedPrecondition(
+          "Invalid snapshot: Originating snapshot status must be "
+          "'available' to create a volume from it, but it is " +
+          s.status + ".");
     }
     ASSIGN_OR_RETURN(vol, db::GetVolume(tx, s.volume_id));
     src.size = s.size;
   } else {
     ASSIGN_OR_RETURN(vol, VisibleVolume(tx, req, *src.source_volid));
     if (vol.status != "available" && vol.status != "in-use") {
-      return FailedPrecondition("Invalid volume: Source volume " + vol.id + " status must be "
-                                "available or in-use to clone it, but it is " + vol.status + ".");
+      return FailedPrecondition("Invalid volume: Source volume " + vol.id +
+                                " status must be "
+                                "available or in-use to clone it, but it is " +
+                                vol.status + ".");
     }
     src.size = vol.size;
   }
@@ -115,11 +120,13 @@ Status CheckSizeAgainstSource(const VolumeSource& src, int64_t size) {
   if (src.snapshot_id) {
     return InvalidArgument("Invalid input received: Volume size '" + std::to_string(size) +
                            "' must be an integer and greater than 0 and not smaller than the "
-                           "snapshot size " + std::to_string(src.size) + "GB.");
+                           "snapshot size " +
+                           std::to_string(src.size) + "GB.");
   }
   return InvalidArgument("Invalid input received: Volume size '" + std::to_string(size) +
                          "' must be an integer and greater than 0 and not smaller than the "
-                         "source volume size " + std::to_string(src.size) + "GB.");
+                         "source volume size " +
+                         std::to_string(src.size) + "GB.");
 }
 
 // cinder/api/v3/volumes.py revert + cinder/volume/api.py revert_to_snapshot: only the latest
@@ -128,8 +135,9 @@ Status CheckSizeAgainstSource(const VolumeSource& src, int64_t size) {
 Response RevertVolumeAction(const ApiEnv& env, Request& req, const std::string& volume_id,
                             const json& args) {
   if (!args.is_object() || !args.contains("snapshot_id") || !args["snapshot_id"].is_string()) {
-    return FaultResponse(InvalidArgument("Invalid input received: 'snapshot_id' is a required "
-                                         "property"));
+    return FaultResponse(
+        InvalidArgument("Invalid input received: 'snapshot_id' is a required "
+                        "property"));
   }
   const std::string snapshot_id = args["snapshot_id"].get<std::string>();
   Status st = db::InWriteTransaction(env.db, [&](db::Transaction& tx) {
@@ -148,12 +156,16 @@ Response RevertVolumeAction(const ApiEnv& env, Request& req, const std::string& 
                              latest.id + ". The volume size must be equal to the snapshot size.");
     }
     if (v.status != "available") {
-      return Conflict("Invalid volume: Volume " + v.id + " status must be available, but "
-                      "current status is: " + v.status + ".");
+      return Conflict("Invalid volume: Volume " + v.id +
+                      " status must be available, but "
+                      "current status is: " +
+                      v.status + ".");
     }
     if (latest.status != "available") {
-      return Conflict("Invalid snapshot: Snapshot " + latest.id + " status must be available, "
-                      "but current status is: " + latest.status + ".");
+      return Conflict("Invalid snapshot: Snapshot " + latest.id +
+                      " status must be available, "
+                      "but current status is: " +
+                      latest.status + ".");
     }
     v.status = "reverting";
     RETURN_IF_ERROR(db::UpdateVolume(tx, v));

@@ -5,10 +5,9 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "api/api_env.h"
 #include "db/snapshots_repo.h"
@@ -17,9 +16,7 @@
 namespace scoria::api {
 
 // "host@backend" of "host@backend#pool".
-inline std::string BackendOfHost(const std::string& host) {
-  return host.substr(0, host.find('#'));
-}
+inline std::string BackendOfHost(const std::string& host) { return host.substr(0, host.find('#')); }
 
 // Sets the snapshot `deleting` and queues delete_snapshot for its volume's backend (resource:
 // the volume, so it runs in order with the volume's tasks). A snapshot whose volume was never
@@ -36,10 +33,10 @@ Status DeleteSnapshotsOfVolume(db::Transaction& tx, const db::VolumeRecord& v, b
 struct VolumeSource {
   std::optional<std::string> snapshot_id;
   std::optional<std::string> source_volid;
-  int64_t size = 0;                // GiB: the smallest the new volume may be
-  std::string host;                // host@backend#pool the new volume must land on
-  std::string volume_type_id;      // the default type of the new volume
-  std::string availability_zone;   // the default AZ of the new volume
+  int64_t size = 0;               // GiB: the smallest the new volume may be
+  std::string host;               // host@backend#pool the new volume must land on
+  std::string volume_type_id;     // the default type of the new volume
+  std::string availability_zone;  // the default AZ of the new volume
 };
 
 // The snapshot_id / source_volid of a create body (nulls ignored). nullopt when neither is

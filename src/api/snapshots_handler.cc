@@ -5,7 +5,6 @@
 // (resource_id = the volume's id: the task runs in order with the volume's other tasks) and
 // answer 202; the volume manager does the rest (volume/manager.h).
 #include <nlohmann/json.hpp>
-
 #include <set>
 
 #include "api/api_env.h"
@@ -29,10 +28,9 @@ namespace {
 using nlohmann::json;
 
 const std::set<std::string>& SnapshotStatuses() {
-  static const std::set<std::string> kSet = {"error",    "available",      "creating",
-                                             "deleting", "deleted",        "updating",
-                                             "error_deleting", "unmanaging", "backing-up",
-                                             "restoring"};
+  static const std::set<std::string> kSet = {
+      "error",    "available",      "creating",   "deleting",   "deleted",
+      "updating", "error_deleting", "unmanaging", "backing-up", "restoring"};
   return kSet;
 }
 
@@ -72,8 +70,9 @@ class SnapshotsApi {
 Status CheckSnapshotable(const Request& req, const db::VolumeRecord& v, std::optional<bool> force) {
   const bool v366 = req.version >= ApiVersion{3, 66};
   if (v366 && force && !*force) {
-    return InvalidArgument("Invalid input received: Since microversion 3.66 the 'force' flag is "
-                           "invalid for this request; in-use volumes are snapshotted without it.");
+    return InvalidArgument(
+        "Invalid input received: Since microversion 3.66 the 'force' flag is "
+        "invalid for this request; in-use volumes are snapshotted without it.");
   }
   if (v.status == "maintenance") {
     return FailedPrecondition("Invalid volume: Volume " + v.id + " is in maintenance.");
@@ -84,17 +83,22 @@ Status CheckSnapshotable(const Request& req, const db::VolumeRecord& v, std::opt
   const bool in_use_ok = v366 || force.value_or(false);
   if (v.status == "available" || (in_use_ok && v.status == "in-use")) {
     if (!v.host) {
-      return FailedPrecondition("Invalid volume: Volume " + v.id + " is not placed on a "
+      return FailedPrecondition("Invalid volume: Volume " + v.id +
+                                " is not placed on a "
                                 "backend yet.");
     }
     return Status::Ok();
   }
   if (in_use_ok) {
-    return FailedPrecondition("Invalid volume: Volume " + v.id + " status must be available or "
-                              "in-use, but current status is: " + v.status + ".");
+    return FailedPrecondition("Invalid volume: Volume " + v.id +
+                              " status must be available or "
+                              "in-use, but current status is: " +
+                              v.status + ".");
   }
-  return FailedPrecondition("Invalid volume: Volume " + v.id + " status must be available, but "
-                            "current status is: " + v.status + ".");
+  return FailedPrecondition("Invalid volume: Volume " + v.id +
+                            " status must be available, but "
+                            "current status is: " +
+                            v.status + ".");
 }
 
 Response SnapshotsApi::Create(Request& req, const PathParams&) {
@@ -107,8 +111,9 @@ Response SnapshotsApi::Create(Request& req, const PathParams&) {
                                       "display_description", "force", "metadata"});
   if (!bad.ok()) return FaultResponse(bad);
   if (!in.contains("volume_id") || in["volume_id"].is_null()) {
-    return FaultResponse(InvalidArgument("Invalid input received: 'volume_id' is a required "
-                                         "property"));
+    return FaultResponse(
+        InvalidArgument("Invalid input received: 'volume_id' is a required "
+                        "property"));
   }
   if (!in["volume_id"].is_string()) {
     return FaultResponse(InvalidArgument("Invalid input for field/attribute volume_id. Value: " +
@@ -123,7 +128,8 @@ Response SnapshotsApi::Create(Request& req, const PathParams&) {
   }
   auto name = OptionalString(in, in.contains("name") ? "name" : "display_name");
   if (!name.ok()) return FaultResponse(name.status());
-  auto desc = OptionalString(in, in.contains("description") ? "description" : "display_description");
+  auto desc =
+      OptionalString(in, in.contains("description") ? "description" : "display_description");
   if (!desc.ok()) return FaultResponse(desc.status());
   std::map<std::string, std::string> metadata;
   if (in.contains("metadata") && !in["metadata"].is_null()) {
@@ -181,9 +187,10 @@ json SnapshotField(const db::SnapshotRecord& s, const std::string& key) {
 
 Response SnapshotsApi::List(Request& req, bool detail) {
   ListSpec spec;
-  spec.sort_keys = {"id", "name", "display_name", "status", "size", "created_at", "updated_at",
-                    "volume_id", "project_id", "user_id", "description", "display_description"};
-  spec.filter_keys = {"name", "status", "volume_id", "metadata", "availability_zone",
+  spec.sort_keys = {"id",         "name",       "display_name", "status",
+                    "size",       "created_at", "updated_at",   "volume_id",
+                    "project_id", "user_id",    "description",  "display_description"};
+  spec.filter_keys = {"name",          "status", "volume_id", "metadata", "availability_zone",
                       "consumes_quota"};
   spec.max_limit = env_.config.osapi_max_limit;
   auto params = ParseListParams(req, spec);
@@ -200,8 +207,10 @@ Response SnapshotsApi::List(Request& req, bool detail) {
       for (char& c : text) c = c == '\'' ? '"' : c;
       json md = json::parse(text, nullptr, false);
       if (!md.is_object()) {
-        return FaultResponse(InvalidArgument("Invalid input received: metadata filter must be a "
-                                             "dict, got " + value));
+        return FaultResponse(
+            InvalidArgument("Invalid input received: metadata filter must be a "
+                            "dict, got " +
+                            value));
       }
       for (auto it = md.begin(); it != md.end(); ++it) {
         md_filter[it.key()] = it->is_string() ? it->get<std::string>() : it->dump();
@@ -230,9 +239,9 @@ Response SnapshotsApi::List(Request& req, bool detail) {
   };
   std::vector<db::SnapshotRecord> items;
   Status st = db::InReadTransaction(env_.db, [&](db::Transaction& tx) {
-    ASSIGN_OR_RETURN(auto all, db::ListSnapshots(tx, params->all_tenants
-                                                         ? std::nullopt
-                                                         : std::optional(req.ctx.project_id)));
+    ASSIGN_OR_RETURN(
+        auto all, db::ListSnapshots(
+                      tx, params->all_tenants ? std::nullopt : std::optional(req.ctx.project_id)));
     for (auto& s : all) {
       if (keep(s)) items.push_back(std::move(s));
     }
@@ -268,13 +277,14 @@ Response SnapshotsApi::Update(Request& req, const PathParams& p) {
   auto obj = RequireObject(*body, "snapshot");
   if (!obj.ok()) return FaultResponse(obj.status());
   const json& in = *obj;
-  Status bad = RejectUnknownKeys(in, {"name", "description", "display_name",
-                                      "display_description"});
+  Status bad =
+      RejectUnknownKeys(in, {"name", "description", "display_name", "display_description"});
   if (!bad.ok()) return FaultResponse(bad);
   if (in.empty()) {
-    return FaultResponse(InvalidArgument("Invalid input received: at least one of name, "
-                                         "description, display_name, display_description is "
-                                         "required"));
+    return FaultResponse(
+        InvalidArgument("Invalid input received: at least one of name, "
+                        "description, display_name, display_description is "
+                        "required"));
   }
   std::optional<std::optional<std::string>> name, desc;
   for (auto [k, out] : {std::pair{"name", &name}, std::pair{"display_name", &name},
@@ -302,8 +312,9 @@ Response SnapshotsApi::Delete(Request& req, const PathParams& p) {
     ASSIGN_OR_RETURN(auto s, Load(tx, req, p.at("snapshot_id")));
     if (s.status == "deleting") return Status::Ok();  // already on its way
     if (s.status != "available" && s.status != "error") {
-      return FailedPrecondition("Invalid snapshot: Volume Snapshot status must be available or "
-                                "error and must not be part of a group.");
+      return FailedPrecondition(
+          "Invalid snapshot: Volume Snapshot status must be available or "
+          "error and must not be part of a group.");
     }
     return EnqueueSnapshotDelete(tx, s);
   });
@@ -316,8 +327,9 @@ Response SnapshotsApi::Action(Request& req, const PathParams& p) {
   auto body = ParseJsonBody(req);
   if (!body.ok()) return FaultResponse(body.status());
   if (!body->is_object() || body->size() != 1) {
-    return FaultResponse(InvalidArgument("Invalid input received: the body must name exactly one "
-                                         "action"));
+    return FaultResponse(
+        InvalidArgument("Invalid input received: the body must name exactly one "
+                        "action"));
   }
   const std::string action = body->begin().key();
   const std::string& id = p.at("snapshot_id");
@@ -349,8 +361,9 @@ Response SnapshotsApi::Action(Request& req, const PathParams& p) {
 Response SnapshotsApi::ResetStatus(Request& req, const std::string& id, const json& args) {
   if (!req.ctx.is_admin) return FaultResponse(403, "Policy doesn't allow os-reset_status.");
   if (!args.is_object() || !args.contains("status")) {
-    return FaultResponse(InvalidArgument("Invalid input received: 'status' is a required "
-                                         "property"));
+    return FaultResponse(
+        InvalidArgument("Invalid input received: 'status' is a required "
+                        "property"));
   }
   Status bad = RejectUnknownKeys(args, {"status"});
   if (!bad.ok()) return FaultResponse(bad);
@@ -361,8 +374,8 @@ Response SnapshotsApi::ResetStatus(Request& req, const std::string& id, const js
   std::string status = args["status"].get<std::string>();
   for (char& c : status) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (!SnapshotStatuses().count(status)) {
-    return FaultResponse(InvalidArgument("Invalid input received: " + status +
-                                         " is not a valid snapshot status"));
+    return FaultResponse(
+        InvalidArgument("Invalid input received: " + status + " is not a valid snapshot status"));
   }
   Status st = db::InWriteTransaction(env_.db, [&](db::Transaction& tx) {
     ASSIGN_OR_RETURN(auto s, Load(tx, req, id));

@@ -51,25 +51,25 @@ void AddSnapshotCreate(CLI::App& app, CommandTable& table) {
     CLI::Option *name_opt, *description_opt;
   };
   auto o = std::make_shared<Opts>();
-  CLI::App* sub = table.Add(app, "snapshot-create", "Creates a snapshot of a volume.",
-                            [o](Context& ctx) -> Status {
-    ASSIGN_OR_RETURN(json v, FindVolume(ctx.api, o->volume));
-    json snap = {{"volume_id", IdOf(v)}};
-    if (o->name_opt->count()) snap["name"] = o->name;
-    if (o->description_opt->count()) snap["description"] = o->description;
-    if (o->force) snap["force"] = true;  // before 3.66: allows an in-use volume
-    if (!o->metadata.empty()) {
-      ASSIGN_OR_RETURN(auto metadata, ParseKeyValues(o->metadata));
-      snap["metadata"] = metadata;
-    }
-    ASSIGN_OR_RETURN(json body, ctx.api.Post("/snapshots", json{{"snapshot", snap}}));
-    ASSIGN_OR_RETURN(json created, SnapshotFromBody(body));
-    if (o->wait) {
-      ASSIGN_OR_RETURN(created, WaitFor(ctx, SnapshotWait(IdOf(created))));
-    }
-    ctx.output.Print(created, RenderProperties(created));
-    return Status::Ok();
-  });
+  CLI::App* sub = table.Add(
+      app, "snapshot-create", "Creates a snapshot of a volume.", [o](Context& ctx) -> Status {
+        ASSIGN_OR_RETURN(json v, FindVolume(ctx.api, o->volume));
+        json snap = {{"volume_id", IdOf(v)}};
+        if (o->name_opt->count()) snap["name"] = o->name;
+        if (o->description_opt->count()) snap["description"] = o->description;
+        if (o->force) snap["force"] = true;  // before 3.66: allows an in-use volume
+        if (!o->metadata.empty()) {
+          ASSIGN_OR_RETURN(auto metadata, ParseKeyValues(o->metadata));
+          snap["metadata"] = metadata;
+        }
+        ASSIGN_OR_RETURN(json body, ctx.api.Post("/snapshots", json{{"snapshot", snap}}));
+        ASSIGN_OR_RETURN(json created, SnapshotFromBody(body));
+        if (o->wait) {
+          ASSIGN_OR_RETURN(created, WaitFor(ctx, SnapshotWait(IdOf(created))));
+        }
+        ctx.output.Print(created, RenderProperties(created));
+        return Status::Ok();
+      });
   sub->add_option("VOLUME", o->volume, "Name or id of the volume to snapshot.")->required();
   o->name_opt = sub->add_option("--name", o->name, "Snapshot name.");
   o->description_opt = sub->add_option("--description", o->description, "Snapshot description.");
@@ -115,10 +115,10 @@ void AddSnapshotShow(CLI::App& app, CommandTable& table) {
   auto snapshot = std::make_shared<std::string>();
   CLI::App* sub = table.Add(app, "snapshot-show", "Shows snapshot details.",
                             [snapshot](Context& ctx) -> Status {
-    ASSIGN_OR_RETURN(json s, FindSnapshot(ctx.api, *snapshot));
-    ctx.output.Print(s, RenderProperties(s));
-    return Status::Ok();
-  });
+                              ASSIGN_OR_RETURN(json s, FindSnapshot(ctx.api, *snapshot));
+                              ctx.output.Print(s, RenderProperties(s));
+                              return Status::Ok();
+                            });
   sub->add_option("SNAPSHOT", *snapshot, "Name or id of the snapshot.")->required();
 }
 
@@ -128,28 +128,28 @@ void AddSnapshotDelete(CLI::App& app, CommandTable& table) {
     bool wait = false;
   };
   auto o = std::make_shared<Opts>();
-  CLI::App* sub = table.Add(app, "snapshot-delete", "Removes one or more snapshots.",
-                            [o](Context& ctx) -> Status {
-    std::vector<std::string> deleted;
-    Status st = ForEachArg(ctx.output, o->snapshots, "Delete", "snapshot",
-                           [&](const std::string& arg) -> Status {
-      ASSIGN_OR_RETURN(json s, FindSnapshot(ctx.api, arg));
-      RETURN_IF_ERROR(ctx.api.Delete(SnapshotPath(IdOf(s))).status());
-      deleted.push_back(IdOf(s));
-      if (!ctx.output.json) {
-        ctx.output.Text("Request to delete snapshot " + arg + " has been accepted.\n");
-      }
-      return Status::Ok();
-    });
-    if (o->wait) {
-      for (const auto& id : deleted) {
-        WaitSpec spec = SnapshotWait(id);
-        spec.until_gone = true;
-        RETURN_IF_ERROR(WaitFor(ctx, spec).status());
-      }
-    }
-    return st;
-  });
+  CLI::App* sub = table.Add(
+      app, "snapshot-delete", "Removes one or more snapshots.", [o](Context& ctx) -> Status {
+        std::vector<std::string> deleted;
+        Status st = ForEachArg(
+            ctx.output, o->snapshots, "Delete", "snapshot", [&](const std::string& arg) -> Status {
+              ASSIGN_OR_RETURN(json s, FindSnapshot(ctx.api, arg));
+              RETURN_IF_ERROR(ctx.api.Delete(SnapshotPath(IdOf(s))).status());
+              deleted.push_back(IdOf(s));
+              if (!ctx.output.json) {
+                ctx.output.Text("Request to delete snapshot " + arg + " has been accepted.\n");
+              }
+              return Status::Ok();
+            });
+        if (o->wait) {
+          for (const auto& id : deleted) {
+            WaitSpec spec = SnapshotWait(id);
+            spec.until_gone = true;
+            RETURN_IF_ERROR(WaitFor(ctx, spec).status());
+          }
+        }
+        return st;
+      });
   sub->add_option("SNAPSHOT", o->snapshots, "Names or ids of the snapshots.")->required();
   sub->add_flag("--wait", o->wait, "Waits until the snapshots are gone.");
 }
@@ -160,27 +160,27 @@ void AddRevert(CLI::App& app, CommandTable& table) {
     bool wait = false;
   };
   auto o = std::make_shared<Opts>();
-  CLI::App* sub = table.Add(app, "revert", "Reverts a volume to its latest snapshot.",
-                            [o](Context& ctx) -> Status {
-    ASSIGN_OR_RETURN(json v, FindVolume(ctx.api, o->volume));
-    ASSIGN_OR_RETURN(json s, FindSnapshot(ctx.api, o->snapshot));
-    const std::string id = IdOf(v);
-    json body = {{"revert", {{"snapshot_id", IdOf(s)}}}};
-    RETURN_IF_ERROR(ctx.api.Post("/volumes/" + ApiClient::PathSegment(id) + "/action", body)
-                        .status());
-    if (!o->wait) {
-      if (!ctx.output.json) {
-        ctx.output.Text("Request to revert volume " + o->volume + " has been accepted.\n");
-      }
-      return Status::Ok();
-    }
-    WaitSpec spec;
-    spec.id = id;
-    spec.path = "/volumes/" + ApiClient::PathSegment(id);
-    ASSIGN_OR_RETURN(json done, WaitFor(ctx, spec));
-    ctx.output.Print(done, RenderProperties(done));
-    return Status::Ok();
-  });
+  CLI::App* sub = table.Add(
+      app, "revert", "Reverts a volume to its latest snapshot.", [o](Context& ctx) -> Status {
+        ASSIGN_OR_RETURN(json v, FindVolume(ctx.api, o->volume));
+        ASSIGN_OR_RETURN(json s, FindSnapshot(ctx.api, o->snapshot));
+        const std::string id = IdOf(v);
+        json body = {{"revert", {{"snapshot_id", IdOf(s)}}}};
+        RETURN_IF_ERROR(
+            ctx.api.Post("/volumes/" + ApiClient::PathSegment(id) + "/action", body).status());
+        if (!o->wait) {
+          if (!ctx.output.json) {
+            ctx.output.Text("Request to revert volume " + o->volume + " has been accepted.\n");
+          }
+          return Status::Ok();
+        }
+        WaitSpec spec;
+        spec.id = id;
+        spec.path = "/volumes/" + ApiClient::PathSegment(id);
+        ASSIGN_OR_RETURN(json done, WaitFor(ctx, spec));
+        ctx.output.Print(done, RenderProperties(done));
+        return Status::Ok();
+      });
   sub->add_option("VOLUME", o->volume, "Name or id of the volume.")->required();
   sub->add_option("SNAPSHOT", o->snapshot, "Name or id of its latest snapshot.")->required();
   sub->add_flag("--wait", o->wait, "Wait until the volume is available again (or failed).");
@@ -189,8 +189,9 @@ void AddRevert(CLI::App& app, CommandTable& table) {
 }  // namespace
 
 Result<json> FindSnapshot(ApiClient& api, const std::string& name_or_id) {
-  ResourceKind kind{"snapshot", "/snapshots/", "snapshot", "/snapshots/detail",
-                    {{"all_tenants", "1"}}, true, "snapshots"};
+  ResourceKind kind{"snapshot",          "/snapshots/",          "snapshot",
+                    "/snapshots/detail", {{"all_tenants", "1"}}, true,
+                    "snapshots"};
   return FindResource(api, kind, name_or_id);
 }
 

@@ -67,14 +67,14 @@ Result<std::vector<SnapshotRecord>> VolumeSnapshots(Transaction& tx, const std::
 }
 
 Status InsertSnapshot(Transaction& tx, const SnapshotRecord& s) {
-  RETURN_IF_ERROR(tx.Exec("INSERT INTO snapshots (id, project_id, user_id, volume_id, name, "
-                          "description, size, status, progress, provider_location, created_at, "
-                          "updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                          {s.id, s.project_id, s.user_id, s.volume_id, OptStr(s.name),
-                           OptStr(s.description), s.size, s.status, s.progress,
-                           OptStr(s.provider_location), s.created_at,
-                           s.updated_at ? Value(*s.updated_at) : Null()})
-                      .status());
+  RETURN_IF_ERROR(
+      tx.Exec("INSERT INTO snapshots (id, project_id, user_id, volume_id, name, "
+              "description, size, status, progress, provider_location, created_at, "
+              "updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+              {s.id, s.project_id, s.user_id, s.volume_id, OptStr(s.name), OptStr(s.description),
+               s.size, s.status, s.progress, OptStr(s.provider_location), s.created_at,
+               s.updated_at ? Value(*s.updated_at) : Null()})
+          .status());
   if (!s.metadata.empty()) RETURN_IF_ERROR(ReplaceSnapshotMetadata(tx, s.id, s.metadata));
   return Status::Ok();
 }

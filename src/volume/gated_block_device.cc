@@ -4,8 +4,7 @@
 
 namespace scoria::volume {
 
-GatedBlockDevice::GatedBlockDevice(std::shared_ptr<BlockDevice> inner)
-    : inner_(std::move(inner)) {}
+GatedBlockDevice::GatedBlockDevice(std::shared_ptr<BlockDevice> inner) : inner_(std::move(inner)) {}
 
 IoCallback GatedBlockDevice::Track(IoCallback done) {
   // The completion keeps the gate alive: the inner device may complete after the last
@@ -40,8 +39,9 @@ void GatedBlockDevice::Read(uint64_t offset, std::span<std::byte> buf, IoCallbac
 
 void GatedBlockDevice::Write(uint64_t offset, std::span<const std::byte> buf, bool fua,
                              IoCallback done) {
-  Submit([this, offset, buf, fua](IoCallback cb) { inner_->Write(offset, buf, fua, std::move(cb)); },
-         std::move(done));
+  Submit(
+      [this, offset, buf, fua](IoCallback cb) { inner_->Write(offset, buf, fua, std::move(cb)); },
+      std::move(done));
 }
 
 void GatedBlockDevice::Flush(IoCallback done) {
@@ -53,11 +53,10 @@ void GatedBlockDevice::Discard(uint64_t offset, uint64_t length, IoCallback done
          std::move(done));
 }
 
-void GatedBlockDevice::WriteZeroes(uint64_t offset, uint64_t length, bool unmap,
-                                   IoCallback done) {
-  Submit([this, offset, length, unmap](IoCallback cb) {
-    inner_->WriteZeroes(offset, length, unmap, std::move(cb));
-  }, std::move(done));
+void GatedBlockDevice::WriteZeroes(uint64_t offset, uint64_t length, bool unmap, IoCallback done) {
+  Submit([this, offset, length,
+          unmap](IoCallback cb) { inner_->WriteZeroes(offset, length, unmap, std::move(cb)); },
+         std::move(done));
 }
 
 Status GatedBlockDevice::Quiesce() {

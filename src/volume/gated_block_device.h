@@ -62,9 +62,9 @@ class GatedBlockDevice final : public BlockDevice,
   const std::shared_ptr<BlockDevice> inner_;
   mutable std::mutex mu_;
   std::condition_variable drained_;
-  bool closed_ = false;                          // GUARDED_BY(mu_)
-  size_t in_flight_ = 0;                         // GUARDED_BY(mu_)
-  std::deque<std::function<void()>> queue_;      // GUARDED_BY(mu_)
+  bool closed_ = false;                      // GUARDED_BY(mu_)
+  size_t in_flight_ = 0;                     // GUARDED_BY(mu_)
+  std::deque<std::function<void()>> queue_;  // GUARDED_BY(mu_)
 };
 
 // Quiesces on construction (status()), releases on destruction.

@@ -2,9 +2,9 @@
 // and the driver step of create_volume from a snapshot or a volume (state machines in
 // manager.h). Like the volume tasks, each does idempotent driver work first and then finishes
 // its task in the transaction that writes the final states, re-checking them there.
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "db/messages_repo.h"
@@ -33,7 +33,7 @@ Result<std::string> SnapshotArg(const db::Task& task) {
 
 const char* DetailOf(const Status& st) {
   return st.code() == StatusCode::kResourceExhausted ? db::message_detail::kNotEnoughSpace
-                                                      : db::message_detail::kDriverFailed;
+                                                     : db::message_detail::kDriverFailed;
 }
 
 }  // namespace
@@ -62,7 +62,8 @@ Status VolumeManager::HandleCreateSnapshot(tasks::TaskContext& ctx) {
     return ctx.Finish([](db::Transaction&) { return Status::Ok(); }, db::Durability::kRelaxed);
   }
   RETURN_IF_ERROR(load);
-  Status st = WithQuiescedVolume(volume_id, [&] { return driver_->CreateSnapshot(volume_id, sid); });
+  Status st =
+      WithQuiescedVolume(volume_id, [&] { return driver_->CreateSnapshot(volume_id, sid); });
   if (!st.ok()) {
     if (IsTransient(st) && ctx.task().attempts < kMaxStepAttempts) return st;
     spdlog::error("volume {}: snapshot {} of {} failed: {}", backend_host_, sid, volume_id,
@@ -78,15 +79,17 @@ Status VolumeManager::HandleCreateSnapshot(tasks::TaskContext& ctx) {
                                      DetailOf(st), "create snapshot: " + st.message());
     });
   }
-  return ctx.Finish([&](db::Transaction& tx) {
-    auto cur = db::GetSnapshot(tx, sid);
-    if (!cur.ok()) return Status::Ok();  // deleted meanwhile; its delete task removes the file
-    if (cur->status != "creating") return Status::Ok();
-    cur->status = "available";
-    cur->progress = "100%";
-    cur->provider_location = driver_->name() + ":snapshot-" + sid;
-    return db::UpdateSnapshot(tx, *cur);
-  }, db::Durability::kRelaxed);  // lost in a power cut: the create re-runs and converges
+  return ctx.Finish(
+      [&](db::Transaction& tx) {
+        auto cur = db::GetSnapshot(tx, sid);
+        if (!cur.ok()) return Status::Ok();  // deleted meanwhile; its delete task removes the file
+        if (cur->status != "creating") return Status::Ok();
+        cur->status = "available";
+        cur->progress = "100%";
+        cur->provider_location = driver_->name() + ":snapshot-" + sid;
+        return db::UpdateSnapshot(tx, *cur);
+      },
+      db::Durability::kRelaxed);  // lost in a power cut: the create re-runs and converges
 }
 
 Status VolumeManager::HandleDeleteSnapshot(tasks::TaskContext& ctx) {
@@ -95,8 +98,7 @@ Status VolumeManager::HandleDeleteSnapshot(tasks::TaskContext& ctx) {
   Status st = driver_->DeleteSnapshot(volume_id, sid);
   if (!st.ok()) {
     if (ctx.task().attempts < kMaxStepAttempts) return st;
-    spdlog::error("volume {}: delete of snapshot {} failed: {}", backend_host_, sid,
-                  st.ToString());
+    spdlog::error("volume {}: delete of snapshot {} failed: {}", backend_host_, sid, st.ToString());
     return ctx.Finish([&](db::Transaction& tx) {
       auto cur = db::GetSnapshot(tx, sid);
       if (!cur.ok()) return Status::Ok();
@@ -183,9 +185,10 @@ void VolumeManager::CheckSnapshotFiles() {
   std::set<std::string> known(in_db.begin(), in_db.end());
   for (const std::string& id : *on_backend) {
     if (!known.count(id)) {
-      spdlog::warn("volume {}: the backend holds snapshot-{} but the database has no such "
-                   "snapshot on this backend; left untouched",
-                   backend_host_, id);
+      spdlog::warn(
+          "volume {}: the backend holds snapshot-{} but the database has no such "
+          "snapshot on this backend; left untouched",
+          backend_host_, id);
     }
   }
 }

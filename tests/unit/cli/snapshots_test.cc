@@ -21,8 +21,7 @@ const std::string kSnapId = "11111111-2222-3333-4444-555555555555";
 const std::string kSnapPath = "/snapshots/" + kSnapId;
 
 json Snapshot(const std::string& status) {
-  return {{"id", kSnapId}, {"volume_id", kVolId}, {"status", status}, {"name", "s1"},
-          {"size", 1}};
+  return {{"id", kSnapId}, {"volume_id", kVolId}, {"status", status}, {"name", "s1"}, {"size", 1}};
 }
 
 TEST_F(SnapshotsTest, CreateResolvesVolumeSendsForceAndWaits) {
@@ -35,11 +34,11 @@ TEST_F(SnapshotsTest, CreateResolvesVolumeSendsForceAndWaits) {
   ASSERT_EQ(run.code, 0) << run.err;
   auto posts = http.Find("POST", "/snapshots");
   ASSERT_EQ(posts.size(), 1u);
-  EXPECT_EQ(BodyOf(posts[0]), (json{{"snapshot",
-                                     {{"volume_id", kVolId},
-                                      {"name", "s1"},
-                                      {"force", true},
-                                      {"metadata", {{"a", "1"}}}}}}));
+  EXPECT_EQ(
+      BodyOf(posts[0]),
+      (json{
+          {"snapshot",
+           {{"volume_id", kVolId}, {"name", "s1"}, {"force", true}, {"metadata", {{"a", "1"}}}}}}));
   EXPECT_EQ(json::parse(run.out)["status"], "available");
 }
 

@@ -1,8 +1,7 @@
 // snapshots_repo on an in-memory SQLite database with every migration applied.
-#include "db/snapshots_repo.h"
-
 #include <gtest/gtest.h>
 
+#include "db/snapshots_repo.h"
 #include "db/volumes_repo.h"
 
 namespace scoria::db {

@@ -97,9 +97,15 @@ TEST(GatedBlockDeviceTest, NewIoIsHeldWhileQuiescedAndIssuedInOrderOnRelease) {
   ASSERT_TRUE(gate->Quiesce().ok());
   std::byte buf[512]{};
   std::vector<int> order;
-  gate->Write(4096, buf, false, [&](Status st) { if (st.ok()) order.push_back(1); });
-  gate->Read(0, buf, [&](Status st) { if (st.ok()) order.push_back(2); });
-  gate->Write(8192, buf, false, [&](Status st) { if (st.ok()) order.push_back(3); });
+  gate->Write(4096, buf, false, [&](Status st) {
+    if (st.ok()) order.push_back(1);
+  });
+  gate->Read(0, buf, [&](Status st) {
+    if (st.ok()) order.push_back(2);
+  });
+  gate->Write(8192, buf, false, [&](Status st) {
+    if (st.ok()) order.push_back(3);
+  });
   EXPECT_EQ(gate->queued(), 3u);
   EXPECT_EQ(inner->Pending(), 0u);  // nothing reached the inner device
   const size_t log_before = inner->log.size();
@@ -127,8 +133,34 @@ TEST(GatedBlockDeviceTest, FlushFailureIsReportedAndReleaseStillOpens) {
   inner->CompleteAll();
 }
 
+// Counts the writes that reach the device below the gate.
+class CountingDevice : public BlockDevice {
+ public:
+  uint64_t Size() const override { return mem_->Size(); }
+  Status Refresh() override { return Status::Ok(); }
+  void Read(uint64_t o, std::span<std::byte> b, IoCallback done) override {
+    mem_->Read(o, b, std::move(done));
+  }
+  void Write(uint64_t o, std::span<const std::byte> b, bool fua, IoCallback done) override {
+    ++writes;
+    mem_->Write(o, b, fua, std::move(done));
+  }
+  void Flush(IoCallback done) override { mem_->Flush(std::move(done)); }
+  void Discard(uint64_t o, uint64_t l, IoCallback done) override {
+    mem_->Discard(o, l, std::move(done));
+  }
+  void WriteZeroes(uint64_t o, uint64_t l, bool u, IoCallback done) override {
+    mem_->WriteZeroes(o, l, u, std::move(done));
+  }
+  std::atomic<int> writes = 0;
+
+ private:
+  std::shared_ptr<BlockDevice> mem_ = NewMemoryBlockDevice(1 << 20);
+};
+
 TEST(GatedBlockDeviceTest, ConcurrentWritersAllCompleteAcrossQuiesceCycles) {
-  auto inner = std::make_shared<GatedBlockDevice>(NewMemoryBlockDevice(1 << 20));
+  auto below = std::make_shared<CountingDevice>();
+  auto inner = std::make_shared<GatedBlockDevice>(below);
   std::atomic<int> ok = 0;
   std::atomic<bool> stop = false;
   std::vector<std::thread> writers;
@@ -138,20 +170,30 @@ TEST(GatedBlockDeviceTest, ConcurrentWritersAllCompleteAcrossQuiesceCycles) {
       int n = 0;
       while (!stop) {
         std::promise<void> p;
-        inner->Write(static_cast<uint64_t>((t * 64 + n++ % 64) * 512), buf, false,
-                     [&](Status st) { ok += st.ok(); p.set_value(); });
+        inner->Write(static_cast<uint64_t>((t * 64 + n++ % 64) * 512), buf, false, [&](Status st) {
+          ok += st.ok();
+          p.set_value();
+        });
         p.get_future().wait();
       }
     });
   }
+  // Writers make progress between the cycles and never during one.
   for (int i = 0; i < 50; ++i) {
+    const int before = ok.load();
+    while (ok.load() <= before) std::this_thread::yield();
     QuiesceScope scope(inner.get());
     ASSERT_TRUE(scope.status().ok());
     EXPECT_EQ(inner->in_flight(), 0u);
+    // Nothing reaches the device while the gate is closed (an acknowledgement already on its
+    // way may still be delivered: its data is in).
+    const int reached = below->writes.load();
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+    EXPECT_EQ(below->writes.load(), reached);
   }
   stop = true;
   for (auto& w : writers) w.join();
-  EXPECT_GT(ok.load(), 0);
+  EXPECT_GE(ok.load(), 50);
   EXPECT_EQ(inner->in_flight(), 0u);
 }
 

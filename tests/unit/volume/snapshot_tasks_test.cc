@@ -3,13 +3,12 @@
 // snapshot state machines in volume/manager.h, and the quiesce of an exported volume.
 #include <gtest/gtest.h>
 
-#include <nlohmann/json.hpp>
-
 #include <atomic>
 #include <chrono>
 #include <functional>
 #include <future>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <thread>
 
@@ -142,8 +141,8 @@ class SnapshotTasksTest : public ::testing::Test {
     config_.backends = {backend_};
     auto driver = std::make_unique<ScriptedDriver>();
     driver_ = driver.get();
-    manager_ = std::make_unique<VolumeManager>(*db_, config_, backend_, std::move(driver),
-                                               &exporter_);
+    manager_ =
+        std::make_unique<VolumeManager>(*db_, config_, backend_, std::move(driver), &exporter_);
     tasks::WorkerOptions o;
     o.threads = 2;
     o.poll = 20ms;
@@ -193,37 +192,37 @@ class SnapshotTasksTest : public ::testing::Test {
   bool Idle() {
     bool idle = false;
     EXPECT_TRUE(db::InReadTransaction(*db_, [&](db::Transaction& tx) {
-      ASSIGN_OR_RETURN(auto tasks, db::ListTasks(tx));
-      idle = tasks.empty();
-      return Status::Ok();
-    }).ok());
+                  ASSIGN_OR_RETURN(auto tasks, db::ListTasks(tx));
+                  idle = tasks.empty();
+                  return Status::Ok();
+                }).ok());
     return idle;
   }
   std::optional<db::SnapshotRecord> GetSnap(const std::string& id) {
     std::optional<db::SnapshotRecord> out;
     EXPECT_TRUE(db::InReadTransaction(*db_, [&](db::Transaction& tx) {
-      auto s = db::GetSnapshot(tx, id);
-      if (s.ok()) out = *s;
-      return Status::Ok();
-    }).ok());
+                  auto s = db::GetSnapshot(tx, id);
+                  if (s.ok()) out = *s;
+                  return Status::Ok();
+                }).ok());
     return out;
   }
   std::optional<db::VolumeRecord> GetVol(const std::string& id) {
     std::optional<db::VolumeRecord> out;
     EXPECT_TRUE(db::InReadTransaction(*db_, [&](db::Transaction& tx) {
-      auto v = db::GetVolume(tx, id);
-      if (v.ok()) out = *v;
-      return Status::Ok();
-    }).ok());
+                  auto v = db::GetVolume(tx, id);
+                  if (v.ok()) out = *v;
+                  return Status::Ok();
+                }).ok());
     return out;
   }
   size_t MessageCount(const std::string& volume_id) {
     size_t n = 0;
     EXPECT_TRUE(db::InReadTransaction(*db_, [&](db::Transaction& tx) {
-      ASSIGN_OR_RETURN(auto m, db::ListMessages(tx, std::nullopt, volume_id));
-      n = m.size();
-      return Status::Ok();
-    }).ok());
+                  ASSIGN_OR_RETURN(auto m, db::ListMessages(tx, std::nullopt, volume_id));
+                  n = m.size();
+                  return Status::Ok();
+                }).ok());
     return n;
   }
 
