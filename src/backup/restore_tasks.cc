@@ -165,6 +165,18 @@ Status BackupService::HandleRestoreWhenCreated(tasks::TaskContext& ctx) {
                                    (v.ok() ? v->status : std::string("gone"))));
     }
     const std::string host = v->host ? v->host->substr(0, v->host->find('@')) : "";
+    ASSIGN_OR_RETURN(auto services, db::ListServices(tx, host, std::string(db::kBackupBinary)));
+    if (services.empty()) {
+      // Nobody would ever run the restore: the volume is of no use, say so.
+      const std::string why = "no backup service runs on " + host + ", where the volume " +
+                              v->id + " was created";
+      v->status = "error";
+      RETURN_IF_ERROR(db::UpdateVolume(tx, *v));
+      RETURN_IF_ERROR(db::RecordVolumeMessage(tx, v->project_id, v->id, kRestoreBackupAction,
+                                              db::message_detail::kUnknownError,
+                                              "restore backup " + id + ": " + why));
+      return EndRestoring(tx, id, FailedPrecondition(why));
+    }
     v->status = "restoring-backup";
     RETURN_IF_ERROR(db::UpdateVolume(tx, *v));
     return db::EnqueueTask(tx, db::backup_task::kRestore, db::BackupTarget(host), id,

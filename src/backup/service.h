@@ -20,7 +20,8 @@
 //       created for the restore: error) + user message
 //   restore_backup_when_created (backup; a restore into a volume still creating)
 //     volume available --> volume restoring-backup + restore_backup for its host
-//     volume error / gone / no backup service on its host --> backup available + fail_reason
+//     volume error / gone --> backup available + fail_reason
+//     no backup service on the volume's host --> also the volume error + user message
 //   delete_backup (backup@host; deleting) --manifest removed, GC if no job runs--> row removed
 //     --failed for good--> error_deleting
 //   verify_backup (backup@host; available) --Repository::Verify (full)-->
