@@ -91,6 +91,17 @@ class BackupServiceTest : public ::testing::Test {
     ADD_FAILURE() << "backup stuck in " << b.status;
     return b;
   }
+  // A backup `restoring` into new volume v2 (status, host) and the task that waits for it.
+  void RestoreIntoNewVolume(const std::string& status, const std::string& host) {
+    ASSERT_TRUE(Write([&](db::Transaction& tx) {
+                  RETURN_IF_ERROR(db::InsertBackup(tx, Backup(db::backup_status::kRestoring)));
+                  RETURN_IF_ERROR(db::InsertVolume(tx, Volume(status, host)));
+                  return db::EnqueueTask(tx, db::backup_task::kRestoreWhenCreated,
+                                         db::kAnyBackupTarget, "b1",
+                                         json{{"volume_id", "v2"}, {"new_volume", true}}.dump())
+                      .status();
+                }).ok());
+  }
   db::VolumeRecord GetVolume(const std::string& id) {
     db::VolumeRecord v;
     EXPECT_TRUE(db::InReadTransaction(*db_, [&](db::Transaction& tx) {
@@ -121,14 +132,7 @@ TEST_F(BackupServiceTest, StartCreatesTheRepositoryAndHeartbeats) {
 }
 
 TEST_F(BackupServiceTest, RestoreIntoANewVolumeOnAHostWithoutBackupServiceFails) {
-  ASSERT_TRUE(Write([&](db::Transaction& tx) {
-                RETURN_IF_ERROR(db::InsertBackup(tx, Backup(db::backup_status::kRestoring)));
-                RETURN_IF_ERROR(db::InsertVolume(tx, Volume("available", "elsewhere@b#p")));
-                return db::EnqueueTask(tx, db::backup_task::kRestoreWhenCreated,
-                                       db::kAnyBackupTarget, "b1",
-                                       json{{"volume_id", "v2"}, {"new_volume", true}}.dump())
-                    .status();
-              }).ok());
+  RestoreIntoNewVolume("available", "elsewhere@b#p");
   auto b = WaitBackup([](const db::BackupRecord& b) { return b.status == "available"; });
   ASSERT_TRUE(b.fail_reason);
   EXPECT_NE(b.fail_reason->find("no backup service runs on elsewhere"), std::string::npos)
@@ -137,14 +141,7 @@ TEST_F(BackupServiceTest, RestoreIntoANewVolumeOnAHostWithoutBackupServiceFails)
 }
 
 TEST_F(BackupServiceTest, RestoreIntoANewVolumeThatFailedToBeCreated) {
-  ASSERT_TRUE(Write([&](db::Transaction& tx) {
-                RETURN_IF_ERROR(db::InsertBackup(tx, Backup(db::backup_status::kRestoring)));
-                RETURN_IF_ERROR(db::InsertVolume(tx, Volume("error", "here@b#p")));
-                return db::EnqueueTask(tx, db::backup_task::kRestoreWhenCreated,
-                                       db::kAnyBackupTarget, "b1",
-                                       json{{"volume_id", "v2"}, {"new_volume", true}}.dump())
-                    .status();
-              }).ok());
+  RestoreIntoNewVolume("error", "here@b#p");
   auto b = WaitBackup([](const db::BackupRecord& b) { return b.status == "available"; });
   ASSERT_TRUE(b.fail_reason);
   EXPECT_NE(b.fail_reason->find("is error"), std::string::npos) << *b.fail_reason;
