@@ -22,9 +22,9 @@ using nlohmann::json;
 constexpr const char* kRestoreBackupAction = "021";
 // How long a restore into a new volume waits for the volume to be created.
 constexpr auto kCreateWait = std::chrono::minutes(10);
-// The volume manager marks the new volume available, and this task then makes it
-// restoring-backup: poll often, so that the instant it looks available (and empty) is short.
-constexpr auto kPoll = std::chrono::milliseconds(20);
+// The volume manager finishes the new volume in restoring-backup (it sees the restoring
+// backup), and this task then queues the restore on the volume's host.
+constexpr auto kPoll = std::chrono::milliseconds(50);
 
 struct RestoreArgs {
   std::string volume_id;
@@ -158,7 +158,7 @@ Status BackupService::HandleRestoreWhenCreated(tasks::TaskContext& ctx) {
       return b.ok() || b.status().code() == StatusCode::kNotFound ? Status::Ok() : b.status();
     }
     auto v = db::GetVolume(tx, args->volume_id);
-    if (!v.ok() || v->status != "available") {
+    if (!v.ok() || v->status != "restoring-backup") {
       return EndRestoring(tx, id,
                           Internal("the volume " + args->volume_id +
                                    " created for the restore is " +

@@ -215,6 +215,13 @@ Result<std::optional<BackupRecord>> LatestAvailableBackup(Transaction& tx,
   return std::optional<BackupRecord>(FromRow(rows[0]));
 }
 
+Result<bool> IsRestoreTarget(Transaction& tx, const std::string& volume_id) {
+  ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT COUNT(*) FROM backups WHERE restore_volume_id = ? "
+                                       "AND status = 'restoring'",
+                                       {volume_id}));
+  return rows[0].Int(0) > 0;
+}
+
 Result<int64_t> CountDependentBackups(Transaction& tx, const std::string& id) {
   ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT COUNT(*) FROM backups WHERE parent_id = ?", {id}));
   return rows[0].Int(0);

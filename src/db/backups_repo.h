@@ -116,6 +116,9 @@ Status SetBackupProgress(Transaction& tx, const std::string& id, const std::stri
 Result<std::optional<BackupRecord>> LatestAvailableBackup(Transaction& tx,
                                                           const std::string& volume_id,
                                                           std::optional<int64_t> before);
+// Whether a backup is being restored into `volume_id` (status restoring, restore_volume_id set):
+// a volume created for a restore finishes its creation in restoring-backup, never available.
+Result<bool> IsRestoreTarget(Transaction& tx, const std::string& volume_id);
 // Backups whose parent_id is `id`.
 Result<int64_t> CountDependentBackups(Transaction& tx, const std::string& id);
 // Ids among `ids` that have dependants (for has_dependent_backups in lists).

@@ -7,6 +7,7 @@
 
 #include "common/clock.h"
 #include "db/attachments_repo.h"
+#include "db/backups_repo.h"
 #include "db/messages_repo.h"
 #include "db/services_repo.h"
 #include "db/snapshots_repo.h"
@@ -126,7 +127,10 @@ Status VolumeManager::HandleCreate(tasks::TaskContext& ctx) {
     auto cur = db::GetVolume(tx, id);
     if (!cur.ok()) return Status::Ok();  // deleted meanwhile; its delete task removes the file
     if (cur->status != "creating") return Status::Ok();
-    cur->status = "available";
+    // A volume made for a backup restore is not usable until the restore has filled it: it
+    // goes straight to restoring-backup, and the backup service takes it from there.
+    ASSIGN_OR_RETURN(bool restore_target, db::IsRestoreTarget(tx, id));
+    cur->status = restore_target ? "restoring-backup" : "available";
     cur->launched_at = NowMicros();
     cur->provider_location = driver_->ProviderLocation(id);
     return db::UpdateVolume(tx, *cur);

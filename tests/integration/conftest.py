@@ -113,10 +113,12 @@ class Daemon:
         self.stop()
         return self.start()
 
-    def read_log(self):
+    def read_log(self, tail=None):
+        """The last `tail` characters of the daemon's log (all of it with tail=None)."""
         try:
             with open(self.log_path, "rb") as f:
-                return f.read().decode(errors="replace")[-20000:]
+                text = f.read().decode(errors="replace")
+                return text if tail is None else text[-tail:]
         except OSError:
             return ""
 

@@ -98,8 +98,21 @@ def restore(d, bid, volume_id=None, name=None, expect=202):
 
 
 def wait_restored(d, bid, vid, timeout=120):
-    """The restore of backup bid into volume vid has ended: the backup left `restoring` (a new
-    volume looks `available` for an instant before the restore marks it restoring-backup)."""
+    """The restore of backup bid into volume vid has ended. While the backup is `restoring`
+    its target volume is never `available` (a new one finishes its creation in
+    restoring-backup): a user must not attach an empty volume."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        # The volume first: the restore ends both in one transaction, so an `available` volume
+        # read before a still-`restoring` backup was available while empty.
+        vs, _, vout = d.get("/volumes/" + vid)
+        s, _, bout = d.get("/backups/" + bid)
+        assert s == 200, bout
+        if vs == 200 and bout["backup"]["status"] == "restoring":
+            assert vout["volume"]["status"] != "available", "restore target usable while empty"
+        if bout["backup"]["status"] in ("available", "error"):
+            break
+        time.sleep(0.02)
     wait_backup(d, bid, ("available", "error"), timeout=timeout)
     return d.wait_volume(vid, ("available", "error", "error_restoring"), timeout=timeout)
 

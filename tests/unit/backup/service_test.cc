@@ -132,7 +132,7 @@ TEST_F(BackupServiceTest, StartCreatesTheRepositoryAndHeartbeats) {
 }
 
 TEST_F(BackupServiceTest, RestoreIntoANewVolumeOnAHostWithoutBackupServiceFails) {
-  RestoreIntoNewVolume("available", "elsewhere@b#p");
+  RestoreIntoNewVolume("restoring-backup", "elsewhere@b#p");
   auto b = WaitBackup([](const db::BackupRecord& b) { return b.status == "available"; });
   ASSERT_TRUE(b.fail_reason);
   EXPECT_NE(b.fail_reason->find("no backup service runs on elsewhere"), std::string::npos)
