@@ -20,6 +20,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -50,6 +51,9 @@ struct ByteRange {
   bool operator==(const ByteRange&) const = default;
 };
 
+// Progress of a long copy (a snapshot made by copying): bytes copied of the bytes to copy.
+using CopyProgress = std::function<void(uint64_t done, uint64_t total)>;
+
 class VolumeDriver {
  public:
   virtual ~VolumeDriver() = default;
@@ -78,7 +82,10 @@ class VolumeDriver {
   // the volume's bytes at the time of the call, durably (survives a power cut once this
   // returns). Idempotent: a complete snapshot of that id is left as it is (OK); a partial one
   // left by a crash is replaced by a complete one. NotFound when the volume does not exist.
-  virtual Status CreateSnapshot(const std::string& volume_id, const std::string& snapshot_id) {
+  // `progress` (may be empty) is called on the calling thread as a long copy advances.
+  virtual Status CreateSnapshot(const std::string& volume_id, const std::string& snapshot_id,
+                                const CopyProgress& progress) {
+    (void)progress;
     return NotImplemented("the " + name() + " driver cannot snapshot volume " + volume_id +
                           " (snapshot " + snapshot_id + ")");
   }

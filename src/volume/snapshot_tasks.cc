@@ -4,6 +4,8 @@
 // its task in the transaction that writes the final states, re-checking them there.
 #include <spdlog/spdlog.h>
 
+#include <chrono>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -30,6 +32,44 @@ Result<std::string> SnapshotArg(const db::Task& task) {
   }
   return args["snapshot_id"].get<std::string>();
 }
+
+// Writes a snapshot's `progress` ("N%") while its copy runs: when the percentage changed, at
+// most every kProgressInterval (the first change at once). Best effort: a failed write only
+// loses a progress figure.
+class SnapshotProgress {
+ public:
+  static constexpr auto kProgressInterval = std::chrono::milliseconds(500);
+  SnapshotProgress(db::Database& db, std::string snapshot_id)
+      : db_(db), snapshot_id_(std::move(snapshot_id)) {}
+
+  void operator()(uint64_t done, uint64_t total) {
+    if (total == 0) return;
+    const int percent = static_cast<int>(done * 100 / total);
+    const auto now = std::chrono::steady_clock::now();
+    if (percent == last_percent_ || percent >= 100 ||
+        (last_percent_ > 0 && now - last_write_ < kProgressInterval)) {
+      return;
+    }
+    last_percent_ = percent;
+    last_write_ = now;
+    Status st = db::InWriteTransaction(
+        db_,
+        [&](db::Transaction& tx) {
+          auto s = db::GetSnapshot(tx, snapshot_id_);
+          if (!s.ok() || s->status != "creating") return Status::Ok();
+          s->progress = std::to_string(percent) + "%";
+          return db::UpdateSnapshot(tx, *s);
+        },
+        db::Durability::kRelaxed);
+    if (!st.ok()) spdlog::warn("snapshot {}: progress not written: {}", snapshot_id_, st.ToString());
+  }
+
+ private:
+  db::Database& db_;
+  std::string snapshot_id_;
+  int last_percent_ = 0;
+  std::chrono::steady_clock::time_point last_write_{};
+};
 
 const char* DetailOf(const Status& st) {
   return st.code() == StatusCode::kResourceExhausted ? db::message_detail::kNotEnoughSpace
@@ -62,8 +102,10 @@ Status VolumeManager::HandleCreateSnapshot(tasks::TaskContext& ctx) {
     return ctx.Finish([](db::Transaction&) { return Status::Ok(); }, db::Durability::kRelaxed);
   }
   RETURN_IF_ERROR(load);
-  Status st =
-      WithQuiescedVolume(volume_id, [&] { return driver_->CreateSnapshot(volume_id, sid); });
+  SnapshotProgress progress(db_, sid);
+  Status st = WithQuiescedVolume(volume_id, [&] {
+    return driver_->CreateSnapshot(volume_id, sid, std::ref(progress));
+  });
   if (!st.ok()) {
     if (IsTransient(st) && ctx.task().attempts < kMaxStepAttempts) return st;
     spdlog::error("volume {}: snapshot {} of {} failed: {}", backend_host_, sid, volume_id,

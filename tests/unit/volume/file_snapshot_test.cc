@@ -71,7 +71,7 @@ TEST_F(FileSnapshotTest, SnapshotHoldsTheBytesAtItsTimeAndStaysSparse) {
   const std::string v = driver_->PathOf("v1");
   WriteAt(v, 0, 'a', 4096);
   WriteAt(v, 512 * kMiB, 'b', 8192);
-  ASSERT_TRUE(driver_->CreateSnapshot("v1", "s1").ok());
+  ASSERT_TRUE(driver_->CreateSnapshot("v1", "s1", {}).ok());
   WriteAt(v, 0, 'z', 4096);  // after the snapshot
   const std::string s = driver_->SnapshotPathOf("s1");
   EXPECT_EQ(SizeOf(s), 1ULL << 30);
@@ -96,13 +96,13 @@ TEST_F(FileSnapshotTest, CreateSnapshotIsIdempotentAndRedoesAHalfWrittenTemporar
   WriteAt(v, 0, 'a', 4096);
   // A crash mid-copy left a temporary file with garbage: the next run must end correct.
   WriteAt(dir_ + "/tmp-snapshot-s1", 0, 'x', 8192);
-  ASSERT_TRUE(driver_->CreateSnapshot("v1", "s1").ok());
+  ASSERT_TRUE(driver_->CreateSnapshot("v1", "s1", {}).ok());
   EXPECT_FALSE(fs::exists(dir_ + "/tmp-snapshot-s1"));
   EXPECT_EQ(ReadAt(driver_->SnapshotPathOf("s1"), 0, 8192),
             std::string(4096, 'a') + std::string(4096, '\0'));
   // Re-running a finished create keeps the snapshot as it was (not a fresh copy).
   WriteAt(v, 0, 'z', 4096);
-  ASSERT_TRUE(driver_->CreateSnapshot("v1", "s1").ok());
+  ASSERT_TRUE(driver_->CreateSnapshot("v1", "s1", {}).ok());
   EXPECT_EQ(ReadAt(driver_->SnapshotPathOf("s1"), 0, 4096), std::string(4096, 'a'));
   // The snapshot is no volume.
   auto vols = driver_->ListVolumes();
@@ -114,13 +114,13 @@ TEST_F(FileSnapshotTest, CreateSnapshotIsIdempotentAndRedoesAHalfWrittenTemporar
 }
 
 TEST_F(FileSnapshotTest, SnapshotOfAMissingVolumeIsNotFound) {
-  EXPECT_EQ(driver_->CreateSnapshot("nope", "s1").code(), StatusCode::kNotFound);
+  EXPECT_EQ(driver_->CreateSnapshot("nope", "s1", {}).code(), StatusCode::kNotFound);
   EXPECT_FALSE(fs::exists(driver_->SnapshotPathOf("s1")));
   EXPECT_FALSE(fs::exists(dir_ + "/tmp-snapshot-s1"));
 }
 
 TEST_F(FileSnapshotTest, DeleteSnapshotIsIdempotent) {
-  ASSERT_TRUE(driver_->CreateSnapshot("v1", "s1").ok());
+  ASSERT_TRUE(driver_->CreateSnapshot("v1", "s1", {}).ok());
   EXPECT_TRUE(driver_->DeleteSnapshot("v1", "s1").ok());
   EXPECT_FALSE(fs::exists(driver_->SnapshotPathOf("s1")));
   EXPECT_TRUE(driver_->DeleteSnapshot("v1", "s1").ok());
@@ -129,7 +129,7 @@ TEST_F(FileSnapshotTest, DeleteSnapshotIsIdempotent) {
 TEST_F(FileSnapshotTest, VolumeFromSnapshotAndCloneCopyBytesAndMayBeLarger) {
   const std::string v = driver_->PathOf("v1");
   WriteAt(v, 4096, 'q', 4096);
-  ASSERT_TRUE(driver_->CreateSnapshot("v1", "s1").ok());
+  ASSERT_TRUE(driver_->CreateSnapshot("v1", "s1", {}).ok());
   WriteAt(v, 4096, 'r', 4096);
   ASSERT_TRUE(driver_->CreateVolumeFromSnapshot("v2", 2, "v1", "s1").ok());
   EXPECT_EQ(SizeOf(driver_->PathOf("v2")), 2ULL << 30);
@@ -145,7 +145,7 @@ TEST_F(FileSnapshotTest, VolumeFromSnapshotAndCloneCopyBytesAndMayBeLarger) {
 
 TEST_F(FileSnapshotTest, NewVolumeSmallerThanItsSourceIsRefused) {
   ASSERT_TRUE(driver_->CreateVolume("big", 2).ok());
-  ASSERT_TRUE(driver_->CreateSnapshot("big", "s1").ok());
+  ASSERT_TRUE(driver_->CreateSnapshot("big", "s1", {}).ok());
   EXPECT_EQ(driver_->CreateVolumeFromSnapshot("v2", 1, "big", "s1").code(),
             StatusCode::kInvalidArgument);
   EXPECT_EQ(driver_->CloneVolume("v3", 1, "big").code(), StatusCode::kInvalidArgument);
@@ -157,7 +157,7 @@ TEST_F(FileSnapshotTest, NewVolumeSmallerThanItsSourceIsRefused) {
 TEST_F(FileSnapshotTest, RevertRestoresTheSnapshotAndKeepsALargerSize) {
   const std::string v = driver_->PathOf("v1");
   WriteAt(v, 0, 'a', 4096);
-  ASSERT_TRUE(driver_->CreateSnapshot("v1", "s1").ok());
+  ASSERT_TRUE(driver_->CreateSnapshot("v1", "s1", {}).ok());
   WriteAt(v, 0, 'b', 4096);
   WriteAt(v, 64 * kMiB, 'c', 4096);
   ASSERT_TRUE(driver_->ExtendVolume("v1", 2).ok());
@@ -176,7 +176,7 @@ TEST_F(FileSnapshotTest, RevertRestoresTheSnapshotAndKeepsALargerSize) {
 
 TEST_F(FileSnapshotTest, OpenSnapshotReadsAndRefusesWrites) {
   WriteAt(driver_->PathOf("v1"), 0, 'a', 4096);
-  ASSERT_TRUE(driver_->CreateSnapshot("v1", "s1").ok());
+  ASSERT_TRUE(driver_->CreateSnapshot("v1", "s1", {}).ok());
   auto dev = driver_->OpenSnapshot("v1", "s1");
   ASSERT_TRUE(dev.ok()) << dev.status().ToString();
   EXPECT_EQ((*dev)->Size(), 1ULL << 30);
@@ -193,6 +193,36 @@ TEST_F(FileSnapshotTest, OpenSnapshotReadsAndRefusesWrites) {
 
 TEST(FileCopyTest, DataRangesOfAMissingFileIsNotFound) {
   EXPECT_EQ(FileDataRanges("/nonexistent/x").status().code(), StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace scoria::volume
+
+namespace scoria::volume {
+namespace {
+
+// A sparse copy reports its progress over the data bytes only (holes cost nothing), in steps
+// of at most kCopyStep, ending at the total.
+TEST_F(FileSnapshotTest, SparseCopyReportsProgressOverDataBytes) {
+  const std::string v = driver_->PathOf("v1");
+  WriteAt(v, 0, 'a', kMiB);
+  WriteAt(v, 512 * kMiB, 'b', 2 * kMiB);
+  std::vector<std::pair<uint64_t, uint64_t>> calls;
+  ASSERT_TRUE(driver_
+                  ->CreateSnapshot("v1", "s1",
+                                   [&](uint64_t done, uint64_t total) {
+                                     calls.emplace_back(done, total);
+                                   })
+                  .ok());
+  ASSERT_GE(calls.size(), 3u);
+  EXPECT_EQ(calls.front(), std::make_pair(uint64_t{0}, 3 * kMiB));
+  EXPECT_EQ(calls.back(), std::make_pair(3 * kMiB, 3 * kMiB));
+  for (size_t i = 1; i < calls.size(); ++i) {
+    EXPECT_GT(calls[i].first, calls[i - 1].first);
+    EXPECT_LE(calls[i].first - calls[i - 1].first, kCopyStep);
+    EXPECT_EQ(calls[i].second, 3 * kMiB);
+  }
+  EXPECT_EQ(ReadAt(driver_->SnapshotPathOf("s1"), 512 * kMiB, 4), "bbbb");
 }
 
 }  // namespace

@@ -43,8 +43,10 @@ class ScriptedDriver : public VolumeDriver {
   Result<std::shared_ptr<BlockDevice>> Open(const std::string&) override {
     return NewMemoryBlockDevice(1 << 20);
   }
-  Status CreateSnapshot(const std::string& v, const std::string& s) override {
+  Status CreateSnapshot(const std::string& v, const std::string& s,
+                        const CopyProgress& progress) override {
     if (snapshot_hook) snapshot_hook();
+    if (progress_hook) progress_hook(progress);
     return Record("snapshot " + v + " " + s);
   }
   Status DeleteSnapshot(const std::string& v, const std::string& s) override {
@@ -78,6 +80,7 @@ class ScriptedDriver : public VolumeDriver {
     return false;
   }
   std::function<void()> snapshot_hook;
+  std::function<void(const CopyProgress&)> progress_hook;
 
  private:
   Status Record(std::string call) {
@@ -244,6 +247,31 @@ TEST_F(SnapshotTasksTest, CreateSnapshotEndsAvailableAt100Percent) {
   EXPECT_EQ(s->status, "available");
   EXPECT_EQ(s->progress, "100%");
   EXPECT_TRUE(driver_->Called("snapshot v1 s1"));
+}
+
+TEST_F(SnapshotTasksTest, ProgressIsWrittenWhileTheCopyRuns) {
+  std::promise<void> seen;
+  std::promise<void> finish;
+  auto finish_future = finish.get_future().share();
+  driver_->progress_hook = [&](const CopyProgress& progress) {
+    ASSERT_TRUE(progress);
+    progress(0, 400);
+    progress(100, 400);  // 25%: the first change is written at once
+    seen.set_value();
+    finish_future.wait();
+    progress(400, 400);  // 100% comes with the final state, not from the copy
+  };
+  Write([&](db::Transaction& tx) { return db::InsertSnapshot(tx, Snap("s1", "creating")); });
+  Enqueue("create_snapshot", "v1", {{"snapshot_id", "s1"}});
+  seen.get_future().wait();
+  auto s = GetSnap("s1");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->status, "creating");
+  EXPECT_EQ(s->progress, "25%");
+  finish.set_value();
+  ASSERT_TRUE(WaitUntil([&] { return Idle(); }));
+  EXPECT_EQ(GetSnap("s1")->progress, "100%");
+  EXPECT_EQ(GetSnap("s1")->status, "available");
 }
 
 TEST_F(SnapshotTasksTest, FailedSnapshotIsErrorCleanedUpWithMessage) {

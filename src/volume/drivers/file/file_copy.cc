@@ -164,10 +164,18 @@ Result<CopyResult> CopyImage(const std::string& src, const std::string& dst,
       if (!ranges.ok()) {
         st = ranges.status();
       } else {
+        uint64_t total = 0;
+        for (const ByteRange& r : *ranges) total += r.length;
+        if (options.progress) options.progress(0, total);
         for (const ByteRange& r : *ranges) {
-          st = CopyRange(in.get(), out.get(), r.offset, r.length, src);
+          for (uint64_t off = r.offset; off < r.offset + r.length && st.ok(); off += kCopyStep) {
+            const uint64_t n = std::min(kCopyStep, r.offset + r.length - off);
+            st = CopyRange(in.get(), out.get(), off, n, src);
+            if (!st.ok()) break;
+            result.bytes_copied += n;
+            if (options.progress) options.progress(result.bytes_copied, total);
+          }
           if (!st.ok()) break;
-          result.bytes_copied += r.length;
           ++result.ranges;
         }
       }

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -49,7 +50,13 @@ struct CopyOptions {
   bool keep_larger_dst_size = false;
   // Never try FICLONE (tests of the sparse path on a filesystem that reflinks).
   bool no_reflink = false;
+  // Called as a sparse copy advances (at most every kCopyStep bytes): data bytes copied of
+  // the data bytes to copy. Not called for a reflink.
+  std::function<void(uint64_t done, uint64_t total)> progress;
 };
+
+// A sparse copy moves data in pieces of at most this size (progress granularity).
+inline constexpr uint64_t kCopyStep = 64ULL << 20;
 
 // Errors: NotFound when src is missing; ResourceExhausted on ENOSPC/EDQUOT; Internal else.
 Result<CopyResult> CopyImage(const std::string& src, const std::string& dst,

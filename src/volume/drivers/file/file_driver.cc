@@ -136,12 +136,14 @@ Result<std::shared_ptr<BlockDevice>> FileDriver::Open(const std::string& id) {
   return OpenFileBlockDevice(PathOf(id));
 }
 
-Status FileDriver::CreateSnapshot(const std::string& volume_id, const std::string& snapshot_id) {
+Status FileDriver::CreateSnapshot(const std::string& volume_id, const std::string& snapshot_id,
+                                  const CopyProgress& progress) {
   const std::string dst = SnapshotPathOf(snapshot_id);
   // A snapshot file exists only complete (made under a temporary name, then renamed).
   if (Exists(dst)) return Status::Ok();
   CopyOptions opts;
   opts.no_reflink = no_reflink_;
+  opts.progress = progress;
   ASSIGN_OR_RETURN(CopyResult r, CopyImage(PathOf(volume_id), dst, opts));
   spdlog::info("file driver: snapshot {} of volume {} made by {} ({} bytes in {} ranges)",
                snapshot_id, volume_id, CopyMethodName(r.method), r.bytes_copied, r.ranges);

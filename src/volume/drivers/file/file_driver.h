@@ -31,7 +31,8 @@ class FileDriver : public VolumeDriver {
   Result<DriverStats> Stats() override;
   Result<std::shared_ptr<BlockDevice>> Open(const std::string& id) override;
 
-  Status CreateSnapshot(const std::string& volume_id, const std::string& snapshot_id) override;
+  Status CreateSnapshot(const std::string& volume_id, const std::string& snapshot_id,
+                        const CopyProgress& progress) override;
   Status DeleteSnapshot(const std::string& volume_id, const std::string& snapshot_id) override;
   Status CreateVolumeFromSnapshot(const std::string& volume_id, int64_t size_gb,
                                   const std::string& source_volume_id,
