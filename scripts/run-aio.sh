@@ -13,7 +13,7 @@ if [ ! -f "$conf" ]; then
 [DEFAULT]
 state_path = $state
 host = $(hostname -s 2>/dev/null || echo localhost)
-enabled_services = api,scheduler,volume
+enabled_services = api,scheduler,volume,backup
 enabled_backends = file1
 osapi_volume_listen = 127.0.0.1
 osapi_volume_listen_port = 8776
