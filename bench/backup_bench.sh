@@ -8,9 +8,11 @@
 #   2. restic full backup of the same file (repository v2, zstd "auto")
 #   3. zstd -1 -T2 | sha256sum over the whole image: compress + hash, no storage (near-limit)
 #   4. change 1% of the volume: 64 random writes of 640 KiB at 4 KiB-aligned offsets (~40 MiB,
-#      some into the never-written half)
-#   5. Scoria incremental, file-driver style: all allocated ranges re-read, chunks compared by
-#      hash with the parent's manifest; and thin-driver style: only the changed ranges read
+#      some into the never-written half), made through the file driver's tracked device
+#      (`backup_bench track`), which records them in the volume's change map
+#   5. Scoria incremental without change tracking: all allocated ranges re-read, chunks
+#      compared by hash with the parent's manifest; and with it: only the ranges the file
+#      driver's change map gives (whole 4 MiB granules) read
 #   6. restic incremental (it re-reads and re-chunks the changed file)
 #   7. Scoria restore of the incremental into a new sparse file (checked with cmp), restic restore
 # The page cache is warm for every reader (the image fits in RAM); repositories are on the
@@ -25,7 +27,8 @@ bin="$build/bin/backup_bench"
 for t in restic zstd python3 openssl; do command -v $t >/dev/null || { echo "missing $t (scripts/install-deps.sh)"; exit 1; }; done
 
 rm -rf "$work"; mkdir -p "$work"
-img="$work/volume.img"
+mkdir -p "$work/vol"
+img="$work/vol/volume-bench"  # the file driver's layout, for its change map
 q=$((size_gib * 1024 / 4))   # MiB in a quarter
 export RESTIC_PASSWORD=scoria-bench RESTIC_CACHE_DIR="$work/restic-cache"
 
@@ -66,24 +69,12 @@ T[zstd_data]=$(secs "$t0" "$t1")
 cp -a "$work/scoria-repo" "$work/scoria-repo-2"
 
 echo "== changing 1% of the volume (64 x 640 KiB, scattered)"
-python3 - "$img" "$work/changed.txt" <<'PY'
-import os, random, sys
-img, out = sys.argv[1], sys.argv[2]
-size = os.path.getsize(img)
-rng = random.Random(42)
-fd = os.open(img, os.O_WRONLY)
-with open(out, "w") as f:
-    for _ in range(64):
-        off = rng.randrange(0, size - 640 * 1024) // 4096 * 4096
-        os.pwrite(fd, rng.randbytes(640 * 1024), off)
-        f.write(f"{off} {640 * 1024}\n")
-os.fsync(fd); os.close(fd)
-PY
+"$bin" track "$img" "$work/changed.txt" 64 $((640 * 1024))
 
-settle; echo "== Scoria incremental (file driver: all allocated ranges re-read, compared by hash)"
+settle; echo "== Scoria incremental without change tracking (all allocated ranges re-read, compared by hash)"
 out=$("$bin" incr "$img" "$work/scoria-repo" incr1 full1); echo "$out"
 T[scoria_incr]=$(json "$out" seconds); R[scoria_incr]=$(size_of "$work/scoria-repo")
-settle; echo "== Scoria incremental (changed ranges only, as a thin driver reports them)"
+settle; echo "== Scoria incremental with the file driver's change map (changed granules only)"
 out=$("$bin" changed "$img" "$work/scoria-repo-2" incr2 full1 "$work/changed.txt"); echo "$out"
 T[scoria_changed]=$(json "$out" seconds)
 
@@ -95,6 +86,9 @@ settle; echo "== Scoria restore of the incremental"
 out=$("$bin" restore "$work/restored.img" "$work/scoria-repo" incr1); echo "$out"
 T[scoria_restore]=$(json "$out" seconds)
 cmp "$img" "$work/restored.img" && echo "restored image identical"
+rm -f "$work/restored.img"
+"$bin" restore "$work/restored.img" "$work/scoria-repo-2" incr2 >/dev/null
+cmp "$img" "$work/restored.img" && echo "restored change-map incremental identical (not timed)"
 rm -f "$work/restored.img"
 settle; echo "== restic restore"
 # Scoria's restore ends with a device flush (the volume is durable when the job ends); restic
@@ -113,8 +107,8 @@ row "Scoria full backup" "${T[scoria_full]}" "$(mib ${R[scoria_full]})"
 row "restic full backup" "${T[restic_full]}" "$(mib ${R[restic_full]})"
 row "zstd -1 -T2 | sha256sum, whole image" "${T[zstd]}" "-"
 row "zstd -1 -T2 | sha256sum, allocated half" "${T[zstd_data]}" "-"
-row "Scoria incremental, hash compare" "${T[scoria_incr]}" "$(mib ${R[scoria_incr]})"
-row "Scoria incremental, changed ranges" "${T[scoria_changed]}" "-"
+row "Scoria incremental, no tracking (hash compare)" "${T[scoria_incr]}" "$(mib ${R[scoria_incr]})"
+row "Scoria incremental, change map" "${T[scoria_changed]}" "-"
 row "restic incremental" "${T[restic_incr]}" "$(mib ${R[restic_incr]})"
 row "Scoria restore" "${T[scoria_restore]}" "-"
 row "restic restore" "${T[restic_restore]}" "-"

@@ -1,9 +1,10 @@
 // create_backup (state machine in service.h): wait for the temporary snapshot, read it with a
 // BackupJob, then finish the backup and release its source in one transaction.
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <thread>
 
 #include "backup/backup_job.h"
@@ -61,15 +62,44 @@ std::vector<ByteRange> ToJobRanges(const std::vector<volume::ByteRange>& in) {
   return out;
 }
 
+// An incremental reads only what changed since the parent's snapshot when the driver tracks
+// changes; otherwise (or when it lost track) it reads everything allocated and compares hashes.
+void UseChangedRanges(volume::VolumeDriver& driver, const std::string& volume_id,
+                      const std::optional<db::BackupRecord>& parent, const std::string& snapshot,
+                      BackupJobOptions& opts) {
+  if (!parent || parent->volume_id != volume_id || snapshot.empty()) return;
+  const std::string from = parent->snapshot_id.value_or(parent->temp_snapshot_id.value_or(""));
+  if (from.empty()) return;
+  auto changed = driver.ChangedRanges(volume_id, from, snapshot);
+  if (!changed.ok()) {
+    if (changed.status().code() != StatusCode::kNotImplemented) {
+      spdlog::info("backup {}: reading every allocated range (no changed ranges: {})",
+                   opts.backup_id, changed.status().message());
+    }
+    return;
+  }
+  uint64_t bytes = 0;
+  for (const auto& r : *changed) bytes += r.length;
+  spdlog::info("backup {}: {} B in {} changed range(s) since snapshot {} of backup {}",
+               opts.backup_id, bytes, changed->size(), from, parent->id);
+  opts.ranges = ToJobRanges(*changed);
+  opts.range_mode = RangeMode::kChanged;
+}
+
 }  // namespace
 
 Status BackupService::HandleCreate(tasks::TaskContext& ctx) {
   const std::string id = ctx.task().resource_id;
   db::BackupRecord b;
   db::VolumeRecord v;
+  std::optional<db::BackupRecord> parent_row;
   Status load = db::InReadTransaction(db_, [&](db::Transaction& tx) {
     ASSIGN_OR_RETURN(b, db::GetBackup(tx, id));
     ASSIGN_OR_RETURN(v, db::GetVolume(tx, b.volume_id));
+    if (b.parent_id) {
+      auto p = db::GetBackup(tx, *b.parent_id);
+      if (p.ok()) parent_row = std::move(*p);
+    }
     return Status::Ok();
   });
   if (!load.ok() && load.code() != StatusCode::kNotFound) return load;
@@ -105,14 +135,14 @@ Status BackupService::HandleCreate(tasks::TaskContext& ctx) {
       }
       if (snap_status == "available") break;
       if (snap_status != "creating") {
-        return FinishCreate(ctx, id,
-                            Internal("the snapshot of volume " + v.id + " for the backup is " +
-                                     snap_status),
-                            nullptr);
+        return FinishCreate(
+            ctx, id,
+            Internal("the snapshot of volume " + v.id + " for the backup is " + snap_status),
+            nullptr);
       }
       if (std::chrono::steady_clock::now() > deadline) {
-        return FinishCreate(ctx, id, Internal("timed out waiting for the snapshot of volume " + v.id),
-                            nullptr);
+        return FinishCreate(
+            ctx, id, Internal("timed out waiting for the snapshot of volume " + v.id), nullptr);
       }
       std::this_thread::sleep_for(kPoll);
     }
@@ -141,13 +171,14 @@ Status BackupService::HandleCreate(tasks::TaskContext& ctx) {
     auto parent = repo_->LoadManifest(*b.parent_id);
     if (!parent.ok()) {
       if (parent.status().code() == StatusCode::kUnavailable) return parent.status();
-      return FinishCreate(ctx, id,
-                          FailedPrecondition("the parent backup " + *b.parent_id +
-                                             " cannot be read (" + parent.status().message() +
-                                             "); do a full backup"),
-                          nullptr);
+      return FinishCreate(
+          ctx, id,
+          FailedPrecondition("the parent backup " + *b.parent_id + " cannot be read (" +
+                             parent.status().message() + "); do a full backup"),
+          nullptr);
     }
     opts.parent = std::make_shared<const Manifest>(std::move(*parent));
+    UseChangedRanges(**driver, v.id, parent_row, snapshot, opts);
   }
   BackupJob job(repo_, *device, std::move(opts));
   Result<Manifest> result = InvalidArgument("not run");
@@ -163,10 +194,11 @@ Status BackupService::HandleCreate(tasks::TaskContext& ctx) {
   }
   if (result.ok()) {
     const BackupStats s = job.stats();
-    spdlog::info("backup {}: volume {} read {} B, stored {} new chunk(s) ({} B), {} deduplicated, "
-                 "{} unchanged, {} hole(s)",
-                 id, v.id, s.bytes_read, s.chunks_stored, s.bytes_stored, s.chunks_deduplicated,
-                 s.chunks_unchanged, s.holes);
+    spdlog::info(
+        "backup {}: volume {} read {} B, stored {} new chunk(s) ({} B), {} deduplicated, "
+        "{} unchanged, {} hole(s)",
+        id, v.id, s.bytes_read, s.chunks_stored, s.bytes_stored, s.chunks_deduplicated,
+        s.chunks_unchanged, s.holes);
   }
   return FinishCreate(ctx, id, result.status(), result.ok() ? &*result : nullptr);
 }

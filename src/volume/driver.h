@@ -137,9 +137,23 @@ class VolumeDriver {
   // a subset never is. Ranges are aligned to 512 bytes. NotFound when the object is missing.
   virtual Result<std::vector<ByteRange>> AllocatedRanges(const std::string& volume_id,
                                                          const std::string& snapshot_id) {
-    return NotImplemented("the " + name() + " driver cannot list allocated ranges of " +
-                          (snapshot_id.empty() ? "volume " + volume_id
-                                               : "snapshot " + snapshot_id));
+    return NotImplemented(
+        "the " + name() + " driver cannot list allocated ranges of " +
+        (snapshot_id.empty() ? "volume " + volume_id : "snapshot " + snapshot_id));
+  }
+  // Changed-block tracking (incremental backups): the byte ranges of snapshot `to_snapshot_id`
+  // that may differ from snapshot `from_snapshot_id`, an earlier snapshot of the same volume
+  // (which may have been deleted since). Every byte outside them is the same in both, and
+  // bytes beyond `from`'s end that no range covers read as zero. Sorted, non-overlapping,
+  // 512-aligned, within `to`'s size; a superset is allowed, a subset never is.
+  // FailedPrecondition when the driver cannot tell for these two (no record reaches back to
+  // `from`, or a crash lost track of some writes): the caller reads everything instead.
+  // NotFound when `to` is not a snapshot the driver knows. Default: NotImplemented.
+  virtual Result<std::vector<ByteRange>> ChangedRanges(const std::string& volume_id,
+                                                       const std::string& from_snapshot_id,
+                                                       const std::string& to_snapshot_id) {
+    return NotImplemented("the " + name() + " driver does not track changes (volume " + volume_id +
+                          ", snapshots " + from_snapshot_id + " to " + to_snapshot_id + ")");
   }
   // Ids of the snapshots the backend holds (start-up consistency checks). Default: none known.
   virtual Result<std::vector<std::string>> ListSnapshots() { return std::vector<std::string>{}; }

@@ -10,6 +10,11 @@
 // of the allocated ranges. Volumes from a snapshot, clones and reverts are the same copy in the
 // other direction. Every copy goes through a temporary file and a rename, so a crash never
 // leaves a partial `snapshot-*` or `volume-*` file; which method ran is logged (info).
+//
+// Changed-block tracking (change_tracker.h): every device Open hands out marks its writes in
+// the volume's ChangeMap (`changes-<id>`), each snapshot closes an epoch of it, and
+// ChangedRanges answers from the persisted map, so an incremental backup reads only the
+// granules written since its parent's snapshot.
 #pragma once
 
 #include <string>
@@ -44,6 +49,9 @@ class FileDriver : public VolumeDriver {
                                                     const std::string& snapshot_id) override;
   Result<std::vector<ByteRange>> AllocatedRanges(const std::string& volume_id,
                                                  const std::string& snapshot_id) override;
+  Result<std::vector<ByteRange>> ChangedRanges(const std::string& volume_id,
+                                               const std::string& from_snapshot_id,
+                                               const std::string& to_snapshot_id) override;
   Result<std::vector<std::string>> ListSnapshots() override;
 
   std::string PathOf(const std::string& id) const { return dir_ + "/volume-" + id; }
