@@ -5,19 +5,9 @@ import os
 import re
 import time
 
-import pytest
-
 from iscsi_util import QEMU_INITIATOR, attach, detach, image_opts, run
-from test_backups import (MiB, create_backup, digest, enable_backup, needs_qemu, restore,
-                          volume_file, wait_backup_service, wait_restored, write)
-
-
-@pytest.fixture
-def bd(make_daemon):
-    d = enable_backup(make_daemon())
-    d.start()
-    wait_backup_service(d)
-    return d
+from test_backups import (MiB, bd, create_backup, digest, needs_qemu,  # noqa: F401 (fixture)
+                          restore, volume_file, wait_backup_service, wait_restored, write)
 
 
 def bytes_read(d, bid):
