@@ -58,7 +58,7 @@ void TargetServer::Stop() {
   listen_fd_ = -1;
   {
     std::lock_guard lock(mu_);
-    CloseMatchingLocked([](const Connection&) { return true; });
+    CloseMatchingLocked([](const Registered&) { return true; });
   }
   for (auto& r : reactors_) r->Stop();
   std::lock_guard lock(mu_);
@@ -101,7 +101,7 @@ void TargetServer::AcceptLoop() {
       }
       conn = std::make_shared<Connection>(*this, *reactor, fd, lip, ntohs(local.sin_port),
                                           peer_addr + ":" + std::to_string(ntohs(peer.sin_port)));
-      connections_[conn.get()] = conn;
+      connections_[conn.get()].conn = conn;
       ++per_address_[peer_addr];
     }
     reactor->Post([conn] { conn->Start(); });
@@ -123,8 +123,8 @@ void TargetServer::ConnectionClosed(Connection* conn) {
 
 template <typename Pred>
 void TargetServer::CloseMatchingLocked(Pred pred) {
-  for (auto& [ptr, conn] : connections_) {
-    if (pred(*conn)) conn->RequestClose();
+  for (auto& [ptr, r] : connections_) {
+    if (pred(r)) r.conn->RequestClose();
   }
 }
 
@@ -186,9 +186,8 @@ Status TargetServer::Revoke(const std::string& volume_id, const std::string& att
   for (const auto& [id, acc] : it->second.access) still |= acc.initiator == initiator;
   if (!still) {
     const std::string name = it->second.name;
-    CloseMatchingLocked([&](const Connection& c) {
-      return c.target_name() == name && c.initiator_name() == initiator;
-    });
+    CloseMatchingLocked(
+        [&](const Registered& r) { return r.target_name == name && r.initiator == initiator; });
   }
   return Status::Ok();
 }
@@ -198,7 +197,7 @@ Status TargetServer::Unexport(const std::string& volume_id) {
   auto it = exports_.find(volume_id);
   if (it == exports_.end()) return Status::Ok();
   const std::string name = it->second.name;
-  CloseMatchingLocked([&](const Connection& c) { return c.target_name() == name; });
+  CloseMatchingLocked([&](const Registered& r) { return r.target_name == name; });
   by_name_.erase(name);
   exports_.erase(it);
   spdlog::info("iscsi: volume {} unexported", volume_id);
@@ -261,9 +260,14 @@ std::optional<SessionTarget> TargetServer::Attach(const std::string& target_name
   // Session reinstatement (RFC 7143 §6.3.5): a new leading login with the same initiator,
   // ISID and target replaces the old session.
   const std::string key = conn->session_key_for(target_name);
-  CloseMatchingLocked([&](const Connection& c) {
-    return &c != conn.get() && !c.discovery() && c.session_key() == key;
+  CloseMatchingLocked([&](const Registered& r) {
+    return r.conn != conn && !r.target_name.empty() && r.session_key == key;
   });
+  if (auto reg = connections_.find(conn.get()); reg != connections_.end()) {
+    reg->second.target_name = e.name;
+    reg->second.initiator = initiator;
+    reg->second.session_key = key;
+  }
   return SessionTarget{e.volume_id, e.name, access->read_only ? e.ro : e.rw};
 }
 

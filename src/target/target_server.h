@@ -94,8 +94,21 @@ class TargetServer : public volume::Exporter {
     std::map<std::string, volume::ExportAccess> access;  // by attachment id
   };
 
+  // A connection as the control plane sees it. The Connection's own login fields
+  // (initiator_name(), target_name(), discovery()...) belong to its reactor thread, which
+  // writes them at login without mu_; reading them from Revoke/Unexport/Attach on other
+  // threads was a data race (ThreadSanitizer, tests/unit/target/target_server_test.cc). So
+  // what those calls match on is this copy, written under mu_ by Attach.
+  struct Registered {
+    std::shared_ptr<Connection> conn;
+    std::string target_name;  // empty until Attach: logins in progress, discovery sessions
+    std::string initiator;
+    std::string session_key;  // Connection::session_key() of the attached session
+  };
+
   void AcceptLoop();
-  // Posts a close to every registered connection matching `pred`. Caller holds mu_.
+  // Posts a close to every registered connection whose Registered entry matches `pred`.
+  // Caller holds mu_.
   template <typename Pred>
   void CloseMatchingLocked(Pred pred);
 
@@ -112,7 +125,7 @@ class TargetServer : public volume::Exporter {
   mutable std::mutex mu_;
   std::map<std::string, ExportEntry> exports_;       // by volume id        GUARDED_BY(mu_)
   std::map<std::string, std::string> by_name_;       // target name -> id   GUARDED_BY(mu_)
-  std::map<Connection*, std::shared_ptr<Connection>> connections_;  //     GUARDED_BY(mu_)
+  std::map<Connection*, Registered> connections_;    // by Connection    GUARDED_BY(mu_)
   std::map<std::string, size_t> per_address_;        // peer address -> n   GUARDED_BY(mu_)
 };
 
