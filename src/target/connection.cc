@@ -489,7 +489,12 @@ void Connection::Execute(Task& task) {
   Reactor* reactor = &reactor_;
   const uint32_t itt = task.itt;
   ScsiCommand cmd = std::move(task.cmd);
-  target_.unit->Execute(nexus_, std::move(cmd), [weak, reactor, itt](ScsiResult result) {
+  // The callback holds the unit: after an Unexport this connection may hold its last
+  // reference, and a connection closed with commands in flight is destroyed before they
+  // complete; the unit must outlive its device I/O, whose completions use it (a
+  // heap-use-after-free of the ScsiUnit under ThreadSanitizer, target_server_test.cc).
+  std::shared_ptr<LogicalUnit> unit = target_.unit;
+  unit->Execute(nexus_, std::move(cmd), [weak, reactor, itt, unit](ScsiResult result) {
     auto self = weak.lock();
     if (!self) return;
     if (reactor->InThread()) {
