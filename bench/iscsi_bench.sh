@@ -15,6 +15,8 @@
 #                i.e. the disk; /dev/shm removes disk variance)
 #   PIN=1        target on CPU 1, client on CPU 0 (PIN=0: unpinned, both compete)
 #   FIO=1        also measure the disk itself with fio (O_DIRECT, io_uring) for reference
+#   FILL_BS=1M   block size of the dd that writes each backing file: it sets the size of the
+#                page-cache folios the 4 KiB writes land in (see the dd comment below)
 set -euo pipefail
 
 build=${1:-build}
@@ -24,6 +26,7 @@ REPS=${REPS:-3}
 SIZE_MB=${SIZE_MB:-2048}
 PIN=${PIN:-1}
 FIO=${FIO:-1}
+FILL_BS=${FILL_BS:-1M}
 IQN=iqn.2010-10.org.openstack:volume-00000000-0000-0000-0000-000000000001
 INIT=iqn.2026-01.org.scoria:bench
 SCORIA_PORT=${SCORIA_PORT:-13262}
@@ -66,14 +69,16 @@ if [[ $PIN == 1 ]]; then srv=(taskset -c 1); cli=(taskset -c 0); else srv=(); cl
 echo "# $(date -u +%FT%TZ) $(uname -r), $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "# scoria $(git -C "$(dirname "$0")" rev-parse --short HEAD 2>/dev/null || echo '?'), tgt $(dpkg-query -W -f '${Version}' tgt 2>/dev/null), qemu-img $(qemu-img --version | head -1 | awk '{print $3}'), libiscsi $(dpkg-query -W -f '${Version}' libiscsi-bin 2>/dev/null)"
 [[ -n $BASE ]] && echo "# base: $BASE ($(git -C "$BASE" rev-parse --short HEAD 2>/dev/null || echo '?'))"
-echo "# files: $work ($(df -T "$work" | awk 'NR==2{print $2}')), ${SIZE_MB} MiB each; DUR=${DUR}s REPS=$REPS PIN=$PIN"
-# Both files are written the same way (1 MiB dd writes from one random seed): how a file was
+echo "# files: $work ($(df -T "$work" | awk 'NR==2{print $2}')), ${SIZE_MB} MiB each, written with dd bs=$FILL_BS; DUR=${DUR}s REPS=$REPS PIN=$PIN"
+# Both files are written the same way (FILL_BS dd writes from one random seed): how a file was
 # written shapes its page cache (folio sizes), and 4 KiB buffered overwrites into a file
 # written by dd cost ~2x the kernel time of one written by cp (ext4_block_write_begin), so a
-# cp'd copy for one target only would bias the write figures.
+# cp'd copy for one target only would bias the write figures. ext4 walks every buffer head
+# of the folio on each write, so with bs=1M (1 MiB folios) a 4 KiB write costs ~26 us of
+# kernel CPU here, with bs=4k ~10 us (docs/benchmarks.md, "Figures after inline writes").
 dd if=/dev/urandom of="$work/seed" bs=1M count="$SIZE_MB" status=none
 files="scoria tgt"; [[ -n $BASE ]] && files+=" base"
-for f in $files; do dd if="$work/seed" of="$work/$f.img" bs=1M status=none; done
+for f in $files; do dd if="$work/seed" of="$work/$f.img" bs="$FILL_BS" status=none; done
 rm -f "$work/seed"
 sync
 
