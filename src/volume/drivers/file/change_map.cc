@@ -195,7 +195,9 @@ Result<DecodedChangeMap> DecodeChangeMap(std::span<const std::byte> data) {
     e->base_id = GetId(r.base_id);
     e->valid = (r.flags & kEpochValid) != 0;
     e->bits.resize(r.word_count);
-    std::memcpy(e->bits.data(), body.data() + pos, r.word_count * sizeof(uint64_t));
+    if (r.word_count > 0) {  // an empty vector's data() may be null: no memcpy from/to it
+      std::memcpy(e->bits.data(), body.data() + pos, r.word_count * sizeof(uint64_t));
+    }
     pos += r.word_count * sizeof(uint64_t);
     return Status::Ok();
   };
