@@ -15,11 +15,15 @@
 //    batches, resubmits short transfers, and submits all follow-ups with one io_uring_enter.
 //    Event-loop threads (the target's reactors) attach a ring of their own (LocalIoRing
 //    below): their I/O is submitted once per loop iteration and completes on that thread;
-//    reads that hit the page cache complete inline (preadv2 RWF_NOWAIT). Writes always go
-//    through the ring: inline buffered writes (ext4 cannot issue them non-blocking, so io_uring
-//    punts each to an io-wq worker) measured no faster here, could stall the loop on
-//    writeback throttling, and completing a write before the next PDU is even read changes
-//    what an ABORT TASK right behind it finds (libiscsi iSCSITMF.AbortTaskSimpleAsync).
+//    reads that hit the page cache complete inline (preadv2 RWF_NOWAIT). Small page-aligned
+//    non-FUA writes are done by the loop thread itself with pwritev2, at the end of the loop
+//    iteration (in Poll), not in Write: ext4 cannot do buffered writes non-blocking, so
+//    io_uring would punt each to an io-wq worker, and that hop cost ~30 % of the target's CPU
+//    per 4 KiB write (docs/benchmarks.md). Doing them in Poll keeps what an ABORT TASK in the
+//    same receive batch finds (libiscsi iSCSITMF.AbortTaskSimpleAsync). If such a write ever
+//    makes the thread sleep (dirty-page throttling, a lock, a read), the thread's writes go
+//    through the ring again for 1 s, so a throttled filesystem cannot keep stalling every
+//    connection of the loop. FUA writes, larger or unaligned ones always use the ring.
 //  - thread pool (fallback): 4 threads doing pread/pwritev2/fdatasync/fallocate, used when
 //    io_uring_queue_init fails (ENOSYS/EPERM under seccomp, kernel.io_uring_disabled) or lacks
 //    an opcode we need; logged once. Never used inline, even on an event-loop thread.
@@ -80,9 +84,10 @@ Result<std::shared_ptr<BlockDevice>> OpenFileBlockDevice(const std::string& path
 // (devices on the io_uring engine) *started on that thread* goes to that ring instead of the
 // shared one, and its `done` runs on that same thread, from Poll(): no lock, no completion
 // thread, no cross-thread wake-up. Reads first try preadv2(RWF_NOWAIT) inline: a page-cache
-// hit completes (calls `done`) before Read returns. I/O started on other threads (the control
-// plane, tests) still goes to the shared engine. SQEs prepared during a loop iteration are
-// submitted together by the next Poll().
+// hit completes (calls `done`) before Read returns. Small page-aligned non-FUA writes are
+// done by the next Poll() itself (pwritev2), never before Write returns. I/O started on other
+// threads (the control plane, tests) still goes to the shared engine. SQEs prepared during a
+// loop iteration are submitted together by the next Poll().
 //
 // The loop must: watch fd() for readability (completions waiting) and call Poll() at the end
 // of every iteration, and not sleep while HasUnsubmitted(). Destroy the LocalIoRing on its

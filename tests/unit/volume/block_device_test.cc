@@ -584,6 +584,79 @@ TEST(LocalIoRingTest, IoCompletesOnTheLoopThreadAndCachedReadsInline) {
   loop->RunSync([&] { dev.reset(); });
 }
 
+// Small page-aligned non-FUA writes are done by the loop thread in Poll (not by io-wq through
+// the ring): never before Write returns, always on the loop thread, and mixed in one iteration
+// with writes that do take the ring (FUA, unaligned, larger than the inline limit).
+TEST(LocalIoRingTest, InlineWritesCompleteInPollOnTheLoopThread) {
+  if (DefaultFileIoEngine() != FileIoEngine::kUring) GTEST_SKIP() << "no io_uring";
+  TempFile f(4 * kMiB);
+  auto loop = std::make_shared<LoopThread>();
+  ASSERT_TRUE(loop->has_ring());
+  auto dev = f.Open(FileIoEngine::kUring);
+  struct Case {
+    uint64_t offset;
+    size_t length;
+    bool fua;
+  };
+  const std::vector<Case> cases = {
+      {0, 4096, false},               // inline
+      {64 * kKiB, 64 * kKiB, false},  // inline, at the limit
+      {kMiB, 128 * kKiB, false},      // too large: ring
+      {2 * kMiB + 512, 1024, false},  // not page-aligned: ring
+      {3 * kMiB, 4096, true},         // FUA: ring
+  };
+  std::vector<std::vector<std::byte>> data;
+  for (size_t i = 0; i < cases.size(); ++i) data.push_back(Pattern(cases[i].length, 40 + i));
+  std::atomic<int> done{0};
+  std::atomic<bool> any_early{false}, any_elsewhere{false};
+  loop->RunSync([&] {
+    for (size_t i = 0; i < cases.size(); ++i) {
+      bool in_call = true;
+      dev->Write(cases[i].offset, data[i], cases[i].fua, [&, &in_call = in_call](Status st) {
+        EXPECT_TRUE(st.ok()) << st.ToString();
+        if (in_call) any_early = true;
+        if (!loop->InThread()) any_elsewhere = true;
+        ++done;
+      });
+      in_call = false;
+    }
+  });
+  for (int i = 0; i < 1000 && done.load() < int(cases.size()); ++i) loop->RunSync([] {});
+  ASSERT_EQ(done.load(), int(cases.size()));
+  EXPECT_FALSE(any_early);
+  EXPECT_FALSE(any_elsewhere);
+  for (size_t i = 0; i < cases.size(); ++i) {
+    std::vector<std::byte> back(cases[i].length);
+    ASSERT_TRUE(ReadSync(*dev, cases[i].offset, back).ok());
+    EXPECT_EQ(back, data[i]) << "case " << i;
+  }
+  loop->RunSync([&] { dev.reset(); });
+}
+
+// The OS error of an inline write reaches `done` mapped like a ring write's (EBADF on a
+// read-only fd -> Internal), on the loop thread.
+TEST(LocalIoRingTest, InlineWriteErrorMapsToStatus) {
+  if (DefaultFileIoEngine() != FileIoEngine::kUring) GTEST_SKIP() << "no io_uring";
+  TempFile f(kMiB);
+  auto loop = std::make_shared<LoopThread>();
+  ASSERT_TRUE(loop->has_ring());
+  FileBlockDeviceOptions o;
+  o.engine = FileIoEngine::kUring;
+  o.open_read_only = true;
+  auto opened = OpenFileBlockDevice(f.path, o);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  std::shared_ptr<BlockDevice> dev = *opened;
+  auto data = Pattern(4096, 45);
+  std::promise<std::pair<Status, bool>> result;
+  loop->Post([&] {
+    dev->Write(0, data, false, [&](Status st) { result.set_value({st, loop->InThread()}); });
+  });
+  auto [st, on_loop] = result.get_future().get();
+  EXPECT_EQ(st.code(), StatusCode::kInternal) << st.ToString();
+  EXPECT_TRUE(on_loop);
+  loop->RunSync([&] { dev.reset(); });
+}
+
 TEST(LocalIoRingTest, StoppingTheLoopCompletesInFlightIo) {
   if (DefaultFileIoEngine() != FileIoEngine::kUring) GTEST_SKIP() << "no io_uring";
   TempFile f(8 * kMiB);
