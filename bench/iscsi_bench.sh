@@ -15,6 +15,8 @@
 #                i.e. the disk; /dev/shm removes disk variance)
 #   PIN=1        target on CPU 1, client on CPU 0 (PIN=0: unpinned, both compete)
 #   FIO=1        also measure the disk itself with fio (O_DIRECT, io_uring) for reference
+#   BENCH_FS=    xfs: the files live on a fresh XFS (reflink=1, the file driver's recommended
+#                filesystem) made in a loop-mounted image under the temp dir (root only)
 #   FILL_BS=1M   block size of the dd that writes each backing file: it sets the size of the
 #                page-cache folios the 4 KiB writes land in (see the dd comment below)
 set -euo pipefail
@@ -45,23 +47,36 @@ if [[ -n $BASE ]]; then
 fi
 CELLS=" ${CELLS:-rr1 rr32 perf rw1 rw32 sr sw} "
 BASE_PORT=${BASE_PORT:-13263}
+[[ -x /usr/bin/time ]] || { echo "installing time (Debian package time) for the client's CPU figures"; apt-get install -y -qq time >/dev/null; }
 if [[ $FIO == 1 ]] && ! command -v fio >/dev/null; then
   echo "installing fio (Debian package fio) for the local-disk reference"
   apt-get install -y -qq fio >/dev/null
 fi
 
 work=$(mktemp -d "${BENCH_DIR:-${TMPDIR:-/tmp}}/scoria-iscsi-bench.XXXXXX")
-spid= tpid= bpid=
+spid= tpid= bpid= fsimg=
 cleanup() {
   [[ -n $tpid ]] && { tgtadm -C "$TGT_CTL" --op delete --mode system >/dev/null 2>&1 || true
                       sleep 0.2; kill -9 "$tpid" 2>/dev/null || true; }
   [[ -n $spid ]] && { kill "$spid" 2>/dev/null || true; }
   [[ -n $bpid ]] && { kill "$bpid" 2>/dev/null || true; }
   wait 2>/dev/null || true
+  [[ -n $fsimg ]] && { umount "$work" 2>/dev/null || umount -l "$work" 2>/dev/null || true; rm -f "$fsimg"; }
   rm -rf "$work"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+
+BENCH_FS=${BENCH_FS:-}
+if [[ $BENCH_FS == xfs ]]; then
+  command -v mkfs.xfs >/dev/null || { echo "BENCH_FS=xfs needs mkfs.xfs (package xfsprogs)" >&2; exit 1; }
+  fsimg="$work.xfs"
+  truncate -s $(( SIZE_MB * 4 + 1024 ))M "$fsimg"
+  mkfs.xfs -q -m reflink=1 "$fsimg"
+  mount -o loop "$fsimg" "$work"
+elif [[ -n $BENCH_FS ]]; then
+  echo "BENCH_FS: only xfs is known" >&2; exit 1
+fi
 
 if [[ $PIN == 1 ]]; then srv=(taskset -c 1); cli=(taskset -c 0); else srv=(); cli=(); fi
 
@@ -69,7 +84,7 @@ if [[ $PIN == 1 ]]; then srv=(taskset -c 1); cli=(taskset -c 0); else srv=(); cl
 echo "# $(date -u +%FT%TZ) $(uname -r), $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "# scoria $(git -C "$(dirname "$0")" rev-parse --short HEAD 2>/dev/null || echo '?'), tgt $(dpkg-query -W -f '${Version}' tgt 2>/dev/null), qemu-img $(qemu-img --version | head -1 | awk '{print $3}'), libiscsi $(dpkg-query -W -f '${Version}' libiscsi-bin 2>/dev/null)"
 [[ -n $BASE ]] && echo "# base: $BASE ($(git -C "$BASE" rev-parse --short HEAD 2>/dev/null || echo '?'))"
-echo "# files: $work ($(df -T "$work" | awk 'NR==2{print $2}')), ${SIZE_MB} MiB each, written with dd bs=$FILL_BS; DUR=${DUR}s REPS=$REPS PIN=$PIN"
+echo "# files: $work ($(df -T "$work" | awk 'NR==2{print $2}')${fsimg:+ on loop image $fsimg}), ${SIZE_MB} MiB each, written with dd bs=$FILL_BS; DUR=${DUR}s REPS=$REPS PIN=$PIN"
 # Both files are written the same way (FILL_BS dd writes from one random seed): how a file was
 # written shapes its page cache (folio sizes), and 4 KiB buffered overwrites into a file
 # written by dd cost ~2x the kernel time of one written by cp (ext4_block_write_begin), so a
@@ -121,11 +136,14 @@ now() { date +%s.%N; }
 STRIDE=$((4096 * 7919))
 qbench() {   # target count depth size step [-w] -> prints seconds
   local t=$1 c=$2 d=$3 s=$4 st=$5; shift 5
-  "${cli[@]}" qemu-img bench --image-opts -t none -c "$c" -d "$d" -s "$s" -S "$st" --pattern=165 "$@" "${OPTS[$t]}" 2>&1 |
+  "${cli[@]}" /usr/bin/time -f "%U %S" -o "$work/client.time" \
+    qemu-img bench --image-opts -t none -c "$c" -d "$d" -s "$s" -S "$st" --pattern=165 "$@" "${OPTS[$t]}" 2>&1 |
     awk '/Run completed in/ {print $4; f=1} END {if (!f) exit 1}'
 }
 
-# One measured run of a qemu-img bench cell; sets R_IOPS R_LAT_US R_MBS R_CPU_US.
+# One measured run of a qemu-img bench cell; sets R_IOPS R_LAT_US R_MBS R_CPU_US R_CLI_US
+# (R_CLI_US: the client's own user+sys CPU per I/O, start-up and login included, so that a
+# run bound by the client, not by the target, shows as such).
 qcell() {   # target depth size step [-w]
   local t=$1 d=$2 s=$3 st=$4; shift 4
   local c0=$(( d == 1 ? 1000 : (s > 65536 ? 500 : 10000) ))
@@ -135,11 +153,13 @@ qcell() {   # target depth size step [-w]
   if (( s > 65536 )); then  # keep sequential runs inside the file
     local max=$(( SIZE_MB * 1048576 / s - d )); (( c > max )) && c=$max
   fi
+  sync   # start clean: the previous run's dirty pages are not written back during this one
   c1=$(cpu_ticks "${PID[$t]}")
   secs=$(qbench "$t" "$c" "$d" "$s" "$st" "$@")
   c2=$(cpu_ticks "${PID[$t]}")
   read -r R_IOPS R_LAT_US R_MBS R_CPU_US < <(awk -v c="$c" -v t="$secs" -v d="$d" -v s="$s" -v dt=$((c2 - c1)) -v hz="$HZ" \
     'BEGIN {printf "%.0f %.1f %.1f %.2f\n", c/t, t/c*d*1e6, c*s/t/1e6, dt/hz*1e6/c}')
+  R_CLI_US=$(awk -v c="$c" '{printf "%.2f", ($1 + $2) * 1e6 / c}' "$work/client.time")
 }
 
 # iscsi-perf: true random 4 KiB READ16 at QD32 for DUR seconds (a second client for reads).
@@ -163,10 +183,10 @@ on() { [[ $CELLS == *" $1 "* ]]; }
 for rep in $(seq "$REPS"); do
   for t in "${TARGETS[@]}"; do   # alternate targets inside each repetition
     if on rr1; then qcell "$t" 1 4096 "$STRIDE";      add "4k randread QD1 IOPS [hi]" $t "$R_IOPS"; add "4k randread QD1 mean lat us [lo]" $t "$R_LAT_US"; add "4k randread QD1 target CPU us/IO [lo]" $t "$R_CPU_US"; fi
-    if on rr32; then qcell "$t" 32 4096 "$STRIDE";    add "4k randread QD32 IOPS [hi]" $t "$R_IOPS"; add "4k randread QD32 mean lat us [lo]" $t "$R_LAT_US"; add "4k randread QD32 target CPU us/IO [lo]" $t "$R_CPU_US"; fi
+    if on rr32; then qcell "$t" 32 4096 "$STRIDE";    add "4k randread QD32 IOPS [hi]" $t "$R_IOPS"; add "4k randread QD32 mean lat us [lo]" $t "$R_LAT_US"; add "4k randread QD32 target CPU us/IO [lo]" $t "$R_CPU_US"; add "4k randread QD32 client CPU us/IO" $t "$R_CLI_US"; fi
     if on perf; then pcell "$t";                      add "4k randread QD32 IOPS iscsi-perf [hi]" $t "$R_IOPS"; add "4k randread QD32 iscsi-perf CPU us/IO [lo]" $t "$R_CPU_US"; fi
     if on rw1; then qcell "$t" 1 4096 "$STRIDE" -w;   add "4k randwrite QD1 IOPS [hi]" $t "$R_IOPS"; add "4k randwrite QD1 mean lat us [lo]" $t "$R_LAT_US"; add "4k randwrite QD1 target CPU us/IO [lo]" $t "$R_CPU_US"; fi
-    if on rw32; then qcell "$t" 32 4096 "$STRIDE" -w; add "4k randwrite QD32 IOPS [hi]" $t "$R_IOPS"; add "4k randwrite QD32 mean lat us [lo]" $t "$R_LAT_US"; add "4k randwrite QD32 target CPU us/IO [lo]" $t "$R_CPU_US"; fi
+    if on rw32; then qcell "$t" 32 4096 "$STRIDE" -w; add "4k randwrite QD32 IOPS [hi]" $t "$R_IOPS"; add "4k randwrite QD32 mean lat us [lo]" $t "$R_LAT_US"; add "4k randwrite QD32 target CPU us/IO [lo]" $t "$R_CPU_US"; add "4k randwrite QD32 client CPU us/IO" $t "$R_CLI_US"; fi
     if on sr; then qcell "$t" 4 1048576 1048576;      add "1M seqread QD4 MB/s [hi]" $t "$R_MBS"; add "1M seqread QD4 target CPU us/IO [lo]" $t "$R_CPU_US"; fi
     if on sw; then qcell "$t" 4 1048576 1048576 -w;   add "1M seqwrite QD4 MB/s [hi]" $t "$R_MBS"; add "1M seqwrite QD4 target CPU us/IO [lo]" $t "$R_CPU_US"; fi
     echo "# rep $rep/$REPS $t done (load $(cut -d' ' -f1 /proc/loadavg))"
