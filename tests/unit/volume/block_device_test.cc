@@ -566,8 +566,8 @@ TEST(LocalIoRingTest, IoCompletesOnTheLoopThreadAndCachedReadsInline) {
   // The data is in the page cache now: the read completes before Read returns.
   std::vector<std::byte> back(data.size());
   bool inline_done = false;
+  bool in_call = true;  // out here: a read that goes to the ring completes after the lambda
   loop->RunSync([&] {
-    bool in_call = true;
     dev->Read(kMiB, back, [&](Status st) {
       EXPECT_TRUE(st.ok()) << st.ToString();
       EXPECT_TRUE(loop->InThread());
@@ -609,16 +609,17 @@ TEST(LocalIoRingTest, InlineWritesCompleteInPollOnTheLoopThread) {
   for (size_t i = 0; i < cases.size(); ++i) data.push_back(Pattern(cases[i].length, 40 + i));
   std::atomic<int> done{0};
   std::atomic<bool> any_early{false}, any_elsewhere{false};
+  // Set once each Write has returned; outlives the loop below, since the callbacks run later.
+  auto returned = std::make_unique<std::atomic<bool>[]>(cases.size());
   loop->RunSync([&] {
     for (size_t i = 0; i < cases.size(); ++i) {
-      bool in_call = true;
-      dev->Write(cases[i].offset, data[i], cases[i].fua, [&, &in_call = in_call](Status st) {
+      dev->Write(cases[i].offset, data[i], cases[i].fua, [&, i](Status st) {
         EXPECT_TRUE(st.ok()) << st.ToString();
-        if (in_call) any_early = true;
+        if (!returned[i]) any_early = true;
         if (!loop->InThread()) any_elsewhere = true;
         ++done;
       });
-      in_call = false;
+      returned[i] = true;
     }
   });
   for (int i = 0; i < 1000 && done.load() < int(cases.size()); ++i) loop->RunSync([] {});
