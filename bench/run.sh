@@ -8,5 +8,10 @@ echo "== scheduler: one decision over 1,000 and 10,000 pools"
 "$build/bin/scheduler_bench" --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
 echo "== control plane: scoriad with SQLite and one file backend"
 /usr/bin/python3 bench/api_bench.py "$build/bin"
-echo "== data path: Scoria's iSCSI target vs tgt on loopback"; bash bench/iscsi_bench.sh "$build"
+echo "== data path: Scoria's iSCSI target vs tgt on loopback, files on ext4 (or what holds \$TMPDIR)"
+bash bench/iscsi_bench.sh "$build"
+if [[ $(id -u) == 0 ]] && command -v mkfs.xfs >/dev/null; then
+  echo "== data path again, files on a fresh XFS (the file driver's filesystem)"
+  BENCH_FS=xfs bash bench/iscsi_bench.sh "$build"
+fi
 echo "== backup: Scoria's repository vs restic and zstd -1 | sha256sum"; bash bench/backup_bench.sh "$build"
