@@ -650,11 +650,20 @@ void Connection::HandleTmf(Pdu& pdu) {
     case kTmfAbortTask: {
       auto it = tasks_.find(pdu.referenced_task_tag());
       if (it == tasks_.end()) {
-        // RFC 7143 §11.6.1: unknown task whose RefCmdSN is older than this TMF: complete.
-        response = SnLess(pdu.ref_cmd_sn(), pdu.cmd_sn()) || pdu.ref_cmd_sn() == pdu.cmd_sn()
-                       ? kTmfRespComplete
-                       : kTmfRespNoTask;
-        queued_.erase(pdu.ref_cmd_sn());
+        const uint32_t ref = pdu.ref_cmd_sn();
+        if (queued_.erase(ref) > 0) {
+          response = kTmfRespComplete;  // received out of order, never started: dropped
+        } else if (SnLess(ref, exp_cmd_sn_)) {
+          // Received and already answered (the initiator may have its response in flight):
+          // there is nothing left to abort. libiscsi's AbortTaskSimpleAsync accepts exactly
+          // "Function complete" with no command response, or this with one.
+          response = kTmfRespNoTask;
+        } else {
+          // RFC 7143 §11.6.1: a command not received yet whose RefCmdSN is in the window and
+          // not newer than this TMF is considered received and the abort is complete.
+          response = SnLess(ref, pdu.cmd_sn()) || ref == pdu.cmd_sn() ? kTmfRespComplete
+                                                                      : kTmfRespNoTask;
+        }
       } else if (abort(*it->second)) {
         tasks_.erase(it);
       }

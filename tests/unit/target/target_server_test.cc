@@ -115,6 +115,31 @@ class Initiator {
     return 0x02;
   }
 
+  // ABORT TASK (immediate) for the task `ref_itt` sent as `ref_cmd_sn`. Returns the TMF
+  // response code, or nullopt when the connection is gone or the answer is not a TMF response.
+  std::optional<uint8_t> AbortTask(uint32_t ref_itt, uint32_t ref_cmd_sn) {
+    Pdu p(Opcode::kTaskMgmtRequest);
+    p.set_immediate(true);
+    p.set_flags(kFinalBit | kTmfAbortTask);
+    p.set_lun(EncodeLun(0));
+    p.set_itt(itt_++);
+    p.set_referenced_task_tag(ref_itt);
+    p.set_cmd_sn(cmd_sn_);  // immediate: does not advance
+    p.set_exp_stat_sn(exp_stat_sn_);
+    p.set_ref_cmd_sn(ref_cmd_sn);
+    if (!SendPdu(p)) return std::nullopt;
+    auto r = RecvPdu();
+    if (!r || r->raw_opcode() != static_cast<uint8_t>(Opcode::kTaskMgmtResponse)) {
+      return std::nullopt;
+    }
+    exp_stat_sn_ = r->stat_sn() + 1;
+    return r->response();
+  }
+
+  // The ITT and CmdSN the next command will carry.
+  uint32_t next_itt() const { return itt_; }
+  uint32_t next_cmd_sn() const { return cmd_sn_; }
+
  private:
   std::optional<uint8_t> IoOnce(bool write, uint32_t lba, std::vector<uint8_t>* data) {
     const auto len = static_cast<uint32_t>(data->size());
@@ -350,4 +375,37 @@ TEST(TargetServerTest, UnexportWithIoInFlightEndsTheSessionsAndDrainsTheDevice) 
 }
 
 }  // namespace
+// Regression (libiscsi iSCSITMF.AbortTaskSimpleAsync, flaky once writes completed inline): an
+// ABORT TASK for a command that was received and already answered must say "Task does not
+// exist", since the initiator gets that command's response too; "Function complete" is for a
+// command the target has not received yet (RFC 7143 §11.6.1).
+TEST(TargetServerTest, AbortTaskOfAnsweredCommandSaysTaskDoesNotExist) {
+  TempVolume v;
+  auto dev = v.Open();
+  ASSERT_TRUE(dev);
+  TargetServer server(TestOptions());
+  ASSERT_TRUE(server.Start().ok());
+  ASSERT_TRUE(server.Export("v1", dev).ok());
+  ASSERT_TRUE(server.Allow("v1", Access("a1")).ok());
+  Initiator ini;
+  ASSERT_TRUE(ini.Connect(server.port()));
+  auto login = ini.Login(server.TargetName("v1"), 1);
+  ASSERT_TRUE(login && *login == 0);
+
+  auto data = Pattern(4096, 7);
+  const uint32_t write_itt = ini.next_itt();
+  ASSERT_EQ(ini.Io(true, 0, &data), std::optional<uint8_t>(0));
+  const uint32_t write_cmd_sn = ini.next_cmd_sn() - 1;
+  EXPECT_EQ(ini.AbortTask(write_itt, write_cmd_sn), std::optional<uint8_t>(kTmfRespNoTask));
+
+  // A command the target has not seen (its CmdSN is the next one): complete.
+  EXPECT_EQ(ini.AbortTask(0x7000, ini.next_cmd_sn()), std::optional<uint8_t>(kTmfRespComplete));
+
+  // The session goes on.
+  std::vector<uint8_t> back(4096);
+  ASSERT_EQ(ini.Io(false, 0, &back), std::optional<uint8_t>(0));
+  EXPECT_EQ(back, data);
+  server.Stop();
+}
+
 }  // namespace scoria::target
