@@ -6,6 +6,7 @@
 #include "common/clock.h"
 #include "common/ids.h"
 #include "db/tasks_repo.h"
+#include "tasks/protocol.h"
 
 namespace scoria::api {
 
@@ -97,15 +98,14 @@ Result<int64_t> EnqueueExport(db::Transaction& tx, db::AttachmentRecord& a,
   a.exported = false;
   a.connection_info.reset();
   RETURN_IF_ERROR(db::UpdateAttachment(tx, a));
-  return db::EnqueueTask(tx, "export_attachment", target, v.id,
-                         json{{"attachment_id", a.id}}.dump());
+  return tasks::Enqueue(tx, target, v.id, tasks::ExportAttachment{.attachment_id = a.id});
 }
 
 Result<int64_t> EnqueueUnexport(db::Transaction& tx, const db::AttachmentRecord& a,
                                 const db::VolumeRecord& v, bool delete_row) {
   ASSIGN_OR_RETURN(std::string target, BackendOf(v));
-  return db::EnqueueTask(tx, "unexport_attachment", target, v.id,
-                         json{{"attachment_id", a.id}, {"delete_row", delete_row}}.dump());
+  return tasks::Enqueue(tx, target, v.id,
+                        tasks::UnexportAttachment{.attachment_id = a.id, .delete_row = delete_row});
 }
 
 Status WaitForTask(db::Database& db, int64_t task_id, const std::string& timeout_message) {

@@ -8,6 +8,7 @@
 #include "db/services_repo.h"
 #include "db/tasks_repo.h"
 #include "db/types_repo.h"
+#include "tasks/protocol.h"
 
 namespace scoria::api {
 
@@ -114,9 +115,8 @@ Status StartRestore(db::Transaction& tx, const Config& config, db::BackupRecord&
   backup.restore_volume_id = volume.id;
   backup.fail_reason.reset();
   RETURN_IF_ERROR(db::UpdateBackup(tx, backup));
-  json args = {{"volume_id", volume.id}, {"new_volume", false}};
-  return db::EnqueueTask(tx, db::backup_task::kRestore, db::BackupTarget(host), backup.id,
-                         args.dump())
+  return tasks::Enqueue(tx, db::BackupTarget(host), backup.id,
+                        tasks::RestoreBackup{.volume_id = volume.id, .new_volume = false})
       .status();
 }
 
@@ -130,9 +130,9 @@ Status StartRestoreIntoNewVolume(db::Transaction& tx, const Config& config,
   backup.restore_volume_id = volume.id;
   backup.fail_reason.reset();
   RETURN_IF_ERROR(db::UpdateBackup(tx, backup));
-  json args = {{"volume_id", volume.id}, {"new_volume", true}};
-  return db::EnqueueTask(tx, db::backup_task::kRestoreWhenCreated, db::kAnyBackupTarget,
-                         backup.id, args.dump())
+  return tasks::Enqueue(
+             tx, db::kAnyBackupTarget, backup.id,
+             tasks::RestoreBackupWhenCreated{.volume_id = volume.id, .new_volume = true})
       .status();
 }
 
@@ -154,7 +154,7 @@ Result<db::VolumeRecord> NewRestoreVolume(db::Transaction& tx, const Config& con
   RETURN_IF_ERROR(CheckVolumeQuota(tx, config, project, 1, size, size));
   RETURN_IF_ERROR(db::InsertVolume(tx, v));
   RETURN_IF_ERROR(
-      db::EnqueueTask(tx, "schedule_create_volume", db::kSchedulerTarget, v.id, "{}").status());
+      tasks::Enqueue(tx, db::kSchedulerTarget, v.id, tasks::ScheduleCreateVolume{}).status());
   return v;
 }
 

@@ -6,6 +6,7 @@
 #include "common/ids.h"
 #include "db/snapshots_repo.h"
 #include "db/tasks_repo.h"
+#include "tasks/protocol.h"
 
 namespace scoria::api {
 
@@ -67,8 +68,7 @@ Status MarkBackupSource(db::Transaction& tx, db::VolumeRecord& volume, const Bac
   backup.temp_snapshot_id = snap.id;
   backup.data_timestamp = snap.created_at;
   const std::string backend = volume.host->substr(0, volume.host->find('#'));
-  return db::EnqueueTask(tx, "create_snapshot", backend, volume.id,
-                         nlohmann::json{{"snapshot_id", snap.id}}.dump())
+  return tasks::Enqueue(tx, backend, volume.id, tasks::CreateSnapshot{.snapshot_id = snap.id})
       .status();
 }
 

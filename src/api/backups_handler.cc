@@ -24,6 +24,7 @@
 #include "db/backups_repo.h"
 #include "db/tasks_repo.h"
 #include "db/volumes_repo.h"
+#include "tasks/protocol.h"
 
 namespace scoria::api {
 namespace {
@@ -192,7 +193,7 @@ Response BackupsApi::Create(Request& req, const PathParams&) {
     RETURN_IF_ERROR(CheckBackupQuota(tx, env_.config, b.project_id, 1, b.size));
     RETURN_IF_ERROR(MarkBackupSource(tx, v, source, b));
     RETURN_IF_ERROR(db::InsertBackup(tx, b));
-    return db::EnqueueTask(tx, db::backup_task::kCreate, db::BackupTarget(host), b.id, "{}")
+    return tasks::Enqueue(tx, db::BackupTarget(host), b.id, tasks::CreateBackup{})
         .status();
   });
   if (!st.ok()) return FaultResponse(st);
@@ -327,7 +328,7 @@ Status BackupsApi::StartDelete(db::Transaction& tx, db::BackupRecord& b, bool fo
   // A running create or restore sees `deleting` and stops; the delete task runs after it.
   b.status = db::backup_status::kDeleting;
   RETURN_IF_ERROR(db::UpdateBackup(tx, b));
-  return db::EnqueueTask(tx, db::backup_task::kDelete, db::BackupTarget(*b.host), b.id, "{}")
+  return tasks::Enqueue(tx, db::BackupTarget(*b.host), b.id, tasks::DeleteBackup{})
       .status();
 }
 
@@ -497,7 +498,7 @@ Response BackupsApi::ImportRecord(Request& req, const PathParams&) {
     b.host = host;
     RETURN_IF_ERROR(CheckBackupQuota(tx, env_.config, b.project_id, 1, b.size));
     RETURN_IF_ERROR(db::InsertBackup(tx, b));
-    return db::EnqueueTask(tx, db::backup_task::kImport, db::BackupTarget(host), b.id, "{}")
+    return tasks::Enqueue(tx, db::BackupTarget(host), b.id, tasks::ImportBackup{})
         .status();
   });
   if (!st.ok()) return FaultResponse(st);
@@ -566,7 +567,7 @@ Response BackupsApi::Verify(Request& req, const std::string& id, const json& arg
     b.verify_result.reset();
     b.verified_at.reset();
     RETURN_IF_ERROR(db::UpdateBackup(tx, b));
-    return db::EnqueueTask(tx, db::backup_task::kVerify, db::BackupTarget(*b.host), b.id, "{}")
+    return tasks::Enqueue(tx, db::BackupTarget(*b.host), b.id, tasks::VerifyBackup{})
         .status();
   });
   if (!st.ok()) return FaultResponse(st);

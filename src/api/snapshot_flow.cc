@@ -2,6 +2,7 @@
 
 #include "api/fault.h"
 #include "db/tasks_repo.h"
+#include "tasks/protocol.h"
 
 namespace scoria::api {
 
@@ -20,8 +21,8 @@ Status EnqueueSnapshotDelete(db::Transaction& tx, db::SnapshotRecord& s) {
   if (!v.ok() || !v->host) return db::DeleteSnapshot(tx, s.id);  // never reached a backend
   s.status = "deleting";
   RETURN_IF_ERROR(db::UpdateSnapshot(tx, s));
-  return db::EnqueueTask(tx, "delete_snapshot", BackendOfHost(*v->host), v->id,
-                         json{{"snapshot_id", s.id}}.dump())
+  return tasks::Enqueue(tx, BackendOfHost(*v->host), v->id,
+                        tasks::DeleteSnapshot{.snapshot_id = s.id})
       .status();
 }
 
@@ -171,8 +172,8 @@ Response RevertVolumeAction(const ApiEnv& env, Request& req, const std::string& 
     RETURN_IF_ERROR(db::UpdateVolume(tx, v));
     latest.status = "restoring";
     RETURN_IF_ERROR(db::UpdateSnapshot(tx, latest));
-    return db::EnqueueTask(tx, "revert_to_snapshot", BackendOfHost(*v.host), v.id,
-                           json{{"snapshot_id", latest.id}}.dump())
+    return tasks::Enqueue(tx, BackendOfHost(*v.host), v.id,
+                          tasks::RevertToSnapshot{.snapshot_id = latest.id})
         .status();
   });
   if (!st.ok()) return FaultResponse(st);

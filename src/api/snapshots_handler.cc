@@ -21,6 +21,7 @@
 #include "db/snapshots_repo.h"
 #include "db/tasks_repo.h"
 #include "db/volumes_repo.h"
+#include "tasks/protocol.h"
 
 namespace scoria::api {
 namespace {
@@ -160,8 +161,8 @@ Response SnapshotsApi::Create(Request& req, const PathParams&) {
     s.size = v->size;
     RETURN_IF_ERROR(CheckSnapshotQuota(tx, env_.config, s.project_id, 1, s.size));
     RETURN_IF_ERROR(db::InsertSnapshot(tx, s));
-    return db::EnqueueTask(tx, "create_snapshot", BackendOfHost(*v->host), v->id,
-                           json{{"snapshot_id", s.id}}.dump())
+    return tasks::Enqueue(tx, BackendOfHost(*v->host), v->id,
+                          tasks::CreateSnapshot{.snapshot_id = s.id})
         .status();
   });
   if (!st.ok()) return FaultResponse(st);
@@ -341,7 +342,9 @@ Response SnapshotsApi::Action(Request& req, const PathParams& p) {
       if (s.status == "deleting") {
         ASSIGN_OR_RETURN(auto tasks, db::ListTasks(tx));
         for (const auto& t : tasks) {
-          if (t.kind == "delete_snapshot" && t.args.find(s.id) != std::string::npos) {
+          if (t.kind != tasks::DeleteSnapshot::kKind) continue;
+          auto args = tasks::ParseArgs<tasks::DeleteSnapshot>(t);
+          if (t.target != db::kFailedTarget && args.ok() && args->snapshot_id == s.id) {
             return Status::Ok();  // its delete is queued
           }
         }

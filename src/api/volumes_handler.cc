@@ -28,6 +28,7 @@
 #include "db/tasks_repo.h"
 #include "db/types_repo.h"
 #include "db/volumes_repo.h"
+#include "tasks/protocol.h"
 
 namespace scoria::api {
 namespace {
@@ -255,13 +256,11 @@ Response VolumesApi::Create(Request& req, const PathParams&) {
     }
     RETURN_IF_ERROR(CheckVolumeQuota(tx, env_.config, v.project_id, 1, v.size, v.size));
     RETURN_IF_ERROR(db::InsertVolume(tx, v));
-    json args = json::object();
-    if (az) args["availability_zone"] = *az;
+    tasks::ScheduleCreateVolume args;
+    args.availability_zone = az;
     // The copy is made by the source's backend, so the scheduler may only pick its pool.
-    if (*source) args["resource_backend"] = (*source)->host;
-    RETURN_IF_ERROR(
-        db::EnqueueTask(tx, "schedule_create_volume", db::kSchedulerTarget, v.id, args.dump())
-            .status());
+    if (*source) args.resource_backend = (*source)->host;
+    RETURN_IF_ERROR(tasks::Enqueue(tx, db::kSchedulerTarget, v.id, args).status());
     // The backup service restores into the volume once it has been created.
     if (backup) return StartRestoreIntoNewVolume(tx, env_.config, *backup, v);
     return Status::Ok();
@@ -464,7 +463,7 @@ Status VolumesApi::EnqueueDelete(db::Transaction& tx, db::VolumeRecord& v) {
   // Not yet placed: the scheduler routes the delete once the pending scheduling is done.
   const std::string target =
       v.host ? v.host->substr(0, v.host->find('#')) : std::string(db::kSchedulerTarget);
-  return db::EnqueueTask(tx, "delete_volume", target, v.id, "{}").status();
+  return tasks::Enqueue(tx, target, v.id, tasks::DeleteVolume{}).status();
 }
 
 Response VolumesApi::Delete(Request& req, const PathParams& p) {
@@ -586,8 +585,8 @@ Response VolumesApi::Extend(Request& req, const std::string& id, const json& arg
     v.previous_status = v.status;
     v.status = "extending";
     RETURN_IF_ERROR(db::UpdateVolume(tx, v));
-    return db::EnqueueTask(tx, "schedule_extend_volume", db::kSchedulerTarget, id,
-                           json{{"new_size", *new_size}}.dump())
+    return tasks::Enqueue(tx, db::kSchedulerTarget, id,
+                          tasks::ScheduleExtendVolume{.new_size = *new_size})
         .status();
   });
   if (!st.ok()) return FaultResponse(st);

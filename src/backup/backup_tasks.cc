@@ -14,6 +14,7 @@
 #include "db/snapshots_repo.h"
 #include "db/tasks_repo.h"
 #include "db/volumes_repo.h"
+#include "tasks/protocol.h"
 
 namespace scoria::backup {
 namespace {
@@ -47,9 +48,9 @@ Status ReleaseSource(db::Transaction& tx, const db::BackupRecord& b) {
       s->status = "deleting";
       RETURN_IF_ERROR(db::UpdateSnapshot(tx, *s));
       const std::string backend = v->host->substr(0, v->host->find('#'));
-      RETURN_IF_ERROR(db::EnqueueTask(tx, "delete_snapshot", backend, v->id,
-                                      json{{"snapshot_id", s->id}}.dump())
-                          .status());
+      RETURN_IF_ERROR(
+          tasks::Enqueue(tx, backend, v->id, tasks::DeleteSnapshot{.snapshot_id = s->id})
+              .status());
     }
   }
   return Status::Ok();

@@ -12,6 +12,7 @@
 #include "db/services_repo.h"
 #include "db/tasks_repo.h"
 #include "db/volumes_repo.h"
+#include "tasks/protocol.h"
 
 namespace scoria::backup {
 namespace {
@@ -26,21 +27,10 @@ constexpr auto kCreateWait = std::chrono::minutes(10);
 // backup), and this task then queues the restore on the volume's host.
 constexpr auto kPoll = std::chrono::milliseconds(50);
 
-struct RestoreArgs {
-  std::string volume_id;
-  bool new_volume = false;
-};
+}  // namespace
 
-Result<RestoreArgs> ParseArgs(const db::Task& task) {
-  json args = json::parse(task.args, nullptr, false);
-  if (!args.is_object() || !args.contains("volume_id") || !args["volume_id"].is_string()) {
-    return Internal(task.kind + " task without volume_id");
-  }
-  return RestoreArgs{args["volume_id"].get<std::string>(), args.value("new_volume", false)};
-}
-
-// The backup leaves `restoring` (back to available; fail_reason says why a restore failed).
-Status EndRestoring(db::Transaction& tx, const std::string& backup_id, const Status& result) {
+Status BackupService::EndRestoring(db::Transaction& tx, const std::string& backup_id,
+                                   const Status& result) {
   auto b = db::GetBackup(tx, backup_id);
   if (!b.ok()) return b.status().code() == StatusCode::kNotFound ? Status::Ok() : b.status();
   if (b->status != db::backup_status::kRestoring) return Status::Ok();
@@ -55,19 +45,13 @@ Status EndRestoring(db::Transaction& tx, const std::string& backup_id, const Sta
   return db::UpdateBackup(tx, *b);
 }
 
-}  // namespace
-
-Status BackupService::HandleRestore(tasks::TaskContext& ctx) {
+Status BackupService::HandleRestore(tasks::TaskContext& ctx, const tasks::RestoreBackup& args) {
   const std::string id = ctx.task().resource_id;
-  auto args = ParseArgs(ctx.task());
-  if (!args.ok()) {
-    return ctx.Finish([&](db::Transaction& tx) { return EndRestoring(tx, id, args.status()); });
-  }
   db::BackupRecord b;
   db::VolumeRecord v;
   Status load = db::InReadTransaction(db_, [&](db::Transaction& tx) {
     ASSIGN_OR_RETURN(b, db::GetBackup(tx, id));
-    ASSIGN_OR_RETURN(v, db::GetVolume(tx, args->volume_id));
+    ASSIGN_OR_RETURN(v, db::GetVolume(tx, args.volume_id));
     return Status::Ok();
   });
   if (!load.ok() && load.code() != StatusCode::kNotFound) return load;
@@ -107,16 +91,16 @@ Status BackupService::HandleRestore(tasks::TaskContext& ctx) {
     }
   }
   if (!result.ok()) {
-    spdlog::error("backup {}: restore into volume {} failed: {}", id, args->volume_id,
+    spdlog::error("backup {}: restore into volume {} failed: {}", id, args.volume_id,
                   result.ToString());
   }
   const Status reason =
       result.ok() ? result
-                  : Status(result.code(), "restore into volume " + args->volume_id + " failed: " +
+                  : Status(result.code(), "restore into volume " + args.volume_id + " failed: " +
                                               result.message());
   return ctx.Finish([&](db::Transaction& tx) {
     RETURN_IF_ERROR(EndRestoring(tx, id, reason));
-    auto cur = db::GetVolume(tx, args->volume_id);
+    auto cur = db::GetVolume(tx, args.volume_id);
     if (!cur.ok() || cur->status != "restoring-backup") return Status::Ok();
     cur->previous_status.reset();
     if (result.ok()) {
@@ -125,7 +109,7 @@ Status BackupService::HandleRestore(tasks::TaskContext& ctx) {
     }
     // Cinder: a volume created for the restore ends in error, an existing one in
     // error_restoring; the user message says why.
-    cur->status = args->new_volume ? "error" : "error_restoring";
+    cur->status = args.new_volume ? "error" : "error_restoring";
     RETURN_IF_ERROR(db::UpdateVolume(tx, *cur));
     return db::RecordVolumeMessage(tx, cur->project_id, cur->id, kRestoreBackupAction,
                                    db::message_detail::kUnknownError,
@@ -133,18 +117,15 @@ Status BackupService::HandleRestore(tasks::TaskContext& ctx) {
   });
 }
 
-Status BackupService::HandleRestoreWhenCreated(tasks::TaskContext& ctx) {
+Status BackupService::HandleRestoreWhenCreated(tasks::TaskContext& ctx,
+                                               const tasks::RestoreBackupWhenCreated& args) {
   const std::string id = ctx.task().resource_id;
-  auto args = ParseArgs(ctx.task());
-  if (!args.ok()) {
-    return ctx.Finish([&](db::Transaction& tx) { return EndRestoring(tx, id, args.status()); });
-  }
   // Wait (reading only) while the volume is being created.
   const auto deadline = std::chrono::steady_clock::now() + kCreateWait;
   for (;;) {
     std::string status;
     RETURN_IF_ERROR(db::InReadTransaction(db_, [&](db::Transaction& tx) {
-      auto v = db::GetVolume(tx, args->volume_id);
+      auto v = db::GetVolume(tx, args.volume_id);
       status = v.ok() ? v->status : "gone";
       return v.ok() || v.status().code() == StatusCode::kNotFound ? Status::Ok() : v.status();
     }));
@@ -157,10 +138,10 @@ Status BackupService::HandleRestoreWhenCreated(tasks::TaskContext& ctx) {
       // Reset or deleted meanwhile: nothing to restore.
       return b.ok() || b.status().code() == StatusCode::kNotFound ? Status::Ok() : b.status();
     }
-    auto v = db::GetVolume(tx, args->volume_id);
+    auto v = db::GetVolume(tx, args.volume_id);
     if (!v.ok() || v->status != "restoring-backup") {
       return EndRestoring(tx, id,
-                          Internal("the volume " + args->volume_id +
+                          Internal("the volume " + args.volume_id +
                                    " created for the restore is " +
                                    (v.ok() ? v->status : std::string("gone"))));
     }
@@ -179,8 +160,8 @@ Status BackupService::HandleRestoreWhenCreated(tasks::TaskContext& ctx) {
     }
     v->status = "restoring-backup";
     RETURN_IF_ERROR(db::UpdateVolume(tx, *v));
-    return db::EnqueueTask(tx, db::backup_task::kRestore, db::BackupTarget(host), id,
-                           json{{"volume_id", v->id}, {"new_volume", true}}.dump())
+    return tasks::Enqueue(tx, db::BackupTarget(host), id,
+                          tasks::RestoreBackup{.volume_id = v->id, .new_volume = true})
         .status();
   });
 }

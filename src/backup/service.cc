@@ -69,14 +69,25 @@ std::vector<std::string> BackupService::Targets() const {
 }
 
 void BackupService::RegisterHandlers(tasks::TaskWorker& worker) {
-  worker.Register(db::backup_task::kCreate, [this](tasks::TaskContext& c) { return HandleCreate(c); });
-  worker.Register(db::backup_task::kRestore,
-                  [this](tasks::TaskContext& c) { return HandleRestore(c); });
-  worker.Register(db::backup_task::kRestoreWhenCreated,
-                  [this](tasks::TaskContext& c) { return HandleRestoreWhenCreated(c); });
-  worker.Register(db::backup_task::kDelete, [this](tasks::TaskContext& c) { return HandleDelete(c); });
-  worker.Register(db::backup_task::kVerify, [this](tasks::TaskContext& c) { return HandleVerify(c); });
-  worker.Register(db::backup_task::kImport, [this](tasks::TaskContext& c) { return HandleImport(c); });
+  using tasks::TaskContext;
+  // A restore that cannot be read as written gives the backup back, with the reason.
+  auto end_restoring = [](db::Transaction& tx, const db::Task& t, const Status& why) {
+    return EndRestoring(tx, t.resource_id, why);
+  };
+  tasks::Register<tasks::CreateBackup>(
+      worker, [this](TaskContext& c, const auto&) { return HandleCreate(c); });
+  tasks::Register<tasks::RestoreBackup>(
+      worker, [this](TaskContext& c, const auto& a) { return HandleRestore(c, a); },
+      end_restoring);
+  tasks::Register<tasks::RestoreBackupWhenCreated>(
+      worker, [this](TaskContext& c, const auto& a) { return HandleRestoreWhenCreated(c, a); },
+      end_restoring);
+  tasks::Register<tasks::DeleteBackup>(
+      worker, [this](TaskContext& c, const auto&) { return HandleDelete(c); });
+  tasks::Register<tasks::VerifyBackup>(
+      worker, [this](TaskContext& c, const auto&) { return HandleVerify(c); });
+  tasks::Register<tasks::ImportBackup>(
+      worker, [this](TaskContext& c, const auto&) { return HandleImport(c); });
 }
 
 Status BackupService::Heartbeat() {

@@ -45,6 +45,7 @@
 #include "common/config.h"
 #include "db/backups_repo.h"
 #include "db/database.h"
+#include "tasks/protocol.h"
 #include "tasks/worker.h"
 #include "volume/driver.h"
 
@@ -73,8 +74,12 @@ class BackupService {
 
  private:
   Status HandleCreate(tasks::TaskContext& ctx);
-  Status HandleRestore(tasks::TaskContext& ctx);
-  Status HandleRestoreWhenCreated(tasks::TaskContext& ctx);
+  Status HandleRestore(tasks::TaskContext& ctx, const tasks::RestoreBackup& args);
+  Status HandleRestoreWhenCreated(tasks::TaskContext& ctx,
+                                  const tasks::RestoreBackupWhenCreated& args);
+  // The backup leaves `restoring` (back to available; fail_reason says why a restore failed).
+  static Status EndRestoring(db::Transaction& tx, const std::string& backup_id,
+                             const Status& result);
   Status HandleDelete(tasks::TaskContext& ctx);
   Status HandleVerify(tasks::TaskContext& ctx);
   Status HandleImport(tasks::TaskContext& ctx);

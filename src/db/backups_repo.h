@@ -33,19 +33,7 @@ inline constexpr char kError[] = "error";
 inline constexpr char kErrorDeleting[] = "error_deleting";
 }  // namespace backup_status
 
-// The tasks of the backup service (DESIGN.md "Durable tasks"): the api enqueues them with
-// resource_id = the backup's id, so one backup's jobs run in order.
-namespace backup_task {
-inline constexpr char kCreate[] = "create_backup";    // backup@<host>
-inline constexpr char kRestore[] = "restore_backup";  // backup@<host of the target volume>,
-                                                      // args {"volume_id", "new_volume"}
-// A restore into a volume that is still being created (its host is not known yet): any
-// backup service waits for the volume, then enqueues kRestore for its host.
-inline constexpr char kRestoreWhenCreated[] = "restore_backup_when_created";  // "backup"
-inline constexpr char kDelete[] = "delete_backup";  // backup@<host>
-inline constexpr char kVerify[] = "verify_backup";  // backup@<host>
-inline constexpr char kImport[] = "import_backup";  // backup@<host>
-}  // namespace backup_task
+// The backup service's tasks are in tasks/protocol.h (CreateBackup, RestoreBackup, ...).
 
 // The target any backup service serves, and the one of the service on `host`.
 inline constexpr char kAnyBackupTarget[] = "backup";

@@ -64,6 +64,17 @@ Status RenewLeases(Transaction& tx, const std::vector<int64_t>& ids, const std::
   return Status::Ok();
 }
 
+Status FailTask(Transaction& tx, int64_t id, const std::string& owner) {
+  ASSIGN_OR_RETURN(int64_t n,
+                   tx.Exec("UPDATE tasks SET target = ?, resource_id = ? || resource_id, "
+                           "lease_owner = NULL, lease_expires = NULL "
+                           "WHERE id = ? AND lease_owner = ?",
+                           {std::string(kFailedTarget), std::string(kFailedResourcePrefix), id,
+                            owner}));
+  if (n == 0) return Conflict("task " + std::to_string(id) + " lease lost");
+  return Status::Ok();
+}
+
 Result<int64_t> ReleaseLeasesOf(Transaction& tx, const std::string& owner_prefix) {
   return tx.Exec("UPDATE tasks SET lease_owner = NULL, lease_expires = NULL WHERE "
                  "substr(lease_owner, 1, ?) = ?",

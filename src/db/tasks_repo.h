@@ -1,6 +1,6 @@
 // The durable task queue (DESIGN.md "Durable tasks instead of RPC").
 //
-// A task is a row: kind ("create_volume"...), target ("scheduler" or "host@backend"), the
+// A task is a row: kind (tasks/protocol.h names them all), target ("scheduler" or "host@backend"), the
 // resource it acts on, JSON args. The api inserts it in the same transaction as the resource
 // row; a worker Claims it (taking a lease), does the idempotent work, and Finishes it in the
 // same transaction that writes the resource's final state. Tasks of one resource run strictly
@@ -27,6 +27,9 @@ struct Task {
 };
 
 inline constexpr const char* kSchedulerTarget = "scheduler";
+// The target of a task marked failed (FailTask): no worker serves it.
+inline constexpr const char* kFailedTarget = "failed";
+inline constexpr const char* kFailedResourcePrefix = "failed:";
 
 // Adds a task; returns its id. Callers call Database::NotifyTasks() after the commit.
 Result<int64_t> EnqueueTask(Transaction& tx, const std::string& kind, const std::string& target,
@@ -39,6 +42,11 @@ Result<std::optional<Task>> ClaimTask(Transaction& tx, const std::vector<std::st
 // Deletes the task if `owner` still holds it; Conflict when the lease was lost (the caller
 // must roll back: another worker owns the task now).
 Status FinishTask(Transaction& tx, int64_t id, const std::string& owner);
+// Marks a task that cannot run failed, if `owner` still holds it (Conflict otherwise): it stays
+// in the table for the operator to see, under target kFailedTarget (so nothing claims it) and
+// resource kFailedResourcePrefix + its resource (so it no longer holds back the resource's
+// later tasks, and HasPendingTask no longer counts it).
+Status FailTask(Transaction& tx, int64_t id, const std::string& owner);
 // Gives the task back, claimable again at not_before_us.
 Status ReleaseTask(Transaction& tx, int64_t id, const std::string& owner, int64_t not_before_us);
 Status RenewLeases(Transaction& tx, const std::vector<int64_t>& ids, const std::string& owner,

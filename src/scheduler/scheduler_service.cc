@@ -79,20 +79,27 @@ SchedulerService::SchedulerService(db::Database& db, const Config& config)
     : db_(db), config_(config), options_(OptionsFrom(config)) {}
 
 void SchedulerService::RegisterHandlers(tasks::TaskWorker& worker) {
-  worker.Register("schedule_create_volume",
-                  [this](tasks::TaskContext& c) { return HandleCreate(c); });
-  worker.Register("schedule_extend_volume",
-                  [this](tasks::TaskContext& c) { return HandleExtend(c); });
+  using tasks::TaskContext;
+  // A request that cannot be read fails the way an unplaceable one does.
+  tasks::Register<tasks::ScheduleCreateVolume>(
+      worker, [this](TaskContext& c, const auto& a) { return HandleCreate(c, a); },
+      [](db::Transaction& tx, const db::Task& t, const Status& why) {
+        return FinishUnplaced(tx, t.resource_id, why.message());
+      });
+  tasks::Register<tasks::ScheduleExtendVolume>(
+      worker, [this](TaskContext& c, const auto& a) { return HandleExtend(c, a); },
+      [](db::Transaction& tx, const db::Task& t, const Status& why) {
+        return FinishUnextended(tx, t.resource_id, why.message());
+      });
   // A delete of a volume that had not been placed when it was asked for: by now scheduling
   // has finished (tasks of one volume run in order), so route it or drop the row.
-  worker.Register("delete_volume", [](tasks::TaskContext& ctx) {
+  tasks::Register<tasks::DeleteVolume>(worker, [](TaskContext& ctx, const auto& args) {
     const std::string id = ctx.task().resource_id;
     return ctx.Finish([&](db::Transaction& tx) -> Status {
       auto v = db::GetVolume(tx, id);
       if (!v.ok()) return v.status().code() == StatusCode::kNotFound ? Status::Ok() : v.status();
       if (!v->host) return db::DeleteVolume(tx, id);
-      return db::EnqueueTask(tx, "delete_volume", v->host->substr(0, v->host->find('#')), id, "{}")
-          .status();
+      return tasks::Enqueue(tx, v->host->substr(0, v->host->find('#')), id, args).status();
     });
   });
 }
@@ -174,10 +181,9 @@ Status SchedulerService::LoadRequest(const std::string& id, db::VolumeRecord* vo
   });
 }
 
-Status SchedulerService::HandleCreate(tasks::TaskContext& ctx) {
+Status SchedulerService::HandleCreate(tasks::TaskContext& ctx,
+                                      const tasks::ScheduleCreateVolume& args) {
   const std::string& id = ctx.task().resource_id;
-  json args = json::parse(ctx.task().args, nullptr, false);
-  if (!args.is_object()) args = json::object();
 
   db::VolumeRecord vol;
   RequestSpec req;
@@ -192,15 +198,9 @@ Status SchedulerService::HandleCreate(tasks::TaskContext& ctx) {
   if (auto it = req.extra_specs.find("RESKEY:availability_zones"); it != req.extra_specs.end()) {
     req.availability_zones = SplitList(it->second);
   }
-  if (args.contains("availability_zone") && args["availability_zone"].is_string()) {
-    req.availability_zone = args["availability_zone"].get<std::string>();
-  }
-  if (args.contains("resource_backend") && args["resource_backend"].is_string()) {
-    req.resource_backend = args["resource_backend"].get<std::string>();
-  }
-  for (const json& p : args.value("attempted_pools", json::array())) {
-    if (p.is_string()) req.attempted_pools.push_back(p.get<std::string>());
-  }
+  if (args.availability_zone) req.availability_zone = *args.availability_zone;
+  if (args.resource_backend) req.resource_backend = *args.resource_backend;
+  req.attempted_pools = args.attempted_pools;
   req.num_attempts = static_cast<int>(vol.scheduling_attempts) + 1;
   req.volume = {{"size", vol.size},
                 {"id", vol.id},
@@ -215,35 +215,49 @@ Status SchedulerService::HandleCreate(tasks::TaskContext& ctx) {
     cur->scheduling_attempts = req.num_attempts;
     if (!decision.ok()) {
       spdlog::warn("scheduler: volume {}: {}", id, decision.status().message());
-      cur->status = "error";
       RETURN_IF_ERROR(db::UpdateVolume(tx, *cur));
       std::string why = decision.status().message();
-      if (args.contains("last_error") && args["last_error"].is_string()) {
-        why += " Last backend error: " + args["last_error"].get<std::string>();
-      }
-      return db::RecordVolumeMessage(tx, cur->project_id, id,
-                                     db::message_action::kScheduleAllocateVolume,
-                                     db::message_detail::kNoBackendAvailable,
-                                     "schedule allocate volume: " + why);
+      if (args.last_error) why += " Last backend error: " + *args.last_error;
+      return FinishUnplaced(tx, id, why);
     }
     cur->host = decision->pool;
     for (const PoolState& p : pools) {
       if (p.name == decision->pool) cur->availability_zone = p.availability_zone;
     }
     RETURN_IF_ERROR(db::UpdateVolume(tx, *cur));
-    json create_args = {{"attempted_pools", args.value("attempted_pools", json::array())}};
-    return db::EnqueueTask(tx, "create_volume", decision->backend, id, create_args.dump())
+    return tasks::Enqueue(tx, decision->backend, id,
+                          tasks::CreateVolume{.attempted_pools = args.attempted_pools})
         .status();
   });
 }
 
-Status SchedulerService::HandleExtend(tasks::TaskContext& ctx) {
+Status SchedulerService::FinishUnplaced(db::Transaction& tx, const std::string& id,
+                                        const std::string& why) {
+  auto cur = db::GetVolume(tx, id);
+  if (!cur.ok() || cur->status != "creating") return Status::Ok();
+  cur->status = "error";
+  RETURN_IF_ERROR(db::UpdateVolume(tx, *cur));
+  return db::RecordVolumeMessage(tx, cur->project_id, id,
+                                 db::message_action::kScheduleAllocateVolume,
+                                 db::message_detail::kNoBackendAvailable,
+                                 "schedule allocate volume: " + why);
+}
+
+Status SchedulerService::FinishUnextended(db::Transaction& tx, const std::string& id,
+                                          const std::string& why) {
+  auto cur = db::GetVolume(tx, id);
+  if (!cur.ok() || cur->status != "extending") return Status::Ok();
+  cur->status = cur->previous_status.value_or("available");
+  cur->previous_status.reset();
+  RETURN_IF_ERROR(db::UpdateVolume(tx, *cur));
+  return db::RecordVolumeMessage(tx, cur->project_id, id, db::message_action::kExtendVolume,
+                                 db::message_detail::kNotEnoughSpace, "extend volume: " + why);
+}
+
+Status SchedulerService::HandleExtend(tasks::TaskContext& ctx,
+                                      const tasks::ScheduleExtendVolume& args) {
   const std::string& id = ctx.task().resource_id;
-  json args = json::parse(ctx.task().args, nullptr, false);
-  if (!args.is_object() || !args.contains("new_size") || !args["new_size"].is_number_integer()) {
-    return Internal("schedule_extend_volume task without new_size");
-  }
-  const int64_t new_size = args["new_size"].get<int64_t>();
+  const int64_t new_size = args.new_size;
   db::VolumeRecord vol;
   RequestSpec req;
   std::vector<PoolState> pools;
@@ -265,16 +279,8 @@ Status SchedulerService::HandleExtend(tasks::TaskContext& ctx) {
   std::string backend = vol.host->substr(0, vol.host->find('#'));
   return ctx.Finish([&](db::Transaction& tx) {
     auto cur = db::GetVolume(tx, id);
-    if (!cur.ok() || cur->status != "extending") return Status::Ok();
-    if (!decision.ok()) {
-      cur->status = cur->previous_status.value_or("available");
-      cur->previous_status.reset();
-      RETURN_IF_ERROR(db::UpdateVolume(tx, *cur));
-      return db::RecordVolumeMessage(tx, cur->project_id, id, db::message_action::kExtendVolume,
-                                     db::message_detail::kNotEnoughSpace,
-                                     "extend volume: " + decision.status().message());
-    }
-    return db::EnqueueTask(tx, "extend_volume", backend, id, args.dump()).status();
+    if (!decision.ok()) return FinishUnextended(tx, id, decision.status().message());
+    return tasks::Enqueue(tx, backend, id, tasks::ExtendVolume{.new_size = new_size}).status();
   });
 }
 

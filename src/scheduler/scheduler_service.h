@@ -23,6 +23,7 @@
 #include "db/volumes_repo.h"
 #include "scheduler/pool_state.h"
 #include "scheduler/scheduler.h"
+#include "tasks/protocol.h"
 #include "tasks/worker.h"
 
 namespace scoria::scheduler {
@@ -44,8 +45,14 @@ class SchedulerService {
   // The volume (gone = deleted meanwhile), its type's extra specs and the usable pools.
   Status LoadRequest(const std::string& id, db::VolumeRecord* vol, RequestSpec* req,
                      std::vector<PoolState>* pools, bool* gone);
-  Status HandleCreate(tasks::TaskContext& ctx);
-  Status HandleExtend(tasks::TaskContext& ctx);
+  Status HandleCreate(tasks::TaskContext& ctx, const tasks::ScheduleCreateVolume& args);
+  Status HandleExtend(tasks::TaskContext& ctx, const tasks::ScheduleExtendVolume& args);
+  // Final states written in `tx` (no-ops when the volume has moved on): a volume no pool
+  // takes goes to error with a user message; an extend no pool has room for goes back to its
+  // previous status with one.
+  static Status FinishUnplaced(db::Transaction& tx, const std::string& id, const std::string& why);
+  static Status FinishUnextended(db::Transaction& tx, const std::string& id,
+                                 const std::string& why);
 
   db::Database& db_;
   const Config& config_;

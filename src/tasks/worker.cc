@@ -19,14 +19,20 @@ Status TaskContext::Finish(const std::function<Status(db::Transaction&)>& fn,
   return st;
 }
 
+Status TaskContext::Reject(Status why) {
+  rejected_ = why;
+  return why;
+}
+
 TaskWorker::TaskWorker(db::Database& db, std::string owner, std::vector<std::string> targets,
                        WorkerOptions options)
     : db_(db), owner_(std::move(owner)), targets_(std::move(targets)), options_(options) {}
 
 TaskWorker::~TaskWorker() { Stop(); }
 
-void TaskWorker::Register(const std::string& kind, TaskHandler handler) {
-  handlers_[kind] = std::move(handler);
+void TaskWorker::Register(const std::string& kind, TaskHandler handler,
+                          InvalidTaskHook on_invalid) {
+  handlers_[kind] = Registration{std::move(handler), std::move(on_invalid)};
 }
 
 void TaskWorker::Start() {
@@ -91,15 +97,18 @@ bool TaskWorker::RunOne() {
   auto it = handlers_.find(task->kind);
   Status result;
   if (it == handlers_.end()) {
-    result = Internal("no handler for task kind " + task->kind);
+    Fail(*task, InvalidArgument("unknown task kind '" + task->kind + "' for target " +
+                                task->target),
+         nullptr);
   } else {
     try {
-      result = it->second(ctx);
+      result = it->second.handler(ctx);
     } catch (const std::exception& e) {
       result = Internal(std::string("handler threw: ") + e.what());
     }
+    if (ctx.rejected() && !ctx.finished()) Fail(*task, *ctx.rejected(), it->second.on_invalid);
   }
-  if (!ctx.finished()) {
+  if (!ctx.finished() && it != handlers_.end() && !ctx.rejected()) {
     // Exponential backoff: 0.5 s, 1 s, 2 s ... capped.
     int64_t backoff_ms = std::min<int64_t>(options_.max_backoff.count(),
                                            500LL << std::min<int64_t>(task->attempts - 1, 16));
@@ -115,6 +124,29 @@ bool TaskWorker::RunOne() {
     running_.erase(task->id);
   }
   return true;
+}
+
+void TaskWorker::Fail(const db::Task& task, const Status& why, const InvalidTaskHook& on_invalid) {
+  spdlog::error("tasks: {} {} for {} (target {}) cannot run and is marked failed: {}; args: {}",
+                task.kind, task.id, task.resource_id, task.target, why.ToString(), task.args);
+  auto mark = [&](bool with_hook) {
+    return db::InWriteTransaction(db_, [&](db::Transaction& tx) {
+      RETURN_IF_ERROR(db::FailTask(tx, task.id, owner_));
+      return with_hook ? on_invalid(tx, task, why) : Status::Ok();
+    });
+  };
+  Status st = mark(on_invalid != nullptr);
+  if (!st.ok() && on_invalid != nullptr) {
+    spdlog::error("tasks: {} {}: cannot put {} into a final state: {}", task.kind, task.id,
+                  task.resource_id, st.ToString());
+    st = mark(false);
+  }
+  if (!st.ok()) {
+    // The lease runs out and the task comes back: it is rejected again then.
+    spdlog::warn("tasks: cannot mark {} {} failed: {}", task.kind, task.id, st.ToString());
+    return;
+  }
+  db_.NotifyTasks();  // a task of the same resource behind it can run now
 }
 
 }  // namespace scoria::tasks

@@ -17,6 +17,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -39,15 +40,25 @@ class TaskContext {
   Status Finish(const std::function<Status(db::Transaction&)>& fn,
                 db::Durability durability = db::Durability::kDurable);
   bool finished() const { return finished_; }
+  // Says the task cannot run as written (its args do not parse): the worker marks it failed
+  // instead of retrying it. Returns `why` (an InvalidArgument) for the handler to return.
+  Status Reject(Status why);
+  const std::optional<Status>& rejected() const { return rejected_; }
 
  private:
   db::Database& db_;
   const db::Task& task_;
   const std::string& owner_;
   bool finished_ = false;
+  std::optional<Status> rejected_;
 };
 
 using TaskHandler = std::function<Status(TaskContext&)>;
+// Runs in the transaction that marks a rejected task failed: puts the task's resource into a
+// final state (a volume whose extend cannot run as written goes to error_extending, ...).
+// An error rolls that back; the task is then marked failed without it.
+using InvalidTaskHook =
+    std::function<Status(db::Transaction&, const db::Task&, const Status& why)>;
 
 struct WorkerOptions {
   int threads = 2;
@@ -65,8 +76,8 @@ class TaskWorker {
   TaskWorker(const TaskWorker&) = delete;
   TaskWorker& operator=(const TaskWorker&) = delete;
 
-  // Before Start only.
-  void Register(const std::string& kind, TaskHandler handler);
+  // Before Start only. Use tasks::Register<Args> (protocol.h), which parses the args.
+  void Register(const std::string& kind, TaskHandler handler, InvalidTaskHook on_invalid = nullptr);
   void Start();
   // Stops claiming, waits for running handlers to return. Unfinished tasks keep their lease
   // until it expires or the next start releases it.
@@ -76,12 +87,19 @@ class TaskWorker {
   void Loop();
   void RenewLoop();
   bool RunOne();
+  // A task of a kind nobody registered here, or one its handler rejected: logged, marked
+  // failed (db::FailTask), never retried.
+  void Fail(const db::Task& task, const Status& why, const InvalidTaskHook& on_invalid);
 
   db::Database& db_;
   const std::string owner_;
   const std::vector<std::string> targets_;
   const WorkerOptions options_;
-  std::map<std::string, TaskHandler> handlers_;
+  struct Registration {
+    TaskHandler handler;
+    InvalidTaskHook on_invalid;
+  };
+  std::map<std::string, Registration> handlers_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> renew_stop_{false};
   std::vector<std::thread> threads_;

@@ -52,19 +52,30 @@ Status VolumeManager::Start() {
 }
 
 void VolumeManager::RegisterHandlers(tasks::TaskWorker& worker) {
-  worker.Register("create_volume", [this](tasks::TaskContext& c) { return HandleCreate(c); });
-  worker.Register("delete_volume", [this](tasks::TaskContext& c) { return HandleDelete(c); });
-  worker.Register("extend_volume", [this](tasks::TaskContext& c) { return HandleExtend(c); });
-  worker.Register("export_attachment",
-                  [this](tasks::TaskContext& c) { return HandleExportAttachment(c); });
-  worker.Register("unexport_attachment",
-                  [this](tasks::TaskContext& c) { return HandleUnexportAttachment(c); });
-  worker.Register("create_snapshot",
-                  [this](tasks::TaskContext& c) { return HandleCreateSnapshot(c); });
-  worker.Register("delete_snapshot",
-                  [this](tasks::TaskContext& c) { return HandleDeleteSnapshot(c); });
-  worker.Register("revert_to_snapshot",
-                  [this](tasks::TaskContext& c) { return HandleRevertToSnapshot(c); });
+  using tasks::TaskContext;
+  // A create or extend that cannot run as written ends the way a failed driver step does.
+  tasks::Register<tasks::CreateVolume>(
+      worker, [this](TaskContext& c, const auto& a) { return HandleCreate(c, a); },
+      [this](db::Transaction& tx, const db::Task& t, const Status& why) {
+        return FinishFailedCreate(tx, t.resource_id, why);
+      });
+  tasks::Register<tasks::DeleteVolume>(
+      worker, [this](TaskContext& c, const auto&) { return HandleDelete(c); });
+  tasks::Register<tasks::ExtendVolume>(
+      worker, [this](TaskContext& c, const auto& a) { return HandleExtend(c, a); },
+      [this](db::Transaction& tx, const db::Task& t, const Status& why) {
+        return FinishExtend(tx, t.resource_id, 0, why);
+      });
+  tasks::Register<tasks::ExportAttachment>(
+      worker, [this](TaskContext& c, const auto& a) { return HandleExportAttachment(c, a); });
+  tasks::Register<tasks::UnexportAttachment>(
+      worker, [this](TaskContext& c, const auto& a) { return HandleUnexportAttachment(c, a); });
+  tasks::Register<tasks::CreateSnapshot>(
+      worker, [this](TaskContext& c, const auto& a) { return HandleCreateSnapshot(c, a); });
+  tasks::Register<tasks::DeleteSnapshot>(
+      worker, [this](TaskContext& c, const auto& a) { return HandleDeleteSnapshot(c, a); });
+  tasks::Register<tasks::RevertToSnapshot>(
+      worker, [this](TaskContext& c, const auto& a) { return HandleRevertToSnapshot(c, a); });
 }
 
 Status VolumeManager::ReportStats() {
@@ -105,7 +116,7 @@ Status VolumeManager::ReportStats() {
   return st;
 }
 
-Status VolumeManager::HandleCreate(tasks::TaskContext& ctx) {
+Status VolumeManager::HandleCreate(tasks::TaskContext& ctx, const tasks::CreateVolume& args) {
   const std::string& id = ctx.task().resource_id;
   db::VolumeRecord vol;
   Status load = db::InReadTransaction(db_, [&](db::Transaction& tx) {
@@ -121,7 +132,7 @@ Status VolumeManager::HandleCreate(tasks::TaskContext& ctx) {
   Status st = from_source ? CreateFromSource(vol) : driver_->CreateVolume(id, vol.size);
   if (!st.ok()) {
     if (IsTransient(st) && ctx.task().attempts < kMaxStepAttempts) return st;
-    return FailCreate(ctx, st);
+    return FailCreate(ctx, args, st);
   }
   return ctx.Finish([&](db::Transaction& tx) {
     auto cur = db::GetVolume(tx, id);
@@ -137,7 +148,8 @@ Status VolumeManager::HandleCreate(tasks::TaskContext& ctx) {
   }, db::Durability::kRelaxed);  // lost in a power cut: the create re-runs and converges
 }
 
-Status VolumeManager::FailCreate(tasks::TaskContext& ctx, const Status& why) {
+Status VolumeManager::FailCreate(tasks::TaskContext& ctx, const tasks::CreateVolume& args,
+                                 const Status& why) {
   const std::string& id = ctx.task().resource_id;
   spdlog::error("volume {}: create of {} failed: {}", backend_host_, id, why.ToString());
   // Leave nothing behind on this backend before trying elsewhere.
@@ -156,25 +168,29 @@ Status VolumeManager::FailCreate(tasks::TaskContext& ctx, const Status& why) {
     // A volume made from a snapshot or a volume can only live on its source's backend.
     const bool pinned = cur->snapshot_id || cur->source_volid;
     if (!pinned && cur->scheduling_attempts < config_.scheduler_max_attempts) {
-      json args = json::parse(ctx.task().args, nullptr, false);
-      if (!args.is_object()) args = json::object();
-      auto attempted = args.value("attempted_pools", json::array());
-      if (cur->host) attempted.push_back(*cur->host);
-      json sched = {{"operation", "create"}, {"attempted_pools", attempted},
-                    {"last_error", why.message()}};
+      tasks::ScheduleCreateVolume sched;
+      sched.attempted_pools = args.attempted_pools;
+      if (cur->host) sched.attempted_pools.push_back(*cur->host);
+      sched.last_error = why.message();
       cur->host.reset();
       RETURN_IF_ERROR(db::UpdateVolume(tx, *cur));
-      return db::EnqueueTask(tx, "schedule_create_volume", db::kSchedulerTarget, id, sched.dump())
-          .status();
+      return tasks::Enqueue(tx, db::kSchedulerTarget, id, sched).status();
     }
-    cur->status = "error";
-    RETURN_IF_ERROR(db::UpdateVolume(tx, *cur));
-    const char* detail = why.code() == StatusCode::kResourceExhausted
-                             ? db::message_detail::kNotEnoughSpace
-                             : db::message_detail::kDriverFailed;
-    return db::RecordVolumeMessage(tx, cur->project_id, id, db::message_action::kCreateVolume,
-                                   detail, "create volume: " + why.message());
+    return FinishFailedCreate(tx, id, why);
   });
+}
+
+Status VolumeManager::FinishFailedCreate(db::Transaction& tx, const std::string& id,
+                                         const Status& why) {
+  auto cur = db::GetVolume(tx, id);
+  if (!cur.ok() || cur->status != "creating") return Status::Ok();
+  cur->status = "error";
+  RETURN_IF_ERROR(db::UpdateVolume(tx, *cur));
+  const char* detail = why.code() == StatusCode::kResourceExhausted
+                           ? db::message_detail::kNotEnoughSpace
+                           : db::message_detail::kDriverFailed;
+  return db::RecordVolumeMessage(tx, cur->project_id, id, db::message_action::kCreateVolume,
+                                 detail, "create volume: " + why.message());
 }
 
 Status VolumeManager::HandleDelete(tasks::TaskContext& ctx) {
@@ -215,40 +231,35 @@ Status VolumeManager::HandleDelete(tasks::TaskContext& ctx) {
                     db::Durability::kRelaxed);
 }
 
-Status VolumeManager::HandleExtend(tasks::TaskContext& ctx) {
+Status VolumeManager::HandleExtend(tasks::TaskContext& ctx, const tasks::ExtendVolume& args) {
   const std::string& id = ctx.task().resource_id;
-  json args = json::parse(ctx.task().args, nullptr, false);
-  int64_t new_size = 0;
-  Status st;
-  if (!args.is_object() || !args.contains("new_size") || !args["new_size"].is_number_integer()) {
-    // A task this code cannot run will not get better by retrying: fail the extend.
-    st = Internal("extend_volume task without new_size");
-  } else {
-    new_size = args["new_size"].get<int64_t>();
-    st = driver_->ExtendVolume(id, new_size);
-    if (!st.ok() && IsTransient(st) && ctx.task().attempts < kMaxStepAttempts) return st;
-  }
+  Status st = driver_->ExtendVolume(id, args.new_size);
+  if (!st.ok() && IsTransient(st) && ctx.task().attempts < kMaxStepAttempts) return st;
   // Online extend (3.42): the initiators of an exported volume learn the new capacity.
   if (st.ok() && exporter_ != nullptr && HasDevice(id)) exporter_->CapacityChanged(id);
-  return ctx.Finish([&](db::Transaction& tx) {
-    auto cur = db::GetVolume(tx, id);
-    if (!cur.ok() || cur->status != "extending") return Status::Ok();
-    if (st.ok()) {
-      cur->size = new_size;
-      cur->status = cur->previous_status.value_or("available");
-      cur->previous_status.reset();
-      return db::UpdateVolume(tx, *cur);
-    }
-    // (A failure is recorded durably: it is not redone by a re-run.)
-    spdlog::error("volume {}: extend of {} failed: {}", backend_host_, id, st.ToString());
-    cur->status = "error_extending";
-    RETURN_IF_ERROR(db::UpdateVolume(tx, *cur));
-    return db::RecordVolumeMessage(tx, cur->project_id, id, db::message_action::kExtendVolume,
-                                   st.code() == StatusCode::kResourceExhausted
-                                       ? db::message_detail::kNotEnoughSpace
-                                       : db::message_detail::kDriverFailed,
-                                   "extend volume: " + st.message());
-  });
+  return ctx.Finish(
+      [&](db::Transaction& tx) { return FinishExtend(tx, id, args.new_size, st); });
+}
+
+Status VolumeManager::FinishExtend(db::Transaction& tx, const std::string& id, int64_t new_size,
+                                   const Status& st) {
+  auto cur = db::GetVolume(tx, id);
+  if (!cur.ok() || cur->status != "extending") return Status::Ok();
+  if (st.ok()) {
+    cur->size = new_size;
+    cur->status = cur->previous_status.value_or("available");
+    cur->previous_status.reset();
+    return db::UpdateVolume(tx, *cur);
+  }
+  // (A failure is recorded durably: it is not redone by a re-run.)
+  spdlog::error("volume {}: extend of {} failed: {}", backend_host_, id, st.ToString());
+  cur->status = "error_extending";
+  RETURN_IF_ERROR(db::UpdateVolume(tx, *cur));
+  return db::RecordVolumeMessage(tx, cur->project_id, id, db::message_action::kExtendVolume,
+                                 st.code() == StatusCode::kResourceExhausted
+                                     ? db::message_detail::kNotEnoughSpace
+                                     : db::message_detail::kDriverFailed,
+                                 "extend volume: " + st.message());
 }
 
 json IscsiConnectionInfo(const Exporter& exporter, const db::AttachmentRecord& a) {
@@ -357,21 +368,11 @@ namespace {
 // Cinder's message_field.Action.UPDATE_ATTACHMENT (the export step of an attach).
 constexpr const char* kUpdateAttachmentAction = "004";
 
-Result<std::string> AttachmentArg(const db::Task& task, bool* delete_row = nullptr) {
-  json args = json::parse(task.args, nullptr, false);
-  if (!args.is_object() || !args.contains("attachment_id") || !args["attachment_id"].is_string()) {
-    return Internal(task.kind + " task without attachment_id");
-  }
-  if (delete_row != nullptr) {
-    *delete_row = !args.contains("delete_row") || !args["delete_row"].is_boolean() ||
-                  args["delete_row"].get<bool>();
-  }
-  return args["attachment_id"].get<std::string>();
-}
 }  // namespace
 
-Status VolumeManager::HandleExportAttachment(tasks::TaskContext& ctx) {
-  ASSIGN_OR_RETURN(std::string aid, AttachmentArg(ctx.task()));
+Status VolumeManager::HandleExportAttachment(tasks::TaskContext& ctx,
+                                             const tasks::ExportAttachment& args) {
+  const std::string& aid = args.attachment_id;
   db::AttachmentRecord a;
   Status load = db::InReadTransaction(db_, [&](db::Transaction& tx) {
     ASSIGN_OR_RETURN(a, db::GetAttachment(tx, aid));
@@ -417,9 +418,10 @@ Status VolumeManager::FailExport(tasks::TaskContext& ctx, const std::string& att
   });
 }
 
-Status VolumeManager::HandleUnexportAttachment(tasks::TaskContext& ctx) {
-  bool delete_row = true;
-  ASSIGN_OR_RETURN(std::string aid, AttachmentArg(ctx.task(), &delete_row));
+Status VolumeManager::HandleUnexportAttachment(tasks::TaskContext& ctx,
+                                               const tasks::UnexportAttachment& args) {
+  const bool delete_row = args.delete_row;
+  const std::string& aid = args.attachment_id;
   const std::string& volume_id = ctx.task().resource_id;
   if (exporter_ != nullptr) {
     Status st = exporter_->Revoke(volume_id, aid);

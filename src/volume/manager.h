@@ -64,6 +64,7 @@
 #include "common/config.h"
 #include "db/database.h"
 #include "db/attachments_repo.h"
+#include "tasks/protocol.h"
 #include "tasks/worker.h"
 #include "volume/driver.h"
 #include "volume/exporter.h"
@@ -91,22 +92,27 @@ class VolumeManager {
   Status ReportStats();
 
  private:
-  Status HandleCreate(tasks::TaskContext& ctx);
+  Status HandleCreate(tasks::TaskContext& ctx, const tasks::CreateVolume& args);
   Status HandleDelete(tasks::TaskContext& ctx);
-  Status HandleExtend(tasks::TaskContext& ctx);
+  Status HandleExtend(tasks::TaskContext& ctx, const tasks::ExtendVolume& args);
+  // The extend's final state in `tx`: the new size, or error_extending with a user message.
+  Status FinishExtend(db::Transaction& tx, const std::string& id, int64_t new_size,
+                      const Status& st);
   // A failed create: reschedule elsewhere while attempts remain, else error.
-  Status FailCreate(tasks::TaskContext& ctx, const Status& why);
-  Status HandleExportAttachment(tasks::TaskContext& ctx);
-  Status HandleUnexportAttachment(tasks::TaskContext& ctx);
+  Status FailCreate(tasks::TaskContext& ctx, const tasks::CreateVolume& args, const Status& why);
+  // A create that ends here for good: error with a user message (in `tx`).
+  Status FinishFailedCreate(db::Transaction& tx, const std::string& id, const Status& why);
+  Status HandleExportAttachment(tasks::TaskContext& ctx, const tasks::ExportAttachment& args);
+  Status HandleUnexportAttachment(tasks::TaskContext& ctx, const tasks::UnexportAttachment& args);
   Status FailExport(tasks::TaskContext& ctx, const std::string& attachment_id, const Status& why);
   // Export + Allow of one row (opens and caches the device if needed).
   Status Publish(const db::AttachmentRecord& a);
   // Re-publishes the exported rows of this backend (Start). Failures are logged.
   void RestoreExports();
   // Snapshot tasks (snapshot_tasks.cc).
-  Status HandleCreateSnapshot(tasks::TaskContext& ctx);
-  Status HandleDeleteSnapshot(tasks::TaskContext& ctx);
-  Status HandleRevertToSnapshot(tasks::TaskContext& ctx);
+  Status HandleCreateSnapshot(tasks::TaskContext& ctx, const tasks::CreateSnapshot& args);
+  Status HandleDeleteSnapshot(tasks::TaskContext& ctx, const tasks::DeleteSnapshot& args);
+  Status HandleRevertToSnapshot(tasks::TaskContext& ctx, const tasks::RevertToSnapshot& args);
   // The driver step of a create_volume whose row names a source (snapshot or volume).
   Status CreateFromSource(const db::VolumeRecord& vol);
   // Runs `copy` with the volume's export quiesced when it is exported (else directly).

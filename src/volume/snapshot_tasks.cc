@@ -25,13 +25,6 @@ constexpr const char* kSnapshotCreateAction = "009";
 constexpr const char* kSnapshotDeleteAction = "010";
 constexpr const char* kRevertAction = "018";
 
-Result<std::string> SnapshotArg(const db::Task& task) {
-  json args = json::parse(task.args, nullptr, false);
-  if (!args.is_object() || !args.contains("snapshot_id") || !args["snapshot_id"].is_string()) {
-    return Internal(task.kind + " task without snapshot_id");
-  }
-  return args["snapshot_id"].get<std::string>();
-}
 
 // Writes a snapshot's `progress` ("N%") while its copy runs: when the percentage changed, at
 // most every kProgressInterval (the first change at once). Best effort: a failed write only
@@ -89,8 +82,8 @@ Status VolumeManager::WithQuiescedVolume(const std::string& volume_id,
   return copy();
 }
 
-Status VolumeManager::HandleCreateSnapshot(tasks::TaskContext& ctx) {
-  ASSIGN_OR_RETURN(std::string sid, SnapshotArg(ctx.task()));
+Status VolumeManager::HandleCreateSnapshot(tasks::TaskContext& ctx, const tasks::CreateSnapshot& args) {
+  const std::string& sid = args.snapshot_id;
   const std::string& volume_id = ctx.task().resource_id;
   db::SnapshotRecord snap;
   Status load = db::InReadTransaction(db_, [&](db::Transaction& tx) {
@@ -134,8 +127,8 @@ Status VolumeManager::HandleCreateSnapshot(tasks::TaskContext& ctx) {
       db::Durability::kRelaxed);  // lost in a power cut: the create re-runs and converges
 }
 
-Status VolumeManager::HandleDeleteSnapshot(tasks::TaskContext& ctx) {
-  ASSIGN_OR_RETURN(std::string sid, SnapshotArg(ctx.task()));
+Status VolumeManager::HandleDeleteSnapshot(tasks::TaskContext& ctx, const tasks::DeleteSnapshot& args) {
+  const std::string& sid = args.snapshot_id;
   const std::string& volume_id = ctx.task().resource_id;
   Status st = driver_->DeleteSnapshot(volume_id, sid);
   if (!st.ok()) {
@@ -161,8 +154,8 @@ Status VolumeManager::HandleDeleteSnapshot(tasks::TaskContext& ctx) {
                     db::Durability::kRelaxed);
 }
 
-Status VolumeManager::HandleRevertToSnapshot(tasks::TaskContext& ctx) {
-  ASSIGN_OR_RETURN(std::string sid, SnapshotArg(ctx.task()));
+Status VolumeManager::HandleRevertToSnapshot(tasks::TaskContext& ctx, const tasks::RevertToSnapshot& args) {
+  const std::string& sid = args.snapshot_id;
   const std::string& volume_id = ctx.task().resource_id;
   bool wanted = false;
   RETURN_IF_ERROR(db::InReadTransaction(db_, [&](db::Transaction& tx) {

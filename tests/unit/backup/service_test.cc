@@ -16,6 +16,7 @@
 #include "db/services_repo.h"
 #include "db/tasks_repo.h"
 #include "db/volumes_repo.h"
+#include "tasks/protocol.h"
 
 namespace scoria::backup {
 namespace {
@@ -96,7 +97,7 @@ class BackupServiceTest : public ::testing::Test {
     ASSERT_TRUE(Write([&](db::Transaction& tx) {
                   RETURN_IF_ERROR(db::InsertBackup(tx, Backup(db::backup_status::kRestoring)));
                   RETURN_IF_ERROR(db::InsertVolume(tx, Volume(status, host)));
-                  return db::EnqueueTask(tx, db::backup_task::kRestoreWhenCreated,
+                  return db::EnqueueTask(tx, tasks::RestoreBackupWhenCreated::kKind,
                                          db::kAnyBackupTarget, "b1",
                                          json{{"volume_id", "v2"}, {"new_volume", true}}.dump())
                       .status();
@@ -151,7 +152,7 @@ TEST_F(BackupServiceTest, RestoreOfAVolumeOnABackendThisHostDoesNotHave) {
   ASSERT_TRUE(Write([&](db::Transaction& tx) {
                 RETURN_IF_ERROR(db::InsertBackup(tx, Backup(db::backup_status::kRestoring)));
                 RETURN_IF_ERROR(db::InsertVolume(tx, Volume("restoring-backup", "here@nope#p")));
-                return db::EnqueueTask(tx, db::backup_task::kRestore, db::BackupTarget("here"),
+                return db::EnqueueTask(tx, tasks::RestoreBackup::kKind, db::BackupTarget("here"),
                                        "b1",
                                        json{{"volume_id", "v2"}, {"new_volume", false}}.dump())
                     .status();
@@ -168,7 +169,7 @@ TEST_F(BackupServiceTest, ImportOfARecordWithoutAManifestEndsInError) {
   b.service_metadata = "{\"not\": \"a record\"}";
   ASSERT_TRUE(Write([&](db::Transaction& tx) {
                 RETURN_IF_ERROR(db::InsertBackup(tx, b));
-                return db::EnqueueTask(tx, db::backup_task::kImport, db::BackupTarget("here"),
+                return db::EnqueueTask(tx, tasks::ImportBackup::kKind, db::BackupTarget("here"),
                                        "b1", "{}")
                     .status();
               }).ok());
@@ -181,7 +182,7 @@ TEST_F(BackupServiceTest, ImportOfARecordWithoutAManifestEndsInError) {
 TEST_F(BackupServiceTest, VerifyOfABackupMissingFromTheRepositorySaysSo) {
   ASSERT_TRUE(Write([&](db::Transaction& tx) {
                 RETURN_IF_ERROR(db::InsertBackup(tx, Backup(db::backup_status::kAvailable)));
-                return db::EnqueueTask(tx, db::backup_task::kVerify, db::BackupTarget("here"),
+                return db::EnqueueTask(tx, tasks::VerifyBackup::kKind, db::BackupTarget("here"),
                                        "b1", "{}")
                     .status();
               }).ok());
@@ -197,7 +198,7 @@ TEST_F(BackupServiceTest, ACreateWhoseBackupWasDeletedMeanwhileOnlyReleasesTheVo
                 v.previous_status = "in-use";
                 RETURN_IF_ERROR(db::InsertVolume(tx, v));
                 RETURN_IF_ERROR(db::InsertBackup(tx, Backup(db::backup_status::kDeleting)));
-                return db::EnqueueTask(tx, db::backup_task::kCreate, db::BackupTarget("here"),
+                return db::EnqueueTask(tx, tasks::CreateBackup::kKind, db::BackupTarget("here"),
                                        "b1", "{}")
                     .status();
               }).ok());

@@ -435,6 +435,28 @@ TEST_F(ManagerTest, ExtendFailureIsErrorExtending) {
   EXPECT_NE(msgs[0].user_message.find("fake cannot grow"), std::string::npos);
 }
 
+// An extend_volume row this build cannot read (issue 9: malformed tasks fail in one place) ends
+// the extend as a driver failure does, once, without calling the driver; the row is kept as
+// failed for the operator.
+TEST_F(ManagerTest, ExtendWithMalformedArgsIsErrorExtendingNotRetried) {
+  db::VolumeRecord vol = Vol("v1", "extending", 1);
+  vol.previous_status = "available";
+  Submit(vol, "extend_volume", {{"new_size", "four"}});
+  StartWorker();
+  ASSERT_TRUE(WaitFor([&] { return Get("v1")->status != "extending"; }));
+  auto v = Get("v1");
+  EXPECT_EQ(v->status, "error_extending");
+  EXPECT_EQ(v->size, 1);
+  EXPECT_EQ(driver_->Count("extend"), 0);
+  auto msgs = Messages("v1");
+  ASSERT_EQ(msgs.size(), 1u);
+  EXPECT_NE(msgs[0].user_message.find("'new_size' must be an integer"), std::string::npos);
+  auto tasks = Tasks();
+  ASSERT_EQ(tasks.size(), 1u);
+  EXPECT_EQ(tasks[0].target, db::kFailedTarget);
+  EXPECT_EQ(tasks[0].attempts, 1);
+}
+
 TEST_F(ManagerTest, ReportStatsWritesServiceCapabilities) {
   ASSERT_TRUE(manager_->ReportStats().ok());
   std::vector<db::ServiceRecord> services;
