@@ -15,6 +15,7 @@
 #include "api/backup_source.h"
 #include "api/backup_views.h"
 #include "api/fault.h"
+#include "api/list_filters.h"
 #include "api/memory_page.h"
 #include "api/query.h"
 #include "api/quota.h"
@@ -210,16 +211,18 @@ Response BackupsApi::List(Request& req, bool detail) {
   spec.max_limit = env_.config.osapi_max_limit;
   auto params = ParseListParams(req, spec);
   if (!params.ok()) return FaultResponse(params.status());
+  FilterSpec filter_spec;
+  filter_spec.column = [](const std::string& key) -> std::optional<std::string> {
+    const std::string col = key == "display_name" ? "name" : key;
+    if (!db::IsBackupColumn(col)) return std::nullopt;  // as Cinder's DB layer: dropped
+    return col;
+  };
+  auto filters = SplitFilters(*params, filter_spec);
+  if (!filters.ok()) return FaultResponse(filters.status());
   db::BackupFilter filter;
   if (!params->all_tenants) filter.project_id = req.ctx.project_id;
-  for (const auto& [key_in, value] : params->filters) {
-    std::string key = key_in;
-    const bool like = !key.empty() && key.back() == '~';
-    if (like) key.pop_back();
-    if (key == "display_name") key = "name";
-    if (!db::IsBackupColumn(key)) continue;  // as Cinder's DB layer: unknown keys are dropped
-    (like ? filter.like : filter.equals)[key] = value;
-  }
+  filter.equals = std::move(filters->equals);
+  filter.like = std::move(filters->like);
   std::vector<db::BackupRecord> backups;
   std::map<std::string, int64_t> deps;
   Status st = db::InReadTransaction(env_.db, [&](db::Transaction& tx) {
@@ -230,7 +233,6 @@ Response BackupsApi::List(Request& req, bool detail) {
     return Status::Ok();
   });
   if (!st.ok()) return FaultResponse(st);
-  const size_t total = backups.size();
   auto field = [](const db::BackupRecord& b, const std::string& key) -> json {
     if (key == "name" || key == "display_name") return b.name ? json(*b.name) : json(nullptr);
     if (key == "status") return b.status;
@@ -250,14 +252,8 @@ Response BackupsApi::List(Request& req, bool detail) {
     return BackupDetailView(req, b, it == deps.end() ? 0 : it->second);
   };
   MemoryPageSpec page{detail ? "backups/detail" : "backups", "backups", "backups_links",
-                      "Backup"};
-  Response r = PageInMemory(req, std::move(backups), *params, page, field, view);
-  if (r.status == 200 && params->with_count) {
-    json out = json::parse(r.body);
-    out["count"] = total;
-    r = JsonResponse(200, out);
-  }
-  return r;
+                      "Backup", params->with_count};
+  return PageInMemory(req, std::move(backups), *params, page, field, view);
 }
 
 Response BackupsApi::Show(Request& req, const PathParams& p) {

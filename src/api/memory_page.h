@@ -21,6 +21,7 @@ struct MemoryPageSpec {
   std::string items_key;    // "volume_types", "messages"
   std::string links_key;    // "volume_type_links", "messages_links"
   std::string not_found;    // "Volume type" -> "Volume type <marker> could not be found."
+  bool with_count = false;  // add "count": every item, before paging (3.45 with_count)
 };
 
 // `field(item, key)` returns the JSON value a sort key compares; `view(item)` the item's JSON;
@@ -29,6 +30,7 @@ template <typename T, typename FieldFn, typename ViewFn>
 Response PageInMemory(const Request& req, std::vector<T> items, const ListParams& params,
                       const MemoryPageSpec& spec, FieldFn field, ViewFn view) {
   using nlohmann::json;
+  const size_t total = items.size();
   std::vector<SortKey> sort = params.sort;
   if (sort.empty()) sort = {{"created_at", true}};
   std::stable_sort(items.begin(), items.end(), [&](const T& a, const T& b) {
@@ -64,6 +66,7 @@ Response PageInMemory(const Request& req, std::vector<T> items, const ListParams
     out[spec.links_key] = json::array(
         {{{"rel", "next"}, {"href", NextLink(req, spec.collection, last_id, params.limit)}}});
   }
+  if (spec.with_count) out["count"] = total;
   return JsonResponse(200, out);
 }
 

@@ -9,6 +9,7 @@
 
 #include "api/api_env.h"
 #include "api/fault.h"
+#include "api/list_filters.h"
 #include "api/memory_page.h"
 #include "api/metadata_routes.h"
 #include "api/query.h"
@@ -197,32 +198,21 @@ Response SnapshotsApi::List(Request& req, bool detail) {
   auto params = ParseListParams(req, spec);
   if (!params.ok()) return FaultResponse(params.status());
 
-  std::map<std::string, std::string> equals, like, md_filter;
-  for (const auto& [key_in, value] : params->filters) {
-    std::string key = key_in;
-    const bool is_like = !key.empty() && key.back() == '~';
-    if (is_like) key.pop_back();
-    if (key == "display_name") key = "name";
-    if (key == "metadata") {
-      std::string text = value;
-      for (char& c : text) c = c == '\'' ? '"' : c;
-      json md = json::parse(text, nullptr, false);
-      if (!md.is_object()) {
-        return FaultResponse(
-            InvalidArgument("Invalid input received: metadata filter must be a "
-                            "dict, got " +
-                            value));
-      }
-      for (auto it = md.begin(); it != md.end(); ++it) {
-        md_filter[it.key()] = it->is_string() ? it->get<std::string>() : it->dump();
-      }
-      continue;
-    }
+  FilterSpec filter_spec;
+  filter_spec.column = [](const std::string& key) -> std::optional<std::string> {
+    if (key == "display_name") return "name";
+    // availability_zone, consumes_quota, unknown admin keys: no effect here
     if (key != "name" && key != "status" && key != "volume_id" && key != "project_id") {
-      continue;  // availability_zone, consumes_quota, unknown admin keys: no effect here
+      return std::nullopt;
     }
-    (is_like ? like : equals)[key] = value;
-  }
+    return key;
+  };
+  filter_spec.metadata = true;
+  auto filters = SplitFilters(*params, filter_spec);
+  if (!filters.ok()) return FaultResponse(filters.status());
+  const auto& equals = filters->equals;
+  const auto& like = filters->like;
+  const auto& md_filter = filters->metadata;
   auto keep = [&](const db::SnapshotRecord& s) {
     for (const auto& [k, v] : equals) {
       json f = SnapshotField(s, k);
@@ -249,17 +239,10 @@ Response SnapshotsApi::List(Request& req, bool detail) {
     return Status::Ok();
   });
   if (!st.ok()) return FaultResponse(st);
-  const size_t total = items.size();
   MemoryPageSpec page{detail ? "snapshots/detail" : "snapshots", "snapshots", "snapshots_links",
-                      "Snapshot"};
-  Response out = PageInMemory(req, std::move(items), *params, page, SnapshotField,
-                              [&](const db::SnapshotRecord& s) { return SnapshotView(req, s); });
-  if (params->with_count && out.status == 200) {
-    json j = json::parse(out.body, nullptr, false);
-    j["count"] = total;
-    return JsonResponse(200, j);
-  }
-  return out;
+                      "Snapshot", params->with_count};
+  return PageInMemory(req, std::move(items), *params, page, SnapshotField,
+                      [&](const db::SnapshotRecord& s) { return SnapshotView(req, s); });
 }
 
 Response SnapshotsApi::Show(Request& req, const PathParams& p) {
