@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "target/connection_task.h"
 #include "target/discovery.h"
 #include "target/login.h"
 #include "target/scsi_sense.h"
@@ -24,9 +25,6 @@ namespace {
 constexpr size_t kReadChunk = 256 * 1024;
 constexpr size_t kCompactAfter = 256 * 1024;  // sent bytes kept in out_ before compaction
 constexpr size_t kMaxTasks = 512;  // beyond the advertised window: a misbehaving initiator
-
-// RFC 1982 serial number arithmetic on 32 bits.
-bool SnLess(uint32_t a, uint32_t b) { return static_cast<int32_t>(a - b) < 0; }
 
 // Fixed-format sense data (SPC-4 4.5.3).
 std::vector<uint8_t> Sense(uint8_t key, uint8_t asc, uint8_t ascq) {
@@ -62,24 +60,6 @@ std::optional<uint64_t> ImpliedWriteLength(const uint8_t* cdb, uint32_t block_si
 
 }  // namespace
 
-struct Connection::Task {
-  uint32_t itt = 0;
-  uint32_t cmd_sn = 0;
-  uint64_t lun = 0;
-  bool immediate = false;
-  ScsiCommand cmd;
-  // Write data flow.
-  uint32_t received = 0;          // bytes of data-out in place
-  uint32_t unsolicited_end = 0;   // immediate + unsolicited Data-Out stop here
-  uint32_t r2t_end = 0;           // end offset of the outstanding R2T (0 = none)
-  uint32_t ttt = kReservedTag;    // of the outstanding R2T
-  uint32_t r2t_sn = 0;
-  uint32_t expected_data_sn = 0;  // within the current Data-Out sequence
-  uint32_t data_in_sn = 0;
-  bool executing = false;
-  bool aborted = false;
-  bool failed = false;            // answered early (bad data-out); late data is ignored
-};
 
 Connection::Connection(TargetServer& server, Reactor& reactor, int fd, std::string local_address,
                        uint16_t local_port, std::string peer)
@@ -593,130 +573,5 @@ void Connection::SendResponse(Task& task, const ScsiResult& result) {
 
 // ---------------------------------------------------------------------------------------------
 // NOP, Text, TMF, Logout
-
-void Connection::HandleNopOut(Pdu& pdu) {
-  if (!pdu.immediate() && !SnLess(pdu.cmd_sn(), exp_cmd_sn_) && pdu.cmd_sn() == exp_cmd_sn_) {
-    ++exp_cmd_sn_;
-    RunQueuedCommands();
-  }
-  if (pdu.itt() == kReservedTag) return;  // an answer to our ping, or a no-reply NOP
-  auto data = pdu.data();
-  Send(BuildNopIn(pdu.itt(), kReservedTag, pdu.lun(), Sn(true),
-                  std::vector<uint8_t>(data.begin(), data.end())));
-}
-
-void Connection::HandleText(Pdu& pdu) {
-  if (!pdu.immediate() && pdu.cmd_sn() == exp_cmd_sn_) {
-    ++exp_cmd_sn_;
-    RunQueuedCommands();
-  }
-  if (!text_) {
-    TextExchange::Options o;
-    o.type = discovery_ ? SessionType::kDiscovery : SessionType::kNormal;
-    o.session_target = target_.target_name;
-    o.max_xmit_data_segment_length = params_.send_max_data_segment;
-    text_ = std::make_unique<TextExchange>(o);
-  }
-  auto visible = [this] {
-    return server_.VisibleTargets(initiator_name_, discovery_ ? "" : target_.target_name,
-                                  local_address_, local_port_);
-  };
-  auto resp = text_->OnRequest(pdu, Sn(true), visible);
-  if (!resp.ok()) {
-    --stat_sn_;  // nothing was answered with that StatSN
-    Reject(kRejectInvalidField, pdu.bhs());
-    return;
-  }
-  Send(*resp);
-}
-
-void Connection::HandleTmf(Pdu& pdu) {
-  if (!pdu.immediate() && pdu.cmd_sn() == exp_cmd_sn_) {
-    ++exp_cmd_sn_;
-    RunQueuedCommands();
-  }
-  const uint8_t fn = pdu.tmf_function();
-  uint8_t response = kTmfRespComplete;
-  size_t waiting = 0;
-  auto abort = [&](Task& t) {
-    if (t.executing) {
-      t.aborted = true;
-      ++waiting;
-      return false;
-    }
-    return true;  // not started: drop it now
-  };
-  switch (fn) {
-    case kTmfAbortTask: {
-      auto it = tasks_.find(pdu.referenced_task_tag());
-      if (it == tasks_.end()) {
-        const uint32_t ref = pdu.ref_cmd_sn();
-        if (queued_.erase(ref) > 0) {
-          response = kTmfRespComplete;  // received out of order, never started: dropped
-        } else if (SnLess(ref, exp_cmd_sn_)) {
-          // Received and already answered (the initiator may have its response in flight):
-          // there is nothing left to abort. libiscsi's AbortTaskSimpleAsync accepts exactly
-          // "Function complete" with no command response, or this with one.
-          response = kTmfRespNoTask;
-        } else {
-          // RFC 7143 §11.6.1: a command not received yet whose RefCmdSN is in the window and
-          // not newer than this TMF is considered received and the abort is complete.
-          response = SnLess(ref, pdu.cmd_sn()) || ref == pdu.cmd_sn() ? kTmfRespComplete
-                                                                      : kTmfRespNoTask;
-        }
-      } else if (abort(*it->second)) {
-        tasks_.erase(it);
-      }
-      break;
-    }
-    case kTmfAbortTaskSet:
-    case kTmfClearTaskSet:
-    case kTmfLogicalUnitReset:
-    case kTmfTargetWarmReset:
-    case kTmfTargetColdReset: {
-      if (fn != kTmfTargetWarmReset && fn != kTmfTargetColdReset && DecodeLun(pdu.lun()) != 0) {
-        response = kTmfRespNoLun;
-        break;
-      }
-      for (auto it = tasks_.begin(); it != tasks_.end();) {
-        if (abort(*it->second)) {
-          it = tasks_.erase(it);
-        } else {
-          ++it;
-        }
-      }
-      queued_.clear();
-      if (target_.unit && fn != kTmfAbortTaskSet && fn != kTmfClearTaskSet) {
-        target_.unit->Reset(nexus_);
-      }
-      if (fn == kTmfTargetColdReset) close_after_flush_ = true;
-      break;
-    }
-    case kTmfClearAca: response = kTmfRespComplete; break;
-    case kTmfTaskReassign: response = kTmfRespReassignUnsupported; break;
-    default: response = kTmfRespRejected; break;
-  }
-  pending_tmf_ = PendingTmf{pdu.itt(), response};
-  (void)waiting;
-  MaybeAnswerTmf();
-}
-
-void Connection::MaybeAnswerTmf() {
-  if (!pending_tmf_) return;
-  size_t still = 0;
-  for (const auto& [itt, t] : tasks_) still += t->aborted ? 1 : 0;
-  if (still > 0) return;
-  Send(BuildTmfResponse(pending_tmf_->itt, pending_tmf_->response, Sn(true)));
-  pending_tmf_.reset();
-}
-
-void Connection::HandleLogout(Pdu& pdu) {
-  if (!pdu.immediate() && pdu.cmd_sn() == exp_cmd_sn_) ++exp_cmd_sn_;
-  const uint8_t reason = pdu.logout_reason();
-  uint8_t response = kLogoutRespSuccess;
-  if (reason == kLogoutRemoveForRecovery) response = kLogoutRespRecoveryUnsupported;
-  Send(BuildLogoutResponse(pdu.itt(), response, 0, 0, Sn(true)));
-  if (response == kLogoutRespSuccess) close_after_flush_ = true;
-}
 
 }  // namespace scoria::target

@@ -25,6 +25,7 @@
 #include "common/status.h"
 #include "target/params.h"
 #include "target/pdu.h"
+#include "target/pdu_build.h"
 #include "target/text.h"
 
 namespace scoria::target {

@@ -45,6 +45,7 @@
 #include "target/chap.h"
 #include "target/params.h"
 #include "target/pdu.h"
+#include "target/pdu_build.h"
 #include "target/text.h"
 
 namespace scoria::target {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "target/pdu.h"
+#include "target/pdu_build.h"
 
 using namespace scoria::target;
 

@@ -1,4 +1,5 @@
 #include "target/pdu.h"
+#include "target/pdu_build.h"
 
 #include <gtest/gtest.h>
 
