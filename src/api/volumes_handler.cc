@@ -15,6 +15,7 @@
 #include "api/attach_flow.h"
 #include "api/backup_flow.h"
 #include "api/fault.h"
+#include "api/list_filters.h"
 #include "api/metadata_routes.h"
 #include "api/query.h"
 #include "api/quota.h"
@@ -57,6 +58,59 @@ std::optional<std::string> VolumeColumn(const std::string& key) {
   auto it = kMap.find(key);
   if (it == kMap.end()) return std::nullopt;
   return it->second;
+}
+
+// The storage filter of a volume list: the caller's project unless all_tenants, then the
+// query's filters (shared parsing: list_filters.h) with the volume columns' own rules.
+Result<db::VolumeFilter> VolumeListFilter(const Request& req, const ListParams& params) {
+  FilterSpec spec;
+  spec.column = [](const std::string& key) -> std::optional<std::string> {
+    if (key == "group_id" || key == "consumes_quota" || key == "all_tenants") return std::nullopt;
+    return VolumeColumn(key);  // unknown keys from admins are ignored, as Cinder's DB layer does
+  };
+  spec.metadata = true;
+  spec.time_ranges = true;
+  ASSIGN_OR_RETURN(ListFilters f, SplitFilters(params, spec));
+  db::VolumeFilter filter;
+  if (!params.all_tenants) filter.project_id = req.ctx.project_id;
+  filter.equals = std::move(f.equals);
+  filter.like = std::move(f.like);
+  filter.metadata = std::move(f.metadata);
+  filter.time_ranges = std::move(f.time_ranges);
+  // bootable is a strict boolean and never a substring match.
+  if (auto it = filter.like.find("bootable"); it != filter.like.end()) {
+    filter.equals["bootable"] = it->second;
+    filter.like.erase(it);
+  }
+  if (auto it = filter.equals.find("bootable"); it != filter.equals.end()) {
+    ASSIGN_OR_RETURN(bool b, ParseStrictBool(it->second));
+    it->second = b ? "1" : "0";
+  }
+  return filter;
+}
+
+// The JSON of one page of volumes: summaries, or details with type names and attachments.
+Result<json> ListViews(db::Transaction& tx, const Request& req,
+                       const std::vector<db::VolumeRecord>& vols, bool detail) {
+  json items = json::array();
+  if (!detail) {
+    for (const auto& v : vols) items.push_back(VolumeSummaryView(req, v));
+    return items;
+  }
+  std::map<std::string, std::string> type_names;
+  ASSIGN_OR_RETURN(auto types, db::ListTypes(tx, std::nullopt, std::nullopt));
+  for (const auto& t : types) type_names[t.id] = t.name;
+  std::vector<std::string> ids;
+  for (const auto& v : vols) ids.push_back(v.id);
+  ASSIGN_OR_RETURN(auto atts, db::AttachmentsOfVolumes(tx, ids));
+  static const std::vector<db::AttachmentRecord> kNone;
+  for (const auto& v : vols) {
+    auto it = type_names.find(v.volume_type_id);
+    auto a = atts.find(v.id);
+    items.push_back(VolumeDetailView(req, v, it == type_names.end() ? v.volume_type_id : it->second,
+                                     a == atts.end() ? kNone : a->second));
+  }
+  return items;
 }
 
 class VolumesApi {
@@ -117,149 +171,184 @@ class VolumesApi {
   const ApiEnv env_;  // a copy: it holds references, the caller's may be a temporary
 };
 
+namespace {
+
+// A create request's body, checked (everything that needs no database).
+struct CreateRequest {
+  std::optional<VolumeSource> source;  // snapshot_id or source_volid
+  std::optional<std::string> backup_id;  // 3.47: the new volume gets a backup's bytes
+  std::optional<int64_t> size;           // nullopt: the source's or the backup's size
+  std::optional<std::string> name, description, availability_zone, type_ref;
+  std::map<std::string, std::string> metadata;
+};
+
+bool NonNull(const json& in, const char* k) { return in.contains(k) && !in[k].is_null(); }
+
+Status RejectImage(const json& in) {
+  if (NonNull(in, "imageRef") || NonNull(in, "image_id")) {
+    return InvalidArgument(
+        "Invalid input received: creating a volume from an image needs Glance, which Scoria "
+        "does not use");
+  }
+  return Status::Ok();
+}
+
+// Groups, and multiattach asked for in the body instead of the type.
+Status RejectGroupsAndMultiattach(const json& in) {
+  if (NonNull(in, "consistencygroup_id") || NonNull(in, "group_id")) {
+    return NotImplemented("Groups are not supported.");
+  }
+  if (NonNull(in, "multiattach")) {
+    ASSIGN_OR_RETURN(bool m, ParseBoolValue(in["multiattach"], "multiattach"));
+    if (m) {
+      return InvalidArgument(
+          "Invalid input received: multiattach must be requested with a volume type extra "
+          "spec (multiattach=\"<is> True\")");
+    }
+  }
+  return Status::Ok();
+}
+
+// The order of the checks is Cinder's: a body with several faults reports the same one.
+Result<CreateRequest> ParseCreate(const Request& req, const json& in) {
+  if (req.version >= ApiVersion{3, 53}) {
+    RETURN_IF_ERROR(RejectUnknownKeys(
+        in, {"size", "availability_zone", "source_volid", "name", "display_name", "description",
+             "display_description", "volume_type", "snapshot_id", "metadata", "imageRef",
+             "image_id", "backup_id", "consistencygroup_id", "group_id", "multiattach",
+             "scheduler_hints"}));
+  }
+  CreateRequest out;
+  RETURN_IF_ERROR(RejectImage(in));  // no Glance here
+  ASSIGN_OR_RETURN(out.source, ParseVolumeSource(in));
+  if (req.version >= ApiVersion{3, 47} && NonNull(in, "backup_id")) {
+    if (!in["backup_id"].is_string() || out.source) {
+      return InvalidArgument("Invalid input received: backup_id must be a string, "
+                             "and excludes snapshot_id and source_volid");
+    }
+    out.backup_id = in["backup_id"].get<std::string>();
+  }
+  RETURN_IF_ERROR(RejectGroupsAndMultiattach(in));
+  if (NonNull(in, "size")) {
+    ASSIGN_OR_RETURN(out.size, ParseSize(in["size"], "size", 1, kMaxVolumeSizeGb));
+  } else if (!out.source && !out.backup_id) {
+    return InvalidArgument("Invalid input received: 'size' is a required property");
+  }
+  ASSIGN_OR_RETURN(out.name, OptionalString(in, in.contains("name") ? "name" : "display_name"));
+  ASSIGN_OR_RETURN(out.description,
+                   OptionalString(in, in.contains("description") ? "description"
+                                                                  : "display_description"));
+  ASSIGN_OR_RETURN(out.availability_zone, OptionalString(in, "availability_zone"));
+  if (in.contains("metadata")) {
+    ASSIGN_OR_RETURN(out.metadata, ParseMetadata(in["metadata"]));
+  }
+  if (NonNull(in, "volume_type")) {
+    if (!in["volume_type"].is_string()) {
+      return InvalidArgument("Invalid input for field/attribute volume_type. Value: " +
+                             in["volume_type"].dump() + ". Not a string");
+    }
+    out.type_ref = in["volume_type"].get<std::string>();
+  }
+  return out;
+}
+
+// The type a new volume gets: the one asked for (404 when unknown, or private and not shared
+// with a non-admin caller), else its source's (Cinder: a copy keeps its source's type), else
+// default_volume_type.
+Result<db::VolumeTypeRecord> TypeForCreate(db::Transaction& tx, const Request& req,
+                                           const CreateRequest& c, const std::string& fallback) {
+  db::VolumeTypeRecord type;
+  if (c.type_ref) {
+    auto t = db::FindType(tx, *c.type_ref);
+    if (!t.ok()) {
+      return t.status().code() == StatusCode::kNotFound
+                 ? NotFound("Volume type with name " + *c.type_ref + " could not be found.")
+                 : t.status();
+    }
+    type = std::move(*t);
+  } else if (c.source) {
+    ASSIGN_OR_RETURN(type, db::GetType(tx, c.source->volume_type_id));
+  } else {
+    ASSIGN_OR_RETURN(type, db::GetTypeByName(tx, fallback));
+  }
+  if (!type.is_public && !req.ctx.is_admin) {
+    ASSIGN_OR_RETURN(auto projects, db::TypeProjects(tx, type.id));
+    if (std::find(projects.begin(), projects.end(), req.ctx.project_id) == projects.end()) {
+      return NotFound("Volume type with name " + *c.type_ref + " could not be found.");
+    }
+  }
+  return type;
+}
+
+// The zone a new volume is created in: the one asked for (Cinder refuses a zone that no volume
+// service is in), else its source's, else storage_availability_zone.
+Result<std::string> ZoneForCreate(db::Transaction& tx, const CreateRequest& c,
+                                  const std::string& fallback) {
+  if (c.availability_zone) {
+    const std::string& az = *c.availability_zone;
+    ASSIGN_OR_RETURN(auto services,
+                     db::ListServices(tx, std::nullopt, std::string(db::kVolumeBinary)));
+    bool known = false;
+    for (const auto& s : services) known |= s.availability_zone == az;
+    if (!known) {
+      return InvalidArgument("Invalid input received: Availability zone '" + az +
+                             "' is invalid.");
+    }
+    return az;
+  }
+  return c.source ? c.source->availability_zone : fallback;
+}
+
+}  // namespace
+
 Response VolumesApi::Create(Request& req, const PathParams&) {
   auto body = ParseJsonBody(req);
   if (!body.ok()) return FaultResponse(body.status());
   auto vol_obj = RequireObject(*body, "volume");
   if (!vol_obj.ok()) return FaultResponse(vol_obj.status());
-  const json& in = *vol_obj;
-  if (req.version >= ApiVersion{3, 53}) {
-    Status st = RejectUnknownKeys(
-        in, {"size", "availability_zone", "source_volid", "name", "display_name", "description",
-             "display_description", "volume_type", "snapshot_id", "metadata", "imageRef",
-             "image_id", "backup_id", "consistencygroup_id", "group_id", "multiattach",
-             "scheduler_hints"});
-    if (!st.ok()) return FaultResponse(st);
-  }
-  auto nonnull = [&](const char* k) { return in.contains(k) && !in[k].is_null(); };
-  if (nonnull("imageRef") || nonnull("image_id")) {
-    return FaultResponse(InvalidArgument(
-        "Invalid input received: creating a volume from an image needs Glance, which Scoria "
-        "does not use"));
-  }
-  auto source = ParseVolumeSource(in);
-  if (!source.ok()) return FaultResponse(source.status());
-  std::optional<std::string> backup_id;  // 3.47: the new volume gets a backup's bytes
-  if (req.version >= ApiVersion{3, 47} && nonnull("backup_id")) {
-    if (!in["backup_id"].is_string() || *source) {
-      return FaultResponse(InvalidArgument("Invalid input received: backup_id must be a string, "
-                                           "and excludes snapshot_id and source_volid"));
-    }
-    backup_id = in["backup_id"].get<std::string>();
-  }
-  if (nonnull("consistencygroup_id") || nonnull("group_id")) {
-    return FaultResponse(NotImplemented("Groups are not supported."));
-  }
-  if (nonnull("multiattach")) {
-    auto m = ParseBoolValue(in["multiattach"], "multiattach");
-    if (!m.ok()) return FaultResponse(m.status());
-    if (*m) {
-      return FaultResponse(InvalidArgument(
-          "Invalid input received: multiattach must be requested with a volume type extra "
-          "spec (multiattach=\"<is> True\")"));
-    }
-  }
-  std::optional<int64_t> size;  // nullopt: the source's size
-  if (nonnull("size")) {
-    auto sz = ParseSize(in["size"], "size", 1, kMaxVolumeSizeGb);
-    if (!sz.ok()) return FaultResponse(sz.status());
-    size = *sz;
-  } else if (!*source && !backup_id) {
-    return FaultResponse(InvalidArgument("Invalid input received: 'size' is a required property"));
-  }
-  auto name = OptionalString(in, in.contains("name") ? "name" : "display_name");
-  if (!name.ok()) return FaultResponse(name.status());
-  auto desc = OptionalString(in, in.contains("description") ? "description" : "display_description");
-  if (!desc.ok()) return FaultResponse(desc.status());
-  auto az_in = OptionalString(in, "availability_zone");
-  if (!az_in.ok()) return FaultResponse(az_in.status());
-  const std::optional<std::string> az = *az_in;
-  std::map<std::string, std::string> metadata;
-  if (in.contains("metadata")) {
-    auto md = ParseMetadata(in["metadata"]);
-    if (!md.ok()) return FaultResponse(md.status());
-    metadata = std::move(*md);
-  }
-  std::optional<std::string> type_ref;
-  if (nonnull("volume_type")) {
-    if (!in["volume_type"].is_string()) {
-      return FaultResponse(InvalidArgument("Invalid input for field/attribute volume_type. Value: " +
-                                           in["volume_type"].dump() + ". Not a string"));
-    }
-    type_ref = in["volume_type"].get<std::string>();
-  }
+  auto parsed = ParseCreate(req, *vol_obj);
+  if (!parsed.ok()) return FaultResponse(parsed.status());
+  CreateRequest& c = *parsed;
 
   db::VolumeRecord v;
   v.id = NewUuid();
   v.project_id = req.ctx.project_id;
   v.user_id = req.ctx.user_id;
-  v.name = *name;
-  v.description = *desc;
-  v.size = size.value_or(0);
+  v.name = c.name;
+  v.description = c.description;
+  v.size = c.size.value_or(0);
   v.status = "creating";
-  v.metadata = metadata;
+  v.metadata = c.metadata;
   v.created_at = NowMicros();
   std::string type_name;
   Status st = db::InWriteTransaction(env_.db, [&](db::Transaction& tx) {
     std::optional<db::BackupRecord> backup;
-    if (backup_id) {
-      ASSIGN_OR_RETURN(backup, BackupForNewVolume(tx, *backup_id, req.ctx.project_id,
-                                                  req.ctx.is_admin, size));
-      if (!size) v.size = backup->size;
+    if (c.backup_id) {
+      ASSIGN_OR_RETURN(backup, BackupForNewVolume(tx, *c.backup_id, req.ctx.project_id,
+                                                  req.ctx.is_admin, c.size));
+      if (!c.size) v.size = backup->size;
     }
-    if (*source) {
-      RETURN_IF_ERROR(LoadVolumeSource(tx, req, **source));
-      if (!size) v.size = (*source)->size;
-      RETURN_IF_ERROR(CheckSizeAgainstSource(**source, v.size));
-      v.snapshot_id = (*source)->snapshot_id;
-      v.source_volid = (*source)->source_volid;
+    if (c.source) {
+      RETURN_IF_ERROR(LoadVolumeSource(tx, req, *c.source));
+      if (!c.size) v.size = c.source->size;
+      RETURN_IF_ERROR(CheckSizeAgainstSource(*c.source, v.size));
+      v.snapshot_id = c.source->snapshot_id;
+      v.source_volid = c.source->source_volid;
     }
-    db::VolumeTypeRecord type;
-    if (type_ref) {
-      auto t = db::FindType(tx, *type_ref);
-      if (!t.ok()) {
-        return t.status().code() == StatusCode::kNotFound
-                   ? NotFound("Volume type with name " + *type_ref + " could not be found.")
-                   : t.status();
-      }
-      type = std::move(*t);
-    } else if (*source) {
-      // Cinder: a copy keeps its source's type unless another is asked for.
-      ASSIGN_OR_RETURN(type, db::GetType(tx, (*source)->volume_type_id));
-    } else {
-      ASSIGN_OR_RETURN(type, db::GetTypeByName(tx, env_.config.default_volume_type));
-    }
-    if (!type.is_public && !req.ctx.is_admin) {
-      ASSIGN_OR_RETURN(auto projects, db::TypeProjects(tx, type.id));
-      if (std::find(projects.begin(), projects.end(), req.ctx.project_id) == projects.end()) {
-        return NotFound("Volume type with name " + *type_ref + " could not be found.");
-      }
-    }
+    ASSIGN_OR_RETURN(auto type, TypeForCreate(tx, req, c, env_.config.default_volume_type));
     if (auto it = type.extra_specs.find("multiattach"); it != type.extra_specs.end()) {
       v.multiattach = it->second == "<is> True" || it->second == "<is> true";
     }
     type_name = type.name;
     v.volume_type_id = type.id;
-    if (az) {
-      // Cinder refuses an AZ that no volume service is in.
-      ASSIGN_OR_RETURN(auto services,
-                       db::ListServices(tx, std::nullopt, std::string(db::kVolumeBinary)));
-      bool known = false;
-      for (const auto& s : services) known |= s.availability_zone == *az;
-      if (!known) return InvalidArgument("Invalid input received: Availability zone '" + *az +
-                                         "' is invalid.");
-      v.availability_zone = *az;
-    } else if (*source) {
-      v.availability_zone = (*source)->availability_zone;
-    } else {
-      v.availability_zone = env_.config.storage_availability_zone;
-    }
+    ASSIGN_OR_RETURN(v.availability_zone,
+                     ZoneForCreate(tx, c, env_.config.storage_availability_zone));
     RETURN_IF_ERROR(CheckVolumeQuota(tx, env_.config, v.project_id, 1, v.size, v.size));
     RETURN_IF_ERROR(db::InsertVolume(tx, v));
     tasks::ScheduleCreateVolume args;
-    args.availability_zone = az;
+    args.availability_zone = c.availability_zone;
     // The copy is made by the source's backend, so the scheduler may only pick its pool.
-    if (*source) args.resource_backend = (*source)->host;
+    if (c.source) args.resource_backend = c.source->host;
     RETURN_IF_ERROR(tasks::Enqueue(tx, db::kSchedulerTarget, v.id, args).status());
     // The backup service restores into the volume once it has been created.
     if (backup) return StartRestoreIntoNewVolume(tx, env_.config, *backup, v);
@@ -282,62 +371,8 @@ Response VolumesApi::List(Request& req, bool detail) {
   auto params = ParseListParams(req, spec);
   if (!params.ok()) return FaultResponse(params.status());
 
-  db::VolumeFilter filter;
-  if (!params->all_tenants) filter.project_id = req.ctx.project_id;
-  for (const auto& [key_in, value] : params->filters) {
-    std::string key = key_in;
-    bool like = !key.empty() && key.back() == '~';
-    if (like) key.pop_back();
-    if (key == "metadata") {
-      // metadata={'k': 'v'} (a Python dict literal) or JSON.
-      std::string text = value;
-      for (char& c : text) c = c == '\'' ? '"' : c;
-      json md = json::parse(text, nullptr, false);
-      if (!md.is_object()) {
-        return FaultResponse(InvalidArgument("Invalid input received: metadata filter must be a "
-                                             "dict, got " + value));
-      }
-      for (auto it = md.begin(); it != md.end(); ++it) {
-        filter.metadata[it.key()] = it->is_string() ? it->get<std::string>() : it->dump();
-      }
-      continue;
-    }
-    if (key == "created_at" || key == "updated_at") {
-      // 3.60: "op:ISO8601[,op:ISO8601]".
-      std::stringstream in(value);
-      std::string part;
-      while (std::getline(in, part, ',')) {
-        auto colon = part.find(':');
-        std::string op = colon == std::string::npos ? "eq" : part.substr(0, colon);
-        std::string when = colon == std::string::npos ? part : part.substr(colon + 1);
-        static const std::set<std::string> kOps = {"gt", "gte", "eq", "neq", "lt", "lte"};
-        auto t = ParseIsoTime(when);
-        if (!kOps.count(op) || !t) {
-          return FaultResponse(InvalidArgument("Invalid input received: invalid time filter " +
-                                               key + "=" + value));
-        }
-        filter.time_ranges.push_back({key, {op, *t}});
-      }
-      continue;
-    }
-    if (key == "group_id" || key == "consumes_quota" || key == "all_tenants") continue;
-    auto col = VolumeColumn(key);
-    if (!col) continue;  // unknown keys from admins are ignored, as Cinder's DB layer does
-    std::string val = value;
-    if (*col == "bootable") {
-      auto b = ParseStrictBool(value);
-      if (!b.ok()) return FaultResponse(b.status());
-      val = *b ? "1" : "0";
-    }
-    if (like && *col != "bootable") {
-      filter.like[*col] = val;
-    } else if (*col == "status") {
-      filter.equals[*col] = val == "creating" ? "creating" : val;
-    } else {
-      filter.equals[*col] = val;
-    }
-  }
-
+  auto filter = VolumeListFilter(req, *params);
+  if (!filter.ok()) return FaultResponse(filter.status());
   db::VolumePage page;
   for (const SortKey& k : params->sort) {
     auto col = VolumeColumn(k.key);
@@ -353,32 +388,12 @@ Response VolumesApi::List(Request& req, bool detail) {
   std::string last_id;
   size_t n = 0;
   Status st = db::InReadTransaction(env_.db, [&](db::Transaction& tx) {
-    ASSIGN_OR_RETURN(auto vols, db::ListVolumes(tx, filter, page, detail));
-    std::map<std::string, std::string> type_names;
-    std::map<std::string, std::vector<db::AttachmentRecord>> atts;
-    if (detail) {
-      ASSIGN_OR_RETURN(auto types, db::ListTypes(tx, std::nullopt, std::nullopt));
-      for (const auto& t : types) type_names[t.id] = t.name;
-      std::vector<std::string> ids;
-      for (const auto& v : vols) ids.push_back(v.id);
-      ASSIGN_OR_RETURN(atts, db::AttachmentsOfVolumes(tx, ids));
-    }
-    static const std::vector<db::AttachmentRecord> kNone;
-    for (const auto& v : vols) {
-      if (detail) {
-        auto it = type_names.find(v.volume_type_id);
-        auto a = atts.find(v.id);
-        items.push_back(VolumeDetailView(req, v,
-                                         it == type_names.end() ? v.volume_type_id : it->second,
-                                         a == atts.end() ? kNone : a->second));
-      } else {
-        items.push_back(VolumeSummaryView(req, v));
-      }
-    }
+    ASSIGN_OR_RETURN(auto vols, db::ListVolumes(tx, *filter, page, detail));
+    ASSIGN_OR_RETURN(items, ListViews(tx, req, vols, detail));
     n = vols.size();
     if (!vols.empty()) last_id = vols.back().id;
     if (params->with_count) {
-      ASSIGN_OR_RETURN(count, db::CountVolumes(tx, filter));
+      ASSIGN_OR_RETURN(count, db::CountVolumes(tx, *filter));
     }
     return Status::Ok();
   });
