@@ -5,7 +5,7 @@ TSAN_BUILD ?= build-tsan
 STATE ?= $(CURDIR)/state
 JOBS ?= $(shell nproc)
 
-.PHONY: deps build build-asan build-tsan run test unit tsan integration fuzz bench format clean
+.PHONY: deps build build-asan build-tsan run test check-vocabulary unit tsan integration fuzz bench format clean
 
 deps:
 	@bash scripts/install-deps.sh
@@ -55,7 +55,11 @@ integration: build build-asan
 fuzz: deps
 	FUZZ_SECONDS=$${FUZZ_SECONDS:-20} bash tests/fuzz/run.sh
 
-test: unit tsan integration fuzz
+# Vocabularies spelled in one place only (scripts/check-vocabulary.sh): runs first, in a second.
+check-vocabulary:
+	@bash scripts/check-vocabulary.sh
+
+test: check-vocabulary unit tsan integration fuzz
 
 bench: build
 	bash bench/run.sh $(BUILD)
