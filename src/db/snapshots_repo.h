@@ -2,7 +2,7 @@
 // snapshot is NotFound with Cinder's message ("Snapshot <id> could not be found.").
 //
 // Snapshots are few per project compared with volumes, and their lists are filtered, sorted
-// and paged in memory by the api (api/memory_page.h); the repository offers the project (or
+// and paged in memory by the api (api/http/memory_page.h); the repository offers the project (or
 // all) rows and a volume's rows.
 #pragma once
 

@@ -5,7 +5,7 @@
 
 #include <filesystem>
 
-#include "api/api_env.h"
+#include "api/resources/api_env.h"
 #include "common/clock.h"
 #include "common/ids.h"
 #include "db/messages_repo.h"

@@ -20,8 +20,8 @@
 #include <thread>
 #include <vector>
 
-#include "api/http_server.h"
-#include "api/router.h"
+#include "api/http/http_server.h"
+#include "api/http/router.h"
 #include "backup/service.h"
 #include "common/config.h"
 #include "db/database.h"

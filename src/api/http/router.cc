@@ -1,0 +1,201 @@
+#include "api/http/router.h"
+
+#include <algorithm>
+#include <exception>
+#include <optional>
+#include <string_view>
+
+#include <spdlog/spdlog.h>
+
+#include "api/http/fault.h"
+#include "common/ids.h"
+#include "api/http/versions.h"
+
+namespace scoria::api {
+namespace {
+
+constexpr char kNotFoundMessage[] = "The resource could not be found.";
+
+// "/a/b/" -> {"a", "b"}; nullopt if a segment is empty ("//").
+std::optional<std::vector<std::string>> SplitPath(std::string_view p) {
+  std::vector<std::string> out;
+  if (!p.empty() && p.front() == '/') p.remove_prefix(1);
+  if (!p.empty() && p.back() == '/') p.remove_suffix(1);
+  if (p.empty()) return out;
+  while (true) {
+    size_t slash = p.find('/');
+    std::string_view seg = p.substr(0, slash);
+    if (seg.empty()) return std::nullopt;
+    out.emplace_back(seg);
+    if (slash == std::string_view::npos) break;
+    p.remove_prefix(slash + 1);
+  }
+  return out;
+}
+
+bool IsJsonMediaType(std::string_view content_type) {
+  std::string_view media = content_type.substr(0, content_type.find(';'));
+  while (!media.empty() && (media.front() == ' ' || media.front() == '\t')) media.remove_prefix(1);
+  while (!media.empty() && (media.back() == ' ' || media.back() == '\t')) media.remove_suffix(1);
+  return EqualsIgnoreCase(media, "application/json");
+}
+
+}  // namespace
+
+void Router::Add(std::string method, std::string pattern, Handler handler, ApiVersion min,
+                 ApiVersion max) {
+  Route r;
+  r.method = std::move(method);
+  r.pattern = std::move(pattern);
+  for (std::string& seg : SplitPath(r.pattern).value_or(std::vector<std::string>{})) {
+    bool param = seg.size() >= 2 && seg.front() == '{' && seg.back() == '}';
+    r.is_param.push_back(param);
+    r.segments.push_back(param ? seg.substr(1, seg.size() - 2) : std::move(seg));
+  }
+  if (!r.segments.empty() && !r.is_param[0]) collections_.insert(r.segments[0]);
+  r.handler = std::move(handler);
+  r.min = min;
+  r.max = max;
+  routes_.push_back(std::move(r));
+}
+
+Response Router::Dispatch(Request& req) const {
+  std::string rid = NewRequestId();
+  req.ctx.request_id = rid;
+  Response resp;
+  bool v3 = false;
+  const std::string& path = req.path;
+  if (path == "/" || path == "/v3" || path == "/v3/") {
+    if (req.method != "GET") {
+      resp = FaultResponse(405, "The method " + req.method + " is not allowed on " + path + ".");
+      resp.SetHeader("Allow", "GET");
+    } else {
+      resp = JsonResponse(path == "/" ? 300 : 200, VersionsDocument(req.base_url));
+    }
+    if (path != "/") {
+      // Discovery must always work: a bad version header is ignored here, not refused.
+      auto version = NegotiateVersion(req.Header("OpenStack-API-Version"));
+      if (version.ok()) req.version = *version;
+      v3 = true;
+    }
+  } else if (path == "/healthcheck") {
+    resp = req.method == "GET" ? TextResponse(200, "OK") : FaultResponse(405, "Use GET.");
+  } else if (path.starts_with("/v3/")) {
+    resp = DispatchV3(req);
+    v3 = true;
+  } else {
+    resp = FaultResponse(404, kNotFoundMessage);
+  }
+
+  resp.SetHeader("x-openstack-request-id", rid);
+  if (resp.status >= 400) resp.SetHeader("x-compute-request-id", rid);
+  if (v3) {
+    resp.SetHeader("OpenStack-API-Version", "volume " + req.version.ToString());
+    resp.SetHeader("Vary", "OpenStack-API-Version");
+  }
+  return resp;
+}
+
+Response Router::DispatchV3(Request& req) const {
+  std::string rid = req.ctx.request_id;
+  auto ctx = AuthenticateNoauth(req.Header("X-Auth-Token"));
+  if (!ctx.ok()) return FaultResponse(401, ctx.status().message());
+  req.ctx = std::move(*ctx);
+  req.ctx.request_id = rid;
+
+  auto segments = SplitPath(std::string_view(req.path).substr(3));
+  if (!segments.has_value() || segments->empty()) return FaultResponse(404, kNotFoundMessage);
+  if (!collections_.contains((*segments)[0])) {
+    req.url_project = (*segments)[0];
+    segments->erase(segments->begin());
+  }
+
+  // All routes whose pattern matches the path, whatever their method and versions.
+  struct Match {
+    const Route* route;
+    PathParams params;
+  };
+  std::vector<Match> matches;
+  for (const Route& r : routes_) {
+    if (r.segments.size() != segments->size()) continue;
+    Match m{&r, {}};
+    bool ok = true;
+    for (size_t i = 0; i < r.segments.size() && ok; ++i) {
+      if (r.is_param[i]) {
+        m.params[r.segments[i]] = (*segments)[i];
+      } else {
+        ok = r.segments[i] == (*segments)[i];
+      }
+    }
+    if (ok) matches.push_back(std::move(m));
+  }
+  if (matches.empty()) return FaultResponse(404, kNotFoundMessage);
+
+  if (!req.url_project.empty() && req.url_project != req.ctx.project_id) {
+    return FaultResponse(400, "Malformed request url");
+  }
+
+  auto version = NegotiateVersion(req.Header("OpenStack-API-Version"));
+  if (!version.ok()) return FaultResponse(version.status());
+  req.version = *version;
+
+  // Most specific pattern with this method: a literal segment beats a param, leftmost first.
+  const Match* best = nullptr;
+  for (const Match& m : matches) {
+    if (m.route->method != req.method) continue;
+    if (best == nullptr ||
+        std::lexicographical_compare(m.route->is_param.begin(), m.route->is_param.end(),
+                                     best->route->is_param.begin(), best->route->is_param.end())) {
+      best = &m;
+    }
+  }
+  if (best == nullptr) {
+    std::set<std::string> methods;
+    for (const Match& m : matches) methods.insert(m.route->method);
+    std::string allow;
+    for (const std::string& m : methods) allow += (allow.empty() ? "" : ", ") + m;
+    Response r = FaultResponse(405, "The method " + req.method + " is not allowed on " +
+                                        req.path + ".");
+    r.SetHeader("Allow", allow);
+    return r;
+  }
+  const Match* chosen = nullptr;
+  for (const Match& m : matches) {
+    if (m.route->method == req.method && m.route->pattern == best->route->pattern &&
+        req.version >= m.route->min && req.version <= m.route->max) {
+      chosen = &m;
+      break;
+    }
+  }
+  if (chosen == nullptr) return FaultResponse(404, kNotFoundMessage);
+
+  if ((req.method == "POST" || req.method == "PUT" || req.method == "PATCH") &&
+      !req.body.empty()) {
+    auto content_type = req.Header("Content-Type");
+    // No Content-Type: take the body as JSON, like Cinder's default deserializer.
+    if (content_type.has_value() && !IsJsonMediaType(*content_type)) {
+      return FaultResponse(415, "Invalid content type " + *content_type + ".");
+    }
+  }
+  return CallHandler(*chosen->route, req, chosen->params);
+}
+
+Response Router::CallHandler(const Route& route, Request& req, const PathParams& params) const {
+  try {
+    return route.handler(req, params);
+  } catch (const nlohmann::json::exception& e) {
+    // Typically a body field of the wrong type reaching json::get<T>().
+    spdlog::info("{} {} {}: handler rejected input: {}", req.ctx.request_id, req.method,
+                 route.pattern, e.what());
+    return FaultResponse(400, std::string("Invalid input received: ") + e.what());
+  } catch (const std::exception& e) {
+    spdlog::error("{} {} {}: handler threw: {}", req.ctx.request_id, req.method, route.pattern,
+                  e.what());
+  } catch (...) {
+    spdlog::error("{} {} {}: handler threw a non-std exception", req.ctx.request_id, req.method,
+                  route.pattern);
+  }
+  return FaultResponse(500, kInternalErrorMessage);
+}
+
+}  // namespace scoria::api

@@ -1,0 +1,84 @@
+// The v3 router: maps (method, path, microversion) to a handler and does everything Cinder's
+// WSGI stack does around it, so handlers only see authenticated, version-negotiated requests.
+//
+// Dispatch, for one request:
+//   GET /              -> 300 versions document (no auth)
+//   GET /v3, /v3/      -> 200 versions document (no auth)
+//   GET /healthcheck   -> 200 "OK"
+//   /v3/[<project>/]<route>:
+//     X-Auth-Token (noauth)            missing/unusable -> 401 unauthorized
+//     first segment a known collection? else it is the project id (any non-empty segment; Cinder
+//       only allows hex) stored in Request::url_project
+//     path matches no pattern          -> 404 itemNotFound (fast; OSC probes /v3/servers/detail)
+//     url_project != token's project   -> 400 "Malformed request url"
+//     OpenStack-API-Version            -> 400 / 406 (see microversion.h)
+//     no route for this method         -> 405 badMethod (with Allow)
+//     no route at this microversion    -> 404 itemNotFound (deliberately as Cinder)
+//     POST/PUT/PATCH body not JSON     -> 415 badMediaType (Content-Type parameters ignored)
+//     handler; an exception escaping it is caught: nlohmann::json::exception -> 400
+//       "Invalid input received: ...", anything else -> 500 (logged)
+//   anything else      -> 404 itemNotFound
+// Every response carries x-openstack-request-id (errors also x-compute-request-id); v3
+// responses carry OpenStack-API-Version: volume X.Y and Vary: OpenStack-API-Version.
+//
+// Patterns are relative to /v3 and literal segments win over {params}: with GET
+// /volumes/detail and GET /volumes/{volume_id}, "/volumes/detail" goes to the first. Several
+// routes may share a method and pattern with disjoint version ranges; the first registered
+// range containing the request's version wins.
+//
+// Threading: Add() only before the server starts; Dispatch() is const and may run on many
+// threads at once (handlers must be thread-safe themselves).
+#pragma once
+
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "api/http/http.h"
+#include "api/http/microversion.h"
+
+namespace scoria::api {
+
+// Values of the {name} segments of the matched pattern, decoded.
+using PathParams = std::map<std::string, std::string, std::less<>>;
+
+// A handler fills a Response; errors are `return FaultResponse(status);`. It may block (database
+// work). It should not throw; if it does, Dispatch answers 400/500 as above.
+using Handler = std::function<Response(Request&, const PathParams&)>;
+
+class Router {
+ public:
+  // Registers `handler` for `method` (upper case) on `pattern` ("/volumes/{volume_id}/action",
+  // relative to /v3, no trailing slash) for versions in [min, max]. The first literal segment
+  // of each pattern becomes a collection name that is never taken for a project id.
+  void Add(std::string method, std::string pattern, Handler handler,
+           ApiVersion min = kMinVersion, ApiVersion max = kMaxVersion);
+
+  // Answers `req` (built by MakeRequest). Fills req.version, req.ctx and req.url_project
+  // before calling the handler. Never throws.
+  Response Dispatch(Request& req) const;
+
+  // The collection names derived from the registered patterns ("volumes", "types"...).
+  const std::set<std::string, std::less<>>& collections() const { return collections_; }
+
+ private:
+  struct Route {
+    std::string method;
+    std::string pattern;
+    std::vector<std::string> segments;  // literal text, or the param name for {params}
+    std::vector<bool> is_param;
+    Handler handler;
+    ApiVersion min;
+    ApiVersion max;
+  };
+
+  Response DispatchV3(Request& req) const;
+  Response CallHandler(const Route& route, Request& req, const PathParams& params) const;
+
+  std::vector<Route> routes_;
+  std::set<std::string, std::less<>> collections_;
+};
+
+}  // namespace scoria::api

@@ -1,0 +1,519 @@
+// The admin side of the v3 API: availability zones, services (list, enable, disable),
+// scheduler pools, absolute limits, quota sets, and user messages (cinder/api/contrib/
+// availability_zones.py, services.py, scheduler_stats.py, quotas.py, cinder/api/v3/limits.py,
+// messages.py).
+//
+// Services, pools and AZs are read from the services table, where every scoriad process
+// writes its heartbeat and its backends' stats (db/services_repo.h); a service is "up" while
+// its last heartbeat is younger than service_down_time. Quota usage is counted from the
+// volumes table in the same transaction, never cached (db/quotas_repo.h).
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <charconv>
+#include <set>
+
+#include "api/resources/admin/admin_views.h"
+#include "api/resources/api_env.h"
+#include "api/http/fault.h"
+#include "api/http/memory_page.h"
+#include "api/http/query.h"
+#include "api/resources/quota.h"
+#include "api/http/validation.h"
+#include "api/resources/views.h"
+#include "common/clock.h"
+#include "db/backups_repo.h"
+#include "db/messages_repo.h"
+#include "db/quotas_repo.h"
+#include "db/services_repo.h"
+#include "db/snapshots_repo.h"
+#include "db/types_repo.h"
+#include "db/volumes_repo.h"
+#include "scheduler/filters/capabilities_filter.h"
+#include "scheduler/scheduler_service.h"
+
+namespace scoria::api {
+namespace {
+
+using nlohmann::json;
+
+// The resources of a quota set, in Cinder's order. `groups` is accepted and stored but nothing
+// consumes it yet.
+const std::vector<std::string>& QuotaResources() {
+  static const std::vector<std::string> kList = {
+      "volumes", "snapshots", "gigabytes", "backups", "backup_gigabytes", "per_volume_gigabytes",
+      "groups"};
+  return kList;
+}
+constexpr int64_t kDefaultGroupsQuota = 10;  // Cinder's quota_groups default
+constexpr int64_t kMaxQuota = 2147483647;    // db.MAX_INT
+
+// Host filter of os-services: "node" matches node, node@backend and node@backend#pool, as
+// Cinder's _filter_host does.
+bool HostMatches(const std::string& host, const std::string& filter) {
+  if (host == filter) return true;
+  return host.size() > filter.size() && host.compare(0, filter.size(), filter) == 0 &&
+         (host[filter.size()] == '@' || host[filter.size()] == '#');
+}
+
+// Cinder's host_manager._equal_after_convert: same type -> equality; a boolean capability
+// compares with the value read as a boolean; otherwise both as strings.
+bool CapabilityEquals(const json& cap, const std::string& value) {
+  if (cap.is_null()) return false;
+  if (cap.is_string()) return cap.get<std::string>() == value;
+  if (cap.is_boolean()) {
+    auto b = ParseStrictBool(value);
+    return b.ok() && *b == cap.get<bool>();
+  }
+  if (cap.is_number_integer()) return cap.dump() == value;
+  if (cap.is_number()) {
+    char* end = nullptr;
+    double d = std::strtod(value.c_str(), &end);
+    return end != value.c_str() && *end == '\0' && d == cap.get<double>();
+  }
+  return cap.dump() == value;
+}
+
+// A quota value: a JSON integer or a string holding one (cinder utils.validate_integer).
+Result<int64_t> ParseQuotaValue(const json& v, const std::string& key) {
+  int64_t n = 0;
+  if (v.is_number_integer()) {
+    if (v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(kMaxQuota)) {
+      return InvalidArgument("Invalid input received: " + key + " must be <= " +
+                             std::to_string(kMaxQuota));
+    }
+    n = v.get<int64_t>();
+  } else if (v.is_string()) {
+    std::string s = v.get<std::string>();
+    auto b = s.find_first_not_of(' ');
+    auto e = s.find_last_not_of(' ');
+    s = b == std::string::npos ? "" : s.substr(b, e - b + 1);
+    auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+    if (s.empty() || ec != std::errc() || ptr != s.data() + s.size()) {
+      return InvalidArgument("Invalid input received: " + key + " must be an integer.");
+    }
+  } else {
+    return InvalidArgument("Invalid input received: " + key + " must be an integer.");
+  }
+  if (n < -1) return InvalidArgument("Invalid input received: " + key + " must be >= -1");
+  if (n > kMaxQuota) {
+    return InvalidArgument("Invalid input received: " + key + " must be <= " +
+                           std::to_string(kMaxQuota));
+  }
+  return n;
+}
+
+class AdminApi {
+ public:
+  explicit AdminApi(const ApiEnv& env) : env_(env) {}
+
+  Response AvailabilityZones(Request& req, const PathParams&);
+  Response ServicesList(Request& req, const PathParams&);
+  Response ServiceUpdate(Request& req, const PathParams& p);
+  Response Pools(Request& req, const PathParams&);
+  Response Limits(Request& req, const PathParams&);
+  Response QuotaShow(Request& req, const PathParams& p);
+  Response QuotaDefaults(Request& req, const PathParams& p);
+  Response QuotaUpdate(Request& req, const PathParams& p);
+  Response QuotaDelete(Request& req, const PathParams& p);
+  Response MessagesList(Request& req, const PathParams&);
+  Response MessageShow(Request& req, const PathParams& p);
+  Response MessageDelete(Request& req, const PathParams& p);
+
+ private:
+  std::map<std::string, int64_t> DefaultQuotas() const {
+    return {{"volumes", env_.config.quota_volumes},
+            {"snapshots", env_.config.quota_snapshots},
+            {"gigabytes", env_.config.quota_gigabytes},
+            {"backups", env_.config.quota_backups},
+            {"backup_gigabytes", env_.config.quota_backup_gigabytes},
+            {"per_volume_gigabytes", env_.config.per_volume_size_limit},
+            {"groups", kDefaultGroupsQuota}};
+  }
+  // Effective limits of every resource of a quota set.
+  Result<std::map<std::string, int64_t>> EffectiveLimits(db::Transaction& tx,
+                                                         const std::string& project) {
+    auto out = DefaultQuotas();
+    ASSIGN_OR_RETURN(auto limits, QuotaLimits(tx, env_.config, project));
+    for (const auto& [k, v] : limits) out[k] = v;
+    ASSIGN_OR_RETURN(auto overrides, db::ProjectQuotaOverrides(tx, project));
+    for (const auto& [k, v] : overrides) out[k] = v;
+    return out;
+  }
+  // In-use counts per resource (volumes, snapshots, and gigabytes of both).
+  Result<std::map<std::string, int64_t>> Usage(db::Transaction& tx, const std::string& project) {
+    ASSIGN_OR_RETURN(auto used, db::ProjectUsage(tx, project));
+    ASSIGN_OR_RETURN(auto snaps, db::ProjectSnapshotUsage(tx, project));
+    std::map<std::string, int64_t> out;
+    for (const auto& r : QuotaResources()) out[r] = 0;
+    out["volumes"] = used.volumes;
+    out["snapshots"] = snaps.snapshots;
+    out["gigabytes"] = used.gigabytes + snaps.gigabytes;
+    ASSIGN_OR_RETURN(auto backups, db::ProjectBackupUsage(tx, project));
+    out["backups"] = backups.backups;
+    out["backup_gigabytes"] = backups.gigabytes;
+    return out;
+  }
+  Result<db::MessageRecord> LoadMessage(db::Transaction& tx, const Request& req,
+                                        const std::string& id) {
+    ASSIGN_OR_RETURN(auto m, db::GetMessage(tx, id));
+    if (!req.ctx.is_admin && m.project_id != req.ctx.project_id) {
+      return NotFound("Message " + id + " could not be found.");
+    }
+    return m;
+  }
+  Response Respond(const Status& st, const std::function<Response()>& ok) {
+    return st.ok() ? ok() : FaultResponse(st);
+  }
+
+  const ApiEnv env_;  // a copy: it holds references, the caller's may be a temporary
+};
+
+Response AdminApi::AvailabilityZones(Request&, const PathParams&) {
+  std::map<std::string, bool> zones;  // name -> available
+  const int64_t now = NowMicros();
+  Status st = db::InReadTransaction(env_.db, [&](db::Transaction& tx) {
+    ASSIGN_OR_RETURN(auto services,
+                     db::ListServices(tx, std::nullopt, std::string(db::kVolumeBinary)));
+    for (const auto& s : services) {
+      bool usable = !s.disabled && ServiceIsUp(s, now, env_.config.service_down_time);
+      zones[s.availability_zone] = zones[s.availability_zone] || usable;
+    }
+    return Status::Ok();
+  });
+  if (!st.ok()) return FaultResponse(st);
+  json list = json::array();
+  for (const auto& [name, available] : zones) {
+    list.push_back({{"zoneName", name}, {"zoneState", {{"available", available}}}});
+  }
+  return JsonResponse(200, {{"availabilityZoneInfo", list}});
+}
+
+Response AdminApi::ServicesList(Request& req, const PathParams&) {
+  std::optional<std::string> host = req.Get("host"), binary = req.Get("binary");
+  if (host && host->empty()) host.reset();
+  if (binary && binary->empty()) binary.reset();
+  json list = json::array();
+  const int64_t now = NowMicros();
+  Status st = db::InReadTransaction(env_.db, [&](db::Transaction& tx) {
+    ASSIGN_OR_RETURN(auto services, db::ListServices(tx, std::nullopt, binary));
+    for (const auto& s : services) {
+      if (host && !HostMatches(s.host, *host)) continue;
+      list.push_back(ServiceView(req, s, now, env_.config.service_down_time));
+    }
+    return Status::Ok();
+  });
+  return Respond(st, [&] { return JsonResponse(200, {{"services", list}}); });
+}
+
+Response AdminApi::ServiceUpdate(Request& req, const PathParams& p) {
+  const std::string& action = p.at("action");
+  if (action == "freeze" || action == "thaw" || action == "failover_host" ||
+      action == "failover" || action == "set-log" || action == "get-log") {
+    return FaultResponse(NotImplemented("os-services/" + action + " is not supported."));
+  }
+  if (action != "enable" && action != "disable" && action != "disable-log-reason") {
+    return FaultResponse(NotFound("Unknown action"));
+  }
+  auto body = ParseJsonBody(req);
+  if (!body.ok()) return FaultResponse(body.status());
+  auto str = [&](const char* k) -> std::string {
+    return body->contains(k) && (*body)[k].is_string() ? (*body)[k].get<std::string>() : "";
+  };
+  const std::string host = str("host");
+  if (host.empty()) {
+    return FaultResponse(InvalidArgument("Missing required element 'host' in request body."));
+  }
+  // Old clients name the binary "service".
+  const std::string service = str("service");
+  const std::string binary = str("binary").empty() ? service : str("binary");
+  if (binary.empty()) {
+    return FaultResponse(InvalidArgument("Missing required element 'binary' in request body."));
+  }
+  const bool disable = action != "enable";
+  std::optional<std::string> reason;
+  if (action == "disable-log-reason") {
+    std::string r = str("disabled_reason");
+    bool blank = r.find_first_not_of(" \t\r\n") == std::string::npos;
+    if (blank || r.size() > 255) {
+      return FaultResponse(InvalidArgument("Disabled reason contains invalid characters or is "
+                                           "too long"));
+    }
+    reason = r;
+  }
+  Status st = db::InWriteTransaction(env_.db, [&](db::Transaction& tx) {
+    ASSIGN_OR_RETURN(auto services, db::ListServices(tx, host, binary));
+    if (services.empty()) return NotFound("Unknown service");
+    // A plain disable keeps an earlier reason; enable clears it.
+    std::optional<std::string> new_reason = reason;
+    if (action == "disable") new_reason = services[0].disabled_reason;
+    return db::SetServiceDisabled(tx, host, binary, disable, new_reason);
+  });
+  if (!st.ok()) return FaultResponse(st);
+  json out = {{"host", host},
+              {"service", service},
+              {"binary", binary},
+              {"status", disable ? "disabled" : "enabled"},
+              {"disabled", disable}};
+  if (action == "enable") out["disabled_reason"] = nullptr;
+  if (reason) out["disabled_reason"] = *reason;
+  return JsonResponse(200, out);
+}
+
+Response AdminApi::Pools(Request& req, const PathParams&) {
+  bool detail = false;
+  if (auto d = req.Get("detail")) {
+    auto b = ParseStrictBool(*d);
+    if (!b.ok()) return FaultResponse(InvalidArgument("Invalid value for detail: " + *d));
+    detail = *b;
+  }
+  // Capability filters from 3.28, volume_type from 3.35; older versions ignore them.
+  std::map<std::string, std::string> filters;
+  std::optional<std::string> type_ref;
+  if (req.version >= ApiVersion{3, 28}) {
+    for (const auto& [k, v] : req.query) {
+      if (k == "detail") continue;
+      if (k == "volume_type") {
+        if (req.version >= ApiVersion{3, 35}) type_ref = v;
+        continue;
+      }
+      filters[k] = v;
+    }
+  }
+  json list = json::array();
+  Status st = db::InReadTransaction(env_.db, [&](db::Transaction& tx) {
+    ASSIGN_OR_RETURN(auto pools, scheduler::SchedulerService::LoadPools(tx, env_.config,
+                                                                        /*only_usable=*/false));
+    std::optional<scheduler::RequestSpec> type_spec;
+    if (type_ref) {
+      auto t = db::FindType(tx, *type_ref);
+      if (!t.ok()) return t.status();
+      type_spec.emplace();
+      type_spec->extra_specs = t->extra_specs;
+    }
+    ASSIGN_OR_RETURN(auto services,
+                     db::ListServices(tx, std::nullopt, std::string(db::kVolumeBinary)));
+    std::map<std::string, std::optional<int64_t>> heartbeat;
+    for (const auto& s : services) heartbeat[s.host] = s.updated_at;
+    for (auto& pool : pools) {
+      bool keep = true;
+      for (const auto& [k, v] : filters) {
+        if (k == "name") {
+          keep &= pool.name == v || scheduler::BackendOf(pool) == v;
+        } else {
+          keep &= pool.capabilities.is_object() && pool.capabilities.contains(k) &&
+                  CapabilityEquals(pool.capabilities[k], v);
+        }
+      }
+      if (keep && type_spec) {
+        scheduler::CapabilitiesFilter f(*type_spec);
+        keep = f.Passes(pool);
+      }
+      if (!keep) continue;
+      json entry = {{"name", pool.name}};
+      if (detail) {
+        json caps = pool.capabilities.is_object() ? pool.capabilities : json::object();
+        auto hb = heartbeat.find(scheduler::BackendOf(pool));
+        if (!caps.contains("timestamp")) {
+          caps["timestamp"] = hb == heartbeat.end() ? json(nullptr) : TimeOrNull(hb->second);
+        }
+        entry["capabilities"] = std::move(caps);
+      }
+      list.push_back(std::move(entry));
+    }
+    return Status::Ok();
+  });
+  return Respond(st, [&] { return JsonResponse(200, {{"pools", list}}); });
+}
+
+Response AdminApi::Limits(Request& req, const PathParams&) {
+  std::string project = req.ctx.project_id;
+  if (req.version >= ApiVersion{3, 39} && req.ctx.is_admin) {
+    if (auto q = req.Get("project_id"); q && !q->empty()) project = *q;
+  }
+  json absolute;
+  Status st = db::InReadTransaction(env_.db, [&](db::Transaction& tx) {
+    ASSIGN_OR_RETURN(auto limits, EffectiveLimits(tx, project));
+    ASSIGN_OR_RETURN(auto used, Usage(tx, project));
+    absolute = {{"maxTotalVolumes", limits["volumes"]},
+                {"maxTotalSnapshots", limits["snapshots"]},
+                {"maxTotalVolumeGigabytes", limits["gigabytes"]},
+                {"maxTotalBackups", limits["backups"]},
+                {"maxTotalBackupGigabytes", limits["backup_gigabytes"]},
+                {"totalVolumesUsed", used["volumes"]},
+                {"totalGigabytesUsed", used["gigabytes"]},
+                {"totalSnapshotsUsed", used["snapshots"]},
+                {"totalBackupsUsed", used["backups"]},
+                {"totalBackupGigabytesUsed", used["backup_gigabytes"]}};
+    return Status::Ok();
+  });
+  return Respond(st, [&] {
+    return JsonResponse(200, {{"limits", {{"rate", json::array()}, {"absolute", absolute}}}});
+  });
+}
+
+Response AdminApi::QuotaShow(Request& req, const PathParams& p) {
+  const std::string& project = p.at("project_id");
+  bool usage = false;
+  if (auto u = req.Get("usage")) {
+    auto b = ParseStrictBool(*u);
+    if (!b.ok()) return FaultResponse(InvalidArgument("Invalid value for usage: " + *u));
+    usage = *b;
+  }
+  json set = {{"id", project}};
+  Status st = db::InReadTransaction(env_.db, [&](db::Transaction& tx) {
+    ASSIGN_OR_RETURN(auto limits, EffectiveLimits(tx, project));
+    ASSIGN_OR_RETURN(auto used, Usage(tx, project));
+    for (const auto& r : QuotaResources()) {
+      set[r] = usage ? json{{"limit", limits[r]}, {"in_use", used[r]}, {"reserved", 0}}
+                     : json(limits[r]);
+    }
+    return Status::Ok();
+  });
+  return Respond(st, [&] { return JsonResponse(200, {{"quota_set", set}}); });
+}
+
+Response AdminApi::QuotaDefaults(Request&, const PathParams& p) {
+  json set = {{"id", p.at("project_id")}};
+  for (const auto& [k, v] : DefaultQuotas()) set[k] = v;
+  return JsonResponse(200, {{"quota_set", set}});
+}
+
+Response AdminApi::QuotaUpdate(Request& req, const PathParams& p) {
+  const std::string& project = p.at("project_id");
+  auto body = ParseJsonBody(req);
+  if (!body.ok()) return FaultResponse(body.status());
+  if (!body->contains("quota_set") || !(*body)["quota_set"].is_object()) {
+    return FaultResponse(
+        InvalidArgument("Missing required element 'quota_set' in request body."));
+  }
+  const json& in = (*body)["quota_set"];
+  const auto& known = QuotaResources();
+  std::string bad_keys;
+  std::map<std::string, int64_t> wanted;
+  for (auto it = in.begin(); it != in.end(); ++it) {
+    if (it.key() == "tenant_id" || it.key() == "id") continue;
+    if (std::find(known.begin(), known.end(), it.key()) == known.end()) {
+      bad_keys += (bad_keys.empty() ? "" : ",") + it.key();
+    }
+  }
+  if (!bad_keys.empty()) {
+    return FaultResponse(InvalidArgument("Bad key(s) in quota set: " + bad_keys));
+  }
+  for (auto it = in.begin(); it != in.end(); ++it) {
+    if (it.key() == "tenant_id" || it.key() == "id") continue;
+    auto v = ParseQuotaValue(*it, it.key());
+    if (!v.ok()) return FaultResponse(v.status());
+    wanted[it.key()] = *v;
+  }
+  json set = json::object();
+  Status st = db::InWriteTransaction(env_.db, [&](db::Transaction& tx) {
+    ASSIGN_OR_RETURN(auto used, Usage(tx, project));
+    for (const auto& [k, v] : wanted) {
+      if (k == "per_volume_gigabytes" || v == -1) continue;
+      if (v < used[k]) {
+        return InvalidArgument("Quota " + k + " limit must be equal or greater than existing "
+                               "resources. Current usage is " + std::to_string(used[k]) +
+                               " and the requested limit is " + std::to_string(v) + ".");
+      }
+    }
+    for (const auto& [k, v] : wanted) RETURN_IF_ERROR(db::SetProjectQuota(tx, project, k, v));
+    ASSIGN_OR_RETURN(auto limits, EffectiveLimits(tx, project));
+    for (const auto& r : QuotaResources()) set[r] = limits[r];
+    return Status::Ok();
+  });
+  return Respond(st, [&] { return JsonResponse(200, {{"quota_set", set}}); });
+}
+
+Response AdminApi::QuotaDelete(Request&, const PathParams& p) {
+  Status st = db::InWriteTransaction(env_.db, [&](db::Transaction& tx) {
+    return db::DeleteProjectQuotas(tx, p.at("project_id"));
+  });
+  return Respond(st, [] { return EmptyResponse(200); });
+}
+
+Response AdminApi::MessagesList(Request& req, const PathParams&) {
+  ListSpec spec;
+  spec.sort_keys = {"id",          "created_at",    "event_id",  "resource_type",
+                    "resource_uuid", "message_level", "request_id", "expires_at"};
+  spec.filter_keys = {"resource_uuid", "resource_type", "event_id", "request_id",
+                      "message_level"};
+  spec.max_limit = env_.config.osapi_max_limit;
+  auto params = ParseListParams(req, spec);
+  if (!params.ok()) return FaultResponse(params.status());
+  std::optional<std::string> project;
+  if (!params->all_tenants) project = req.ctx.project_id;
+  std::optional<std::string> resource_uuid;
+  if (auto it = params->filters.find("resource_uuid"); it != params->filters.end()) {
+    resource_uuid = it->second;
+  }
+  std::vector<db::MessageRecord> msgs;
+  Status st = db::InReadTransaction(env_.db, [&](db::Transaction& tx) {
+    ASSIGN_OR_RETURN(msgs, db::ListMessages(tx, project, resource_uuid));
+    return Status::Ok();
+  });
+  if (!st.ok()) return FaultResponse(st);
+  auto field = [](const db::MessageRecord& m, const std::string& k) -> json {
+    if (k == "id") return m.id;
+    if (k == "event_id") return m.event_id;
+    if (k == "resource_type") return m.resource_type;
+    if (k == "resource_uuid") return m.resource_uuid.value_or("");
+    if (k == "message_level") return m.message_level;
+    if (k == "request_id") return m.request_id.value_or("");
+    if (k == "expires_at") return m.expires_at;
+    return m.created_at;
+  };
+  std::vector<db::MessageRecord> kept;
+  for (auto& m : msgs) {
+    bool ok = true;
+    for (const auto& [k, v] : params->filters) {
+      if (spec.filter_keys.count(k)) ok &= field(m, k) == json(v);
+    }
+    if (ok) kept.push_back(std::move(m));
+  }
+  return PageInMemory(req, std::move(kept), *params,
+                      {"messages", "messages", "messages_links", "Message"}, field,
+                      [&](const db::MessageRecord& m) { return MessageView(req, m); });
+}
+
+Response AdminApi::MessageShow(Request& req, const PathParams& p) {
+  json out;
+  Status st = db::InReadTransaction(env_.db, [&](db::Transaction& tx) {
+    ASSIGN_OR_RETURN(auto m, LoadMessage(tx, req, p.at("message_id")));
+    out = MessageView(req, m);
+    return Status::Ok();
+  });
+  return Respond(st, [&] { return JsonResponse(200, {{"message", out}}); });
+}
+
+Response AdminApi::MessageDelete(Request& req, const PathParams& p) {
+  Status st = db::InWriteTransaction(env_.db, [&](db::Transaction& tx) {
+    ASSIGN_OR_RETURN(auto m, LoadMessage(tx, req, p.at("message_id")));
+    return db::DeleteMessage(tx, m.id);
+  });
+  return Respond(st, [] { return EmptyResponse(204); });
+}
+
+}  // namespace
+
+void RegisterAdminRoutes(Router& r, const ApiEnv& env) {
+  auto api = std::make_shared<AdminApi>(env);
+  auto bind = [api](auto fn) {
+    return [api, fn](Request& req, const PathParams& p) { return ((*api).*fn)(req, p); };
+  };
+  r.Add("GET", "/os-availability-zone", bind(&AdminApi::AvailabilityZones));
+  r.Add("GET", "/os-services", bind(&AdminApi::ServicesList));
+  r.Add("PUT", "/os-services/{action}", bind(&AdminApi::ServiceUpdate));
+  r.Add("GET", "/scheduler-stats/get_pools", bind(&AdminApi::Pools));
+  r.Add("GET", "/limits", bind(&AdminApi::Limits));
+  r.Add("GET", "/os-quota-sets/{project_id}", bind(&AdminApi::QuotaShow));
+  r.Add("GET", "/os-quota-sets/{project_id}/defaults", bind(&AdminApi::QuotaDefaults));
+  r.Add("PUT", "/os-quota-sets/{project_id}", bind(&AdminApi::QuotaUpdate));
+  r.Add("DELETE", "/os-quota-sets/{project_id}", bind(&AdminApi::QuotaDelete));
+  constexpr ApiVersion kMessages{3, 3};
+  r.Add("GET", "/messages", bind(&AdminApi::MessagesList), kMessages);
+  r.Add("GET", "/messages/{message_id}", bind(&AdminApi::MessageShow), kMessages);
+  r.Add("DELETE", "/messages/{message_id}", bind(&AdminApi::MessageDelete), kMessages);
+}
+
+}  // namespace scoria::api

@@ -1,0 +1,27 @@
+// What the resource handlers need from the rest of the daemon: the database and the config.
+// Passed to each Register*Routes function, whose handlers keep a copy (it only holds
+// references, which must outlive the HTTP server).
+#pragma once
+
+#include "api/http/router.h"
+#include "common/config.h"
+#include "db/database.h"
+
+namespace scoria::api {
+
+struct ApiEnv {
+  db::Database& db;
+  const Config& config;
+};
+
+// One per handler file; RegisterAllRoutes calls them all.
+void RegisterVolumeRoutes(Router& router, const ApiEnv& env);
+void RegisterSnapshotRoutes(Router& router, const ApiEnv& env);
+void RegisterTypeRoutes(Router& router, const ApiEnv& env);
+void RegisterAttachmentRoutes(Router& router, const ApiEnv& env);  // >= 3.27
+void RegisterAdminRoutes(Router& router, const ApiEnv& env);  // services, AZs, pools, limits,
+                                                              // messages, quotas
+void RegisterBackupRoutes(Router& router, const ApiEnv& env);
+void RegisterAllRoutes(Router& router, const ApiEnv& env);
+
+}  // namespace scoria::api

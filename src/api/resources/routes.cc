@@ -1,0 +1,14 @@
+#include "api/resources/api_env.h"
+
+namespace scoria::api {
+
+void RegisterAllRoutes(Router& router, const ApiEnv& env) {
+  RegisterVolumeRoutes(router, env);
+  RegisterSnapshotRoutes(router, env);
+  RegisterTypeRoutes(router, env);
+  RegisterAttachmentRoutes(router, env);
+  RegisterAdminRoutes(router, env);
+  RegisterBackupRoutes(router, env);
+}
+
+}  // namespace scoria::api

@@ -1,0 +1,40 @@
+// The JSON shapes of resources, as Cinder's views build them (cinder/api/v3/views/*), per
+// microversion. Pure functions of a record and the request (for links and the version).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "api/http/http.h"
+#include "db/attachments_repo.h"
+#include "db/types_repo.h"
+#include "db/volumes_repo.h"
+
+namespace scoria::api {
+
+// [{"rel":"self",...},{"rel":"bookmark",...}] for /<collection>/<id>.
+nlohmann::json ResourceLinks(const Request& req, const std::string& collection,
+                             const std::string& id);
+// Cinder's volume status as users see it.
+std::string DisplayVolumeStatus(const std::string& status);
+
+nlohmann::json VolumeSummaryView(const Request& req, const db::VolumeRecord& v);
+// attachments: the volume's rows; only attached ones are shown (Cinder's shape, host_name only
+// for admins).
+nlohmann::json VolumeDetailView(const Request& req, const db::VolumeRecord& v,
+                                const std::string& type_name,
+                                const std::vector<db::AttachmentRecord>& attachments = {});
+nlohmann::json VolumeTypeView(const Request& req, const db::VolumeTypeRecord& t);
+
+// Attachments (cinder/api/v3/views/attachments.py): summary {id, status (= attach_status),
+// instance, volume_id}; detail adds attached_at/detached_at ("" when unset), attach_mode
+// ("null" when unset) and connection_info ({} until exported).
+nlohmann::json AttachmentSummaryView(const db::AttachmentRecord& a);
+nlohmann::json AttachmentDetailView(const db::AttachmentRecord& a);
+
+// Optional timestamps render as null.
+nlohmann::json TimeOrNull(const std::optional<int64_t>& micros);
+
+}  // namespace scoria::api
