@@ -22,17 +22,11 @@
 
 #include "db/database.h"
 #include "db/volumes_repo.h"
+#include "lifecycle/attach_status.h"
 
 namespace scoria::db {
 
-namespace attach_status {
-inline constexpr char kReserved[] = "reserved";
-inline constexpr char kAttaching[] = "attaching";
-inline constexpr char kAttached[] = "attached";
-inline constexpr char kDetaching[] = "detaching";
-inline constexpr char kErrorAttaching[] = "error_attaching";
-inline constexpr char kErrorDetaching[] = "error_detaching";
-}  // namespace attach_status
+namespace attach_status = ::scoria::attach_status;  // lifecycle/attach_status.h
 
 struct AttachmentRecord {
   std::string id;

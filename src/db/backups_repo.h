@@ -21,17 +21,11 @@
 #include <vector>
 
 #include "db/database.h"
+#include "lifecycle/backup_status.h"
 
 namespace scoria::db {
 
-namespace backup_status {
-inline constexpr char kCreating[] = "creating";
-inline constexpr char kAvailable[] = "available";
-inline constexpr char kRestoring[] = "restoring";
-inline constexpr char kDeleting[] = "deleting";
-inline constexpr char kError[] = "error";
-inline constexpr char kErrorDeleting[] = "error_deleting";
-}  // namespace backup_status
+namespace backup_status = ::scoria::backup_status;  // lifecycle/backup_status.h
 
 // The backup service's tasks are in tasks/protocol.h (CreateBackup, RestoreBackup, ...).
 
