@@ -26,8 +26,8 @@
 #include "common/config.h"
 #include "db/database.h"
 #include "scheduler/scheduler_service.h"
-#include "tasks/worker.h"
 #include "target/target_server.h"
+#include "tasks/worker.h"
 #include "volume/exporter.h"
 #include "volume/manager.h"
 

@@ -22,9 +22,9 @@
 #include <memory>
 #include <string>
 
-#include "api/resources/api_env.h"
 #include "api/http/http.h"
 #include "api/http/router.h"
+#include "api/resources/api_env.h"
 #include "common/config.h"
 #include "db/database.h"
 

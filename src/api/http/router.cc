@@ -8,8 +8,8 @@
 #include <spdlog/spdlog.h>
 
 #include "api/http/fault.h"
-#include "common/ids.h"
 #include "api/http/versions.h"
+#include "common/ids.h"
 
 namespace scoria::api {
 namespace {

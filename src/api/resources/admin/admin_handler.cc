@@ -13,13 +13,13 @@
 #include <charconv>
 #include <set>
 
-#include "api/resources/admin/admin_views.h"
-#include "api/resources/api_env.h"
 #include "api/http/fault.h"
 #include "api/http/memory_page.h"
 #include "api/http/query.h"
-#include "api/resources/quota.h"
 #include "api/http/validation.h"
+#include "api/resources/admin/admin_views.h"
+#include "api/resources/api_env.h"
+#include "api/resources/quota.h"
 #include "api/resources/views.h"
 #include "common/clock.h"
 #include "db/backups_repo.h"

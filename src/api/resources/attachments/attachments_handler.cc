@@ -15,11 +15,11 @@
 
 #include <algorithm>
 
-#include "api/resources/api_env.h"
-#include "api/resources/attachments/attach_flow.h"
 #include "api/http/fault.h"
 #include "api/http/query.h"
 #include "api/http/validation.h"
+#include "api/resources/api_env.h"
+#include "api/resources/attachments/attach_flow.h"
 #include "api/resources/views.h"
 #include "common/clock.h"
 #include "db/attachments_repo.h"

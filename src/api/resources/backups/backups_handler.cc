@@ -10,16 +10,16 @@
 
 #include <set>
 
-#include "api/resources/api_env.h"
-#include "api/resources/backups/backup_flow.h"
-#include "api/resources/backups/backup_source.h"
-#include "api/resources/backups/backup_views.h"
 #include "api/http/fault.h"
 #include "api/http/list_filters.h"
 #include "api/http/memory_page.h"
 #include "api/http/query.h"
-#include "api/resources/quota.h"
 #include "api/http/validation.h"
+#include "api/resources/api_env.h"
+#include "api/resources/backups/backup_flow.h"
+#include "api/resources/backups/backup_source.h"
+#include "api/resources/backups/backup_views.h"
+#include "api/resources/quota.h"
 #include "common/clock.h"
 #include "common/ids.h"
 #include "db/backups_repo.h"

@@ -7,16 +7,16 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "api/resources/api_env.h"
 #include "api/http/fault.h"
 #include "api/http/list_filters.h"
 #include "api/http/memory_page.h"
-#include "api/resources/metadata_routes.h"
 #include "api/http/query.h"
+#include "api/http/validation.h"
+#include "api/resources/api_env.h"
+#include "api/resources/metadata_routes.h"
 #include "api/resources/quota.h"
 #include "api/resources/snapshots/snapshot_flow.h"
 #include "api/resources/snapshots/snapshot_views.h"
-#include "api/http/validation.h"
 #include "common/clock.h"
 #include "common/ids.h"
 #include "db/snapshots_repo.h"

@@ -13,11 +13,11 @@
 #include <algorithm>
 #include <set>
 
-#include "api/resources/api_env.h"
 #include "api/http/fault.h"
 #include "api/http/memory_page.h"
 #include "api/http/query.h"
 #include "api/http/validation.h"
+#include "api/resources/api_env.h"
 #include "api/resources/views.h"
 #include "common/clock.h"
 #include "common/ids.h"

@@ -14,10 +14,10 @@
 #include <algorithm>
 #include <set>
 
-#include "api/resources/api_env.h"
-#include "api/resources/attachments/attach_flow.h"
 #include "api/http/fault.h"
 #include "api/http/validation.h"
+#include "api/resources/api_env.h"
+#include "api/resources/attachments/attach_flow.h"
 #include "common/clock.h"
 #include "db/attachments_repo.h"
 #include "db/volumes_repo.h"

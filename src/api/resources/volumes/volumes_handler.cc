@@ -11,16 +11,16 @@
 #include <set>
 #include <sstream>
 
+#include "api/http/fault.h"
+#include "api/http/list_filters.h"
+#include "api/http/query.h"
+#include "api/http/validation.h"
 #include "api/resources/api_env.h"
 #include "api/resources/attachments/attach_flow.h"
 #include "api/resources/backups/backup_flow.h"
-#include "api/http/fault.h"
-#include "api/http/list_filters.h"
 #include "api/resources/metadata_routes.h"
-#include "api/http/query.h"
 #include "api/resources/quota.h"
 #include "api/resources/snapshots/snapshot_flow.h"
-#include "api/http/validation.h"
 #include "api/resources/views.h"
 #include "common/clock.h"
 #include "common/ids.h"
