@@ -27,6 +27,7 @@
 #include "target/logical_unit.h"
 #include "target/pdu.h"
 #include "target/pdu_build.h"
+#include "target/pdu_parser.h"
 #include "target/reactor.h"
 
 namespace scoria::target {

@@ -13,6 +13,7 @@
 
 #include "target/pdu.h"
 #include "target/pdu_build.h"
+#include "target/pdu_parser.h"
 
 using namespace scoria::target;
 

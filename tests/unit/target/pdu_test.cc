@@ -1,5 +1,6 @@
 #include "target/pdu.h"
 #include "target/pdu_build.h"
+#include "target/pdu_parser.h"
 
 #include <gtest/gtest.h>
 

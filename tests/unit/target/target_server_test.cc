@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "target/pdu.h"
+#include "target/pdu_parser.h"
 #include "target/text.h"
 #include "volume/file_block_device.h"
 
