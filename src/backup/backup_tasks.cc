@@ -14,38 +14,48 @@
 #include "db/snapshots_repo.h"
 #include "db/tasks_repo.h"
 #include "db/volumes_repo.h"
+#include "lifecycle/snapshot_status.h"
+#include "lifecycle/transitions.h"
+#include "lifecycle/volume_status.h"
 #include "tasks/protocol.h"
 
 namespace scoria::backup {
 namespace {
 
+using lifecycle::After;
+using lifecycle::BackupOp;
+using lifecycle::Of;
+using lifecycle::SnapshotOp;
+using lifecycle::VolumeOp;
 using nlohmann::json;
 
 // How long a backup waits for the volume service to make its temporary snapshot.
 constexpr auto kSnapshotWait = std::chrono::minutes(10);
 constexpr auto kPoll = std::chrono::milliseconds(100);
 
-// Gives the backup's source back: the volume to its previous status, the user's snapshot to
-// available, and the temporary snapshot to the volume service for deletion.
-Status ReleaseSource(db::Transaction& tx, const db::BackupRecord& b) {
+// Gives the backup's source back (`ok`: whether the backup was made): the volume to its
+// previous status, the user's snapshot to available, and the temporary snapshot to the volume
+// service for deletion.
+Status ReleaseSource(db::Transaction& tx, const db::BackupRecord& b, bool ok) {
   auto v = db::GetVolume(tx, b.volume_id);
-  if (v.ok() && v->status == "backing-up") {
-    v->status = v->previous_status.value_or("available");
+  if (v.ok() && v->status == Of(VolumeOp::kBackup).during) {
+    v->status =
+        After(VolumeOp::kBackup, ok, v->previous_status.value_or(volume_status::kAvailable));
     v->previous_status.reset();
     RETURN_IF_ERROR(db::UpdateVolume(tx, *v));
   }
   if (b.snapshot_id) {
     auto s = db::GetSnapshot(tx, *b.snapshot_id);
-    if (s.ok() && s->status == "backing-up") {
-      s->status = "available";
+    if (s.ok() && s->status == Of(SnapshotOp::kBackup).during) {
+      s->status = After(SnapshotOp::kBackup, ok, s->status);
       RETURN_IF_ERROR(db::UpdateSnapshot(tx, *s));
     }
   }
   if (b.temp_snapshot_id) {
     auto s = db::GetSnapshot(tx, *b.temp_snapshot_id);
-    if (s.ok() && s->status != "deleting") {
+    if (s.ok() && s->status != Of(SnapshotOp::kDelete).during) {
       if (!v.ok() || !v->host) return db::DeleteSnapshot(tx, s->id);
-      s->status = "deleting";
+      s->status = Of(SnapshotOp::kDelete).during;
       RETURN_IF_ERROR(db::UpdateSnapshot(tx, *s));
       const std::string backend = v->host->substr(0, v->host->find('#'));
       RETURN_IF_ERROR(
@@ -104,7 +114,7 @@ Status BackupService::HandleCreate(tasks::TaskContext& ctx) {
     return Status::Ok();
   });
   if (!load.ok() && load.code() != StatusCode::kNotFound) return load;
-  if (!load.ok() || b.status != db::backup_status::kCreating) {
+  if (!load.ok() || b.status != Of(BackupOp::kCreate).during) {
     // Deleted, reset or its volume gone meanwhile: only give the source back.
     return FinishCreate(ctx, id, load.ok() ? CancelledStatus("backup") : load, nullptr);
   }
@@ -123,19 +133,19 @@ Status BackupService::HandleCreate(tasks::TaskContext& ctx) {
   if (b.temp_snapshot_id) {
     const auto deadline = std::chrono::steady_clock::now() + kSnapshotWait;
     for (;;) {
-      std::string snap_status, backup_status;
+      std::string snap_status, backup_now;
       RETURN_IF_ERROR(db::InReadTransaction(db_, [&](db::Transaction& tx) {
         auto s = db::GetSnapshot(tx, *b.temp_snapshot_id);
         snap_status = s.ok() ? s->status : "missing";
         ASSIGN_OR_RETURN(auto cur, db::GetBackup(tx, id));
-        backup_status = cur.status;
+        backup_now = cur.status;
         return Status::Ok();
       }));
-      if (backup_status != db::backup_status::kCreating) {
+      if (backup_now != Of(BackupOp::kCreate).during) {
         return FinishCreate(ctx, id, CancelledStatus("backup"), nullptr);
       }
-      if (snap_status == "available") break;
-      if (snap_status != "creating") {
+      if (snap_status == snapshot_status::kAvailable) break;
+      if (snap_status != snapshot_status::kCreating) {
         return FinishCreate(
             ctx, id,
             Internal("the snapshot of volume " + v.id + " for the backup is " + snap_status),
@@ -185,8 +195,8 @@ Status BackupService::HandleCreate(tasks::TaskContext& ctx) {
   Result<Manifest> result = InvalidArgument("not run");
   {
     JobMonitor monitor(
-        db_, id, "backup", db::backup_status::kCreating, [&] { return job.progress(); },
-        [&] { job.Cancel(); });
+        db_, id, "backup", std::string(Of(BackupOp::kCreate).during),
+        [&] { return job.progress(); }, [&] { job.Cancel(); });
     result = job.Run();
   }
   if (!result.ok() && result.status().code() == StatusCode::kUnavailable &&
@@ -212,21 +222,20 @@ Status BackupService::FinishCreate(tasks::TaskContext& ctx, const std::string& b
   Status st = ctx.Finish([&](db::Transaction& tx) {
     auto b = db::GetBackup(tx, backup_id);
     if (!b.ok()) return b.status().code() == StatusCode::kNotFound ? Status::Ok() : b.status();
-    if (b->status == db::backup_status::kCreating) {
+    if (b->status == Of(BackupOp::kCreate).during) {
+      b->status = After(BackupOp::kCreate, manifest != nullptr, b->status);
       if (manifest != nullptr) {
         const ManifestRecord record = MakeRecord(*manifest);
-        b->status = db::backup_status::kAvailable;
         b->object_count = static_cast<int64_t>(record.object_count);
         b->service_metadata = RecordToJson(record);
         b->fail_reason.reset();
       } else {
-        b->status = db::backup_status::kError;
         b->fail_reason = result.message();
       }
       b->progress_op.reset();
       RETURN_IF_ERROR(db::UpdateBackup(tx, *b));
     }
-    return ReleaseSource(tx, *b);
+    return ReleaseSource(tx, *b, manifest != nullptr);
   });
   if (st.ok()) db_.NotifyTasks();  // the temporary snapshot's delete
   return st;

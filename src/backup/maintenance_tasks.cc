@@ -4,8 +4,14 @@
 #include "backup/service.h"
 #include "common/clock.h"
 #include "db/tasks_repo.h"
+#include "lifecycle/backup_status.h"
+#include "lifecycle/transitions.h"
 
 namespace scoria::backup {
+
+using lifecycle::After;
+using lifecycle::BackupOp;
+using lifecycle::Of;
 
 Status BackupService::HandleDelete(tasks::TaskContext& ctx) {
   const std::string id = ctx.task().resource_id;
@@ -16,7 +22,7 @@ Status BackupService::HandleDelete(tasks::TaskContext& ctx) {
     return Status::Ok();
   });
   if (!load.ok() && load.code() != StatusCode::kNotFound) return load;
-  if (!load.ok() || status != db::backup_status::kDeleting) {
+  if (!load.ok() || status != Of(BackupOp::kDelete).during) {
     return ctx.Finish([](db::Transaction&) { return Status::Ok(); }, db::Durability::kRelaxed);
   }
   Status st = repo_->DeleteBackup(id);
@@ -25,8 +31,8 @@ Status BackupService::HandleDelete(tasks::TaskContext& ctx) {
     spdlog::error("backup {}: delete failed: {}", id, st.ToString());
     return ctx.Finish([&](db::Transaction& tx) {
       auto b = db::GetBackup(tx, id);
-      if (!b.ok() || b->status != db::backup_status::kDeleting) return Status::Ok();
-      b->status = db::backup_status::kErrorDeleting;
+      if (!b.ok() || b->status != Of(BackupOp::kDelete).during) return Status::Ok();
+      b->status = After(BackupOp::kDelete, false, b->status);
       b->fail_reason = "delete: " + st.message();
       return db::UpdateBackup(tx, *b);
     });
@@ -78,7 +84,7 @@ Status BackupService::HandleImport(tasks::TaskContext& ctx) {
     return Status::Ok();
   });
   if (!load.ok() && load.code() != StatusCode::kNotFound) return load;
-  if (!load.ok() || b.status != db::backup_status::kCreating) {
+  if (!load.ok() || b.status != backup_status::kCreating) {
     return ctx.Finish([](db::Transaction&) { return Status::Ok(); }, db::Durability::kRelaxed);
   }
   Status st;
@@ -103,13 +109,13 @@ Status BackupService::HandleImport(tasks::TaskContext& ctx) {
   if (!st.ok()) spdlog::error("backup {}: import failed: {}", id, st.ToString());
   return ctx.Finish([&](db::Transaction& tx) {
     auto cur = db::GetBackup(tx, id);
-    if (!cur.ok() || cur->status != db::backup_status::kCreating) return Status::Ok();
+    if (!cur.ok() || cur->status != backup_status::kCreating) return Status::Ok();
     if (st.ok()) {
-      cur->status = db::backup_status::kAvailable;
+      cur->status = backup_status::kAvailable;
       cur->object_count = static_cast<int64_t>(record.object_count);
       cur->fail_reason.reset();
     } else {
-      cur->status = db::backup_status::kError;
+      cur->status = backup_status::kError;
       cur->fail_reason = "import: " + st.message();
     }
     return db::UpdateBackup(tx, *cur);

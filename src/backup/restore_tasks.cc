@@ -12,11 +12,16 @@
 #include "db/services_repo.h"
 #include "db/tasks_repo.h"
 #include "db/volumes_repo.h"
+#include "lifecycle/transitions.h"
 #include "tasks/protocol.h"
 
 namespace scoria::backup {
 namespace {
 
+using lifecycle::After;
+using lifecycle::BackupOp;
+using lifecycle::Of;
+using lifecycle::VolumeOp;
 using nlohmann::json;
 
 // Cinder's message_field.Action of a backup restore.
@@ -33,8 +38,8 @@ Status BackupService::EndRestoring(db::Transaction& tx, const std::string& backu
                                    const Status& result) {
   auto b = db::GetBackup(tx, backup_id);
   if (!b.ok()) return b.status().code() == StatusCode::kNotFound ? Status::Ok() : b.status();
-  if (b->status != db::backup_status::kRestoring) return Status::Ok();
-  b->status = db::backup_status::kAvailable;
+  if (b->status != Of(BackupOp::kRestore).during) return Status::Ok();
+  b->status = After(BackupOp::kRestore, result.ok(), b->status);
   b->restore_volume_id.reset();
   b->progress_op.reset();
   if (result.ok()) {
@@ -47,6 +52,9 @@ Status BackupService::EndRestoring(db::Transaction& tx, const std::string& backu
 
 Status BackupService::HandleRestore(tasks::TaskContext& ctx, const tasks::RestoreBackup& args) {
   const std::string id = ctx.task().resource_id;
+  // Cinder: a volume created for the restore ends in error, an existing one in
+  // error_restoring; the user message says why.
+  const VolumeOp volume_op = args.new_volume ? VolumeOp::kRestoreIntoNew : VolumeOp::kRestore;
   db::BackupRecord b;
   db::VolumeRecord v;
   Status load = db::InReadTransaction(db_, [&](db::Transaction& tx) {
@@ -59,7 +67,7 @@ Status BackupService::HandleRestore(tasks::TaskContext& ctx, const tasks::Restor
   Status result;
   if (!load.ok()) {
     result = load;
-  } else if (b.status != db::backup_status::kRestoring || v.status != "restoring-backup") {
+  } else if (b.status != Of(BackupOp::kRestore).during || v.status != Of(volume_op).during) {
     result = CancelledStatus("restore");
   } else if (ctx.task().attempts > kMaxJobAttempts) {
     result = Internal("the restore was interrupted " + std::to_string(ctx.task().attempts - 1) +
@@ -76,8 +84,8 @@ Status BackupService::HandleRestore(tasks::TaskContext& ctx, const tasks::Restor
       RestoreJob job(repo_, *device, std::move(opts));
       {
         JobMonitor monitor(
-            db_, id, "restore", db::backup_status::kRestoring, [&] { return job.progress(); },
-            [&] { job.Cancel(); });
+            db_, id, "restore", std::string(Of(BackupOp::kRestore).during),
+            [&] { return job.progress(); }, [&] { job.Cancel(); });
         result = job.Run().status();
       }
       if (result.ok()) {
@@ -101,15 +109,10 @@ Status BackupService::HandleRestore(tasks::TaskContext& ctx, const tasks::Restor
   return ctx.Finish([&](db::Transaction& tx) {
     RETURN_IF_ERROR(EndRestoring(tx, id, reason));
     auto cur = db::GetVolume(tx, args.volume_id);
-    if (!cur.ok() || cur->status != "restoring-backup") return Status::Ok();
+    if (!cur.ok() || cur->status != Of(volume_op).during) return Status::Ok();
     cur->previous_status.reset();
-    if (result.ok()) {
-      cur->status = "available";
-      return db::UpdateVolume(tx, *cur);
-    }
-    // Cinder: a volume created for the restore ends in error, an existing one in
-    // error_restoring; the user message says why.
-    cur->status = args.new_volume ? "error" : "error_restoring";
+    cur->status = After(volume_op, result.ok(), cur->status);
+    if (result.ok()) return db::UpdateVolume(tx, *cur);
     RETURN_IF_ERROR(db::UpdateVolume(tx, *cur));
     return db::RecordVolumeMessage(tx, cur->project_id, cur->id, kRestoreBackupAction,
                                    db::message_detail::kUnknownError,
@@ -129,17 +132,19 @@ Status BackupService::HandleRestoreWhenCreated(tasks::TaskContext& ctx,
       status = v.ok() ? v->status : "gone";
       return v.ok() || v.status().code() == StatusCode::kNotFound ? Status::Ok() : v.status();
     }));
-    if (status != "creating" || std::chrono::steady_clock::now() > deadline) break;
+    if (status != Of(VolumeOp::kCreate).during || std::chrono::steady_clock::now() > deadline) {
+      break;
+    }
     std::this_thread::sleep_for(kPoll);
   }
   return ctx.Finish([&](db::Transaction& tx) -> Status {
     auto b = db::GetBackup(tx, id);
-    if (!b.ok() || b->status != db::backup_status::kRestoring) {
+    if (!b.ok() || b->status != Of(BackupOp::kRestore).during) {
       // Reset or deleted meanwhile: nothing to restore.
       return b.ok() || b.status().code() == StatusCode::kNotFound ? Status::Ok() : b.status();
     }
     auto v = db::GetVolume(tx, args.volume_id);
-    if (!v.ok() || v->status != "restoring-backup") {
+    if (!v.ok() || v->status != Of(VolumeOp::kRestoreIntoNew).during) {
       return EndRestoring(tx, id,
                           Internal("the volume " + args.volume_id +
                                    " created for the restore is " +
@@ -151,14 +156,14 @@ Status BackupService::HandleRestoreWhenCreated(tasks::TaskContext& ctx,
       // Nobody would ever run the restore: the volume is of no use, say so.
       const std::string why = "no backup service runs on " + host + ", where the volume " +
                               v->id + " was created";
-      v->status = "error";
+      v->status = After(VolumeOp::kRestoreIntoNew, false, v->status);
       RETURN_IF_ERROR(db::UpdateVolume(tx, *v));
       RETURN_IF_ERROR(db::RecordVolumeMessage(tx, v->project_id, v->id, kRestoreBackupAction,
                                               db::message_detail::kUnknownError,
                                               "restore backup " + id + ": " + why));
       return EndRestoring(tx, id, FailedPrecondition(why));
     }
-    v->status = "restoring-backup";
+    v->status = Of(VolumeOp::kRestoreIntoNew).during;
     RETURN_IF_ERROR(db::UpdateVolume(tx, *v));
     return tasks::Enqueue(tx, db::BackupTarget(host), id,
                           tasks::RestoreBackup{.volume_id = v->id, .new_volume = true})

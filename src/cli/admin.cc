@@ -122,8 +122,9 @@ void AddAvailabilityZoneList(CLI::App& app, CommandTable& table) {
     std::vector<Row> rows;
     for (const auto& z : zones) {
       bool available = z.contains("zoneState") && z["zoneState"].is_object() &&
-                       z["zoneState"].value("available", false);
-      rows.push_back({ListCell(z, "zoneName"), available ? "available" : "not available"});
+                       z["zoneState"].value("available", false);  // not a status: a JSON key
+      rows.push_back({ListCell(z, "zoneName"),
+                      available ? "available" : "not available"});  // not a status: zone state
     }
     ctx.output.Print(zones, RenderTable({"Name", "Status"}, rows));
     return Status::Ok();

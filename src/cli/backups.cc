@@ -7,6 +7,8 @@
 #include "cli/resolve.h"
 #include "cli/table.h"
 #include "cli/wait.h"
+#include "lifecycle/backup_status.h"
+#include "lifecycle/volume_status.h"
 
 namespace scoria::cli {
 namespace {
@@ -73,7 +75,7 @@ Result<json> WaitWhile(Context& ctx, const std::string& id, const std::string& b
     ASSIGN_OR_RETURN(json body, ctx.api.Get(BackupPath(id)));
     ASSIGN_OR_RETURN(json backup, Member(body, "backup"));
     if (Str(backup, "status") != busy) {
-      if (Str(backup, "status") == "available") {
+      if (Str(backup, "status") == backup_status::kAvailable) {
         json last = {{"bytes_done", 1}, {"bytes_total", 1}};
         drawer.Show(what, last);  // the final 100 %
       }
@@ -117,8 +119,8 @@ void AddCreate(CLI::App& app, CommandTable& table) {
     ASSIGN_OR_RETURN(json body, ctx.api.Post("/backups", json{{"backup", backup}}));
     ASSIGN_OR_RETURN(json created, Member(body, "backup"));
     if (o->wait) {
-      ASSIGN_OR_RETURN(created, WaitWhile(ctx, IdOf(created), "creating", "backup"));
-      if (Str(created, "status") != "available") return FailedBackup(created);
+      ASSIGN_OR_RETURN(created, WaitWhile(ctx, IdOf(created), backup_status::kCreating, "backup"));
+      if (Str(created, "status") != backup_status::kAvailable) return FailedBackup(created);
     }
     PrintBackup(ctx.output, created);
     return Status::Ok();
@@ -198,12 +200,12 @@ void AddRestore(CLI::App& app, CommandTable& table) {
                          ctx.api.Post(BackupPath(id) + "/restore", json{{"restore", restore}}));
         ASSIGN_OR_RETURN(json result, Member(body, "restore"));
         if (o->wait) {
-          ASSIGN_OR_RETURN(json done, WaitWhile(ctx, id, "restoring", "restore"));
+          ASSIGN_OR_RETURN(json done, WaitWhile(ctx, id, backup_status::kRestoring, "restore"));
           const std::string volume_id = Str(result, "volume_id");
           ASSIGN_OR_RETURN(json vbody, ctx.api.Get("/volumes/" + ApiClient::PathSegment(volume_id)));
           ASSIGN_OR_RETURN(json volume, Member(vbody, "volume"));
           const std::string vstatus = Str(volume, "status");
-          if (vstatus != "available") {
+          if (vstatus != volume_status::kAvailable) {
             std::string message = "volume " + volume_id + " is in status '" + vstatus + "'";
             if (!Str(done, "fail_reason").empty()) message += ": " + Str(done, "fail_reason");
             return FailedPrecondition(message);

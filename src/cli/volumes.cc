@@ -6,6 +6,7 @@
 #include "cli/resolve.h"
 #include "cli/snapshots.h"
 #include "cli/wait.h"
+#include "lifecycle/volume_status.h"
 
 namespace scoria::cli {
 namespace {
@@ -52,7 +53,7 @@ Verdict ExtendVerdict(long new_size, const json& volume, const std::vector<std::
       volume.contains("size") && volume["size"].is_number() ? volume["size"].get<long>() : 0;
   if (size >= new_size) return Verdict::kDone;
   for (const auto& s : seen) {
-    if (s != "available" && s != "in-use") return Verdict::kFailed;
+    if (s != volume_status::kAvailable && s != volume_status::kInUse) return Verdict::kFailed;
   }
   return Verdict::kPending;
 }
@@ -264,7 +265,7 @@ void AddResetState(CLI::App& app, CommandTable& table) {
                   if (o->attach_opt->count()) args["attach_status"] = o->attach_status;
                   if (o->reset_migration) args["migration_status"] = "none";
                   // As cinder always did: with nothing to set, reset the status to available.
-                  if (args.empty()) args["status"] = "available";
+                  if (args.empty()) args["status"] = volume_status::kAvailable;
                   return ForEachArg(ctx.output, o->volumes, "Reset state", "volume",
                                     [&](const std::string& arg) -> Status {
                                       ASSIGN_OR_RETURN(json v, FindVolume(ctx.api, arg));

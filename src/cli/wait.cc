@@ -3,6 +3,8 @@
 #include <chrono>
 #include <thread>
 
+#include "lifecycle/volume_status.h"
+
 namespace scoria::cli {
 namespace {
 
@@ -83,8 +85,11 @@ Clock& SystemClock() {
 
 Verdict StatusVerdict(const nlohmann::json& resource, const std::vector<std::string>& seen) {
   std::string status = StatusOf(resource);
-  if (status == "available" || status == "in-use") return Verdict::kDone;
-  if (status.rfind("error", 0) == 0) return Verdict::kFailed;
+  // Snapshots and backups share the volume's available and its error prefix.
+  if (status == volume_status::kAvailable || status == volume_status::kInUse) {
+    return Verdict::kDone;
+  }
+  if (volume_status::IsError(status)) return Verdict::kFailed;
   return Verdict::kPending;
 }
 
@@ -99,7 +104,7 @@ Result<nlohmann::json> WaitFor(Context& ctx, const WaitSpec& spec) {
     auto r = ctx.api.Get(spec.path);
     if (!r.ok()) {
       if (spec.until_gone && r.status().code() == StatusCode::kNotFound) {
-        progress.Show("deleted", ctx.clock.Now() - start);
+        progress.Show("deleted", ctx.clock.Now() - start);  // not a status: the row is gone
         return nlohmann::json();
       }
       return r.status();
@@ -110,7 +115,7 @@ Result<nlohmann::json> WaitFor(Context& ctx, const WaitSpec& spec) {
     if (seen.empty() || seen.back() != status) seen.push_back(status);
     progress.Show(status, ctx.clock.Now() - start);
     Verdict verdict = spec.until_gone
-                          ? (status.rfind("error", 0) == 0 ? Verdict::kFailed : Verdict::kPending)
+                          ? (volume_status::IsError(status) ? Verdict::kFailed : Verdict::kPending)
                           : judge(resource, seen);
     if (verdict == Verdict::kDone) return resource;
     if (verdict == Verdict::kFailed) {

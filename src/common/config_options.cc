@@ -254,7 +254,7 @@ const std::vector<OptionSpec>& Table() {
     t.push_back(Opt(kDefault, "log_level", T::kEnum, "info",
                     "Least severe log level written. debug and trace are verbose and may log "
                     "request bodies.")
-                    .Items({"trace", "debug", "info", "warning", "error"})
+                    .Items({"trace", "debug", "info", "warning", "error"})  // not a status: levels
                     .Into(&Config::log_level));
     t.push_back(Opt(kDefault, "log_file", T::kPath, "",
                     "Log file (absolute path); empty logs to stderr, which suits journald.")

@@ -1,6 +1,8 @@
 #include "db/attachments_repo.h"
 
 #include "common/clock.h"
+#include "lifecycle/transitions.h"
+#include "lifecycle/volume_status.h"
 
 namespace scoria::db {
 namespace {
@@ -160,15 +162,17 @@ std::pair<std::string, std::string> VolumeStatusFor(const std::vector<Attachment
     if (a.attach_status == attach_status::kErrorAttaching) continue;
     if (!first || a.attach_status < *first) first = a.attach_status;
   }
-  if (!first) return {"available", "detached"};
-  if (*first == attach_status::kAttached) return {"in-use", "attached"};
+  if (!first) return {volume_status::kAvailable, volume_attach_status::kDetached};
+  if (*first == attach_status::kAttached) {
+    return {volume_status::kInUse, volume_attach_status::kAttached};
+  }
   return {*first, *first};
 }
 
 Status RecomputeVolumeStatus(Transaction& tx, VolumeRecord& v) {
   ASSIGN_OR_RETURN(auto atts, VolumeAttachments(tx, v.id));
   auto [status, attach] = VolumeStatusFor(atts);
-  if (v.status == "extending") {
+  if (v.status == lifecycle::Of(lifecycle::VolumeOp::kExtend).during) {
     v.previous_status = status;
   } else {
     v.status = status;

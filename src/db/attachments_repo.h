@@ -89,7 +89,7 @@ Result<bool> TaskQueued(Transaction& tx, int64_t task_id);
 std::pair<std::string, std::string> VolumeStatusFor(const std::vector<AttachmentRecord>& atts);
 
 // Applies VolumeStatusFor to the volume `v` from its current rows and saves it. A volume in
-// the middle of an extend keeps "extending": its previous_status takes the new status.
+// the middle of an extend keeps the extend's status: its previous_status takes the new one.
 Status RecomputeVolumeStatus(Transaction& tx, VolumeRecord& v);
 
 }  // namespace scoria::db

@@ -202,9 +202,9 @@ Status SetBackupProgress(Transaction& tx, const std::string& id, const std::stri
 Result<std::optional<BackupRecord>> LatestAvailableBackup(Transaction& tx,
                                                           const std::string& volume_id,
                                                           std::optional<int64_t> before) {
-  std::string sql = std::string("SELECT ") + kColumns +
-                    " FROM backups WHERE volume_id = ? AND status = 'available'";
-  std::vector<Value> params = {volume_id};
+  std::string sql =
+      std::string("SELECT ") + kColumns + " FROM backups WHERE volume_id = ? AND status = ?";
+  std::vector<Value> params = {volume_id, backup_status::kAvailable};
   if (before) {
     sql += " AND data_timestamp < ?";
     params.emplace_back(*before);
@@ -217,8 +217,8 @@ Result<std::optional<BackupRecord>> LatestAvailableBackup(Transaction& tx,
 
 Result<bool> IsRestoreTarget(Transaction& tx, const std::string& volume_id) {
   ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT COUNT(*) FROM backups WHERE restore_volume_id = ? "
-                                       "AND status = 'restoring'",
-                                       {volume_id}));
+                                       "AND status = ?",
+                                       {volume_id, backup_status::kRestoring}));
   return rows[0].Int(0) > 0;
 }
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "db/database.h"
+#include "lifecycle/volume_status.h"
 
 namespace scoria::db {
 
@@ -21,7 +22,7 @@ struct VolumeRecord {
   int64_t size = 0;  // GiB
   std::string status;
   std::optional<std::string> previous_status;
-  std::string attach_status = "detached";
+  std::string attach_status = volume_attach_status::kDetached;
   std::optional<std::string> migration_status;
   std::optional<std::string> host;  // host@backend#pool once scheduled
   std::string availability_zone;

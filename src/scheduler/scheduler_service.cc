@@ -10,9 +10,14 @@
 #include "db/tasks_repo.h"
 #include "db/types_repo.h"
 #include "db/volumes_repo.h"
+#include "lifecycle/transitions.h"
+#include "lifecycle/volume_status.h"
 
 namespace scoria::scheduler {
 
+using lifecycle::After;
+using lifecycle::Of;
+using lifecycle::VolumeOp;
 using nlohmann::json;
 
 namespace {
@@ -190,7 +195,7 @@ Status SchedulerService::HandleCreate(tasks::TaskContext& ctx,
   std::vector<PoolState> pools;
   bool gone = false;
   RETURN_IF_ERROR(LoadRequest(id, &vol, &req, &pools, &gone));
-  if (gone || vol.status != "creating") {
+  if (gone || vol.status != Of(VolumeOp::kCreate).during) {
     return ctx.Finish([](db::Transaction&) { return Status::Ok(); });
   }
   req.operation = RequestSpec::Operation::kCreate;
@@ -211,7 +216,7 @@ Status SchedulerService::HandleCreate(tasks::TaskContext& ctx,
   auto decision = Schedule(req, pools, options_);
   return ctx.Finish([&](db::Transaction& tx) {
     auto cur = db::GetVolume(tx, id);
-    if (!cur.ok() || cur->status != "creating") return Status::Ok();
+    if (!cur.ok() || cur->status != Of(VolumeOp::kCreate).during) return Status::Ok();
     cur->scheduling_attempts = req.num_attempts;
     if (!decision.ok()) {
       spdlog::warn("scheduler: volume {}: {}", id, decision.status().message());
@@ -234,8 +239,8 @@ Status SchedulerService::HandleCreate(tasks::TaskContext& ctx,
 Status SchedulerService::FinishUnplaced(db::Transaction& tx, const std::string& id,
                                         const std::string& why) {
   auto cur = db::GetVolume(tx, id);
-  if (!cur.ok() || cur->status != "creating") return Status::Ok();
-  cur->status = "error";
+  if (!cur.ok() || cur->status != Of(VolumeOp::kCreate).during) return Status::Ok();
+  cur->status = After(VolumeOp::kCreate, false, cur->status);
   RETURN_IF_ERROR(db::UpdateVolume(tx, *cur));
   return db::RecordVolumeMessage(tx, cur->project_id, id,
                                  db::message_action::kScheduleAllocateVolume,
@@ -246,8 +251,10 @@ Status SchedulerService::FinishUnplaced(db::Transaction& tx, const std::string& 
 Status SchedulerService::FinishUnextended(db::Transaction& tx, const std::string& id,
                                           const std::string& why) {
   auto cur = db::GetVolume(tx, id);
-  if (!cur.ok() || cur->status != "extending") return Status::Ok();
-  cur->status = cur->previous_status.value_or("available");
+  if (!cur.ok() || cur->status != Of(VolumeOp::kExtend).during) return Status::Ok();
+  // No backend ran the extend: the volume goes back to what it was, as Cinder's scheduler does,
+  // not to the extend's failure status (error_extending is for a driver that failed).
+  cur->status = cur->previous_status.value_or(volume_status::kAvailable);
   cur->previous_status.reset();
   RETURN_IF_ERROR(db::UpdateVolume(tx, *cur));
   return db::RecordVolumeMessage(tx, cur->project_id, id, db::message_action::kExtendVolume,
@@ -263,12 +270,12 @@ Status SchedulerService::HandleExtend(tasks::TaskContext& ctx,
   std::vector<PoolState> pools;
   bool gone = false;
   RETURN_IF_ERROR(LoadRequest(id, &vol, &req, &pools, &gone));
-  if (gone || vol.status != "extending" || !vol.host) {
+  if (gone || vol.status != Of(VolumeOp::kExtend).during || !vol.host) {
     return ctx.Finish([](db::Transaction&) { return Status::Ok(); });
   }
   req.operation = RequestSpec::Operation::kExtend;
   req.size_gb = new_size - vol.size;
-  req.volume_attached = vol.attach_status == "attached";
+  req.volume_attached = vol.attach_status == volume_attach_status::kAttached;
   req.resource_backend = *vol.host;
   req.volume = {{"size", vol.size}, {"id", vol.id}};
   // Only capacity and capabilities matter for an extend; the AZ is already fixed.

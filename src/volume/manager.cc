@@ -13,9 +13,16 @@
 #include "db/snapshots_repo.h"
 #include "db/tasks_repo.h"
 #include "db/volumes_repo.h"
+#include "lifecycle/attach_status.h"
+#include "lifecycle/transitions.h"
+#include "lifecycle/volume_status.h"
 
 namespace scoria::volume {
 
+using lifecycle::After;
+using lifecycle::AttachmentOp;
+using lifecycle::Of;
+using lifecycle::VolumeOp;
 using nlohmann::json;
 
 bool IsTransient(const Status& st) { return st.code() == StatusCode::kUnavailable; }
@@ -123,7 +130,8 @@ Status VolumeManager::HandleCreate(tasks::TaskContext& ctx, const tasks::CreateV
     ASSIGN_OR_RETURN(vol, db::GetVolume(tx, id));
     return Status::Ok();
   });
-  if (load.code() == StatusCode::kNotFound || (load.ok() && vol.status != "creating")) {
+  if (load.code() == StatusCode::kNotFound ||
+      (load.ok() && vol.status != Of(VolumeOp::kCreate).during)) {
     // Force-deleted or reset meanwhile: nothing to create.
     return ctx.Finish([](db::Transaction&) { return Status::Ok(); }, db::Durability::kRelaxed);
   }
@@ -137,11 +145,12 @@ Status VolumeManager::HandleCreate(tasks::TaskContext& ctx, const tasks::CreateV
   return ctx.Finish([&](db::Transaction& tx) {
     auto cur = db::GetVolume(tx, id);
     if (!cur.ok()) return Status::Ok();  // deleted meanwhile; its delete task removes the file
-    if (cur->status != "creating") return Status::Ok();
+    if (cur->status != Of(VolumeOp::kCreate).during) return Status::Ok();
     // A volume made for a backup restore is not usable until the restore has filled it: it
     // goes straight to restoring-backup, and the backup service takes it from there.
     ASSIGN_OR_RETURN(bool restore_target, db::IsRestoreTarget(tx, id));
-    cur->status = restore_target ? "restoring-backup" : "available";
+    cur->status = restore_target ? Of(VolumeOp::kRestoreIntoNew).during
+                                 : After(VolumeOp::kCreate, true, cur->status);
     cur->launched_at = NowMicros();
     cur->provider_location = driver_->ProviderLocation(id);
     return db::UpdateVolume(tx, *cur);
@@ -164,7 +173,7 @@ Status VolumeManager::FailCreate(tasks::TaskContext& ctx, const tasks::CreateVol
   }
   return ctx.Finish([&](db::Transaction& tx) {
     auto cur = db::GetVolume(tx, id);
-    if (!cur.ok() || cur->status != "creating") return Status::Ok();
+    if (!cur.ok() || cur->status != Of(VolumeOp::kCreate).during) return Status::Ok();
     // A volume made from a snapshot or a volume can only live on its source's backend.
     const bool pinned = cur->snapshot_id || cur->source_volid;
     if (!pinned && cur->scheduling_attempts < config_.scheduler_max_attempts) {
@@ -183,8 +192,8 @@ Status VolumeManager::FailCreate(tasks::TaskContext& ctx, const tasks::CreateVol
 Status VolumeManager::FinishFailedCreate(db::Transaction& tx, const std::string& id,
                                          const Status& why) {
   auto cur = db::GetVolume(tx, id);
-  if (!cur.ok() || cur->status != "creating") return Status::Ok();
-  cur->status = "error";
+  if (!cur.ok() || cur->status != Of(VolumeOp::kCreate).during) return Status::Ok();
+  cur->status = After(VolumeOp::kCreate, false, cur->status);
   RETURN_IF_ERROR(db::UpdateVolume(tx, *cur));
   const char* detail = why.code() == StatusCode::kResourceExhausted
                            ? db::message_detail::kNotEnoughSpace
@@ -209,7 +218,7 @@ Status VolumeManager::HandleDelete(tasks::TaskContext& ctx) {
     return ctx.Finish([&](db::Transaction& tx) {
       auto cur = db::GetVolume(tx, id);
       if (!cur.ok()) return Status::Ok();
-      cur->status = "error_deleting";
+      cur->status = After(VolumeOp::kDelete, false, cur->status);
       return db::UpdateVolume(tx, *cur);
     });
   }
@@ -220,7 +229,7 @@ Status VolumeManager::HandleDelete(tasks::TaskContext& ctx) {
     return ctx.Finish([&](db::Transaction& tx) {
       auto cur = db::GetVolume(tx, id);
       if (!cur.ok()) return Status::Ok();
-      cur->status = "error_deleting";
+      cur->status = After(VolumeOp::kDelete, false, cur->status);
       RETURN_IF_ERROR(db::UpdateVolume(tx, *cur));
       return db::RecordVolumeMessage(tx, cur->project_id, id, db::message_action::kDeleteVolume,
                                      db::message_detail::kDriverFailed,
@@ -244,16 +253,19 @@ Status VolumeManager::HandleExtend(tasks::TaskContext& ctx, const tasks::ExtendV
 Status VolumeManager::FinishExtend(db::Transaction& tx, const std::string& id, int64_t new_size,
                                    const Status& st) {
   auto cur = db::GetVolume(tx, id);
-  if (!cur.ok() || cur->status != "extending") return Status::Ok();
+  if (!cur.ok() || cur->status != Of(VolumeOp::kExtend).during) return Status::Ok();
+  // The status the extend started from: available, or in-use for 3.42's online extend.
+  const std::string previous = cur->previous_status.value_or(volume_status::kAvailable);
+  const VolumeOp op =
+      previous == volume_status::kInUse ? VolumeOp::kExtendAttached : VolumeOp::kExtend;
+  cur->status = After(op, st.ok(), previous);
   if (st.ok()) {
     cur->size = new_size;
-    cur->status = cur->previous_status.value_or("available");
     cur->previous_status.reset();
     return db::UpdateVolume(tx, *cur);
   }
   // (A failure is recorded durably: it is not redone by a re-run.)
   spdlog::error("volume {}: extend of {} failed: {}", backend_host_, id, st.ToString());
-  cur->status = "error_extending";
   RETURN_IF_ERROR(db::UpdateVolume(tx, *cur));
   return db::RecordVolumeMessage(tx, cur->project_id, id, db::message_action::kExtendVolume,
                                  st.code() == StatusCode::kResourceExhausted
@@ -378,8 +390,10 @@ Status VolumeManager::HandleExportAttachment(tasks::TaskContext& ctx,
     ASSIGN_OR_RETURN(a, db::GetAttachment(tx, aid));
     return Status::Ok();
   });
-  const bool wanted = load.ok() && (a.attach_status == db::attach_status::kAttaching ||
-                                    a.attach_status == db::attach_status::kAttached);
+  // Exported while the update runs, and again for an attached one (os-initialize_connection
+  // of an attached volume keeps its attachment attached).
+  const bool wanted = load.ok() && (a.attach_status == Of(AttachmentOp::kUpdate).during ||
+                                    a.attach_status == attach_status::kAttached);
   if (load.code() == StatusCode::kNotFound || (load.ok() && !wanted)) {
     return ctx.Finish([](db::Transaction&) { return Status::Ok(); }, db::Durability::kRelaxed);
   }
@@ -405,7 +419,7 @@ Status VolumeManager::FailExport(tasks::TaskContext& ctx, const std::string& att
   return ctx.Finish([&](db::Transaction& tx) {
     auto cur = db::GetAttachment(tx, attachment_id);
     if (!cur.ok()) return Status::Ok();
-    cur->attach_status = db::attach_status::kErrorAttaching;
+    cur->attach_status = After(AttachmentOp::kUpdate, false, cur->attach_status);
     cur->exported = false;
     RETURN_IF_ERROR(db::UpdateAttachment(tx, *cur));
     auto vol = db::GetVolume(tx, cur->volume_id);

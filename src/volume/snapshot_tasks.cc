@@ -13,11 +13,16 @@
 #include "db/snapshots_repo.h"
 #include "db/tasks_repo.h"
 #include "db/volumes_repo.h"
+#include "lifecycle/transitions.h"
 #include "volume/manager.h"
 
 namespace scoria::volume {
 namespace {
 
+using lifecycle::After;
+using lifecycle::Of;
+using lifecycle::SnapshotOp;
+using lifecycle::VolumeOp;
 using nlohmann::json;
 
 // Cinder's message_field.Action ids of these operations.
@@ -49,7 +54,7 @@ class SnapshotProgress {
         db_,
         [&](db::Transaction& tx) {
           auto s = db::GetSnapshot(tx, snapshot_id_);
-          if (!s.ok() || s->status != "creating") return Status::Ok();
+          if (!s.ok() || s->status != Of(SnapshotOp::kCreate).during) return Status::Ok();
           s->progress = std::to_string(percent) + "%";
           return db::UpdateSnapshot(tx, *s);
         },
@@ -90,7 +95,8 @@ Status VolumeManager::HandleCreateSnapshot(tasks::TaskContext& ctx, const tasks:
     ASSIGN_OR_RETURN(snap, db::GetSnapshot(tx, sid));
     return Status::Ok();
   });
-  if (load.code() == StatusCode::kNotFound || (load.ok() && snap.status != "creating")) {
+  if (load.code() == StatusCode::kNotFound ||
+      (load.ok() && snap.status != Of(SnapshotOp::kCreate).during)) {
     // Force-deleted or reset meanwhile: nothing to make.
     return ctx.Finish([](db::Transaction&) { return Status::Ok(); }, db::Durability::kRelaxed);
   }
@@ -107,8 +113,8 @@ Status VolumeManager::HandleCreateSnapshot(tasks::TaskContext& ctx, const tasks:
     if (!cleanup.ok() && ctx.task().attempts < 2 * kMaxStepAttempts) return cleanup;
     return ctx.Finish([&](db::Transaction& tx) {
       auto cur = db::GetSnapshot(tx, sid);
-      if (!cur.ok() || cur->status != "creating") return Status::Ok();
-      cur->status = "error";
+      if (!cur.ok() || cur->status != Of(SnapshotOp::kCreate).during) return Status::Ok();
+      cur->status = After(SnapshotOp::kCreate, false, cur->status);
       RETURN_IF_ERROR(db::UpdateSnapshot(tx, *cur));
       return db::RecordVolumeMessage(tx, cur->project_id, volume_id, kSnapshotCreateAction,
                                      DetailOf(st), "create snapshot: " + st.message());
@@ -118,8 +124,8 @@ Status VolumeManager::HandleCreateSnapshot(tasks::TaskContext& ctx, const tasks:
       [&](db::Transaction& tx) {
         auto cur = db::GetSnapshot(tx, sid);
         if (!cur.ok()) return Status::Ok();  // deleted meanwhile; its delete task removes the file
-        if (cur->status != "creating") return Status::Ok();
-        cur->status = "available";
+        if (cur->status != Of(SnapshotOp::kCreate).during) return Status::Ok();
+        cur->status = After(SnapshotOp::kCreate, true, cur->status);
         cur->progress = "100%";
         cur->provider_location = driver_->name() + ":snapshot-" + sid;
         return db::UpdateSnapshot(tx, *cur);
@@ -137,12 +143,12 @@ Status VolumeManager::HandleDeleteSnapshot(tasks::TaskContext& ctx, const tasks:
     return ctx.Finish([&](db::Transaction& tx) {
       auto cur = db::GetSnapshot(tx, sid);
       if (!cur.ok()) return Status::Ok();
-      cur->status = "error_deleting";
+      cur->status = After(SnapshotOp::kDelete, false, cur->status);
       RETURN_IF_ERROR(db::UpdateSnapshot(tx, *cur));
       // A cascade delete stops here: the volume cannot go while a snapshot stays.
       auto vol = db::GetVolume(tx, volume_id);
-      if (vol.ok() && vol->status == "deleting") {
-        vol->status = "error_deleting";
+      if (vol.ok() && vol->status == Of(VolumeOp::kDelete).during) {
+        vol->status = After(VolumeOp::kDelete, false, vol->status);
         RETURN_IF_ERROR(db::UpdateVolume(tx, *vol));
       }
       return db::RecordVolumeMessage(tx, cur->project_id, volume_id, kSnapshotDeleteAction,
@@ -160,7 +166,7 @@ Status VolumeManager::HandleRevertToSnapshot(tasks::TaskContext& ctx, const task
   bool wanted = false;
   RETURN_IF_ERROR(db::InReadTransaction(db_, [&](db::Transaction& tx) {
     auto vol = db::GetVolume(tx, volume_id);
-    wanted = vol.ok() && vol->status == "reverting";
+    wanted = vol.ok() && vol->status == Of(VolumeOp::kRevert).during;
     return vol.ok() || vol.status().code() == StatusCode::kNotFound ? Status::Ok() : vol.status();
   }));
   Status st;
@@ -173,19 +179,16 @@ Status VolumeManager::HandleRevertToSnapshot(tasks::TaskContext& ctx, const task
   }
   return ctx.Finish([&](db::Transaction& tx) {
     auto snap = db::GetSnapshot(tx, sid);
-    if (snap.ok() && snap->status == "restoring") {
-      snap->status = "available";
+    if (snap.ok() && snap->status == Of(SnapshotOp::kRevertTo).during) {
+      snap->status = After(SnapshotOp::kRevertTo, st.ok(), snap->status);
       RETURN_IF_ERROR(db::UpdateSnapshot(tx, *snap));
     }
     auto vol = db::GetVolume(tx, volume_id);
-    if (!vol.ok() || vol->status != "reverting") return Status::Ok();
-    if (st.ok()) {
-      vol->status = "available";
-      return db::UpdateVolume(tx, *vol);
-    }
+    if (!vol.ok() || vol->status != Of(VolumeOp::kRevert).during) return Status::Ok();
+    vol->status = After(VolumeOp::kRevert, st.ok(), vol->status);
+    if (st.ok()) return db::UpdateVolume(tx, *vol);
     spdlog::error("volume {}: revert of {} to snapshot {} failed: {}", backend_host_, volume_id,
                   sid, st.ToString());
-    vol->status = "error";
     RETURN_IF_ERROR(db::UpdateVolume(tx, *vol));
     return db::RecordVolumeMessage(tx, vol->project_id, volume_id, kRevertAction, DetailOf(st),
                                    "revert volume to snapshot: " + st.message());

@@ -2,8 +2,8 @@
 // filesystem or an NFS mount: Cinder's NFS driver's model). Creation and growth are
 // ftruncate; space is allocated on first write, so the pool is thin-provisioned. Capacity comes
 // from statvfs of the directory. Creations and deletions are made durable (file and directory
-// fsync) before they are reported done, so the database never says "available" for a file a
-// power cut can take back.
+// fsync) before they are reported done, so the database never shows a volume as available
+// whose file a power cut can take back.
 //
 // Snapshots are files `snapshot-<id>` next to the volumes, made by file_copy.h's CopyImage:
 // a reflink (FICLONE) where the filesystem can (XFS with reflink=1, btrfs), else a sparse copy
