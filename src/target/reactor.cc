@@ -8,7 +8,7 @@
 #include <cstdlib>
 #include <memory>
 
-#include "volume/file_block_device.h"
+#include "volume/drivers/file/file_block_device.h"
 
 namespace scoria::target {
 

@@ -26,7 +26,7 @@
 #include <thread>
 #include <vector>
 
-#include "volume/file_block_device.h"
+#include "volume/drivers/file/file_block_device.h"
 
 namespace scoria::volume {
 namespace {

@@ -4,7 +4,7 @@
 // (one SQE or one syscall per piece) -> Advance() after each OS result (resubmit the remainder
 // or finish) -> Complete() (call `done`, then End). Advance() is shared by both engines so
 // short transfers, EOF, EOPNOTSUPP fallbacks and errno mapping behave identically.
-#include "volume/file_block_device.h"
+#include "volume/drivers/file/file_block_device.h"
 
 #include <fcntl.h>
 #include <liburing.h>
