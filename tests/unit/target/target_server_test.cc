@@ -23,7 +23,7 @@
 
 #include "target/pdu.h"
 #include "target/text.h"
-#include "volume/drivers/file/file_block_device.h"
+#include "volume/block_device.h"
 
 namespace scoria::target {
 namespace {
