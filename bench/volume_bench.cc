@@ -22,7 +22,7 @@
 #include <vector>
 
 #include "volume/block_device.h"
-#include "volume/file_block_device.h"
+#include "volume/drivers/file/file_block_device.h"
 
 namespace scoria::volume {
 namespace {

@@ -8,7 +8,7 @@
 #include <cstdlib>
 #include <memory>
 
-#include "volume/file_block_device.h"
+#include "volume/io_loop.h"
 
 namespace scoria::target {
 
@@ -83,22 +83,22 @@ void Reactor::RunPosted() {
 
 void Reactor::Loop() {
   // Null without io_uring: devices then complete on the shared engine and post back here.
-  std::unique_ptr<volume::LocalIoRing> ring = volume::LocalIoRing::AttachToThisThread();
-  const int ring_fd = ring ? ring->fd() : -1;
-  if (ring) {
+  std::unique_ptr<volume::ThreadIoLoop> io_loop = volume::AttachIoLoopToThisThread();
+  const int io_loop_fd = io_loop ? io_loop->fd() : -1;
+  if (io_loop) {
     epoll_event ev{};
     ev.events = EPOLLIN;
-    ev.data.fd = ring_fd;
-    ::epoll_ctl(epfd_, EPOLL_CTL_ADD, ring_fd, &ev);
+    ev.data.fd = io_loop_fd;
+    ::epoll_ctl(epfd_, EPOLL_CTL_ADD, io_loop_fd, &ev);
   }
   auto finish_iteration = [&] {
     // Deferred work may start I/O and completions may defer work: run both until quiet.
     do {
-      if (ring) ring->Poll();
+      if (io_loop) io_loop->Poll();
       std::vector<std::function<void()>> work;
       work.swap(deferred_);
       for (auto& fn : work) fn();
-    } while (!deferred_.empty() || (ring && ring->HasUnsubmitted()));
+    } while (!deferred_.empty() || (io_loop && io_loop->HasUnsubmitted()));
   };
   epoll_event events[64];
   while (true) {
@@ -111,7 +111,7 @@ void Reactor::Loop() {
         (void)!::read(wakefd_, &v, sizeof(v));
         continue;
       }
-      if (fd == ring_fd) continue;  // completions: reaped below
+      if (fd == io_loop_fd) continue;  // completions: reaped below
       // Copy: the handler may Remove itself (and so reset the slot) while running.
       if (static_cast<size_t>(fd) < handlers_.size() && handlers_[fd]) {
         Handler h = handlers_[fd];
@@ -126,8 +126,8 @@ void Reactor::Loop() {
       break;
     }
   }
-  if (ring) ::epoll_ctl(epfd_, EPOLL_CTL_DEL, ring_fd, nullptr);
-  ring.reset();  // completes what is still in flight, on this thread
+  if (io_loop) ::epoll_ctl(epfd_, EPOLL_CTL_DEL, io_loop_fd, nullptr);
+  io_loop.reset();  // completes what is still in flight, on this thread
   deferred_.clear();
 }
 

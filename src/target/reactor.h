@@ -3,10 +3,11 @@
 // This is the data path's threading rule (STYLE.md 6): each connection and each queue is owned
 // by one thread, cross-thread work is a message.
 //
-// Each reactor thread also owns an io_uring ring (volume::LocalIoRing): file-device I/O its
-// connections start is submitted once per loop iteration and completes on this thread, and
-// page-cache reads complete inline. One iteration: epoll events -> posted closures -> ring
-// (submit, reap, callbacks) -> deferred work (AtIterationEnd, e.g. one send per connection).
+// Each reactor thread also owns an I/O loop (volume::ThreadIoLoop, volume/io_loop.h; for file
+// volumes an io_uring ring): file-device I/O its connections start is submitted once per loop
+// iteration and completes on this thread, and page-cache reads complete inline. One
+// iteration: epoll events -> posted closures -> I/O loop (submit, reap, callbacks) -> deferred
+// work (AtIterationEnd, e.g. one send per connection).
 #pragma once
 
 #include <atomic>
@@ -40,8 +41,8 @@ class Reactor {
   void Modify(int fd, uint32_t events);
   void Remove(int fd);
   bool InThread() const { return std::this_thread::get_id() == thread_.get_id(); }
-  // Reactor thread only: `fn` runs at the end of the current loop iteration, after the ring's
-  // completions (so a connection sends everything the iteration produced in one go).
+  // Reactor thread only: `fn` runs at the end of the current loop iteration, after the I/O
+  // loop's completions (so a connection sends everything the iteration produced in one go).
   void AtIterationEnd(std::function<void()> fn) { deferred_.push_back(std::move(fn)); }
 
  private:

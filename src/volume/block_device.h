@@ -6,7 +6,7 @@
 // InvalidArgument). Each call completes exactly once by calling `done` with the outcome, on
 // an unspecified thread (an implementation's completion thread, or the caller's thread for an
 // immediate failure, or for I/O the implementation could finish at once, e.g. a file read
-// from the page cache on a thread with a volume::LocalIoRing), possibly before the call
+// from the page cache on a thread with a volume::ThreadIoLoop), possibly before the call
 // returns, so `done` must be cheap and thread-safe: the target posts it back to the
 // connection's own thread when it runs elsewhere. Buffers must stay valid until `done` runs.
 //

@@ -10,7 +10,7 @@
 #include "backup/fault_store.h"
 #include "job_helpers.h"
 #include "test_device.h"
-#include "volume/file_block_device.h"
+#include "volume/block_device.h"
 
 namespace scoria::backup {
 namespace {

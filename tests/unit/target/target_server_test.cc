@@ -24,7 +24,7 @@
 #include "target/pdu.h"
 #include "target/pdu_parser.h"
 #include "target/text.h"
-#include "volume/file_block_device.h"
+#include "volume/block_device.h"
 
 namespace scoria::target {
 namespace {

@@ -1,6 +1,6 @@
 // BlockDevice implementations: the memory device and the file device on both engines
 // (io_uring and the forced thread-pool fallback), and the io_uring file device driven from an
-// event-loop thread with its own LocalIoRing (as the target's reactors use it), run the same
+// event-loop thread with its own ThreadIoLoop (as the target's reactors use it), run the same
 // contract suite; file-only behaviour (holes punched, online extend, destruction with I/O in
 // flight, OS errors) follows.
 #include "volume/block_device.h"
@@ -26,7 +26,8 @@
 #include <thread>
 #include <vector>
 
-#include "volume/file_block_device.h"
+#include "volume/drivers/file/file_block_device.h"
+#include "volume/io_loop.h"
 
 namespace scoria::volume {
 namespace {
@@ -52,7 +53,7 @@ std::string KindName(Kind k) {
 }
 
 // An event loop like the target's Reactor: runs posted closures on its own thread, which owns
-// a LocalIoRing polled every iteration.
+// a ThreadIoLoop polled every iteration.
 class LoopThread {
  public:
   LoopThread() {
@@ -92,7 +93,7 @@ class LoopThread {
 
  private:
   void Run(std::promise<bool>& attached) {
-    auto ring = LocalIoRing::AttachToThisThread();
+    auto ring = AttachIoLoopToThisThread();
     attached.set_value(ring != nullptr);
     int ep = ::epoll_create1(EPOLL_CLOEXEC);
     epoll_event ev{};
@@ -695,7 +696,7 @@ TEST(LocalIoRingTest, ThreadPoolDevicesAndOtherThreadsDoNotUseTheRing) {
   // A uring device used from a thread without a ring goes to the shared engine.
   EXPECT_TRUE(WriteSync(*uring, 4 * kKiB, data).ok());
   // A second ring on the loop's thread is refused.
-  loop->RunSync([] { EXPECT_EQ(LocalIoRing::AttachToThisThread(), nullptr); });
+  loop->RunSync([] { EXPECT_EQ(AttachIoLoopToThisThread(), nullptr); });
   loop->RunSync([&] { pool.reset(); uring.reset(); });
 }
 

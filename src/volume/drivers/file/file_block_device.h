@@ -5,7 +5,8 @@
 // buffers are not necessarily 512-byte aligned in memory, which O_DIRECT would require. So I/O
 // goes through the page cache and durability comes from Flush (fdatasync) and FUA (RWF_DSYNC).
 //
-// I/O engines (process-wide, created on first use, never destroyed; see FileIoEngine):
+// I/O engines (process-wide, created on first use, never destroyed; see FileIoEngine;
+// file_io_engines.cc, request model in file_io.h):
 //  - io_uring: ONE shared ring (256 SQEs) and ONE completion thread for I/O started on
 //    ordinary threads (the control plane, tests), so the thread count does not grow with the
 //    number of attached volumes (tgt's "threads per LUN" trap, iscsi-target.md 5.1).
@@ -13,9 +14,10 @@
 //    beyond the ring's depth wait in a FIFO that the completion thread drains as CQEs free
 //    slots, so a caller never blocks on a full ring. The completion thread reaps CQEs in
 //    batches, resubmits short transfers, and submits all follow-ups with one io_uring_enter.
-//    Event-loop threads (the target's reactors) attach a ring of their own (LocalIoRing
-//    below): their I/O is submitted once per loop iteration and completes on that thread;
-//    reads that hit the page cache complete inline (preadv2 RWF_NOWAIT). Small page-aligned
+//    Event-loop threads (the target's reactors) attach a ring of their own (a ThreadIoLoop,
+//    volume/io_loop.h; local_io_ring.h here): their I/O is submitted once per loop iteration
+//    and completes on that thread; reads that hit the page cache complete inline (preadv2
+//    RWF_NOWAIT). Small page-aligned
 //    non-FUA writes are done by the loop thread itself with pwritev2, at the end of the loop
 //    iteration (in Poll), not in Write: ext4 cannot do buffered writes non-blocking, so
 //    io_uring would punt each to an io-wq worker, and that hop cost ~30 % of the target's CPU
@@ -77,41 +79,6 @@ struct FileBlockDeviceOptions {
 // FailedPrecondition when it is not a regular file; Unavailable for kUring without io_uring.
 Result<std::shared_ptr<BlockDevice>> OpenFileBlockDevice(const std::string& path,
                                                          const FileBlockDeviceOptions& options);
-
-// A per-thread io_uring ring for an event-loop thread (the iSCSI target's reactors).
-//
-// Model: a thread that runs a loop attaches a ring to itself. From then on, file-device I/O
-// (devices on the io_uring engine) *started on that thread* goes to that ring instead of the
-// shared one, and its `done` runs on that same thread, from Poll(): no lock, no completion
-// thread, no cross-thread wake-up. Reads first try preadv2(RWF_NOWAIT) inline: a page-cache
-// hit completes (calls `done`) before Read returns. Small page-aligned non-FUA writes are
-// done by the next Poll() itself (pwritev2), never before Write returns. I/O started on other
-// threads (the control plane, tests) still goes to the shared engine. SQEs prepared during a
-// loop iteration are submitted together by the next Poll().
-//
-// The loop must: watch fd() for readability (completions waiting) and call Poll() at the end
-// of every iteration, and not sleep while HasUnsubmitted(). Destroy the LocalIoRing on its
-// thread: it first completes every request in it (running their callbacks), then detaches.
-// A FileBlockDevice destroyed on that thread while it has requests in the ring polls the
-// ring while it waits for them.
-class LocalIoRing {
- public:
-  // Null when this thread already has one or io_uring is unavailable (the thread then keeps
-  // using the shared engine; logged).
-  static std::unique_ptr<LocalIoRing> AttachToThisThread();
-  ~LocalIoRing();
-  LocalIoRing(const LocalIoRing&) = delete;
-  LocalIoRing& operator=(const LocalIoRing&) = delete;
-
-  int fd() const;
-  void Poll();
-  bool HasUnsubmitted() const;
-
- private:
-  struct Impl;
-  explicit LocalIoRing(std::unique_ptr<Impl> impl);
-  std::unique_ptr<Impl> impl_;
-};
 
 // The engine kAuto resolves to in this process (kUring or kThreadPool); probes io_uring once.
 FileIoEngine DefaultFileIoEngine();
