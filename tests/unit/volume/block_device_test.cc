@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
@@ -623,7 +624,14 @@ TEST(LocalIoRingTest, InlineWritesCompleteInPollOnTheLoopThread) {
       returned[i] = true;
     }
   });
-  for (int i = 0; i < 1000 && done.load() < int(cases.size()); ++i) loop->RunSync([] {});
+  // Turn the loop until every write has completed: the RWF_DSYNC one waits for the disk, which
+  // a busy machine makes slow (a bound of 1,000 quick turns failed under load). The deadline
+  // only keeps a lost completion from hanging the run.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (done.load() < int(cases.size()) && std::chrono::steady_clock::now() < deadline) {
+    loop->RunSync([] {});
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
   ASSERT_EQ(done.load(), int(cases.size()));
   EXPECT_FALSE(any_early);
   EXPECT_FALSE(any_elsewhere);
