@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -645,6 +646,37 @@ TEST(LocalIoRingTest, InlineWritesCompleteInPollOnTheLoopThread) {
 
 // The OS error of an inline write reaches `done` mapped like a ring write's (EBADF on a
 // read-only fd -> Internal), on the loop thread.
+// Regression: when a per-thread ring could not be set up (here: no descriptor left), the
+// failed ring's destructor tore down a ring that did not exist, closing descriptor 0 (its
+// zeroed ring_fd). Attaching must fail cleanly and leave every other descriptor open.
+TEST(LocalIoRingTest, FailedAttachClosesNoOtherDescriptor) {
+  if (DefaultFileIoEngine() != FileIoEngine::kUring) GTEST_SKIP() << "no io_uring";
+  if (::fcntl(0, F_GETFD) == -1) {
+    ASSERT_EQ(::open("/dev/null", O_RDONLY), 0);
+  }
+  // The shared engine exists first (a per-thread ring is only tried when it does).
+  TempFile f(kMiB);
+  auto dev = f.Open(FileIoEngine::kUring);
+  std::vector<std::byte> back(4096);
+  ASSERT_TRUE(ReadSync(*dev, 0, back).ok());
+  // The lowest free descriptor is the limit: nothing new can be opened while it holds.
+  const int probe = ::dup(0);
+  ASSERT_GE(probe, 0);
+  ::close(probe);
+  rlimit old{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &old), 0);
+  rlimit low = old;
+  low.rlim_cur = static_cast<rlim_t>(probe);
+  std::unique_ptr<ThreadIoLoop> loop;
+  std::thread([&] {
+    ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
+    loop = AttachIoLoopToThisThread();
+    ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &old), 0);
+  }).join();
+  EXPECT_EQ(loop, nullptr);
+  EXPECT_NE(::fcntl(0, F_GETFD), -1) << "descriptor 0 was closed";
+}
+
 TEST(LocalIoRingTest, InlineWriteErrorMapsToStatus) {
   if (DefaultFileIoEngine() != FileIoEngine::kUring) GTEST_SKIP() << "no io_uring";
   TempFile f(kMiB);

@@ -13,6 +13,9 @@ namespace scoria::volume {
 namespace file_io {
 
 LocalRing::~LocalRing() {
+  // A ring whose Init failed was never set up (or InitRing already tore it down): exiting it
+  // would close descriptor 0 or the same descriptor twice.
+  if (!ready_) return;
   while (inflight_ > 0 || !pending_.empty() || !inline_writes_.empty()) WaitAndPoll(1000);
   io_uring_queue_exit(&ring_);
   tls_ring = nullptr;

@@ -32,8 +32,9 @@ class LocalRing final : public ThreadIoLoop {
   LocalRing(const LocalRing&) = delete;
   LocalRing& operator=(const LocalRing&) = delete;
 
-  // Sets up the ring; false with the reason in `why` when the kernel refuses.
-  bool Init(std::string* why) { return InitRing(&ring_, 0, why); }
+  // Sets up the ring; false with the reason in `why` when the kernel refuses (the object may
+  // then only be destroyed).
+  bool Init(std::string* why) { return ready_ = InitRing(&ring_, 0, why); }
 
   int fd() const override { return ring_.ring_fd; }
   void Poll() override;
@@ -85,6 +86,7 @@ class LocalRing final : public ThreadIoLoop {
   bool RunInlineWrites();
 
   io_uring ring_{};
+  bool ready_ = false;  // ring_ was set up (and so must be torn down)
   unsigned inflight_ = 0;  // SQEs prepared and not yet reaped; <= kRingEntries
   std::deque<std::unique_ptr<Request>> pending_;
   std::vector<Request*> again_;
