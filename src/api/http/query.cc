@@ -67,19 +67,12 @@ Result<bool> ParseStrictBool(std::string_view text) {
                          "'on', 't', 'true', 'y', 'yes'");
 }
 
-Result<ListParams> ParseListParams(const Request& req, const ListSpec& spec) {
-  ListParams p;
-  p.page_size = spec.max_limit;
-  if (auto v = req.Get("limit")) {
-    ASSIGN_OR_RETURN(int64_t limit, ParseNonNegative("limit", *v));
-    p.limit = std::min(limit, spec.max_limit);
-    p.page_size = *p.limit;
-  }
-  if (auto v = req.Get("offset")) {
-    ASSIGN_OR_RETURN(p.offset, ParseNonNegative("offset", *v));
-  }
-  p.marker = req.Get("marker");
+namespace {
 
+// sort=k1:dir,k2 (3.x) or the deprecated sort_key/sort_dir pair; every key must be the
+// collection's (created_at always is).
+Result<std::vector<SortKey>> ParseSort(const Request& req, const ListSpec& spec) {
+  std::vector<SortKey> out;
   auto sort = req.Get("sort");
   auto sort_key = req.Get("sort_key");
   auto sort_dir = req.Get("sort_dir");
@@ -94,7 +87,7 @@ Result<ListParams> ParseListParams(const Request& req, const ListSpec& spec) {
       if (colon != std::string::npos) {
         ASSIGN_OR_RETURN(k.desc, ParseDirection(std::string_view(item).substr(colon + 1)));
       }
-      p.sort.push_back(std::move(k));
+      out.push_back(std::move(k));
     }
   } else if (sort_key.has_value() || sort_dir.has_value()) {
     std::vector<std::string> keys =
@@ -106,27 +99,22 @@ Result<ListParams> ParseListParams(const Request& req, const ListSpec& spec) {
       if (!dirs.empty()) {
         ASSIGN_OR_RETURN(k.desc, ParseDirection(i < dirs.size() ? dirs[i] : dirs.back()));
       }
-      p.sort.push_back(std::move(k));
+      out.push_back(std::move(k));
     }
   }
-  for (const SortKey& k : p.sort) {
+  for (const SortKey& k : out) {
     // created_at is every collection's default key, so it is always accepted.
     if (k.key != "created_at" && !spec.sort_keys.contains(k.key)) {
       return InvalidArgument("Invalid input received: Invalid sort key " + k.key + ".");
     }
   }
+  return out;
+}
 
-  if (req.version >= ApiVersion{3, 45}) {
-    if (auto v = req.Get("with_count")) {
-      ASSIGN_OR_RETURN(p.with_count, ParseStrictBool(*v));
-    }
-  }
-  if (auto v = req.Get("all_tenants")) {
-    auto b = ParseStrictBool(*v);
-    if (!b.ok()) return InvalidArgument("Invalid value for all_tenants: " + b.status().message());
-    p.all_tenants = *b && req.ctx.all_tenants_allowed;
-  }
-
+// The query's other parameters, the filters: a non-admin may use only the collection's
+// filter_keys (from 3.31 an unknown one is refused, before that ignored).
+Result<std::map<std::string, std::string>> ParseFilters(const Request& req, const ListSpec& spec) {
+  std::map<std::string, std::string> out;
   std::vector<std::string> invalid;
   for (const auto& [name, value] : req.query) {
     if (IsReserved(name)) continue;
@@ -141,13 +129,44 @@ Result<ListParams> ParseListParams(const Request& req, const ListSpec& spec) {
         continue;
       }
     }
-    p.filters[name] = value;
+    out[name] = value;
   }
   if (!invalid.empty()) {
     std::string names;
     for (const std::string& n : invalid) names += (names.empty() ? "" : ", ") + n;
     return InvalidArgument("Invalid filters " + names + " are found in query options.");
   }
+  return out;
+}
+
+}  // namespace
+
+Result<ListParams> ParseListParams(const Request& req, const ListSpec& spec) {
+  ListParams p;
+  p.page_size = spec.max_limit;
+  if (auto v = req.Get("limit")) {
+    ASSIGN_OR_RETURN(int64_t limit, ParseNonNegative("limit", *v));
+    p.limit = std::min(limit, spec.max_limit);
+    p.page_size = *p.limit;
+  }
+  if (auto v = req.Get("offset")) {
+    ASSIGN_OR_RETURN(p.offset, ParseNonNegative("offset", *v));
+  }
+  p.marker = req.Get("marker");
+
+  ASSIGN_OR_RETURN(p.sort, ParseSort(req, spec));
+  if (req.version >= ApiVersion{3, 45}) {
+    if (auto v = req.Get("with_count")) {
+      ASSIGN_OR_RETURN(p.with_count, ParseStrictBool(*v));
+    }
+  }
+  if (auto v = req.Get("all_tenants")) {
+    auto b = ParseStrictBool(*v);
+    if (!b.ok()) return InvalidArgument("Invalid value for all_tenants: " + b.status().message());
+    p.all_tenants = *b && req.ctx.all_tenants_allowed;
+  }
+
+  ASSIGN_OR_RETURN(p.filters, ParseFilters(req, spec));
   return p;
 }
 

@@ -109,26 +109,7 @@ Response Router::DispatchV3(Request& req) const {
     req.url_project = (*segments)[0];
     segments->erase(segments->begin());
   }
-
-  // All routes whose pattern matches the path, whatever their method and versions.
-  struct Match {
-    const Route* route;
-    PathParams params;
-  };
-  std::vector<Match> matches;
-  for (const Route& r : routes_) {
-    if (r.segments.size() != segments->size()) continue;
-    Match m{&r, {}};
-    bool ok = true;
-    for (size_t i = 0; i < r.segments.size() && ok; ++i) {
-      if (r.is_param[i]) {
-        m.params[r.segments[i]] = (*segments)[i];
-      } else {
-        ok = r.segments[i] == (*segments)[i];
-      }
-    }
-    if (ok) matches.push_back(std::move(m));
-  }
+  std::vector<Match> matches = Matching(*segments);
   if (matches.empty()) return FaultResponse(404, kNotFoundMessage);
 
   if (!req.url_project.empty() && req.url_project != req.ctx.project_id) {
@@ -139,26 +120,8 @@ Response Router::DispatchV3(Request& req) const {
   if (!version.ok()) return FaultResponse(version.status());
   req.version = *version;
 
-  // Most specific pattern with this method: a literal segment beats a param, leftmost first.
-  const Match* best = nullptr;
-  for (const Match& m : matches) {
-    if (m.route->method != req.method) continue;
-    if (best == nullptr ||
-        std::lexicographical_compare(m.route->is_param.begin(), m.route->is_param.end(),
-                                     best->route->is_param.begin(), best->route->is_param.end())) {
-      best = &m;
-    }
-  }
-  if (best == nullptr) {
-    std::set<std::string> methods;
-    for (const Match& m : matches) methods.insert(m.route->method);
-    std::string allow;
-    for (const std::string& m : methods) allow += (allow.empty() ? "" : ", ") + m;
-    Response r = FaultResponse(405, "The method " + req.method + " is not allowed on " +
-                                        req.path + ".");
-    r.SetHeader("Allow", allow);
-    return r;
-  }
+  const Match* best = MostSpecific(matches, req.method);
+  if (best == nullptr) return MethodNotAllowed(matches, req);
   const Match* chosen = nullptr;
   for (const Match& m : matches) {
     if (m.route->method == req.method && m.route->pattern == best->route->pattern &&
@@ -178,6 +141,49 @@ Response Router::DispatchV3(Request& req) const {
     }
   }
   return CallHandler(*chosen->route, req, chosen->params);
+}
+
+std::vector<Router::Match> Router::Matching(const std::vector<std::string>& segments) const {
+  std::vector<Match> matches;
+  for (const Route& r : routes_) {
+    if (r.segments.size() != segments.size()) continue;
+    Match m{&r, {}};
+    bool ok = true;
+    for (size_t i = 0; i < r.segments.size() && ok; ++i) {
+      if (r.is_param[i]) {
+        m.params[r.segments[i]] = segments[i];
+      } else {
+        ok = r.segments[i] == segments[i];
+      }
+    }
+    if (ok) matches.push_back(std::move(m));
+  }
+  return matches;
+}
+
+const Router::Match* Router::MostSpecific(const std::vector<Match>& matches,
+                                          const std::string& method) {
+  const Match* best = nullptr;
+  for (const Match& m : matches) {
+    if (m.route->method != method) continue;
+    if (best == nullptr ||
+        std::lexicographical_compare(m.route->is_param.begin(), m.route->is_param.end(),
+                                     best->route->is_param.begin(), best->route->is_param.end())) {
+      best = &m;
+    }
+  }
+  return best;
+}
+
+Response Router::MethodNotAllowed(const std::vector<Match>& matches, const Request& req) {
+  std::set<std::string> methods;
+  for (const Match& m : matches) methods.insert(m.route->method);
+  std::string allow;
+  for (const std::string& m : methods) allow += (allow.empty() ? "" : ", ") + m;
+  Response r =
+      FaultResponse(405, "The method " + req.method + " is not allowed on " + req.path + ".");
+  r.SetHeader("Allow", allow);
+  return r;
 }
 
 Response Router::CallHandler(const Route& route, Request& req, const PathParams& params) const {

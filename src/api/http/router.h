@@ -74,7 +74,20 @@ class Router {
     ApiVersion max;
   };
 
+  // A route whose pattern matches a path, with the values of its {params}.
+  struct Match {
+    const Route* route;
+    PathParams params;
+  };
+
   Response DispatchV3(Request& req) const;
+  // Every route whose pattern matches `segments`, whatever its method and versions.
+  std::vector<Match> Matching(const std::vector<std::string>& segments) const;
+  // Among `matches`, the most specific pattern with `method`: a literal segment beats a
+  // param, leftmost first. nullptr when no route of the path has the method.
+  static const Match* MostSpecific(const std::vector<Match>& matches, const std::string& method);
+  // The 405 for a path whose routes have other methods only, with their Allow header.
+  static Response MethodNotAllowed(const std::vector<Match>& matches, const Request& req);
   Response CallHandler(const Route& route, Request& req, const PathParams& params) const;
 
   std::vector<Route> routes_;

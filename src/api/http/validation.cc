@@ -48,6 +48,18 @@ Result<std::optional<std::string>> OptionalString(const json& obj, const std::st
   return std::optional<std::string>(s);
 }
 
+Result<std::string> RequiredString(const json& obj, const std::string& key) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) {
+    return InvalidArgument("Invalid input received: '" + key + "' is a required property");
+  }
+  if (!it->is_string()) {
+    return InvalidArgument("Invalid input for field/attribute " + key + ". Value: " + it->dump() +
+                           ". Not a string");
+  }
+  return it->get<std::string>();
+}
+
 Result<int64_t> ParseSize(const json& v, const std::string& field, int64_t min, int64_t max) {
   auto bad = [&](const std::string& why) {
     return InvalidArgument("Invalid input for field/attribute " + field + ". Value: " + v.dump() +

@@ -19,6 +19,9 @@ Result<nlohmann::json> RequireObject(const nlohmann::json& body, const std::stri
 Result<std::optional<std::string>> OptionalString(const nlohmann::json& obj,
                                                   const std::string& key, size_t max_len = 255,
                                                   bool strip = true);
+// A required string field: 400 "'<key>' is a required property" when missing or null, 400
+// "... Not a string" when of another type. Not trimmed.
+Result<std::string> RequiredString(const nlohmann::json& obj, const std::string& key);
 // An integer given as a JSON integer or a string of digits (Cinder accepts both), within
 // [min, max]. Booleans, floats and other strings are rejected.
 Result<int64_t> ParseSize(const nlohmann::json& v, const std::string& field, int64_t min,

@@ -1,6 +1,7 @@
 #include "api/resources/views.h"
 
 #include "common/clock.h"
+#include "lifecycle/volume_status.h"
 
 namespace scoria::api {
 
@@ -22,9 +23,10 @@ json ResourceLinks(const Request& req, const std::string& collection, const std:
 }
 
 std::string DisplayVolumeStatus(const std::string& status) {
-  if (status == "managing") return "creating";
-  if (status == "error_managing") return "error";
-  if (status == "error_managing_deleting") return "deleting";
+  namespace vs = volume_status;
+  if (status == vs::kManaging) return vs::kCreating;
+  if (status == vs::kErrorManaging) return vs::kError;
+  if (status == vs::kErrorManagingDeleting) return vs::kDeleting;
   return status;
 }
 

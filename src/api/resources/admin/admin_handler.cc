@@ -29,8 +29,7 @@
 #include "db/snapshots_repo.h"
 #include "db/types_repo.h"
 #include "db/volumes_repo.h"
-#include "scheduler/filters/capabilities_filter.h"
-#include "scheduler/scheduler_service.h"
+#include "scheduler/pools.h"
 
 namespace scoria::api {
 namespace {
@@ -72,6 +71,61 @@ bool CapabilityEquals(const json& cap, const std::string& value) {
     return end != value.c_str() && *end == '\0' && d == cap.get<double>();
   }
   return cap.dump() == value;
+}
+
+// The query of get-pools: detail, capability filters from 3.28, volume_type from 3.35 (older
+// versions ignore them).
+struct PoolsQuery {
+  bool detail = false;
+  std::map<std::string, std::string> capabilities;  // key=value; "name": the pool or backend
+  std::optional<std::string> type_ref;              // a volume type's name or id
+};
+
+Result<PoolsQuery> ParsePoolsQuery(const Request& req) {
+  PoolsQuery q;
+  if (auto d = req.Get("detail")) {
+    auto b = ParseStrictBool(*d);
+    if (!b.ok()) return InvalidArgument("Invalid value for detail: " + *d);
+    q.detail = *b;
+  }
+  if (req.version < ApiVersion{3, 28}) return q;
+  for (const auto& [k, v] : req.query) {
+    if (k == "detail") continue;
+    if (k == "volume_type") {
+      if (req.version >= ApiVersion{3, 35}) q.type_ref = v;
+      continue;
+    }
+    q.capabilities[k] = v;
+  }
+  return q;
+}
+
+bool PoolMatches(const scheduler::PoolState& pool,
+                 const std::map<std::string, std::string>& capabilities) {
+  for (const auto& [k, v] : capabilities) {
+    if (k == "name") {
+      if (pool.name != v && scheduler::BackendOf(pool) != v) return false;
+    } else if (!pool.capabilities.is_object() || !pool.capabilities.contains(k) ||
+               !CapabilityEquals(pool.capabilities[k], v)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// One pool of get-pools; with detail its capabilities, stamped with its service's last
+// heartbeat when the report has no timestamp of its own.
+json PoolView(const scheduler::PoolState& pool, bool detail,
+              const std::map<std::string, std::optional<int64_t>>& heartbeats) {
+  json entry = {{"name", pool.name}};
+  if (!detail) return entry;
+  json caps = pool.capabilities.is_object() ? pool.capabilities : json::object();
+  auto hb = heartbeats.find(scheduler::BackendOf(pool));
+  if (!caps.contains("timestamp")) {
+    caps["timestamp"] = hb == heartbeats.end() ? json(nullptr) : TimeOrNull(hb->second);
+  }
+  entry["capabilities"] = std::move(caps);
+  return entry;
 }
 
 // A quota value: a JSON integer or a string holding one (cinder utils.validate_integer).
@@ -184,7 +238,8 @@ Response AdminApi::AvailabilityZones(Request&, const PathParams&) {
   if (!st.ok()) return FaultResponse(st);
   json list = json::array();
   for (const auto& [name, available] : zones) {
-    list.push_back({{"zoneName", name}, {"zoneState", {{"available", available}}}});
+    json state = {{"available", available}};  // not a status: the zone's state
+    list.push_back({{"zoneName", name}, {"zoneState", std::move(state)}});
   }
   return JsonResponse(200, {{"availabilityZoneInfo", list}});
 }
@@ -261,65 +316,24 @@ Response AdminApi::ServiceUpdate(Request& req, const PathParams& p) {
 }
 
 Response AdminApi::Pools(Request& req, const PathParams&) {
-  bool detail = false;
-  if (auto d = req.Get("detail")) {
-    auto b = ParseStrictBool(*d);
-    if (!b.ok()) return FaultResponse(InvalidArgument("Invalid value for detail: " + *d));
-    detail = *b;
-  }
-  // Capability filters from 3.28, volume_type from 3.35; older versions ignore them.
-  std::map<std::string, std::string> filters;
-  std::optional<std::string> type_ref;
-  if (req.version >= ApiVersion{3, 28}) {
-    for (const auto& [k, v] : req.query) {
-      if (k == "detail") continue;
-      if (k == "volume_type") {
-        if (req.version >= ApiVersion{3, 35}) type_ref = v;
-        continue;
-      }
-      filters[k] = v;
-    }
-  }
+  auto query = ParsePoolsQuery(req);
+  if (!query.ok()) return FaultResponse(query.status());
   json list = json::array();
   Status st = db::InReadTransaction(env_.db, [&](db::Transaction& tx) {
-    ASSIGN_OR_RETURN(auto pools, scheduler::SchedulerService::LoadPools(tx, env_.config,
-                                                                        /*only_usable=*/false));
-    std::optional<scheduler::RequestSpec> type_spec;
-    if (type_ref) {
-      auto t = db::FindType(tx, *type_ref);
-      if (!t.ok()) return t.status();
-      type_spec.emplace();
-      type_spec->extra_specs = t->extra_specs;
+    scheduler::PoolListFilter filter;
+    if (query->type_ref) {
+      ASSIGN_OR_RETURN(auto type, db::FindType(tx, *query->type_ref));
+      filter.extra_specs = std::move(type.extra_specs);
     }
+    ASSIGN_OR_RETURN(auto pools, scheduler::ListPools(tx, env_.config, filter));
     ASSIGN_OR_RETURN(auto services,
                      db::ListServices(tx, std::nullopt, std::string(db::kVolumeBinary)));
-    std::map<std::string, std::optional<int64_t>> heartbeat;
-    for (const auto& s : services) heartbeat[s.host] = s.updated_at;
-    for (auto& pool : pools) {
-      bool keep = true;
-      for (const auto& [k, v] : filters) {
-        if (k == "name") {
-          keep &= pool.name == v || scheduler::BackendOf(pool) == v;
-        } else {
-          keep &= pool.capabilities.is_object() && pool.capabilities.contains(k) &&
-                  CapabilityEquals(pool.capabilities[k], v);
-        }
+    std::map<std::string, std::optional<int64_t>> heartbeats;
+    for (const auto& s : services) heartbeats[s.host] = s.updated_at;
+    for (const auto& pool : pools) {
+      if (PoolMatches(pool, query->capabilities)) {
+        list.push_back(PoolView(pool, query->detail, heartbeats));
       }
-      if (keep && type_spec) {
-        scheduler::CapabilitiesFilter f(*type_spec);
-        keep = f.Passes(pool);
-      }
-      if (!keep) continue;
-      json entry = {{"name", pool.name}};
-      if (detail) {
-        json caps = pool.capabilities.is_object() ? pool.capabilities : json::object();
-        auto hb = heartbeat.find(scheduler::BackendOf(pool));
-        if (!caps.contains("timestamp")) {
-          caps["timestamp"] = hb == heartbeat.end() ? json(nullptr) : TimeOrNull(hb->second);
-        }
-        entry["capabilities"] = std::move(caps);
-      }
-      list.push_back(std::move(entry));
     }
     return Status::Ok();
   });
@@ -365,8 +379,9 @@ Response AdminApi::QuotaShow(Request& req, const PathParams& p) {
     ASSIGN_OR_RETURN(auto limits, EffectiveLimits(tx, project));
     ASSIGN_OR_RETURN(auto used, Usage(tx, project));
     for (const auto& r : QuotaResources()) {
-      set[r] = usage ? json{{"limit", limits[r]}, {"in_use", used[r]}, {"reserved", 0}}
-                     : json(limits[r]);
+      // reserved is the quota field (always 0: Scoria counts usage, it reserves nothing)
+      json detail = {{"limit", limits[r]}, {"in_use", used[r]}, {"reserved", 0}};  // not a status
+      set[r] = usage ? std::move(detail) : json(limits[r]);
     }
     return Status::Ok();
   });

@@ -24,6 +24,8 @@
 #include "common/clock.h"
 #include "db/attachments_repo.h"
 #include "db/volumes_repo.h"
+#include "lifecycle/transitions.h"
+#include "lifecycle/volume_status.h"
 
 namespace scoria::api {
 namespace {
@@ -34,7 +36,64 @@ constexpr ApiVersion kAttachmentsMin{3, 27};
 constexpr ApiVersion kCompleteMin{3, 44};
 constexpr ApiVersion kModeMin{3, 54};
 
-bool Contains(const std::string& s, const char* part) { return s.find(part) != std::string::npos; }
+// A create request's body, checked (everything that needs no database).
+struct CreateAttachmentRequest {
+  std::string volume_id;
+  std::optional<std::string> instance;
+  std::optional<json> connector;  // given: reserve and export at once
+  std::optional<std::string> mode;
+};
+
+Result<CreateAttachmentRequest> ParseCreateAttachment(const Request& req, const json& in) {
+  RETURN_IF_ERROR(req.version >= kModeMin
+                      ? RejectUnknownKeys(in, {"volume_uuid", "instance_uuid", "connector", "mode"})
+                      : RejectUnknownKeys(in, {"volume_uuid", "instance_uuid", "connector"}));
+  if (!in.contains("volume_uuid") || !in["volume_uuid"].is_string()) {
+    return InvalidArgument("Invalid input received: 'volume_uuid' is a required property");
+  }
+  CreateAttachmentRequest c;
+  c.volume_id = in["volume_uuid"].get<std::string>();
+  if (in.contains("instance_uuid") && !in["instance_uuid"].is_null()) {
+    if (!in["instance_uuid"].is_string()) {
+      return InvalidArgument("Invalid input for field/attribute instance_uuid. Value: " +
+                             in["instance_uuid"].dump() + ". Not a string");
+    }
+    c.instance = in["instance_uuid"].get<std::string>();
+  }
+  if (in.contains("connector") && !in["connector"].is_null()) {
+    RETURN_IF_ERROR(ValidateConnector(in["connector"]));
+    c.connector = in["connector"];
+  }
+  if (in.contains("mode") && !in["mode"].is_null()) {
+    // A non-string is refused with its JSON spelling in the message.
+    const json& m = in["mode"];
+    std::string mode = m.is_string() ? m.get<std::string>() : m.dump();
+    RETURN_IF_ERROR(ValidateMode(mode));
+    c.mode = std::move(mode);
+  }
+  return c;
+}
+
+// cinder/volume/api.py attachment_create: the volume's status must allow an attachment (in-use
+// only when multiattach), except that Nova's live migration attaches the same instance to a
+// non-multiattach volume a second time.
+Status CheckAttachable(db::Transaction& tx, const db::VolumeRecord& v,
+                       const std::optional<std::string>& instance) {
+  const bool error = volume_status::IsError(v.status);
+  if (!error && lifecycle::Can(lifecycle::VolumeOp::kCreateAttachment, v.status, v.multiattach)) {
+    return Status::Ok();
+  }
+  if (!error && instance && !v.multiattach) {
+    ASSIGN_OR_RETURN(auto rows, db::VolumeAttachments(tx, v.id));
+    for (const auto& r : rows) {
+      if (r.instance_uuid == instance) return Status::Ok();
+    }
+  }
+  return FailedPrecondition("Invalid volume: Volume " + v.id + " status must be " +
+                            (v.multiattach ? "available, in-use or downloading"
+                                           : "available or downloading") +
+                            ", but current status is: " + v.status + ".");
+}
 
 class AttachmentsApi {
  public:
@@ -90,67 +149,20 @@ Response AttachmentsApi::Create(Request& req, const PathParams&) {
   if (!body.ok()) return FaultResponse(body.status());
   auto obj = RequireObject(*body, "attachment");
   if (!obj.ok()) return FaultResponse(obj.status());
-  const json& in = *obj;
-  Status bad = req.version >= kModeMin
-                   ? RejectUnknownKeys(in, {"volume_uuid", "instance_uuid", "connector", "mode"})
-                   : RejectUnknownKeys(in, {"volume_uuid", "instance_uuid", "connector"});
-  if (!bad.ok()) return FaultResponse(bad);
-  if (!in.contains("volume_uuid") || !in["volume_uuid"].is_string()) {
-    return FaultResponse(InvalidArgument("Invalid input received: 'volume_uuid' is a required "
-                                         "property"));
-  }
-  const std::string volume_id = in["volume_uuid"].get<std::string>();
-  std::optional<std::string> instance;
-  if (in.contains("instance_uuid") && !in["instance_uuid"].is_null()) {
-    if (!in["instance_uuid"].is_string()) {
-      return FaultResponse(InvalidArgument("Invalid input for field/attribute instance_uuid. "
-                                           "Value: " + in["instance_uuid"].dump() +
-                                           ". Not a string"));
-    }
-    instance = in["instance_uuid"].get<std::string>();
-  }
-  std::optional<json> connector;
-  if (in.contains("connector") && !in["connector"].is_null()) {
-    Status cst = ValidateConnector(in["connector"]);
-    if (!cst.ok()) return FaultResponse(cst);
-    connector = in["connector"];
-  }
-  std::optional<std::string> mode;
-  if (in.contains("mode") && !in["mode"].is_null()) {
-    if (!in["mode"].is_string()) return FaultResponse(ValidateMode(in["mode"].dump()));
-    mode = in["mode"].get<std::string>();
-    Status mst = ValidateMode(*mode);
-    if (!mst.ok()) return FaultResponse(mst);
-  }
-
+  auto parsed = ParseCreateAttachment(req, *obj);
+  if (!parsed.ok()) return FaultResponse(parsed.status());
+  const CreateAttachmentRequest& c = *parsed;
   db::AttachmentRecord a;
   std::optional<int64_t> task;
   Status st = db::InWriteTransaction(env_.db, [&](db::Transaction& tx) {
-    ASSIGN_OR_RETURN(auto v, LoadVolume(tx, req, volume_id));
-    std::vector<std::string> expected = {"available", "downloading"};
-    if (v.multiattach) expected = {"available", "in-use", "downloading"};
-    const bool ok_status =
-        std::find(expected.begin(), expected.end(), v.status) != expected.end();
-    if (Contains(v.status, "error") || !ok_status) {
-      // Nova's live migration attaches the same instance a second time.
-      bool same_instance = false;
-      if (!Contains(v.status, "error") && instance && !v.multiattach) {
-        ASSIGN_OR_RETURN(auto rows, db::VolumeAttachments(tx, v.id));
-        for (const auto& r : rows) same_instance |= r.instance_uuid == instance;
-      }
-      if (!same_instance) {
-        return FailedPrecondition("Invalid volume: Volume " + v.id + " status must be " +
-                                  (v.multiattach ? "available, in-use or downloading"
-                                                 : "available or downloading") +
-                                  ", but current status is: " + v.status + ".");
-      }
-    }
+    ASSIGN_OR_RETURN(auto v, LoadVolume(tx, req, c.volume_id));
+    RETURN_IF_ERROR(CheckAttachable(tx, v, c.instance));
     a = NewAttachmentRow(req, v);
-    a.instance_uuid = instance;
-    a.attach_mode = mode;
+    a.instance_uuid = c.instance;
+    a.attach_mode = c.mode;
     RETURN_IF_ERROR(db::InsertAttachment(tx, a));
-    if (connector) {
-      ASSIGN_OR_RETURN(task, EnqueueExport(tx, a, v, *connector, mode));
+    if (c.connector) {
+      ASSIGN_OR_RETURN(task, EnqueueExport(tx, a, v, *c.connector, c.mode));
     }
     return db::RecomputeVolumeStatus(tx, v);
   });
@@ -181,12 +193,11 @@ Response AttachmentsApi::Update(Request& req, const PathParams& p) {
   Status st = db::InWriteTransaction(env_.db, [&](db::Transaction& tx) {
     ASSIGN_OR_RETURN(auto a, Load(tx, req, id));
     ASSIGN_OR_RETURN(auto v, db::GetVolume(tx, a.volume_id));
-    if (Contains(v.status, "error")) {
+    if (volume_status::IsError(v.status)) {
       return Conflict("Invalid volume: Volume " + v.id + " is in status " + v.status +
                       "; the attachment cannot be updated.");
     }
-    if (a.attach_status == db::attach_status::kDetaching ||
-        a.attach_status == db::attach_status::kErrorDetaching) {
+    if (!lifecycle::Can(lifecycle::AttachmentOp::kUpdate, a.attach_status)) {
       return FailedPrecondition("Invalid attachment: attachment " + id + " is " +
                                 a.attach_status + ".");
     }
@@ -212,7 +223,7 @@ Response AttachmentsApi::Action(Request& req, const PathParams& p) {
     ASSIGN_OR_RETURN(auto a, Load(tx, req, id));
     // Stricter than Cinder, which accepts any state: completing what has no connection, or
     // completing twice, is a client bug worth reporting.
-    if (a.attach_status != db::attach_status::kAttaching) {
+    if (!lifecycle::Can(lifecycle::AttachmentOp::kComplete, a.attach_status)) {
       return FailedPrecondition("Invalid attachment: attachment " + id +
                                 " must be attaching to complete, but it is " + a.attach_status +
                                 ".");
@@ -242,7 +253,7 @@ Response AttachmentsApi::Delete(Request& req, const PathParams& p) {
       return db::RecomputeVolumeStatus(tx, v);
     }
     if (a.attach_status != db::attach_status::kDetaching) {
-      a.attach_status = db::attach_status::kDetaching;
+      a.attach_status = lifecycle::Of(lifecycle::AttachmentOp::kDelete).during;
       a.detach_time = NowMicros();
       RETURN_IF_ERROR(db::UpdateAttachment(tx, a));
       RETURN_IF_ERROR(db::RecomputeVolumeStatus(tx, v));

@@ -8,11 +8,17 @@
 #include "db/services_repo.h"
 #include "db/tasks_repo.h"
 #include "db/types_repo.h"
+#include "lifecycle/transitions.h"
+#include "lifecycle/volume_status.h"
 #include "tasks/protocol.h"
 
 namespace scoria::api {
 
 using nlohmann::json;
+using lifecycle::BackupOp;
+using lifecycle::Can;
+using lifecycle::Of;
+using lifecycle::VolumeOp;
 
 namespace {
 bool ServiceUp(const db::ServiceRecord& s, const Config& config) {
@@ -67,7 +73,7 @@ Status CheckBackupQuota(db::Transaction& tx, const Config& config, const std::st
 }
 
 Status CheckRestorable(const db::BackupRecord& backup) {
-  if (backup.status != db::backup_status::kAvailable) {
+  if (!Can(BackupOp::kRestore, backup.status)) {
     return FailedPrecondition("Invalid backup: Backup status must be available but is " +
                               backup.status + ".");
   }
@@ -93,7 +99,7 @@ Result<db::BackupRecord> BackupForNewVolume(db::Transaction& tx, const std::stri
 Status StartRestore(db::Transaction& tx, const Config& config, db::BackupRecord& backup,
                     db::VolumeRecord& volume) {
   RETURN_IF_ERROR(CheckRestorable(backup));
-  if (volume.status != "available") {
+  if (!Can(VolumeOp::kRestore, volume.status)) {
     return FailedPrecondition("Invalid volume: Volume to be restored to must be available, but "
                               "the current status is \"" + volume.status + "\".");
   }
@@ -109,9 +115,9 @@ Status StartRestore(db::Transaction& tx, const Config& config, db::BackupRecord&
   const std::string host = VolumeServiceHost(volume);
   RETURN_IF_ERROR(CheckBackupServiceUp(tx, config, host));
   volume.previous_status = volume.status;
-  volume.status = "restoring-backup";
+  volume.status = Of(VolumeOp::kRestore).during;
   RETURN_IF_ERROR(db::UpdateVolume(tx, volume));
-  backup.status = db::backup_status::kRestoring;
+  backup.status = Of(BackupOp::kRestore).during;
   backup.restore_volume_id = volume.id;
   backup.fail_reason.reset();
   RETURN_IF_ERROR(db::UpdateBackup(tx, backup));
@@ -126,7 +132,7 @@ Status StartRestoreIntoNewVolume(db::Transaction& tx, const Config& config,
   // Some backup service must exist to pick the task up; the one of the volume's host is
   // checked when the volume has been placed.
   RETURN_IF_ERROR(AnyBackupServiceHost(tx, config).status());
-  backup.status = db::backup_status::kRestoring;
+  backup.status = Of(BackupOp::kRestore).during;
   backup.restore_volume_id = volume.id;
   backup.fail_reason.reset();
   RETURN_IF_ERROR(db::UpdateBackup(tx, backup));
@@ -146,7 +152,7 @@ Result<db::VolumeRecord> NewRestoreVolume(db::Transaction& tx, const Config& con
   v.name = name;
   v.description = "auto-created_from_restore_from_backup";
   v.size = size;
-  v.status = "creating";
+  v.status = Of(VolumeOp::kCreate).during;
   v.created_at = NowMicros();
   v.availability_zone = config.storage_availability_zone;
   ASSIGN_OR_RETURN(auto type, db::GetTypeByName(tx, config.default_volume_type));

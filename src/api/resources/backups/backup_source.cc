@@ -6,9 +6,16 @@
 #include "common/ids.h"
 #include "db/snapshots_repo.h"
 #include "db/tasks_repo.h"
+#include "lifecycle/transitions.h"
+#include "lifecycle/volume_status.h"
 #include "tasks/protocol.h"
 
 namespace scoria::api {
+
+using lifecycle::Can;
+using lifecycle::Of;
+using lifecycle::SnapshotOp;
+using lifecycle::VolumeOp;
 
 Result<BackupSource> CheckBackupSource(db::Transaction& tx, const db::VolumeRecord& volume,
                                        const std::optional<std::string>& snapshot_id, bool force) {
@@ -22,7 +29,7 @@ Result<BackupSource> CheckBackupSource(db::Transaction& tx, const db::VolumeReco
       return FailedPrecondition("Invalid snapshot: Snapshot " + *snapshot_id +
                                 " is not a snapshot of volume " + volume.id + ".");
     }
-    if (snap.status != "available") {
+    if (!Can(SnapshotOp::kBackup, snap.status)) {
       return FailedPrecondition("Invalid snapshot: Snapshot to be backed up must be available, "
                                 "but the current status is \"" + snap.status + "\".");
     }
@@ -30,11 +37,11 @@ Result<BackupSource> CheckBackupSource(db::Transaction& tx, const db::VolumeReco
     source.data_timestamp = snap.created_at;
     return source;
   }
-  if (volume.status == "in-use" && !force) {
+  if (volume.status == volume_status::kInUse && !force) {
     return FailedPrecondition("Invalid volume: Backing up an in-use volume must use the force "
                               "flag.");
   }
-  if (volume.status != "available" && volume.status != "in-use") {
+  if (!Can(VolumeOp::kBackup, volume.status)) {
     return FailedPrecondition("Invalid volume: Volume to be backed up must be available or "
                               "in-use, but the current status is \"" + volume.status + "\".");
   }
@@ -45,11 +52,11 @@ Status MarkBackupSource(db::Transaction& tx, db::VolumeRecord& volume, const Bac
                         db::BackupRecord& backup) {
   if (source.snapshot_id) {
     ASSIGN_OR_RETURN(auto snap, db::GetSnapshot(tx, *source.snapshot_id));
-    snap.status = "backing-up";
+    snap.status = Of(SnapshotOp::kBackup).during;
     return db::UpdateSnapshot(tx, snap);
   }
   volume.previous_status = volume.status;
-  volume.status = "backing-up";
+  volume.status = Of(VolumeOp::kBackup).during;
   RETURN_IF_ERROR(db::UpdateVolume(tx, volume));
   // The temporary snapshot (Cinder's temp_snapshot_id): made by the volume manager, which
   // quiesces an attached volume for the instant of the copy, so the backup reads a consistent
@@ -62,7 +69,7 @@ Status MarkBackupSource(db::Transaction& tx, db::VolumeRecord& volume, const Bac
   snap.name = "backup-snap-" + backup.id;
   snap.description = "temporary snapshot of backup " + backup.id;
   snap.size = volume.size;
-  snap.status = "creating";
+  snap.status = Of(SnapshotOp::kCreate).during;
   snap.created_at = NowMicros();
   RETURN_IF_ERROR(db::InsertSnapshot(tx, snap));
   backup.temp_snapshot_id = snap.id;

@@ -25,12 +25,14 @@
 #include "db/backups_repo.h"
 #include "db/tasks_repo.h"
 #include "db/volumes_repo.h"
+#include "lifecycle/transitions.h"
 #include "tasks/protocol.h"
 
 namespace scoria::api {
 namespace {
 
 using nlohmann::json;
+using lifecycle::BackupOp;
 
 // What export_record names as backup_service (Cinder's class path of the POSIX driver, so
 // Cinder's tools recognise it); import_record accepts it and the other spellings of posix.
@@ -66,6 +68,129 @@ std::optional<std::string> Base64Decode(std::string in) {
   if (in.size() >= 2 && in[in.size() - 2] == '=') ++pad;
   out.resize(static_cast<size_t>(n) - pad);
   return out;
+}
+
+// A create request's body, checked (everything that needs no database).
+struct CreateBackupRequest {
+  std::string volume_id;
+  std::optional<std::string> name, description, container, snapshot_id;
+  std::optional<std::string> availability_zone;  // 3.51
+  bool incremental = false, force = false;
+  std::map<std::string, std::string> metadata;  // 3.43
+};
+
+Result<CreateBackupRequest> ParseCreateBackup(const Request& req, const json& in) {
+  RETURN_IF_ERROR(RejectUnknownKeys(in, {"volume_id", "container", "name", "description",
+                                         "incremental", "force", "snapshot_id", "metadata",
+                                         "availability_zone"}));
+  CreateBackupRequest c;
+  ASSIGN_OR_RETURN(c.volume_id, RequiredString(in, "volume_id"));
+  ASSIGN_OR_RETURN(c.name, OptionalString(in, "name"));
+  ASSIGN_OR_RETURN(c.description, OptionalString(in, "description"));
+  ASSIGN_OR_RETURN(c.container, OptionalString(in, "container"));
+  ASSIGN_OR_RETURN(c.snapshot_id, OptionalString(in, "snapshot_id", 36));
+  for (auto [key, out] : {std::pair{"incremental", &c.incremental}, std::pair{"force", &c.force}}) {
+    if (!in.contains(key) || in[key].is_null()) continue;
+    ASSIGN_OR_RETURN(*out, ParseBoolValue(in[key], key));
+  }
+  if (in.contains("metadata") && req.version >= ApiVersion{3, 43}) {
+    ASSIGN_OR_RETURN(c.metadata, ParseMetadata(in["metadata"]));
+  }
+  if (req.version >= ApiVersion{3, 51}) {
+    ASSIGN_OR_RETURN(c.availability_zone, OptionalString(in, "availability_zone"));
+  }
+  return c;
+}
+
+// The rules of a backup of `v` (cinder/backup/api.py create): its source, its zone, a backup
+// service on the volume's host, a parent for an incremental one, the quota; then the rows and
+// the task, all in `tx`. Fills the placement fields of `b`.
+Status StartBackup(db::Transaction& tx, const Config& config, const CreateBackupRequest& c,
+                   db::VolumeRecord& v, db::BackupRecord& b) {
+  ASSIGN_OR_RETURN(BackupSource source, CheckBackupSource(tx, v, c.snapshot_id, c.force));
+  if (c.availability_zone && *c.availability_zone != v.availability_zone) {
+    return FailedPrecondition("Invalid input received: the backup must be in the volume's "
+                              "availability zone " + v.availability_zone + ".");
+  }
+  const std::string host = VolumeServiceHost(v);
+  RETURN_IF_ERROR(CheckBackupServiceUp(tx, config, host));
+  b.host = host;
+  b.availability_zone = v.availability_zone;
+  b.size = v.size;
+  b.snapshot_id = c.snapshot_id;
+  b.data_timestamp = source.data_timestamp.value_or(b.created_at);
+  if (c.incremental) {
+    ASSIGN_OR_RETURN(auto parent, db::LatestAvailableBackup(tx, v.id, source.data_timestamp));
+    if (!parent) {
+      return FailedPrecondition("Invalid backup: No backups available to do an incremental "
+                                "backup.");
+    }
+    b.parent_id = parent->id;
+  }
+  RETURN_IF_ERROR(CheckBackupQuota(tx, config, b.project_id, 1, b.size));
+  RETURN_IF_ERROR(MarkBackupSource(tx, v, source, b));
+  RETURN_IF_ERROR(db::InsertBackup(tx, b));
+  return tasks::Enqueue(tx, db::BackupTarget(host), b.id, tasks::CreateBackup{}).status();
+}
+
+// The record of import_record (what export_record wrote, base64 JSON), checked.
+Result<json> ParseBackupRecord(const json& in) {
+  for (const char* k : {"backup_service", "backup_url"}) {
+    if (!in.contains(k) || !in[k].is_string()) {
+      return InvalidArgument(std::string("Invalid input received: '") + k +
+                             "' is a required property and must be a string");
+    }
+  }
+  const std::string service = in["backup_service"].get<std::string>();
+  if (!PosixServiceNames().count(service)) {
+    return Unavailable("Service " + service + " could not be found.");
+  }
+  auto decoded = Base64Decode(in["backup_url"].get<std::string>());
+  json record = decoded ? json::parse(*decoded, nullptr, false) : json();
+  if (!record.is_object()) return InvalidArgument("Invalid backup: Can't parse backup record.");
+  if (!record.contains("id") || !record["id"].is_string() ||
+      !IsUuid(record["id"].get<std::string>()) || !record.contains("size") ||
+      !record["size"].is_number_integer() || record["size"].get<int64_t>() < 0) {
+    return InvalidArgument("Invalid backup: Backup record is missing id or size "
+                           "(or they are not a UUID and an integer).");
+  }
+  return record;
+}
+
+// The row an imported record becomes: the record's fields, owned by the caller's project, in
+// the default zone, `creating` until the backup service has checked the repository.
+db::BackupRecord ImportedBackup(const Request& req, const Config& config, const json& record) {
+  auto str = [&](const char* k) -> std::optional<std::string> {
+    if (record.contains(k) && record[k].is_string()) return record[k].get<std::string>();
+    return std::nullopt;
+  };
+  db::BackupRecord b;
+  b.id = record["id"].get<std::string>();
+  b.project_id = req.ctx.project_id;
+  b.user_id = req.ctx.user_id;
+  b.volume_id = str("volume_id").value_or(kNullVolumeId);
+  b.parent_id = str("parent_id");
+  b.name = str("display_name");
+  b.description = str("display_description");
+  b.container = str("container");
+  b.snapshot_id = str("snapshot_id");
+  b.service = "posix";
+  b.service_metadata = str("service_metadata");
+  b.size = record["size"].get<int64_t>();
+  if (record.contains("object_count") && record["object_count"].is_number_integer()) {
+    b.object_count = record["object_count"].get<int64_t>();
+  }
+  b.status = db::backup_status::kCreating;
+  b.created_at = NowMicros();
+  b.data_timestamp = b.created_at;
+  if (auto t = str("data_timestamp")) b.data_timestamp = ParseIsoTime(*t).value_or(b.created_at);
+  if (record.contains("metadata") && record["metadata"].is_object()) {
+    for (auto it = record["metadata"].begin(); it != record["metadata"].end(); ++it) {
+      if (it->is_string()) b.metadata[it.key()] = it->get<std::string>();
+    }
+  }
+  b.availability_zone = config.storage_availability_zone;
+  return b;
 }
 
 class BackupsApi {
@@ -111,91 +236,27 @@ Response BackupsApi::Create(Request& req, const PathParams&) {
   if (!body.ok()) return FaultResponse(body.status());
   auto obj = RequireObject(*body, "backup");
   if (!obj.ok()) return FaultResponse(obj.status());
-  const json& in = *obj;
-  Status bad = RejectUnknownKeys(in, {"volume_id", "container", "name", "description",
-                                      "incremental", "force", "snapshot_id", "metadata",
-                                      "availability_zone"});
-  if (!bad.ok()) return FaultResponse(bad);
-  if (!in.contains("volume_id") || in["volume_id"].is_null()) {
-    return FaultResponse(
-        InvalidArgument("Invalid input received: 'volume_id' is a required property"));
-  }
-  if (!in["volume_id"].is_string()) {
-    return FaultResponse(InvalidArgument("Invalid input for field/attribute volume_id. Value: " +
-                                         in["volume_id"].dump() + ". Not a string"));
-  }
-  const std::string volume_id = in["volume_id"].get<std::string>();
-  auto name = OptionalString(in, "name");
-  if (!name.ok()) return FaultResponse(name.status());
-  auto desc = OptionalString(in, "description");
-  if (!desc.ok()) return FaultResponse(desc.status());
-  auto container = OptionalString(in, "container");
-  if (!container.ok()) return FaultResponse(container.status());
-  auto snapshot_id = OptionalString(in, "snapshot_id", 36);
-  if (!snapshot_id.ok()) return FaultResponse(snapshot_id.status());
-  bool incremental = false, force = false;
-  for (auto [key, out] : {std::pair{"incremental", &incremental}, std::pair{"force", &force}}) {
-    if (!in.contains(key) || in[key].is_null()) continue;
-    auto b = ParseBoolValue(in[key], key);
-    if (!b.ok()) return FaultResponse(b.status());
-    *out = *b;
-  }
-  std::map<std::string, std::string> metadata;
-  if (in.contains("metadata") && req.version >= ApiVersion{3, 43}) {
-    auto md = ParseMetadata(in["metadata"]);
-    if (!md.ok()) return FaultResponse(md.status());
-    metadata = std::move(*md);
-  }
-  std::optional<std::string> az;
-  if (req.version >= ApiVersion{3, 51}) {
-    auto a = OptionalString(in, "availability_zone");
-    if (!a.ok()) return FaultResponse(a.status());
-    az = *a;
-  }
-
+  auto parsed = ParseCreateBackup(req, *obj);
+  if (!parsed.ok()) return FaultResponse(parsed.status());
+  CreateBackupRequest& c = *parsed;
   db::BackupRecord b;
   b.id = NewUuid();
   b.project_id = req.ctx.project_id;
   b.user_id = req.ctx.user_id;
-  b.volume_id = volume_id;
-  b.name = *name;
-  b.description = *desc;
-  b.container = *container;
-  b.status = db::backup_status::kCreating;
+  b.volume_id = c.volume_id;
+  b.name = c.name;
+  b.description = c.description;
+  b.container = c.container;
+  b.status = lifecycle::Of(BackupOp::kCreate).during;
   b.service = "posix";
-  b.metadata = std::move(metadata);
+  b.metadata = std::move(c.metadata);
   b.created_at = NowMicros();
   Status st = db::InWriteTransaction(env_.db, [&](db::Transaction& tx) {
-    auto vol = db::GetVolume(tx, volume_id);
+    auto vol = db::GetVolume(tx, c.volume_id);
     if (!vol.ok() || (!req.ctx.is_admin && vol->project_id != req.ctx.project_id)) {
-      return vol.ok() ? NotFound("Volume " + volume_id + " could not be found.") : vol.status();
+      return vol.ok() ? NotFound("Volume " + c.volume_id + " could not be found.") : vol.status();
     }
-    db::VolumeRecord& v = *vol;
-    ASSIGN_OR_RETURN(BackupSource source, CheckBackupSource(tx, v, *snapshot_id, force));
-    if (az && *az != v.availability_zone) {
-      return FailedPrecondition("Invalid input received: the backup must be in the volume's "
-                                "availability zone " + v.availability_zone + ".");
-    }
-    const std::string host = VolumeServiceHost(v);
-    RETURN_IF_ERROR(CheckBackupServiceUp(tx, env_.config, host));
-    b.host = host;
-    b.availability_zone = v.availability_zone;
-    b.size = v.size;
-    b.snapshot_id = *snapshot_id;
-    b.data_timestamp = source.data_timestamp.value_or(b.created_at);
-    if (incremental) {
-      ASSIGN_OR_RETURN(auto parent, db::LatestAvailableBackup(tx, v.id, source.data_timestamp));
-      if (!parent) {
-        return FailedPrecondition("Invalid backup: No backups available to do an incremental "
-                                  "backup.");
-      }
-      b.parent_id = parent->id;
-    }
-    RETURN_IF_ERROR(CheckBackupQuota(tx, env_.config, b.project_id, 1, b.size));
-    RETURN_IF_ERROR(MarkBackupSource(tx, v, source, b));
-    RETURN_IF_ERROR(db::InsertBackup(tx, b));
-    return tasks::Enqueue(tx, db::BackupTarget(host), b.id, tasks::CreateBackup{})
-        .status();
+    return StartBackup(tx, env_.config, c, *vol, b);
   });
   if (!st.ok()) return FaultResponse(st);
   env_.db.NotifyTasks();
@@ -308,8 +369,7 @@ Response BackupsApi::Update(Request& req, const PathParams& p) {
 }
 
 Status BackupsApi::StartDelete(db::Transaction& tx, db::BackupRecord& b, bool force) {
-  if (!force && b.status != db::backup_status::kAvailable &&
-      b.status != db::backup_status::kError) {
+  if (!force && !lifecycle::Can(BackupOp::kDelete, b.status)) {
     return FailedPrecondition("Invalid backup: Backup status must be available or error");
   }
   ASSIGN_OR_RETURN(int64_t deps, db::CountDependentBackups(tx, b.id));
@@ -322,7 +382,7 @@ Status BackupsApi::StartDelete(db::Transaction& tx, db::BackupRecord& b, bool fo
   }
   if (!b.host) return db::DeleteBackup(tx, b.id);
   // A running create or restore sees `deleting` and stops; the delete task runs after it.
-  b.status = db::backup_status::kDeleting;
+  b.status = lifecycle::Of(BackupOp::kDelete).during;
   RETURN_IF_ERROR(db::UpdateBackup(tx, b));
   return tasks::Enqueue(tx, db::BackupTarget(*b.host), b.id, tasks::DeleteBackup{})
       .status();
@@ -432,58 +492,9 @@ Response BackupsApi::ImportRecord(Request& req, const PathParams&) {
   if (!body.ok()) return FaultResponse(body.status());
   auto obj = RequireObject(*body, "backup-record");
   if (!obj.ok()) return FaultResponse(obj.status());
-  const json& in = *obj;
-  for (const char* k : {"backup_service", "backup_url"}) {
-    if (!in.contains(k) || !in[k].is_string()) {
-      return FaultResponse(InvalidArgument(std::string("Invalid input received: '") + k +
-                                           "' is a required property and must be a string"));
-    }
-  }
-  const std::string service = in["backup_service"].get<std::string>();
-  if (!PosixServiceNames().count(service)) {
-    return FaultResponse(Unavailable("Service " + service + " could not be found."));
-  }
-  auto decoded = Base64Decode(in["backup_url"].get<std::string>());
-  json record = decoded ? json::parse(*decoded, nullptr, false) : json();
-  if (!record.is_object()) {
-    return FaultResponse(InvalidArgument("Invalid backup: Can't parse backup record."));
-  }
-  if (!record.contains("id") || !record["id"].is_string() || !IsUuid(record["id"].get<std::string>()) ||
-      !record.contains("size") || !record["size"].is_number_integer() ||
-      record["size"].get<int64_t>() < 0) {
-    return FaultResponse(InvalidArgument("Invalid backup: Backup record is missing id or size "
-                                         "(or they are not a UUID and an integer)."));
-  }
-  auto str = [&](const char* k) -> std::optional<std::string> {
-    if (record.contains(k) && record[k].is_string()) return record[k].get<std::string>();
-    return std::nullopt;
-  };
-  db::BackupRecord b;
-  b.id = record["id"].get<std::string>();
-  b.project_id = req.ctx.project_id;
-  b.user_id = req.ctx.user_id;
-  b.volume_id = str("volume_id").value_or(kNullVolumeId);
-  b.parent_id = str("parent_id");
-  b.name = str("display_name");
-  b.description = str("display_description");
-  b.container = str("container");
-  b.snapshot_id = str("snapshot_id");
-  b.service = "posix";
-  b.service_metadata = str("service_metadata");
-  b.size = record["size"].get<int64_t>();
-  if (record.contains("object_count") && record["object_count"].is_number_integer()) {
-    b.object_count = record["object_count"].get<int64_t>();
-  }
-  b.status = db::backup_status::kCreating;
-  b.created_at = NowMicros();
-  b.data_timestamp = b.created_at;
-  if (auto t = str("data_timestamp")) b.data_timestamp = ParseIsoTime(*t).value_or(b.created_at);
-  if (record.contains("metadata") && record["metadata"].is_object()) {
-    for (auto it = record["metadata"].begin(); it != record["metadata"].end(); ++it) {
-      if (it->is_string()) b.metadata[it.key()] = it->get<std::string>();
-    }
-  }
-  b.availability_zone = env_.config.storage_availability_zone;
+  auto record = ParseBackupRecord(*obj);
+  if (!record.ok()) return FaultResponse(record.status());
+  db::BackupRecord b = ImportedBackup(req, env_.config, *record);
   Status st = db::InWriteTransaction(env_.db, [&](db::Transaction& tx) {
     auto existing = db::GetBackup(tx, b.id);
     if (existing.ok()) {

@@ -2,15 +2,22 @@
 
 #include "api/http/fault.h"
 #include "db/tasks_repo.h"
+#include "lifecycle/snapshot_status.h"
+#include "lifecycle/transitions.h"
+#include "lifecycle/volume_status.h"
 #include "tasks/protocol.h"
 
 namespace scoria::api {
 
 using nlohmann::json;
+using lifecycle::Can;
+using lifecycle::Of;
+using lifecycle::SnapshotOp;
+using lifecycle::VolumeOp;
 
 Status EnqueueSnapshotDelete(db::Transaction& tx, db::SnapshotRecord& s) {
   db::VolumeFilter readers;
-  readers.equals = {{"snapshot_id", s.id}, {"status", "creating"}};
+  readers.equals = {{"snapshot_id", s.id}, {"status", volume_status::kCreating}};
   ASSIGN_OR_RETURN(int64_t n, db::CountVolumes(tx, readers));
   if (n > 0) {
     return FailedPrecondition("Invalid snapshot: Snapshot " + s.id + " is the source of " +
@@ -19,7 +26,7 @@ Status EnqueueSnapshotDelete(db::Transaction& tx, db::SnapshotRecord& s) {
   auto v = db::GetVolume(tx, s.volume_id);
   if (!v.ok() && v.status().code() != StatusCode::kNotFound) return v.status();
   if (!v.ok() || !v->host) return db::DeleteSnapshot(tx, s.id);  // never reached a backend
-  s.status = "deleting";
+  s.status = Of(SnapshotOp::kDelete).during;
   RETURN_IF_ERROR(db::UpdateSnapshot(tx, s));
   return tasks::Enqueue(tx, BackendOfHost(*v->host), v->id,
                         tasks::DeleteSnapshot{.snapshot_id = s.id})
@@ -36,7 +43,7 @@ Status DeleteSnapshotsOfVolume(db::Transaction& tx, const db::VolumeRecord& v, b
                               " dependent snapshot(s); delete them first or use cascade.");
   }
   for (const auto& s : snaps) {
-    if (!force && s.status != "available" && s.status != "error" && s.status != "deleting") {
+    if (!force && !Can(SnapshotOp::kDelete, s.status) && s.status != snapshot_status::kDeleting) {
       return FailedPrecondition("Invalid volume: Snapshot " + s.id + " of volume " + v.id + " is " +
                                 s.status +
                                 "; a cascade delete needs every snapshot "
@@ -44,7 +51,7 @@ Status DeleteSnapshotsOfVolume(db::Transaction& tx, const db::VolumeRecord& v, b
     }
   }
   for (auto& s : snaps) {
-    if (s.status == "deleting") continue;  // its delete is queued already
+    if (s.status == snapshot_status::kDeleting) continue;  // its delete is queued already
     RETURN_IF_ERROR(EnqueueSnapshotDelete(tx, s));
   }
   return Status::Ok();
@@ -88,7 +95,7 @@ Status LoadVolumeSource(db::Transaction& tx, const Request& req, VolumeSource& s
     if (!req.ctx.is_admin && s.project_id != req.ctx.project_id) {
       return NotFound("Snapshot " + s.id + " could not be found.");
     }
-    if (s.status != "available") {
+    if (!Can(SnapshotOp::kCreateVolumeFrom, s.status)) {
       return FailedPrecondition(
           "Invalid snapshot: Originating snapshot status must be "
           "'available' to create a volume from it, but it is " +
@@ -98,7 +105,8 @@ Status LoadVolumeSource(db::Transaction& tx, const Request& req, VolumeSource& s
     src.size = s.size;
   } else {
     ASSIGN_OR_RETURN(vol, VisibleVolume(tx, req, *src.source_volid));
-    if (vol.status != "available" && vol.status != "in-use") {
+    // A clone copies an attached volume too (no table row: nothing changes on the source).
+    if (vol.status != volume_status::kAvailable && vol.status != volume_status::kInUse) {
       return FailedPrecondition("Invalid volume: Source volume " + vol.id +
                                 " status must be "
                                 "available or in-use to clone it, but it is " +
@@ -156,21 +164,21 @@ Response RevertVolumeAction(const ApiEnv& env, Request& req, const std::string& 
       return InvalidArgument("Can't revert volume " + v.id + " to its latest snapshot " +
                              latest.id + ". The volume size must be equal to the snapshot size.");
     }
-    if (v.status != "available") {
+    if (!Can(VolumeOp::kRevert, v.status)) {
       return Conflict("Invalid volume: Volume " + v.id +
                       " status must be available, but "
                       "current status is: " +
                       v.status + ".");
     }
-    if (latest.status != "available") {
+    if (!Can(SnapshotOp::kRevertTo, latest.status)) {
       return Conflict("Invalid snapshot: Snapshot " + latest.id +
                       " status must be available, "
                       "but current status is: " +
                       latest.status + ".");
     }
-    v.status = "reverting";
+    v.status = Of(VolumeOp::kRevert).during;
     RETURN_IF_ERROR(db::UpdateVolume(tx, v));
-    latest.status = "restoring";
+    latest.status = Of(SnapshotOp::kRevertTo).during;
     RETURN_IF_ERROR(db::UpdateSnapshot(tx, latest));
     return tasks::Enqueue(tx, BackendOfHost(*v.host), v.id,
                           tasks::RevertToSnapshot{.snapshot_id = latest.id})

@@ -22,19 +22,19 @@
 #include "db/snapshots_repo.h"
 #include "db/tasks_repo.h"
 #include "db/volumes_repo.h"
+#include "lifecycle/snapshot_status.h"
+#include "lifecycle/transitions.h"
+#include "lifecycle/volume_status.h"
 #include "tasks/protocol.h"
 
 namespace scoria::api {
 namespace {
 
 using nlohmann::json;
-
-const std::set<std::string>& SnapshotStatuses() {
-  static const std::set<std::string> kSet = {
-      "error",    "available",      "creating",   "deleting",   "deleted",
-      "updating", "error_deleting", "unmanaging", "backing-up", "restoring"};
-  return kSet;
-}
+using lifecycle::Can;
+using lifecycle::Of;
+using lifecycle::SnapshotOp;
+using lifecycle::VolumeOp;
 
 class SnapshotsApi {
  public:
@@ -76,14 +76,16 @@ Status CheckSnapshotable(const Request& req, const db::VolumeRecord& v, std::opt
         "Invalid input received: Since microversion 3.66 the 'force' flag is "
         "invalid for this request; in-use volumes are snapshotted without it.");
   }
-  if (v.status == "maintenance") {
+  if (v.status == volume_status::kMaintenance) {
     return FailedPrecondition("Invalid volume: Volume " + v.id + " is in maintenance.");
   }
-  if (v.migration_status && *v.migration_status != "success" && *v.migration_status != "error") {
+  // migration_status: its own vocabulary (success, error ...), not a volume status
+  if (v.migration_status && *v.migration_status != "success" &&
+      *v.migration_status != "error") {  // not a status
     return FailedPrecondition("Invalid volume: Volume " + v.id + " is migrating.");
   }
   const bool in_use_ok = v366 || force.value_or(false);
-  if (v.status == "available" || (in_use_ok && v.status == "in-use")) {
+  if (Can(in_use_ok ? VolumeOp::kSnapshotForce : VolumeOp::kSnapshot, v.status)) {
     if (!v.host) {
       return FailedPrecondition("Invalid volume: Volume " + v.id +
                                 " is not placed on a "
@@ -103,62 +105,59 @@ Status CheckSnapshotable(const Request& req, const db::VolumeRecord& v, std::opt
                             v.status + ".");
 }
 
+// A create request's body, checked (everything that needs no database).
+struct CreateSnapshotRequest {
+  std::string volume_id;
+  std::optional<bool> force;
+  std::optional<std::string> name, description;
+  std::map<std::string, std::string> metadata;
+};
+
+Result<CreateSnapshotRequest> ParseCreateSnapshot(const json& in) {
+  RETURN_IF_ERROR(RejectUnknownKeys(in, {"volume_id", "name", "display_name", "description",
+                                         "display_description", "force", "metadata"}));
+  CreateSnapshotRequest c;
+  ASSIGN_OR_RETURN(c.volume_id, RequiredString(in, "volume_id"));
+  if (in.contains("force") && !in["force"].is_null()) {
+    ASSIGN_OR_RETURN(c.force, ParseBoolValue(in["force"], "force"));
+  }
+  ASSIGN_OR_RETURN(c.name, OptionalString(in, in.contains("name") ? "name" : "display_name"));
+  ASSIGN_OR_RETURN(c.description,
+                   OptionalString(in, in.contains("description") ? "description"
+                                                                  : "display_description"));
+  if (in.contains("metadata") && !in["metadata"].is_null()) {
+    ASSIGN_OR_RETURN(c.metadata, ParseMetadata(in["metadata"]));
+  }
+  return c;
+}
+
 Response SnapshotsApi::Create(Request& req, const PathParams&) {
   auto body = ParseJsonBody(req);
   if (!body.ok()) return FaultResponse(body.status());
   auto obj = RequireObject(*body, "snapshot");
   if (!obj.ok()) return FaultResponse(obj.status());
-  const json& in = *obj;
-  Status bad = RejectUnknownKeys(in, {"volume_id", "name", "display_name", "description",
-                                      "display_description", "force", "metadata"});
-  if (!bad.ok()) return FaultResponse(bad);
-  if (!in.contains("volume_id") || in["volume_id"].is_null()) {
-    return FaultResponse(
-        InvalidArgument("Invalid input received: 'volume_id' is a required "
-                        "property"));
-  }
-  if (!in["volume_id"].is_string()) {
-    return FaultResponse(InvalidArgument("Invalid input for field/attribute volume_id. Value: " +
-                                         in["volume_id"].dump() + ". Not a string"));
-  }
-  const std::string volume_id = in["volume_id"].get<std::string>();
-  std::optional<bool> force;
-  if (in.contains("force") && !in["force"].is_null()) {
-    auto f = ParseBoolValue(in["force"], "force");
-    if (!f.ok()) return FaultResponse(f.status());
-    force = *f;
-  }
-  auto name = OptionalString(in, in.contains("name") ? "name" : "display_name");
-  if (!name.ok()) return FaultResponse(name.status());
-  auto desc =
-      OptionalString(in, in.contains("description") ? "description" : "display_description");
-  if (!desc.ok()) return FaultResponse(desc.status());
-  std::map<std::string, std::string> metadata;
-  if (in.contains("metadata") && !in["metadata"].is_null()) {
-    auto md = ParseMetadata(in["metadata"]);
-    if (!md.ok()) return FaultResponse(md.status());
-    metadata = std::move(*md);
-  }
-
+  auto parsed = ParseCreateSnapshot(*obj);
+  if (!parsed.ok()) return FaultResponse(parsed.status());
+  CreateSnapshotRequest& c = *parsed;
   db::SnapshotRecord s;
   s.id = NewUuid();
   s.project_id = req.ctx.project_id;
   s.user_id = req.ctx.user_id;
-  s.volume_id = volume_id;
-  s.name = *name;
-  s.description = *desc;
-  s.status = "creating";
+  s.volume_id = c.volume_id;
+  s.name = c.name;
+  s.description = c.description;
+  s.status = Of(SnapshotOp::kCreate).during;
   s.progress = "0%";
-  s.metadata = metadata;
+  s.metadata = std::move(c.metadata);
   s.created_at = NowMicros();
   Status st = db::InWriteTransaction(env_.db, [&](db::Transaction& tx) {
-    auto v = db::GetVolume(tx, volume_id);
+    auto v = db::GetVolume(tx, c.volume_id);
     if (!v.ok() || (!req.ctx.is_admin && v->project_id != req.ctx.project_id)) {
       return v.ok() || v.status().code() == StatusCode::kNotFound
-                 ? NotFound("Volume " + volume_id + " could not be found.")
+                 ? NotFound("Volume " + c.volume_id + " could not be found.")
                  : v.status();
     }
-    RETURN_IF_ERROR(CheckSnapshotable(req, *v, force));
+    RETURN_IF_ERROR(CheckSnapshotable(req, *v, c.force));
     s.size = v->size;
     RETURN_IF_ERROR(CheckSnapshotQuota(tx, env_.config, s.project_id, 1, s.size));
     RETURN_IF_ERROR(db::InsertSnapshot(tx, s));
@@ -294,8 +293,8 @@ Response SnapshotsApi::Update(Request& req, const PathParams& p) {
 Response SnapshotsApi::Delete(Request& req, const PathParams& p) {
   Status st = db::InWriteTransaction(env_.db, [&](db::Transaction& tx) {
     ASSIGN_OR_RETURN(auto s, Load(tx, req, p.at("snapshot_id")));
-    if (s.status == "deleting") return Status::Ok();  // already on its way
-    if (s.status != "available" && s.status != "error") {
+    if (s.status == snapshot_status::kDeleting) return Status::Ok();  // already on its way
+    if (!Can(SnapshotOp::kDelete, s.status)) {
       return FailedPrecondition(
           "Invalid snapshot: Volume Snapshot status must be available or "
           "error and must not be part of a group.");
@@ -322,7 +321,7 @@ Response SnapshotsApi::Action(Request& req, const PathParams& p) {
     if (!req.ctx.is_admin) return FaultResponse(403, "Policy doesn't allow os-force_delete.");
     Status st = db::InWriteTransaction(env_.db, [&](db::Transaction& tx) {
       ASSIGN_OR_RETURN(auto s, Load(tx, req, id));
-      if (s.status == "deleting") {
+      if (s.status == snapshot_status::kDeleting) {
         ASSIGN_OR_RETURN(auto tasks, db::ListTasks(tx));
         for (const auto& t : tasks) {
           if (t.kind != tasks::DeleteSnapshot::kKind) continue;
@@ -359,7 +358,8 @@ Response SnapshotsApi::ResetStatus(Request& req, const std::string& id, const js
   }
   std::string status = args["status"].get<std::string>();
   for (char& c : status) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (!SnapshotStatuses().count(status)) {
+  const auto& all = snapshot_status::kAll;
+  if (std::find(all.begin(), all.end(), status) == all.end()) {
     return FaultResponse(
         InvalidArgument("Invalid input received: " + status + " is not a valid snapshot status"));
   }

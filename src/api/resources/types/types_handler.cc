@@ -91,6 +91,75 @@ Result<std::optional<bool>> ParseIsPublic(const std::optional<std::string>& v) {
   return std::optional<bool>(*b);
 }
 
+// The filters of a type list (besides is_public): the columns an admin names, and from 3.52
+// an extra_specs dict.
+struct TypeFilter {
+  std::map<std::string, std::string> columns;      // name, id, description
+  std::map<std::string, std::string> extra_specs;  // key -> value
+  bool match_nothing = false;                      // a key that is no column
+};
+
+Result<TypeFilter> ParseTypeFilter(const Request& req, const ListParams& params) {
+  TypeFilter f;
+  for (const auto& [key, value] : params.filters) {
+    if (key == "is_public") continue;
+    if (key == "extra_specs") {
+      if (req.version < ApiVersion{3, 52}) continue;
+      // extra_specs={'k': 'v'}: a Python dict literal (or JSON).
+      std::string text = value;
+      for (char& c : text) c = c == '\'' ? '"' : c;
+      json j = json::parse(text, nullptr, false);
+      if (!j.is_object()) {
+        return InvalidArgument("Invalid input received: extra_specs filter must be a dict, got " +
+                               value);
+      }
+      for (auto it = j.begin(); it != j.end(); ++it) {
+        f.extra_specs[it.key()] = it->is_string() ? it->get<std::string>() : it->dump();
+      }
+      continue;
+    }
+    // Cinder's DB layer filters on any volume_types column an admin names and returns nothing
+    // for a key that is not a column.
+    if (key == "name" || key == "id" || key == "description") {
+      f.columns[key] = value;
+    } else {
+      f.match_nothing = true;
+    }
+  }
+  return f;
+}
+
+bool TypeMatches(const db::VolumeTypeRecord& t, const TypeFilter& f) {
+  if (f.match_nothing) return false;
+  bool ok = true;
+  for (const auto& [k, v] : f.columns) {
+    if (k == "name") ok &= t.name == v;
+    if (k == "id") ok &= t.id == v;
+    if (k == "description") ok &= t.description.value_or("") == v;
+  }
+  for (const auto& [k, v] : f.extra_specs) {
+    auto it = t.extra_specs.find(k);
+    if (it == t.extra_specs.end()) {
+      ok = false;
+    } else if (k == "RESKEY:availability_zones") {
+      ok &= it->second.find(v) != std::string::npos;  // a comma list: Cinder uses LIKE
+    } else {
+      ok &= it->second == v;
+    }
+  }
+  return ok;
+}
+
+// API name -> field, for sort keys.
+json TypeField(const db::VolumeTypeRecord& t, const std::string& k) {
+  if (k == "id") return t.id;
+  if (k == "name") return t.name;
+  if (k == "description") return t.description.value_or("");
+  if (k == "is_public") return t.is_public;
+  if (k == "updated_at") return t.updated_at.value_or(0);
+  return t.created_at;
+}
+
 class TypesApi {
  public:
   explicit TypesApi(const ApiEnv& env) : env_(env) {}
@@ -152,34 +221,8 @@ Response TypesApi::List(Request& req, const PathParams&) {
     if (!p.ok()) return FaultResponse(p.status());
     is_public = *p;
   }
-  std::map<std::string, std::string> spec_filter;
-  std::map<std::string, std::string> column_filter;
-  bool match_nothing = false;
-  for (const auto& [key, value] : params->filters) {
-    if (key == "is_public") continue;
-    if (key == "extra_specs") {
-      if (req.version < ApiVersion{3, 52}) continue;
-      // extra_specs={'k': 'v'}: a Python dict literal (or JSON).
-      std::string text = value;
-      for (char& c : text) c = c == '\'' ? '"' : c;
-      json j = json::parse(text, nullptr, false);
-      if (!j.is_object()) {
-        return FaultResponse(InvalidArgument("Invalid input received: extra_specs filter must be "
-                                             "a dict, got " + value));
-      }
-      for (auto it = j.begin(); it != j.end(); ++it) {
-        spec_filter[it.key()] = it->is_string() ? it->get<std::string>() : it->dump();
-      }
-      continue;
-    }
-    // Cinder's DB layer filters on any volume_types column an admin names and returns nothing
-    // for a key that is not a column.
-    if (key == "name" || key == "id" || key == "description") {
-      column_filter[key] = value;
-    } else {
-      match_nothing = true;
-    }
-  }
+  auto filter = ParseTypeFilter(req, *params);
+  if (!filter.ok()) return FaultResponse(filter.status());
 
   std::vector<db::VolumeTypeRecord> types;
   Status st = db::InReadTransaction(env_.db, [&](db::Transaction& tx) {
@@ -191,39 +234,12 @@ Response TypesApi::List(Request& req, const PathParams&) {
     return Status::Ok();
   });
   if (!st.ok()) return FaultResponse(st);
-
   std::vector<db::VolumeTypeRecord> kept;
   for (auto& t : types) {
-    if (match_nothing) break;
-    bool ok = true;
-    for (const auto& [k, v] : column_filter) {
-      if (k == "name") ok &= t.name == v;
-      if (k == "id") ok &= t.id == v;
-      if (k == "description") ok &= t.description.value_or("") == v;
-    }
-    for (const auto& [k, v] : spec_filter) {
-      auto it = t.extra_specs.find(k);
-      if (it == t.extra_specs.end()) {
-        ok = false;
-      } else if (k == "RESKEY:availability_zones") {
-        ok &= it->second.find(v) != std::string::npos;  // a comma list: Cinder uses LIKE
-      } else {
-        ok &= it->second == v;
-      }
-    }
-    if (ok) kept.push_back(std::move(t));
+    if (TypeMatches(t, *filter)) kept.push_back(std::move(t));
   }
-
-  auto field = [](const db::VolumeTypeRecord& t, const std::string& k) -> json {
-    if (k == "id") return t.id;
-    if (k == "name") return t.name;
-    if (k == "description") return t.description.value_or("");
-    if (k == "is_public") return t.is_public;
-    if (k == "updated_at") return t.updated_at.value_or(0);
-    return t.created_at;
-  };
   return PageInMemory(req, std::move(kept), *params,
-                      {"types", "volume_types", "volume_type_links", "Volume type"}, field,
+                      {"types", "volume_types", "volume_type_links", "Volume type"}, TypeField,
                       [&](const db::VolumeTypeRecord& t) { return VolumeTypeView(req, t); });
 }
 

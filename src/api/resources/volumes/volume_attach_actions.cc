@@ -21,11 +21,16 @@
 #include "common/clock.h"
 #include "db/attachments_repo.h"
 #include "db/volumes_repo.h"
+#include "lifecycle/transitions.h"
+#include "lifecycle/volume_status.h"
 
 namespace scoria::api {
 namespace {
 
 using nlohmann::json;
+using lifecycle::Can;
+using lifecycle::Of;
+using lifecycle::VolumeOp;
 
 Result<db::VolumeRecord> LoadVolume(db::Transaction& tx, const Request& req,
                                     const std::string& id) {
@@ -52,6 +57,61 @@ Result<std::optional<std::string>> StringArg(const json& args, const char* key) 
                            ". Value: " + args[key].dump() + ". Not a string");
   }
   return std::optional<std::string>(args[key].get<std::string>());
+}
+
+// An os-attach body, checked (the order of the checks is Cinder's).
+struct AttachArgs {
+  std::optional<std::string> instance, host, mountpoint;
+  std::string mode;  // rw unless given
+};
+
+Result<AttachArgs> ParseAttachArgs(const json& args) {
+  if (!args.is_object()) {
+    return InvalidArgument("Invalid input received: os-attach needs an object");
+  }
+  AttachArgs a;
+  std::optional<std::string> mode;
+  for (auto [key, out] : {std::pair{"instance_uuid", &a.instance}, std::pair{"host_name", &a.host},
+                          std::pair{"mountpoint", &a.mountpoint}, std::pair{"mode", &mode}}) {
+    ASSIGN_OR_RETURN(*out, StringArg(args, key));
+  }
+  if (!a.mountpoint) {
+    return InvalidArgument("Invalid input received: 'mountpoint' is a required property");
+  }
+  if (!a.instance && !a.host) {
+    return InvalidArgument("Invalid request to attach volume to an invalid target");
+  }
+  if (a.instance && a.host) {
+    return InvalidArgument("Invalid request to attach volume to an instance " + *a.instance +
+                           " and a host " + *a.host + " simultaneously");
+  }
+  a.mode = mode.value_or("rw");
+  RETURN_IF_ERROR(ValidateMode(a.mode));
+  return a;
+}
+
+// The row os-attach marks attached: the connection os-initialize_connection made (newest
+// first), else a new row without export. The volume's status follows from its rows.
+Status MarkAttached(db::Transaction& tx, const Request& req, db::VolumeRecord& v,
+                    const std::vector<db::AttachmentRecord>& rows, const AttachArgs& a) {
+  std::optional<db::AttachmentRecord> row;
+  for (const auto& r : rows) {
+    if (r.attach_status == db::attach_status::kAttaching ||
+        r.attach_status == db::attach_status::kReserved) {
+      row = r;
+      break;
+    }
+  }
+  const bool fresh = !row;
+  if (fresh) row = NewAttachmentRow(req, v);
+  row->attach_status = db::attach_status::kAttached;
+  row->mountpoint = *a.mountpoint;
+  if (a.instance) row->instance_uuid = *a.instance;
+  if (a.host) row->attached_host = *a.host;
+  row->attach_mode = a.mode;
+  row->attach_time = NowMicros();
+  RETURN_IF_ERROR(fresh ? db::InsertAttachment(tx, *row) : db::UpdateAttachment(tx, *row));
+  return db::RecomputeVolumeStatus(tx, v);
 }
 
 class LegacyActions {
@@ -92,22 +152,23 @@ class LegacyActions {
 
 Response LegacyActions::Reserve() {
   return Simple([](db::Transaction& tx, db::VolumeRecord& v) -> Status {
-    const bool ok = v.status == "available" || (v.multiattach && v.status == "in-use");
-    if (!ok) {
-      return FailedPrecondition("Invalid volume: Volume status must be " +
-                                std::string(v.multiattach ? "available or in-use" : "available") +
+    if (!Can(VolumeOp::kReserve, v.status, v.multiattach)) {
+      // Cinder words it: available, or available or in-use on a multiattach volume.
+      std::string allowed = volume_status::kAvailable;
+      if (v.multiattach) allowed = allowed + " or " + volume_status::kInUse;
+      return FailedPrecondition("Invalid volume: Volume status must be " + allowed +
                                 " to reserve, but the status is " + v.status + ".");
     }
-    v.status = "attaching";
+    v.status = Of(VolumeOp::kReserve).during;
     return db::UpdateVolume(tx, v);
   });
 }
 
 Response LegacyActions::Unreserve() {
   return Simple([](db::Transaction& tx, db::VolumeRecord& v) -> Status {
-    if (v.status != "attaching") return Status::Ok();  // Cinder: a no-op otherwise
+    if (!Can(VolumeOp::kUnreserve, v.status)) return Status::Ok();  // Cinder: a no-op otherwise
     ASSIGN_OR_RETURN(auto rows, db::VolumeAttachments(tx, v.id));
-    v.status = HasAttached(rows) ? "in-use" : "available";
+    v.status = HasAttached(rows) ? volume_status::kInUse : volume_status::kAvailable;
     return db::UpdateVolume(tx, v);
   });
 }
@@ -125,9 +186,7 @@ Response LegacyActions::InitializeConnection(const json& args) {
   int64_t task = 0;
   Status st = db::InWriteTransaction(env_.db, [&](db::Transaction& tx) {
     ASSIGN_OR_RETURN(auto v, LoadVolume(tx, req_, id_));
-    static const std::set<std::string> kAllowed = {"available", "attaching", "in-use",
-                                                   "reserved", "detaching"};
-    if (!kAllowed.count(v.status)) {
+    if (!Can(VolumeOp::kInitializeConnection, v.status, v.multiattach)) {
       return FailedPrecondition("Invalid volume: Volume " + v.id + " status must be available, "
                                 "attaching, reserved, in-use or detaching to initialize a "
                                 "connection, but current status is: " + v.status + ".");
@@ -202,90 +261,47 @@ Response LegacyActions::TerminateConnection(const json& args) {
 }
 
 Response LegacyActions::Attach(const json& args) {
-  if (!args.is_object()) {
-    return FaultResponse(InvalidArgument("Invalid input received: os-attach needs an object"));
-  }
-  auto instance = StringArg(args, "instance_uuid");
-  if (!instance.ok()) return FaultResponse(instance.status());
-  auto host = StringArg(args, "host_name");
-  if (!host.ok()) return FaultResponse(host.status());
-  auto mountpoint = StringArg(args, "mountpoint");
-  if (!mountpoint.ok()) return FaultResponse(mountpoint.status());
-  auto mode_in = StringArg(args, "mode");
-  if (!mode_in.ok()) return FaultResponse(mode_in.status());
-  if (!*mountpoint) {
-    return FaultResponse(InvalidArgument("Invalid input received: 'mountpoint' is a required "
-                                         "property"));
-  }
-  if (!*instance && !*host) {
-    return FaultResponse(InvalidArgument("Invalid request to attach volume to an invalid "
-                                         "target"));
-  }
-  if (*instance && *host) {
-    return FaultResponse(InvalidArgument("Invalid request to attach volume to an instance " +
-                                         **instance + " and a host " + **host +
-                                         " simultaneously"));
-  }
-  const std::string mode = mode_in->value_or("rw");
-  Status mst = ValidateMode(mode);
-  if (!mst.ok()) return FaultResponse(mst);
+  auto parsed = ParseAttachArgs(args);
+  if (!parsed.ok()) return FaultResponse(parsed.status());
+  const AttachArgs& a = *parsed;
   return Simple([&](db::Transaction& tx, db::VolumeRecord& v) -> Status {
-    if (v.readonly && mode == "rw") {
+    if (v.readonly && a.mode == "rw") {
       return InvalidArgument("Invalid attaching mode 'rw' for volume " + v.id +
                              ": the volume is read-only.");
     }
     ASSIGN_OR_RETURN(auto rows, db::VolumeAttachments(tx, v.id));
-    if (v.status == "in-use" && !v.multiattach) {
+    if (v.status == volume_status::kInUse && !v.multiattach && a.instance) {
       for (const auto& r : rows) {
-        if (r.attach_status == db::attach_status::kAttached && *instance &&
-            r.instance_uuid == *instance) {
+        if (r.attach_status == db::attach_status::kAttached && r.instance_uuid == *a.instance) {
           return Status::Ok();  // the same attach again
         }
       }
     }
-    static const std::set<std::string> kAllowed = {"available", "attaching", "reserved"};
-    if (!kAllowed.count(v.status) && !(v.multiattach && v.status == "in-use")) {
+    if (!Can(VolumeOp::kAttach, v.status, v.multiattach)) {
       return FailedPrecondition("Invalid volume: Volume " + v.id + " status must be available "
                                 "or attaching to attach, but current status is: " + v.status +
                                 ".");
     }
-    // The connection os-initialize_connection made (newest first), else a row without export.
-    std::optional<db::AttachmentRecord> row;
-    for (const auto& r : rows) {
-      if (r.attach_status == db::attach_status::kAttaching ||
-          r.attach_status == db::attach_status::kReserved) {
-        row = r;
-        break;
-      }
-    }
-    const bool fresh = !row;
-    if (fresh) row = NewAttachmentRow(req_, v);
-    row->attach_status = db::attach_status::kAttached;
-    row->mountpoint = *mountpoint;
-    if (*instance) row->instance_uuid = *instance;
-    if (*host) row->attached_host = *host;
-    row->attach_mode = mode;
-    row->attach_time = NowMicros();
-    RETURN_IF_ERROR(fresh ? db::InsertAttachment(tx, *row) : db::UpdateAttachment(tx, *row));
-    return db::RecomputeVolumeStatus(tx, v);
+    return MarkAttached(tx, req_, v, rows, a);
   });
 }
 
 Response LegacyActions::BeginDetaching() {
   return Simple([](db::Transaction& tx, db::VolumeRecord& v) -> Status {
-    if (v.status != "in-use" || v.attach_status != "attached") {
+    if (!Can(VolumeOp::kBeginDetaching, v.status) ||
+        v.attach_status != volume_attach_status::kAttached) {
       return FailedPrecondition("Invalid volume: Unable to detach volume. Volume status must be "
                                 "'in-use' and attach_status must be 'attached' to detach.");
     }
-    v.status = "detaching";
+    v.status = Of(VolumeOp::kBeginDetaching).during;
     return db::UpdateVolume(tx, v);
   });
 }
 
 Response LegacyActions::RollDetaching() {
   return Simple([](db::Transaction& tx, db::VolumeRecord& v) -> Status {
-    if (v.status != "detaching") return Status::Ok();
-    v.status = "in-use";
+    if (!Can(VolumeOp::kRollDetaching, v.status)) return Status::Ok();
+    v.status = Of(VolumeOp::kRollDetaching).during;
     return db::UpdateVolume(tx, v);
   });
 }

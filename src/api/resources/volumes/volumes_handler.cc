@@ -29,21 +29,15 @@
 #include "db/tasks_repo.h"
 #include "db/types_repo.h"
 #include "db/volumes_repo.h"
+#include "lifecycle/transitions.h"
+#include "lifecycle/volume_status.h"
 #include "tasks/protocol.h"
 
 namespace scoria::api {
 namespace {
 
 using nlohmann::json;
-
-const std::set<std::string>& VolumeStatuses() {
-  static const std::set<std::string> kSet = {
-      "creating", "available", "deleting", "error", "error_deleting", "error_managing",
-      "managing", "attaching", "in-use", "detaching", "maintenance", "restoring-backup",
-      "error_restoring", "reserved", "awaiting-transfer", "backing-up", "error_backing-up",
-      "error_extending", "downloading", "uploading", "retyping", "extending", "reverting"};
-  return kSet;
-}
+using lifecycle::VolumeOp;
 
 // API name -> column, for filters and sorting.
 std::optional<std::string> VolumeColumn(const std::string& key) {
@@ -156,7 +150,7 @@ class VolumesApi {
   // A volume being cloned is not deleted while the clone reads it.
   static Status RefuseIfCloning(db::Transaction& tx, const db::VolumeRecord& v) {
     db::VolumeFilter clones;
-    clones.equals = {{"source_volid", v.id}, {"status", "creating"}};
+    clones.equals = {{"source_volid", v.id}, {"status", volume_status::kCreating}};
     ASSIGN_OR_RETURN(int64_t n, db::CountVolumes(tx, clones));
     if (n == 0) return Status::Ok();
     return FailedPrecondition("Invalid volume: Volume " + v.id + " is the source of " +
@@ -299,6 +293,100 @@ Result<std::string> ZoneForCreate(db::Transaction& tx, const CreateRequest& c,
   return c.source ? c.source->availability_zone : fallback;
 }
 
+// An os-reset_status body, checked: what to set, lowercased (Cinder accepts any case).
+struct ResetStatusRequest {
+  std::optional<std::string> status, attach_status, migration_status;
+};
+
+Status RequireOneResetField() {
+  return InvalidArgument("Invalid input received: one of status, attach_status, "
+                         "migration_status is required");
+}
+
+// Each value against its vocabulary; the order of the checks is Cinder's.
+Status CheckResetValues(const ResetStatusRequest& r) {
+  const auto& all = volume_status::kAll;
+  if (r.status && std::find(all.begin(), all.end(), *r.status) == all.end()) {
+    return InvalidArgument("Invalid input received: " + *r.status +
+                           " is not a valid volume status");
+  }
+  if (r.status && *r.status == volume_status::kDeleting) {
+    return InvalidArgument(
+        "Invalid input received: cannot reset the status of a volume to deleting");
+  }
+  const auto& attach = volume_attach_status::kResettable;
+  if (r.attach_status &&
+      std::find(attach.begin(), attach.end(), *r.attach_status) == attach.end()) {
+    return InvalidArgument(
+        "Invalid input received: attach_status must be attached or detached");
+  }
+  if (r.migration_status) {
+    // migration_status has a vocabulary of its own (Cinder's), not in lifecycle/.
+    static const std::set<std::string> kMigration = {
+        "migrating", "error", "success", "completing", "none", "starting"};  // not a status
+    if (!kMigration.count(*r.migration_status)) {
+      return InvalidArgument("Invalid input received: " + *r.migration_status +
+                             " is not a valid migration status");
+    }
+  }
+  if (!r.status && !r.attach_status && !r.migration_status) return RequireOneResetField();
+  return Status::Ok();
+}
+
+Result<ResetStatusRequest> ParseResetStatus(const json& args) {
+  if (!args.is_object() || args.empty()) return RequireOneResetField();
+  RETURN_IF_ERROR(RejectUnknownKeys(args, {"status", "attach_status", "migration_status"}));
+  ResetStatusRequest r;
+  for (auto [key, out] :
+       {std::pair{"status", &r.status}, std::pair{"attach_status", &r.attach_status},
+        std::pair{"migration_status", &r.migration_status}}) {
+    if (!args.contains(key) || args[key].is_null()) continue;
+    if (!args[key].is_string()) {
+      return InvalidArgument(std::string("Invalid input for field/attribute ") + key +
+                             ". Value: " + args[key].dump() + ". Not a string");
+    }
+    std::string value = args[key].get<std::string>();
+    for (char& c : value) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    *out = std::move(value);
+  }
+  RETURN_IF_ERROR(CheckResetValues(r));
+  return r;
+}
+
+// Writes a checked reset onto `v` in `tx`. Returns whether unexport tasks were queued: a volume
+// reset to detached loses its attachment rows (Cinder), and Scoria also unexports them so no
+// export (and no session) outlives the rows.
+Result<bool> ApplyResetStatus(db::Transaction& tx, const ResetStatusRequest& r,
+                              db::VolumeRecord& v) {
+  const bool attached = r.attach_status == volume_attach_status::kAttached;
+  const bool detached = r.attach_status == volume_attach_status::kDetached;
+  if (r.status) {
+    if (*r.status == volume_status::kInUse && v.attach_status != volume_attach_status::kAttached &&
+        !attached) {
+      return InvalidArgument("Invalid input received: cannot set status in-use on a volume "
+                             "without attachments");
+    }
+    v.status = *r.status;
+  }
+  if (r.attach_status) v.attach_status = *r.attach_status;
+  if (r.migration_status) {
+    v.migration_status = *r.migration_status == "none" ? std::nullopt : r.migration_status;
+  }
+  bool unexports = false;
+  if (detached) {
+    ASSIGN_OR_RETURN(auto rows, db::VolumeAttachments(tx, v.id));
+    for (const auto& a : rows) {
+      RETURN_IF_ERROR(db::DeleteAttachment(tx, a.id));
+      if (v.host) {
+        RETURN_IF_ERROR(EnqueueUnexport(tx, a, v, /*delete_row=*/true).status());
+        unexports = true;
+      }
+    }
+  }
+  RETURN_IF_ERROR(db::UpdateVolume(tx, v));
+  return unexports;
+}
+
 }  // namespace
 
 Response VolumesApi::Create(Request& req, const PathParams&) {
@@ -317,7 +405,7 @@ Response VolumesApi::Create(Request& req, const PathParams&) {
   v.name = c.name;
   v.description = c.description;
   v.size = c.size.value_or(0);
-  v.status = "creating";
+  v.status = lifecycle::Of(VolumeOp::kCreate).during;
   v.metadata = c.metadata;
   v.created_at = NowMicros();
   std::string type_name;
@@ -473,7 +561,7 @@ Response VolumesApi::Update(Request& req, const PathParams& p) {
 Status VolumesApi::EnqueueDelete(db::Transaction& tx, db::VolumeRecord& v) {
   ASSIGN_OR_RETURN(bool pending, db::HasPendingTask(tx, v.id));
   if (!v.host && !pending) return db::DeleteVolume(tx, v.id);
-  v.status = "deleting";
+  v.status = lifecycle::Of(VolumeOp::kDelete).during;
   RETURN_IF_ERROR(db::UpdateVolume(tx, v));
   // Not yet placed: the scheduler routes the delete once the pending scheduling is done.
   const std::string target =
@@ -493,20 +581,18 @@ Response VolumesApi::Delete(Request& req, const PathParams& p) {
   if (force && req.version < ApiVersion{3, 23}) force = false;
   Status st = db::InWriteTransaction(env_.db, [&](db::Transaction& tx) {
     ASSIGN_OR_RETURN(auto v, Load(tx, req, p.at("volume_id")));
-    static const std::set<std::string> kDeletable = {"available", "error", "error_restoring",
-                                                     "error_extending", "error_managing"};
-    if (!force && !kDeletable.count(v.status)) {
+    if (!force && !lifecycle::Can(VolumeOp::kDelete, v.status)) {
       return FailedPrecondition("Invalid volume: Volume status must be available or error or "
                                 "error_restoring or error_extending or error_managing and must "
                                 "not be migrating, attached, belong to a group, have snapshots, "
                                 "awaiting a transfer, or be disassociated from snapshots after "
                                 "volume transfer.");
     }
-    if (v.attach_status == "attached") {
+    if (v.attach_status == volume_attach_status::kAttached) {
       return FailedPrecondition("Invalid volume: Volume is attached.");
     }
     RETURN_IF_ERROR(RefuseIfAttachments(tx, v));
-    if (v.status == "deleting") return Status::Ok();  // already on its way
+    if (v.status == volume_status::kDeleting) return Status::Ok();  // already on its way
     RETURN_IF_ERROR(RefuseIfCloning(tx, v));
     // Queued before the volume's own delete: the tasks run in that order.
     RETURN_IF_ERROR(DeleteSnapshotsOfVolume(tx, v, cascade, force));
@@ -584,8 +670,9 @@ Response VolumesApi::Extend(Request& req, const std::string& id, const json& arg
   if (!new_size.ok()) return FaultResponse(new_size.status());
   Status st = db::InWriteTransaction(env_.db, [&](db::Transaction& tx) {
     ASSIGN_OR_RETURN(auto v, Load(tx, req, id));
-    const bool online = req.version >= ApiVersion{3, 42} && v.status == "in-use";
-    if (v.status != "available" && !online) {
+    const bool online =
+        req.version >= ApiVersion{3, 42} && lifecycle::Can(VolumeOp::kExtendAttached, v.status);
+    if (!lifecycle::Can(VolumeOp::kExtend, v.status) && !online) {
       return FailedPrecondition("Invalid volume: Volume " + id +
                                 " status must be available or in-use (3.42+) to extend, but "
                                 "current status is: " + v.status + ".");
@@ -598,7 +685,7 @@ Response VolumesApi::Extend(Request& req, const std::string& id, const json& arg
     RETURN_IF_ERROR(
         CheckVolumeQuota(tx, env_.config, v.project_id, 0, *new_size - v.size, *new_size));
     v.previous_status = v.status;
-    v.status = "extending";
+    v.status = lifecycle::Of(online ? VolumeOp::kExtendAttached : VolumeOp::kExtend).during;
     RETURN_IF_ERROR(db::UpdateVolume(tx, v));
     return tasks::Enqueue(tx, db::kSchedulerTarget, id,
                           tasks::ScheduleExtendVolume{.new_size = *new_size})
@@ -611,80 +698,13 @@ Response VolumesApi::Extend(Request& req, const std::string& id, const json& arg
 
 Response VolumesApi::ResetStatus(Request& req, const std::string& id, const json& args) {
   if (!req.ctx.is_admin) return FaultResponse(403, "Policy doesn't allow os-reset_status.");
-  if (!args.is_object() || args.empty()) {
-    return FaultResponse(InvalidArgument("Invalid input received: one of status, attach_status, "
-                                         "migration_status is required"));
-  }
-  Status bad = RejectUnknownKeys(args, {"status", "attach_status", "migration_status"});
-  if (!bad.ok()) return FaultResponse(bad);
-  auto lower = [](std::string s) {
-    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
-  };
-  std::optional<std::string> status, attach, migration;
-  bool clear_migration = false;
-  for (auto [key, out] : {std::pair{"status", &status}, std::pair{"attach_status", &attach},
-                          std::pair{"migration_status", &migration}}) {
-    if (!args.contains(key) || args[key].is_null()) continue;
-    if (!args[key].is_string()) {
-      return FaultResponse(InvalidArgument(std::string("Invalid input for field/attribute ") + key +
-                                           ". Value: " + args[key].dump() + ". Not a string"));
-    }
-    *out = lower(args[key].get<std::string>());
-  }
-  if (status) {
-    if (!VolumeStatuses().count(*status)) {
-      return FaultResponse(InvalidArgument("Invalid input received: " + *status +
-                                           " is not a valid volume status"));
-    }
-    if (*status == "deleting") {
-      return FaultResponse(InvalidArgument("Invalid input received: cannot reset the status of a "
-                                           "volume to deleting"));
-    }
-  }
-  if (attach && *attach != "attached" && *attach != "detached") {
-    return FaultResponse(InvalidArgument("Invalid input received: attach_status must be attached "
-                                         "or detached"));
-  }
-  if (migration) {
-    static const std::set<std::string> kMig = {"migrating", "error", "success", "completing",
-                                               "none", "starting"};
-    if (!kMig.count(*migration)) {
-      return FaultResponse(InvalidArgument("Invalid input received: " + *migration +
-                                           " is not a valid migration status"));
-    }
-    clear_migration = *migration == "none";
-  }
-  if (!status && !attach && !migration) {
-    return FaultResponse(InvalidArgument("Invalid input received: one of status, attach_status, "
-                                         "migration_status is required"));
-  }
+  auto reset = ParseResetStatus(args);
+  if (!reset.ok()) return FaultResponse(reset.status());
   bool unexports = false;
   Status st = db::InWriteTransaction(env_.db, [&](db::Transaction& tx) {
     ASSIGN_OR_RETURN(auto v, Load(tx, req, id));
-    if (status) {
-      if (*status == "in-use" && v.attach_status != "attached" &&
-          (!attach || *attach != "attached")) {
-        return InvalidArgument("Invalid input received: cannot set status in-use on a volume "
-                               "without attachments");
-      }
-      v.status = *status;
-    }
-    if (attach) v.attach_status = *attach;
-    if (migration) v.migration_status = clear_migration ? std::nullopt : migration;
-    if (attach && *attach == "detached") {
-      // Cinder deletes the attachment rows; Scoria also queues their unexport so no export
-      // (and no session) outlives the rows.
-      ASSIGN_OR_RETURN(auto rows, db::VolumeAttachments(tx, v.id));
-      for (const auto& a : rows) {
-        RETURN_IF_ERROR(db::DeleteAttachment(tx, a.id));
-        if (v.host) {
-          RETURN_IF_ERROR(EnqueueUnexport(tx, a, v, /*delete_row=*/true).status());
-          unexports = true;
-        }
-      }
-    }
-    return db::UpdateVolume(tx, v);
+    ASSIGN_OR_RETURN(unexports, ApplyResetStatus(tx, *reset, v));
+    return Status::Ok();
   });
   if (unexports) env_.db.NotifyTasks();
   return Respond(st, [] { return EmptyResponse(202); });
@@ -694,11 +714,11 @@ Response VolumesApi::ForceDelete(Request& req, const std::string& id) {
   if (!req.ctx.is_admin) return FaultResponse(403, "Policy doesn't allow os-force_delete.");
   Status st = db::InWriteTransaction(env_.db, [&](db::Transaction& tx) {
     ASSIGN_OR_RETURN(auto v, Load(tx, req, id));
-    if (v.attach_status == "attached") {
+    if (v.attach_status == volume_attach_status::kAttached) {
       return FailedPrecondition("Invalid volume: Volume is attached.");
     }
     RETURN_IF_ERROR(RefuseIfAttachments(tx, v));
-    if (v.status == "deleting") {
+    if (v.status == volume_status::kDeleting) {
       ASSIGN_OR_RETURN(bool pending, db::HasPendingTask(tx, id));
       if (pending) return Status::Ok();
     }
@@ -723,7 +743,7 @@ Response VolumesApi::SetFlag(Request& req, const std::string& id, const json& ar
   Status st = db::InWriteTransaction(env_.db, [&](db::Transaction& tx) {
     ASSIGN_OR_RETURN(auto v, Load(tx, req, id));
     if (readonly) {
-      if (v.status != "available") {
+      if (v.status != volume_status::kAvailable) {
         return FailedPrecondition("Invalid volume: Volume status must be available to update "
                                   "readonly flag.");
       }
