@@ -30,27 +30,11 @@ const char* BackupJobStateName(BackupJob::State s) {
   return "?";
 }
 
-class BackupJob::Impl {
+class BackupJob::Impl final : public internal::JobRunner<State, BackupStats, BackupJobOptions> {
  public:
   Impl(std::shared_ptr<Repository> repo, std::shared_ptr<volume::BlockDevice> device,
        BackupJobOptions options)
-      : repo_(std::move(repo)),
-        device_(std::move(device)),
-        opts_(std::move(options)),
-        workers_(std::max(1, opts_.workers)),
-        ctl_(opts_.max_inflight_chunks > 0 ? opts_.max_inflight_chunks : 2 * workers_ + 1) {}
-
-  Result<Manifest> Run() {
-    if (!ctl_.Start(State::kLocking)) return FailedPrecondition("backup job already ran");
-    Status st = RunStates();
-    if (lock_) (void)lock_->Release();  // best effort: a stale lock only delays a GC
-    return ctl_.Finish(std::move(st), "backup " + opts_.backup_id, std::move(manifest_));
-  }
-
-  void Cancel() { ctl_.Cancel(); }
-  State state() const { return ctl_.state(); }
-  Progress progress() const { return ctl_.progress(); }
-  BackupStats stats() const { return ctl_.stats(); }
+      : JobRunner(std::move(repo), std::move(device), std::move(options), "backup", "backup ") {}
 
  private:
   // One chunk to read: where its bytes are and which sub-ranges the device must read.
@@ -61,19 +45,13 @@ class BackupJob::Impl {
     std::vector<ByteRange> reads;  // absolute, inside [offset, offset + length)
   };
 
-  Status RunStates() {
-    RETURN_IF_ERROR(HandleLocking());
+  Status RunStates() override {
     RETURN_IF_ERROR(ctl_.Enter(State::kPlanning));
     RETURN_IF_ERROR(HandlePlanning());
     RETURN_IF_ERROR(ctl_.Enter(State::kTransferring));
     RETURN_IF_ERROR(HandleTransferring());
     RETURN_IF_ERROR(ctl_.Enter(State::kCommitting));
     return HandleCommitting();
-  }
-
-  Status HandleLocking() {
-    ASSIGN_OR_RETURN(lock_, repo_->Lock(LockKind::kShared, "backup " + opts_.backup_id));
-    return Status::Ok();
   }
 
   Status HandlePlanning() {
@@ -168,9 +146,7 @@ class BackupJob::Impl {
   }
 
   Status HandleTransferring() {
-    for (int i = 0; i < workers_; ++i) {
-      codecs_.push_back(std::make_unique<ChunkCodec>(repo_->compression_level()));
-    }
+    codecs_ = NewCodecs();
     enc_buffers_.resize(workers_);
     {
       internal::WorkerPool pool(workers_);
@@ -180,9 +156,7 @@ class BackupJob::Impl {
       }
       ctl_.limiter.WaitIdle();
     }  // joins the workers
-    if (ctl_.failure.failed()) return ctl_.failure.Get();
-    if (ctl_.cancelled.load()) return CancelledStatus("backup");
-    return Status::Ok();
+    return ctl_.Drained("backup");
   }
 
   std::vector<std::byte> TakeBuffer(uint32_t size) {
@@ -295,19 +269,13 @@ class BackupJob::Impl {
 
   Status HandleCommitting() { return repo_->WriteManifest(manifest_); }
 
-  std::shared_ptr<Repository> repo_;
-  std::shared_ptr<volume::BlockDevice> device_;
-  const BackupJobOptions opts_;
-  std::unique_ptr<RepositoryLock> lock_;
   std::vector<ReadItem> plan_;
-  const int workers_;
-  internal::JobControl<State, BackupStats> ctl_;
   std::vector<std::unique_ptr<ChunkCodec>> codecs_;  // one per worker index
   std::vector<std::vector<std::byte>> enc_buffers_;  // one per worker index
   std::mutex buf_mu_;
   std::vector<std::vector<std::byte>> free_buffers_;  // guarded by buf_mu_
-  // Filled in kPlanning; during kTransferring workers write distinct chunks[i] entries.
-  Manifest manifest_;
+  // manifest_ (the base's) is filled in kPlanning; during kTransferring workers write
+  // distinct chunks[i] entries.
 };
 
 BackupJob::BackupJob(std::shared_ptr<Repository> repo, std::shared_ptr<volume::BlockDevice> device,

@@ -49,11 +49,12 @@ WorkerPool::~WorkerPool() {
   for (std::thread& t : threads_) t.join();
 }
 
+// Notifies under the lock: Post may run on a device's completion thread, and once a worker
+// has taken the task it may finish the job's last chunk, letting the job destroy the pool;
+// the destructor takes mu_ first, so it cannot run before this call has let go of the pool.
 void WorkerPool::Post(std::function<void(int)> task) {
-  {
-    std::lock_guard lock(mu_);
-    queue_.push_back(std::move(task));
-  }
+  std::lock_guard lock(mu_);
+  queue_.push_back(std::move(task));
   cv_.notify_one();
 }
 
@@ -83,11 +84,12 @@ bool InflightLimiter::Acquire(const std::function<bool()>& stop) {
   }
 }
 
+// Notifies under the lock for the same reason as Post: Release is often the last thing a
+// device completion does for a job, and WaitIdle may return (and the job end) as soon as
+// inflight_ reaches zero.
 void InflightLimiter::Release() {
-  {
-    std::lock_guard lock(mu_);
-    --inflight_;
-  }
+  std::lock_guard lock(mu_);
+  --inflight_;
   cv_.notify_all();
 }
 
@@ -102,9 +104,11 @@ void InflightLimiter::WaitIdle() {
 }
 
 Status Await(const std::function<void(volume::IoCallback)>& start) {
-  std::promise<Status> p;
-  std::future<Status> f = p.get_future();
-  start([&p](Status s) { p.set_value(std::move(s)); });
+  // The callback owns the promise: set_value may still be running on the device's thread
+  // when get() returns here.
+  auto p = std::make_shared<std::promise<Status>>();
+  std::future<Status> f = p->get_future();
+  start([p](Status s) { p->set_value(std::move(s)); });
   return f.get();
 }
 

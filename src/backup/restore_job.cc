@@ -39,31 +39,15 @@ namespace {
 constexpr uint64_t kMaxZeroRequest = 1ull << 30;
 }  // namespace
 
-class RestoreJob::Impl {
+class RestoreJob::Impl final : public internal::JobRunner<State, RestoreStats, RestoreJobOptions> {
  public:
   Impl(std::shared_ptr<Repository> repo, std::shared_ptr<volume::BlockDevice> device,
        RestoreJobOptions options)
-      : repo_(std::move(repo)),
-        device_(std::move(device)),
-        opts_(std::move(options)),
-        workers_(std::max(1, opts_.workers)),
-        ctl_(opts_.max_inflight_chunks > 0 ? opts_.max_inflight_chunks : 2 * workers_ + 1) {}
-
-  Result<Manifest> Run() {
-    if (!ctl_.Start(State::kLocking)) return FailedPrecondition("restore job already ran");
-    Status st = RunStates();
-    if (lock_) (void)lock_->Release();
-    return ctl_.Finish(std::move(st), "restore of backup " + opts_.backup_id, std::move(manifest_));
-  }
-
-  void Cancel() { ctl_.Cancel(); }
-  State state() const { return ctl_.state(); }
-  Progress progress() const { return ctl_.progress(); }
-  RestoreStats stats() const { return ctl_.stats(); }
+      : JobRunner(std::move(repo), std::move(device), std::move(options), "restore",
+                  "restore of backup ") {}
 
  private:
-  Status RunStates() {
-    ASSIGN_OR_RETURN(lock_, repo_->Lock(LockKind::kShared, "restore " + opts_.backup_id));
+  Status RunStates() override {
     RETURN_IF_ERROR(ctl_.Enter(State::kLoading));
     RETURN_IF_ERROR(HandleLoading());
     RETURN_IF_ERROR(ctl_.Enter(State::kWriting));
@@ -128,10 +112,7 @@ class RestoreJob::Impl {
   }
 
   Status HandleWriting() {
-    std::vector<std::unique_ptr<ChunkCodec>> codecs;
-    for (int i = 0; i < workers_; ++i) {
-      codecs.push_back(std::make_unique<ChunkCodec>(repo_->compression_level()));
-    }
+    const std::vector<std::unique_ptr<ChunkCodec>> codecs = NewCodecs();
     {
       internal::WorkerPool pool(workers_);
       const uint64_t n = manifest_.chunks.size();
@@ -153,9 +134,7 @@ class RestoreJob::Impl {
       ctl_.limiter.WaitIdle();
     }
     WaitForFlush();
-    if (ctl_.failure.failed()) return ctl_.failure.Get();
-    if (ctl_.cancelled.load()) return CancelledStatus("restore");
-    return Status::Ok();
+    return ctl_.Drained("restore");
   }
 
   // On a worker: fetch + verify + decompress chunk i, then write it (the slot is released
@@ -227,13 +206,7 @@ class RestoreJob::Impl {
     return ctl_.failure.Get();
   }
 
-  std::shared_ptr<Repository> repo_;
-  std::shared_ptr<volume::BlockDevice> device_;
-  const RestoreJobOptions opts_;
-  const int workers_;
-  internal::JobControl<State, RestoreStats> ctl_;
-  std::unique_ptr<RepositoryLock> lock_;
-  Manifest manifest_;  // set in kLoading, read-only afterwards
+  // manifest_ (the base's) is set in kLoading, read-only afterwards.
   uint64_t tail_ = 0;
   std::mutex flush_mu_;
   std::condition_variable flush_cv_;

@@ -19,16 +19,6 @@ Result<json> Member(const json& body, const std::string& key, bool array) {
   return Internal("the server's answer has no '" + key + "' " + (array ? "list" : "object"));
 }
 
-std::vector<Row> Rows(const json& items, const std::vector<std::string>& keys) {
-  std::vector<Row> rows;
-  for (const auto& item : items) {
-    Row row;
-    for (const auto& k : keys) row.push_back(ListCell(item, k));
-    rows.push_back(row);
-  }
-  return rows;
-}
-
 void AddGetPools(CLI::App& app, CommandTable& table) {
   auto detail = std::make_shared<bool>(false);
   CLI::App* sub =
@@ -56,9 +46,15 @@ void AddGetPools(CLI::App& app, CommandTable& table) {
   sub->add_flag("--detail", *detail, "Shows each pool's capabilities.");
 }
 
-const std::vector<std::string> kServiceKeys = {
-    "binary",          "host",         "zone", "status", "state", "updated_at", "cluster",
-    "disabled_reason", "backend_state"};
+const std::vector<Column> kServiceColumns = {{"Binary", "binary"},
+                                             {"Host", "host"},
+                                             {"Zone", "zone"},
+                                             {"Status", "status"},
+                                             {"State", "state"},
+                                             {"Updated_at", "updated_at"},
+                                             {"Cluster", "cluster"},
+                                             {"Disabled Reason", "disabled_reason"},
+                                             {"Backend State", "backend_state"}};
 
 void AddServiceList(CLI::App& app, CommandTable& table) {
   struct Opts {
@@ -73,10 +69,7 @@ void AddServiceList(CLI::App& app, CommandTable& table) {
         if (o->binary_opt->count()) query.emplace_back("binary", o->binary);
         ASSIGN_OR_RETURN(json body, ctx.api.Get("/os-services", query));
         ASSIGN_OR_RETURN(json services, Member(body, "services", true));
-        ctx.output.Print(services,
-                         RenderTable({"Binary", "Host", "Zone", "Status", "State", "Updated_at",
-                                      "Cluster", "Disabled Reason", "Backend State"},
-                                     Rows(services, kServiceKeys)));
+        ctx.output.Print(services, RenderList(services, kServiceColumns));
         return Status::Ok();
       });
   o->host_opt = sub->add_option("--host", o->host, "Only services on this host.");
@@ -101,13 +94,10 @@ void AddServiceToggle(CLI::App& app, CommandTable& table, bool enable) {
                     path = "/os-services/disable-log-reason";
                   }
                   ASSIGN_OR_RETURN(json body, ctx.api.Put(path, request));
-                  Row header = {"Host", "Binary", "Status"};
-                  std::vector<std::string> keys = {"host", "binary", "status"};
-                  if (with_reason) {
-                    header.push_back("Disabled Reason");
-                    keys.push_back("disabled_reason");
-                  }
-                  ctx.output.Print(body, RenderTable(header, Rows(json::array({body}), keys)));
+                  std::vector<Column> columns = {
+                      {"Host", "host"}, {"Binary", "binary"}, {"Status", "status"}};
+                  if (with_reason) columns.push_back({"Disabled Reason", "disabled_reason"});
+                  ctx.output.Print(body, RenderList(json::array({body}), columns));
                   return Status::Ok();
                 });
   sub->add_option("HOST", o->host, "Host of the service, e.g. node1@lvm.")->required();
@@ -119,14 +109,14 @@ void AddAvailabilityZoneList(CLI::App& app, CommandTable& table) {
   table.Add(app, "availability-zone-list", "Lists availability zones.", [](Context& ctx) -> Status {
     ASSIGN_OR_RETURN(json body, ctx.api.Get("/os-availability-zone"));
     ASSIGN_OR_RETURN(json zones, Member(body, "availabilityZoneInfo", true));
-    std::vector<Row> rows;
-    for (const auto& z : zones) {
-      bool available = z.contains("zoneState") && z["zoneState"].is_object() &&
-                       z["zoneState"].value("available", false);  // not a status: a JSON key
-      rows.push_back({ListCell(z, "zoneName"),
-                      available ? "available" : "not available"});  // not a status: zone state
-    }
-    ctx.output.Print(zones, RenderTable({"Name", "Status"}, rows));
+    ctx.output.Print(zones, RenderList(zones, {"Name", "Status"}, [](const json& z) -> Row {
+                       bool available =
+                           z.contains("zoneState") && z["zoneState"].is_object() &&
+                           z["zoneState"].value("available", false);  // not a status: a JSON key
+                       return {ListCell(z, "zoneName"),
+                               available ? "available"  // not a status: zone state
+                                         : "not available"};
+                     }));
     return Status::Ok();
   });
 }
@@ -145,12 +135,12 @@ void AddMessageList(CLI::App& app, CommandTable& table) {
   table.Add(app, "message-list", "Lists user messages (why an operation failed).",
             [](Context& ctx) -> Status {
               ASSIGN_OR_RETURN(json messages, ListAll(ctx.api, "/messages", {}, "messages", true));
-              ctx.output.Print(
-                  messages,
-                  RenderTable({"ID", "Resource Type", "Resource UUID", "Event ID", "User Message",
-                               "Created At"},
-                              Rows(messages, {"id", "resource_type", "resource_uuid", "event_id",
-                                              "user_message", "created_at"})));
+              ctx.output.Print(messages, RenderList(messages, {{"ID", "id"},
+                                                               {"Resource Type", "resource_type"},
+                                                               {"Resource UUID", "resource_uuid"},
+                                                               {"Event ID", "event_id"},
+                                                               {"User Message", "user_message"},
+                                                               {"Created At", "created_at"}}));
               return Status::Ok();
             });
 }

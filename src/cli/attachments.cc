@@ -132,14 +132,11 @@ void AddList(CLI::App& app, CommandTable& table) {
                               }
                               ASSIGN_OR_RETURN(json list, ctx.api.Get("/attachments", query));
                               const json items = list.value("attachments", json::array());
-                              std::vector<Row> rows;
-                              for (const auto& a : items) {
-                                rows.push_back({ListCell(a, "id"), ListCell(a, "volume_id"),
-                                                ListCell(a, "status"), ListCell(a, "instance")});
-                              }
-                              ctx.output.Print(items, RenderTable({"ID", "Volume ID", "Status",
-                                                                   "Server ID"},
-                                                                  rows));
+                              ctx.output.Print(items,
+                                               RenderList(items, {{"ID", "id"},
+                                                                  {"Volume ID", "volume_id"},
+                                                                  {"Status", "status"},
+                                                                  {"Server ID", "instance"}}));
                               return Status::Ok();
                             });
   o->volume_opt = sub->add_option("--volume", o->volume, "Only this volume's attachments.");

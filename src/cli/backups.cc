@@ -150,15 +150,14 @@ void AddList(CLI::App& app, CommandTable& table) {
     if (o->status_opt->count()) query.emplace_back("status", o->status);
     if (o->name_opt->count()) query.emplace_back("name", o->name);
     ASSIGN_OR_RETURN(json backups, ListAll(ctx.api, "/backups/detail", query, "backups", true));
-    std::vector<Row> rows;
-    for (const auto& b : backups) {
-      rows.push_back({ListCell(b, "id"), ListCell(b, "volume_id"), ListCell(b, "status"),
-                      ListCell(b, "name"), ListCell(b, "size"), ListCell(b, "object_count"),
-                      ListCell(b, "is_incremental"), ListCell(b, "container")});
-    }
-    ctx.output.Print(backups, RenderTable({"ID", "Volume ID", "Status", "Name", "Size",
-                                           "Object Count", "Incremental", "Container"},
-                                          rows));
+    ctx.output.Print(backups, RenderList(backups, {{"ID", "id"},
+                                                   {"Volume ID", "volume_id"},
+                                                   {"Status", "status"},
+                                                   {"Name", "name"},
+                                                   {"Size", "size"},
+                                                   {"Object Count", "object_count"},
+                                                   {"Incremental", "is_incremental"},
+                                                   {"Container", "container"}}));
     return Status::Ok();
   });
   sub->add_flag("--all-tenants", o->all_tenants, "Shows backups of all projects (admin).");

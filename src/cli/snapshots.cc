@@ -33,15 +33,11 @@ Result<json> SnapshotFromBody(const json& body) {
   return Internal("the server's answer has no 'snapshot' object");
 }
 
-Row SnapshotHeader() { return {"ID", "Volume ID", "Status", "Name", "Size"}; }
-
-Row SnapshotRow(const json& s) {
-  auto str = [&](const char* k) {
-    if (!s.contains(k) || s[k].is_null()) return std::string("-");
-    return s[k].is_string() ? s[k].get<std::string>() : s[k].dump();
-  };
-  return {str("id"), str("volume_id"), str("status"), str("name"), str("size")};
-}
+const std::vector<Column> kSnapshotColumns = {{"ID", "id"},
+                                              {"Volume ID", "volume_id"},
+                                              {"Status", "status"},
+                                              {"Name", "name"},
+                                              {"Size", "size"}};
 
 void AddSnapshotCreate(CLI::App& app, CommandTable& table) {
   struct Opts {
@@ -98,9 +94,7 @@ void AddSnapshotList(CLI::App& app, CommandTable& table) {
     if (o->limit_opt->count()) query.emplace_back("limit", std::to_string(o->limit));
     ASSIGN_OR_RETURN(json snaps, ListAll(ctx.api, "/snapshots/detail", query, "snapshots",
                                          /*follow_links=*/o->limit_opt->count() == 0));
-    std::vector<Row> rows;
-    for (const auto& s : snaps) rows.push_back(SnapshotRow(s));
-    ctx.output.Print(snaps, RenderTable(SnapshotHeader(), rows));
+    ctx.output.Print(snaps, RenderList(snaps, kSnapshotColumns));
     return Status::Ok();
   });
   sub->add_flag("--all-tenants", o->all_tenants, "Shows snapshots of all projects (admin).");

@@ -79,6 +79,23 @@ std::string ListCell(const nlohmann::json& object, const std::string& key) {
   return CellText(*it);
 }
 
+std::string RenderList(const nlohmann::json& items, const std::vector<Column>& columns) {
+  Row header;
+  for (const Column& c : columns) header.push_back(c.header);
+  return RenderList(items, header, [&columns](const nlohmann::json& item) {
+    Row row;
+    for (const Column& c : columns) row.push_back(ListCell(item, c.key));
+    return row;
+  });
+}
+
+std::string RenderList(const nlohmann::json& items, const Row& header,
+                       const std::function<Row(const nlohmann::json&)>& row) {
+  std::vector<Row> rows;
+  for (const auto& item : items) rows.push_back(row(item));
+  return RenderTable(header, rows);
+}
+
 std::string RenderProperties(const nlohmann::json& object, const std::string& key_header,
                              const std::string& value_header,
                              const std::vector<std::string>& skip) {

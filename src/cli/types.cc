@@ -23,12 +23,6 @@ Row TypeRow(const json& t) {
   return {ListCell(t, "id"), ListCell(t, "name"), ListCell(t, "description"), is_public};
 }
 
-void PrintTypes(const Output& out, const json& types) {
-  std::vector<Row> rows;
-  for (const auto& t : types) rows.push_back(TypeRow(t));
-  out.Print(types, RenderTable(TypeHeader(), rows));
-}
-
 // `cinder type-create/-update/-default` print the type as a one-row list.
 void PrintType(const Output& out, const json& type) {
   if (out.json) {
@@ -71,7 +65,7 @@ void AddTypeList(CLI::App& app, CommandTable& table) {
   table.Add(app, "type-list", "Lists volume types.", [](Context& ctx) -> Status {
     ASSIGN_OR_RETURN(json types, ListAll(ctx.api, "/types", {{"is_public", "None"}}, "volume_types",
                                          /*follow_links=*/true));
-    PrintTypes(ctx.output, types);
+    ctx.output.Print(types, RenderList(types, TypeHeader(), TypeRow));
     return Status::Ok();
   });
 }
@@ -178,12 +172,11 @@ void AddExtraSpecsList(CLI::App& app, CommandTable& table) {
               ASSIGN_OR_RETURN(json types,
                                ListAll(ctx.api, "/types", {{"is_public", "None"}}, "volume_types",
                                        /*follow_links=*/true));
-              std::vector<Row> rows;
-              for (const auto& t : types) {
-                json specs = t.contains("extra_specs") ? t["extra_specs"] : json::object();
-                rows.push_back({ListCell(t, "id"), ListCell(t, "name"), CellText(specs)});
-              }
-              ctx.output.Print(types, RenderTable({"ID", "Name", "extra_specs"}, rows));
+              ctx.output.Print(
+                  types, RenderList(types, {"ID", "Name", "extra_specs"}, [](const json& t) -> Row {
+                    json specs = t.contains("extra_specs") ? t["extra_specs"] : json::object();
+                    return {ListCell(t, "id"), ListCell(t, "name"), CellText(specs)};
+                  }));
               return Status::Ok();
             });
 }

@@ -137,9 +137,7 @@ void AddList(CLI::App& app, CommandTable& table) {
     if (o->sort_opt->count()) query.emplace_back("sort", o->sort);
     ASSIGN_OR_RETURN(json volumes, ListAll(ctx.api, "/volumes/detail", query, "volumes",
                                            /*follow_links=*/o->limit_opt->count() == 0));
-    std::vector<Row> rows;
-    for (const auto& v : volumes) rows.push_back(VolumeListRow(v));
-    ctx.output.Print(volumes, RenderTable(VolumeListHeader(), rows));
+    ctx.output.Print(volumes, RenderList(volumes, VolumeListHeader(), VolumeListRow));
     return Status::Ok();
   });
   sub->add_flag("--all-tenants", o->all_tenants, "Shows volumes of all projects (admin).");

@@ -63,6 +63,42 @@ TEST(ListCell, MissingOrNullIsDash) {
   EXPECT_EQ(ListCell(o, "b"), "x");
 }
 
+TEST(RenderList, ColumnsShowEachItemsMemberAsAListCell) {
+  nlohmann::json items = {{{"id", "1"}, {"size", 2}, {"name", nullptr}},
+                          {{"id", "22"}, {"size", 10}, {"bootable", true}}};
+  EXPECT_EQ(
+      RenderList(items, {{"ID", "id"}, {"Name", "name"}, {"Size", "size"}, {"B", "bootable"}}),
+      "+----+------+------+------+\n"
+      "| ID | Name | Size | B    |\n"
+      "+----+------+------+------+\n"
+      "| 1  | -    | 2    | -    |\n"
+      "| 22 | -    | 10   | True |\n"
+      "+----+------+------+------+\n");
+}
+
+TEST(RenderList, EmptyListIsHeaderAndBorders) {
+  EXPECT_EQ(RenderList(nlohmann::json::array(), {{"ID", "id"}}),
+            "+----+\n"
+            "| ID |\n"
+            "+----+\n"
+            "+----+\n");
+}
+
+TEST(RenderList, RowFunctionMakesEachRow) {
+  nlohmann::json items = {{{"n", 1}}, {{"n", 2}}};
+  EXPECT_EQ(RenderList(items, {"N", "Twice"},
+                       [](const nlohmann::json& item) -> Row {
+                         int n = item["n"].get<int>();
+                         return {std::to_string(n), std::to_string(2 * n)};
+                       }),
+            "+---+-------+\n"
+            "| N | Twice |\n"
+            "+---+-------+\n"
+            "| 1 | 2     |\n"
+            "| 2 | 4     |\n"
+            "+---+-------+\n");
+}
+
 TEST(RenderProperties, SortedByKeyWithoutLinks) {
   nlohmann::json v = {
       {"size", 1}, {"id", "x"}, {"links", nlohmann::json::array()}, {"name", nullptr}};
