@@ -52,8 +52,7 @@ using Handler = std::function<Response(Request&, const PathParams&)>;
 // A Handler that calls `method` on the resource object `api`, which the handler co-owns (the
 // resource classes register their member functions this way).
 template <class Api>
-Handler BindMethod(std::shared_ptr<Api> api,
-                   Response (Api::*method)(Request&, const PathParams&)) {
+Handler BindMethod(std::shared_ptr<Api> api, Response (Api::*method)(Request&, const PathParams&)) {
   return [api = std::move(api), method](Request& req, const PathParams& p) {
     return ((*api).*method)(req, p);
   };
