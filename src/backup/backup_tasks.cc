@@ -192,13 +192,8 @@ Status BackupService::HandleCreate(tasks::TaskContext& ctx) {
     UseChangedRanges(**driver, v.id, parent_row, snapshot, opts);
   }
   BackupJob job(repo_, *device, std::move(opts));
-  Result<Manifest> result = InvalidArgument("not run");
-  {
-    JobMonitor monitor(
-        db_, id, "backup", std::string(Of(BackupOp::kCreate).during),
-        [&] { return job.progress(); }, [&] { job.Cancel(); });
-    result = job.Run();
-  }
+  Result<Manifest> result =
+      RunMonitored(db_, id, "backup", std::string(Of(BackupOp::kCreate).during), job);
   if (!result.ok() && result.status().code() == StatusCode::kUnavailable &&
       ctx.task().attempts < kMaxJobAttempts) {
     return result.status();  // repository locked by a GC, or the store is unreachable: retry

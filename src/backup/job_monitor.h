@@ -50,4 +50,16 @@ class JobMonitor {
   std::thread thread_;
 };
 
+// Runs `job` (a BackupJob or RestoreJob: Run(), progress(), Cancel()) on the calling thread
+// under a JobMonitor for backup `backup_id` (see above for op and expected_status), and
+// returns what Run() returned. The monitor has stopped when this returns.
+template <class Job>
+[[nodiscard]] auto RunMonitored(db::Database& db, const std::string& backup_id,
+                                const std::string& op, const std::string& expected_status, Job& job)
+    -> decltype(job.Run()) {
+  JobMonitor monitor(
+      db, backup_id, op, expected_status, [&] { return job.progress(); }, [&] { job.Cancel(); });
+  return job.Run();
+}
+
 }  // namespace scoria::backup

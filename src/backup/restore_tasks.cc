@@ -82,12 +82,8 @@ Status BackupService::HandleRestore(tasks::TaskContext& ctx, const tasks::Restor
       RestoreJobOptions opts;
       opts.backup_id = id;
       RestoreJob job(repo_, *device, std::move(opts));
-      {
-        JobMonitor monitor(
-            db_, id, "restore", std::string(Of(BackupOp::kRestore).during),
-            [&] { return job.progress(); }, [&] { job.Cancel(); });
-        result = job.Run().status();
-      }
+      result = RunMonitored(db_, id, "restore", std::string(Of(BackupOp::kRestore).during), job)
+                   .status();
       if (result.ok()) {
         spdlog::info("backup {}: restored into volume {} ({} B written, {} B fetched)", id, v.id,
                      job.stats().bytes_written, job.stats().bytes_fetched);

@@ -10,15 +10,6 @@ namespace {
 
 using nlohmann::json;
 
-// The `key` member of `body` if it is of the wanted shape, else an Internal error.
-Result<json> Member(const json& body, const std::string& key, bool array) {
-  if (body.is_object() && body.contains(key) &&
-      (array ? body[key].is_array() : body[key].is_object())) {
-    return body[key];
-  }
-  return Internal("the server's answer has no '" + key + "' " + (array ? "list" : "object"));
-}
-
 void AddGetPools(CLI::App& app, CommandTable& table) {
   auto detail = std::make_shared<bool>(false);
   CLI::App* sub =
@@ -27,7 +18,7 @@ void AddGetPools(CLI::App& app, CommandTable& table) {
                   Query query;
                   if (*detail) query.emplace_back("detail", "true");
                   ASSIGN_OR_RETURN(json body, ctx.api.Get("/scheduler-stats/get_pools", query));
-                  ASSIGN_OR_RETURN(json pools, Member(body, "pools", true));
+                  ASSIGN_OR_RETURN(json pools, AnswerMember(body, "pools", true));
                   if (ctx.output.json) {
                     ctx.output.Json(pools);
                     return Status::Ok();
@@ -68,7 +59,7 @@ void AddServiceList(CLI::App& app, CommandTable& table) {
         if (o->host_opt->count()) query.emplace_back("host", o->host);
         if (o->binary_opt->count()) query.emplace_back("binary", o->binary);
         ASSIGN_OR_RETURN(json body, ctx.api.Get("/os-services", query));
-        ASSIGN_OR_RETURN(json services, Member(body, "services", true));
+        ASSIGN_OR_RETURN(json services, AnswerMember(body, "services", true));
         ctx.output.Print(services, RenderList(services, kServiceColumns));
         return Status::Ok();
       });
@@ -108,7 +99,7 @@ void AddServiceToggle(CLI::App& app, CommandTable& table, bool enable) {
 void AddAvailabilityZoneList(CLI::App& app, CommandTable& table) {
   table.Add(app, "availability-zone-list", "Lists availability zones.", [](Context& ctx) -> Status {
     ASSIGN_OR_RETURN(json body, ctx.api.Get("/os-availability-zone"));
-    ASSIGN_OR_RETURN(json zones, Member(body, "availabilityZoneInfo", true));
+    ASSIGN_OR_RETURN(json zones, AnswerMember(body, "availabilityZoneInfo", true));
     ctx.output.Print(zones, RenderList(zones, {"Name", "Status"}, [](const json& z) -> Row {
                        bool available =
                            z.contains("zoneState") && z["zoneState"].is_object() &&
@@ -125,7 +116,7 @@ void AddSummary(CLI::App& app, CommandTable& table) {
   table.Add(app, "summary", "Shows the number and total size of volumes.",
             [](Context& ctx) -> Status {
               ASSIGN_OR_RETURN(json body, ctx.api.Get("/volumes/summary"));
-              ASSIGN_OR_RETURN(json summary, Member(body, "volume-summary", false));
+              ASSIGN_OR_RETURN(json summary, AnswerMember(body, "volume-summary", false));
               ctx.output.Print(summary, RenderProperties(summary));
               return Status::Ok();
             });
@@ -149,7 +140,7 @@ void AddAbsoluteLimits(CLI::App& app, CommandTable& table) {
   table.Add(app, "absolute-limits", "Shows the project's absolute limits and usage.",
             [](Context& ctx) -> Status {
               ASSIGN_OR_RETURN(json body, ctx.api.Get("/limits"));
-              ASSIGN_OR_RETURN(json limits, Member(body, "limits", false));
+              ASSIGN_OR_RETURN(json limits, AnswerMember(body, "limits", false));
               json absolute = limits.contains("absolute") && limits["absolute"].is_object()
                                   ? limits["absolute"]
                                   : json::object();

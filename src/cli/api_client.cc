@@ -243,6 +243,15 @@ std::optional<Query> NextPageQuery(const nlohmann::json& body, const std::string
 
 }  // namespace
 
+Result<nlohmann::json> AnswerMember(const nlohmann::json& body, const std::string& key,
+                                    bool array) {
+  if (body.is_object() && body.contains(key) &&
+      (array ? body[key].is_array() : body[key].is_object())) {
+    return body[key];
+  }
+  return Internal("the server's answer has no '" + key + "' " + (array ? "list" : "object"));
+}
+
 Result<nlohmann::json> ListAll(ApiClient& api, const std::string& path, Query query,
                                const std::string& key, bool follow_links) {
   nlohmann::json all = nlohmann::json::array();

@@ -63,4 +63,9 @@ class ApiClient {
 Result<nlohmann::json> ListAll(ApiClient& api, const std::string& path, Query query,
                                const std::string& key, bool follow_links);
 
+// The `key` member of a server answer (`{"volume": {...}}`) when it is an object, or with
+// `array` a list; otherwise Internal "the server's answer has no '<key>' object" (or "list").
+Result<nlohmann::json> AnswerMember(const nlohmann::json& body, const std::string& key,
+                                    bool array = false);
+
 }  // namespace scoria::cli

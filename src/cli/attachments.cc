@@ -15,12 +15,7 @@ std::string AttachmentPath(const std::string& id) {
   return "/attachments/" + ApiClient::PathSegment(id);
 }
 
-Result<json> AttachmentFromBody(const json& body) {
-  if (body.is_object() && body.contains("attachment") && body["attachment"].is_object()) {
-    return body["attachment"];
-  }
-  return Internal("the server's answer has no 'attachment' object");
-}
+Result<json> AttachmentFromBody(const json& body) { return AnswerMember(body, "attachment"); }
 
 std::string Str(const json& data, const char* key) {
   if (!data.is_object() || !data.contains(key)) return "";

@@ -22,10 +22,7 @@ ResourceKind BackupKind() {
 
 std::string BackupPath(const std::string& id) { return "/backups/" + ApiClient::PathSegment(id); }
 
-Result<json> Member(const json& body, const std::string& key) {
-  if (body.is_object() && body.contains(key) && body[key].is_object()) return body[key];
-  return Internal("the server's answer has no '" + key + "' object");
-}
+WaitSpec BackupWait(const std::string& id) { return WaitOn("backup", id, BackupPath(id)); }
 
 std::string Str(const json& obj, const std::string& key) {
   return obj.is_object() && obj.contains(key) && obj[key].is_string() ? obj[key].get<std::string>()
@@ -73,7 +70,7 @@ Result<json> WaitWhile(Context& ctx, const std::string& id, const std::string& b
   ProgressDrawer drawer(ctx.output);
   while (true) {
     ASSIGN_OR_RETURN(json body, ctx.api.Get(BackupPath(id)));
-    ASSIGN_OR_RETURN(json backup, Member(body, "backup"));
+    ASSIGN_OR_RETURN(json backup, AnswerMember(body, "backup"));
     if (Str(backup, "status") != busy) {
       if (Str(backup, "status") == backup_status::kAvailable) {
         json last = {{"bytes_done", 1}, {"bytes_total", 1}};
@@ -117,7 +114,7 @@ void AddCreate(CLI::App& app, CommandTable& table) {
     if (o->description_opt->count()) backup["description"] = o->description;
     if (o->container_opt->count()) backup["container"] = o->container;
     ASSIGN_OR_RETURN(json body, ctx.api.Post("/backups", json{{"backup", backup}}));
-    ASSIGN_OR_RETURN(json created, Member(body, "backup"));
+    ASSIGN_OR_RETURN(json created, AnswerMember(body, "backup"));
     if (o->wait) {
       ASSIGN_OR_RETURN(created, WaitWhile(ctx, IdOf(created), backup_status::kCreating, "backup"));
       if (Str(created, "status") != backup_status::kAvailable) return FailedBackup(created);
@@ -197,12 +194,12 @@ void AddRestore(CLI::App& app, CommandTable& table) {
         if (o->name_opt->count()) restore["name"] = o->name;
         ASSIGN_OR_RETURN(json body,
                          ctx.api.Post(BackupPath(id) + "/restore", json{{"restore", restore}}));
-        ASSIGN_OR_RETURN(json result, Member(body, "restore"));
+        ASSIGN_OR_RETURN(json result, AnswerMember(body, "restore"));
         if (o->wait) {
           ASSIGN_OR_RETURN(json done, WaitWhile(ctx, id, backup_status::kRestoring, "restore"));
           const std::string volume_id = Str(result, "volume_id");
           ASSIGN_OR_RETURN(json vbody, ctx.api.Get("/volumes/" + ApiClient::PathSegment(volume_id)));
-          ASSIGN_OR_RETURN(json volume, Member(vbody, "volume"));
+          ASSIGN_OR_RETURN(json volume, AnswerMember(vbody, "volume"));
           const std::string vstatus = Str(volume, "status");
           if (vstatus != volume_status::kAvailable) {
             std::string message = "volume " + volume_id + " is in status '" + vstatus + "'";
@@ -229,34 +226,21 @@ void AddDelete(CLI::App& app, CommandTable& table) {
   auto o = std::make_shared<Opts>();
   CLI::App* sub = table.Add(app, "backup-delete", "Removes one or more backups.",
                             [o](Context& ctx) -> Status {
-    std::vector<std::string> deleted;
-    Status st = ForEachArg(ctx.output, o->backups, "Delete", "backup",
-                           [&](const std::string& arg) -> Status {
-      ASSIGN_OR_RETURN(json b, FindResource(ctx.api, BackupKind(), arg));
-      const std::string id = IdOf(b);
-      if (o->force) {
-        RETURN_IF_ERROR(
-            ctx.api.Post(BackupPath(id) + "/action", json{{"os-force_delete", json::object()}})
-                .status());
-      } else {
-        RETURN_IF_ERROR(ctx.api.Delete(BackupPath(id)).status());
-      }
-      deleted.push_back(id);
-      if (!ctx.output.json) ctx.output.Text("Request to delete backup " + arg + " has been accepted.\n");
-      return Status::Ok();
-    });
-    if (o->wait) {
-      for (const auto& id : deleted) {
-        WaitSpec spec;
-        spec.kind = "backup";
-        spec.id = id;
-        spec.path = BackupPath(id);
-        spec.key = "backup";
-        spec.until_gone = true;
-        RETURN_IF_ERROR(WaitFor(ctx, spec).status());
-      }
-    }
-    return st;
+    return DeleteEach(
+        ctx, o->backups, "backup",
+        [&](const std::string& arg) -> Result<std::string> {
+          ASSIGN_OR_RETURN(json b, FindResource(ctx.api, BackupKind(), arg));
+          const std::string id = IdOf(b);
+          if (o->force) {
+            RETURN_IF_ERROR(
+                ctx.api.Post(BackupPath(id) + "/action", json{{"os-force_delete", json::object()}})
+                    .status());
+          } else {
+            RETURN_IF_ERROR(ctx.api.Delete(BackupPath(id)).status());
+          }
+          return id;
+        },
+        o->wait ? BackupWait : nullptr);
   });
   sub->add_option("BACKUP", o->backups, "Names or ids of the backups.")->required();
   sub->add_flag("--force", o->force, "Deletes whatever the backup's status (admin).");
@@ -269,7 +253,7 @@ void AddExport(CLI::App& app, CommandTable& table) {
                             [backup](Context& ctx) -> Status {
     ASSIGN_OR_RETURN(json b, FindResource(ctx.api, BackupKind(), *backup));
     ASSIGN_OR_RETURN(json body, ctx.api.Get(BackupPath(IdOf(b)) + "/export_record"));
-    ASSIGN_OR_RETURN(json record, Member(body, "backup-record"));
+    ASSIGN_OR_RETURN(json record, AnswerMember(body, "backup-record"));
     ctx.output.Print(record, RenderProperties(record));
     return Status::Ok();
   });
@@ -286,7 +270,7 @@ void AddImport(CLI::App& app, CommandTable& table) {
     json record = {{"backup_service", o->service}, {"backup_url", o->url}};
     ASSIGN_OR_RETURN(json body, ctx.api.Post("/backups/import_record",
                                              json{{"backup-record", record}}));
-    ASSIGN_OR_RETURN(json b, Member(body, "backup"));
+    ASSIGN_OR_RETURN(json b, AnswerMember(body, "backup"));
     ctx.output.Print(b, RenderProperties(b));
     return Status::Ok();
   });
@@ -309,7 +293,7 @@ void AddVerify(CLI::App& app, CommandTable& table) {
         const double start = ctx.clock.Now();
         while (true) {
           ASSIGN_OR_RETURN(json body, ctx.api.Get(BackupPath(id)));
-          ASSIGN_OR_RETURN(json cur, Member(body, "backup"));
+          ASSIGN_OR_RETURN(json cur, AnswerMember(body, "backup"));
           if (cur.contains("verified_at") && !cur["verified_at"].is_null()) {
             const std::string result = Str(cur, "verify_result");
             json out = {{"id", id}, {"verify_result", result}, {"verified_at", cur["verified_at"]}};

@@ -48,6 +48,22 @@ Status ForEachArg(const Output& output, const std::vector<std::string>& args,
                                   std::to_string(args.size()) + " " + noun + "s");
 }
 
+Status SetOrUnsetKeys(Context& ctx, const std::string& path, const std::string& member,
+                      const std::string& action, const std::vector<std::string>& items) {
+  if (action == "set") {
+    ASSIGN_OR_RETURN(auto values, ParseKeyValues(items));
+    ASSIGN_OR_RETURN(nlohmann::json body, ctx.api.Post(path, nlohmann::json{{member, values}}));
+    if (ctx.output.json) {
+      ctx.output.Json(body.is_object() ? body.value(member, nlohmann::json()) : body);
+    }
+    return Status::Ok();
+  }
+  for (const auto& key : ParseKeys(items)) {
+    RETURN_IF_ERROR(ctx.api.Delete(path + "/" + ApiClient::PathSegment(key)).status());
+  }
+  return Status::Ok();
+}
+
 Result<std::map<std::string, std::string>> ParseKeyValues(const std::vector<std::string>& items) {
   std::map<std::string, std::string> out;
   for (const auto& item : items) {

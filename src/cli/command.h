@@ -83,6 +83,12 @@ void RequireOneOf(CLI::App* sub, const std::vector<CLI::Option*>& options);
 Result<std::map<std::string, std::string>> ParseKeyValues(const std::vector<std::string>& items);
 // "k=v" or "k" items -> the keys (for unset).
 std::vector<std::string> ParseKeys(const std::vector<std::string>& items);
+// The set/unset verbs of a key-value sub-resource (volume metadata, type extra specs) at
+// `path`: "set" POSTs {member: {k: v, ...}} from "k=v" items and, with --json, prints the
+// answer's `member`; any other action ("unset") DELETEs <path>/<key> for each key, stopping at
+// the first failure. Errors are returned as the API client gave them.
+Status SetOrUnsetKeys(Context& ctx, const std::string& path, const std::string& member,
+                      const std::string& action, const std::vector<std::string>& items);
 // "true"/"false" (any case; also 1/0, yes/no, on/off as oslo's bool_from_string) -> bool.
 Result<bool> ParseBool(const std::string& s);
 

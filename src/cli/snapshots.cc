@@ -17,21 +17,9 @@ std::string SnapshotPath(const std::string& id) {
   return "/snapshots/" + ApiClient::PathSegment(id);
 }
 
-WaitSpec SnapshotWait(const std::string& id) {
-  WaitSpec spec;
-  spec.kind = "snapshot";
-  spec.id = id;
-  spec.path = SnapshotPath(id);
-  spec.key = "snapshot";
-  return spec;
-}
+WaitSpec SnapshotWait(const std::string& id) { return WaitOn("snapshot", id, SnapshotPath(id)); }
 
-Result<json> SnapshotFromBody(const json& body) {
-  if (body.is_object() && body.contains("snapshot") && body["snapshot"].is_object()) {
-    return body["snapshot"];
-  }
-  return Internal("the server's answer has no 'snapshot' object");
-}
+Result<json> SnapshotFromBody(const json& body) { return AnswerMember(body, "snapshot"); }
 
 const std::vector<Column> kSnapshotColumns = {{"ID", "id"},
                                               {"Volume ID", "volume_id"},
@@ -122,28 +110,17 @@ void AddSnapshotDelete(CLI::App& app, CommandTable& table) {
     bool wait = false;
   };
   auto o = std::make_shared<Opts>();
-  CLI::App* sub = table.Add(
-      app, "snapshot-delete", "Removes one or more snapshots.", [o](Context& ctx) -> Status {
-        std::vector<std::string> deleted;
-        Status st = ForEachArg(
-            ctx.output, o->snapshots, "Delete", "snapshot", [&](const std::string& arg) -> Status {
-              ASSIGN_OR_RETURN(json s, FindSnapshot(ctx.api, arg));
-              RETURN_IF_ERROR(ctx.api.Delete(SnapshotPath(IdOf(s))).status());
-              deleted.push_back(IdOf(s));
-              if (!ctx.output.json) {
-                ctx.output.Text("Request to delete snapshot " + arg + " has been accepted.\n");
-              }
-              return Status::Ok();
-            });
-        if (o->wait) {
-          for (const auto& id : deleted) {
-            WaitSpec spec = SnapshotWait(id);
-            spec.until_gone = true;
-            RETURN_IF_ERROR(WaitFor(ctx, spec).status());
-          }
-        }
-        return st;
-      });
+  CLI::App* sub = table.Add(app, "snapshot-delete", "Removes one or more snapshots.",
+                            [o](Context& ctx) -> Status {
+                              return DeleteEach(
+                                  ctx, o->snapshots, "snapshot",
+                                  [&](const std::string& arg) -> Result<std::string> {
+                                    ASSIGN_OR_RETURN(json s, FindSnapshot(ctx.api, arg));
+                                    RETURN_IF_ERROR(ctx.api.Delete(SnapshotPath(IdOf(s))).status());
+                                    return IdOf(s);
+                                  },
+                                  o->wait ? SnapshotWait : nullptr);
+                            });
   sub->add_option("SNAPSHOT", o->snapshots, "Names or ids of the snapshots.")->required();
   sub->add_flag("--wait", o->wait, "Waits until the snapshots are gone.");
 }
@@ -168,10 +145,8 @@ void AddRevert(CLI::App& app, CommandTable& table) {
           }
           return Status::Ok();
         }
-        WaitSpec spec;
-        spec.id = id;
-        spec.path = "/volumes/" + ApiClient::PathSegment(id);
-        ASSIGN_OR_RETURN(json done, WaitFor(ctx, spec));
+        ASSIGN_OR_RETURN(json done, WaitFor(ctx, WaitOn("volume", id,
+                                                        "/volumes/" + ApiClient::PathSegment(id))));
         ctx.output.Print(done, RenderProperties(done));
         return Status::Ok();
       });

@@ -5,6 +5,7 @@
 
 #include "cli/resolve.h"
 #include "cli/table.h"
+#include "cli/wait.h"
 
 namespace scoria::cli {
 namespace {
@@ -32,12 +33,7 @@ void PrintType(const Output& out, const json& type) {
   }
 }
 
-Result<json> TypeFromBody(const json& body) {
-  if (body.is_object() && body.contains("volume_type") && body["volume_type"].is_object()) {
-    return body["volume_type"];
-  }
-  return Internal("the server's answer has no 'volume_type' object");
-}
+Result<json> TypeFromBody(const json& body) { return AnswerMember(body, "volume_type"); }
 
 void AddTypeCreate(CLI::App& app, CommandTable& table) {
   struct Opts {
@@ -115,15 +111,12 @@ void AddTypeDelete(CLI::App& app, CommandTable& table) {
   auto types = std::make_shared<std::vector<std::string>>();
   CLI::App* sub =
       table.Add(app, "type-delete", "Deletes volume types.", [types](Context& ctx) -> Status {
-        return ForEachArg(
-            ctx.output, *types, "Delete", "volume type", [&](const std::string& arg) -> Status {
-              ASSIGN_OR_RETURN(json t, FindVolumeType(ctx.api, arg));
-              RETURN_IF_ERROR(ctx.api.Delete(TypePath(IdOf(t))).status());
-              if (!ctx.output.json) {
-                ctx.output.Text("Request to delete volume type " + arg + " has been accepted.\n");
-              }
-              return Status::Ok();
-            });
+        return DeleteEach(ctx, *types, "volume type",
+                          [&](const std::string& arg) -> Result<std::string> {
+                            ASSIGN_OR_RETURN(json t, FindVolumeType(ctx.api, arg));
+                            RETURN_IF_ERROR(ctx.api.Delete(TypePath(IdOf(t))).status());
+                            return IdOf(t);
+                          });
       });
   sub->add_option("TYPE", *types, "Names or ids of the volume types.")->required();
 }
@@ -134,22 +127,12 @@ void AddTypeKey(CLI::App& app, CommandTable& table) {
     std::vector<std::string> items;
   };
   auto o = std::make_shared<Opts>();
-  CLI::App* sub = table.Add(
-      app, "type-key", "Sets or unsets extra specs of a volume type.", [o](Context& ctx) -> Status {
-        ASSIGN_OR_RETURN(json t, FindVolumeType(ctx.api, o->type));
-        const std::string path = TypePath(IdOf(t)) + "/extra_specs";
-        if (o->action == "set") {
-          ASSIGN_OR_RETURN(auto specs, ParseKeyValues(o->items));
-          ASSIGN_OR_RETURN(json body, ctx.api.Post(path, json{{"extra_specs", specs}}));
-          if (ctx.output.json)
-            ctx.output.Json(body.is_object() ? body.value("extra_specs", json()) : body);
-          return Status::Ok();
-        }
-        for (const auto& key : ParseKeys(o->items)) {
-          RETURN_IF_ERROR(ctx.api.Delete(path + "/" + ApiClient::PathSegment(key)).status());
-        }
-        return Status::Ok();
-      });
+  CLI::App* sub = table.Add(app, "type-key", "Sets or unsets extra specs of a volume type.",
+                            [o](Context& ctx) -> Status {
+                              ASSIGN_OR_RETURN(json t, FindVolumeType(ctx.api, o->type));
+                              return SetOrUnsetKeys(ctx, TypePath(IdOf(t)) + "/extra_specs",
+                                                    "extra_specs", o->action, o->items);
+                            });
   sub->add_option("TYPE", o->type, "Name or id of the volume type.")->required();
   sub->add_option("ACTION", o->action, "set or unset.")
       ->required()

@@ -27,21 +27,9 @@ void PrintVolume(const Output& out, const json& volume) {
   out.Print(volume, RenderProperties(volume));
 }
 
-Result<json> VolumeFromBody(const json& body) {
-  if (body.is_object() && body.contains("volume") && body["volume"].is_object()) {
-    return body["volume"];
-  }
-  return Internal("the server's answer has no 'volume' object");
-}
+Result<json> VolumeFromBody(const json& body) { return AnswerMember(body, "volume"); }
 
-WaitSpec VolumeWait(const std::string& id) {
-  WaitSpec spec;
-  spec.kind = "volume";
-  spec.id = id;
-  spec.path = VolumePath(id);
-  spec.key = "volume";
-  return spec;
-}
+WaitSpec VolumeWait(const std::string& id) { return WaitOn("volume", id, VolumePath(id)); }
 
 // Extend is done when the volume is usable again at the new size. Back to a usable status at
 // the old size after passing through another status (extending) means the extend was rolled
@@ -193,25 +181,14 @@ void AddDelete(CLI::App& app, CommandTable& table) {
         Query query;
         if (o->cascade) query.emplace_back("cascade", "true");
         if (o->force) query.emplace_back("force", "true");
-        std::vector<std::string> deleted;
-        Status st = ForEachArg(
-            ctx.output, o->volumes, "Delete", "volume", [&](const std::string& arg) -> Status {
+        return DeleteEach(
+            ctx, o->volumes, "volume",
+            [&](const std::string& arg) -> Result<std::string> {
               ASSIGN_OR_RETURN(json v, FindVolume(ctx.api, arg));
               RETURN_IF_ERROR(ctx.api.Delete(VolumePath(IdOf(v)), query).status());
-              deleted.push_back(IdOf(v));
-              if (!ctx.output.json) {
-                ctx.output.Text("Request to delete volume " + arg + " has been accepted.\n");
-              }
-              return Status::Ok();
-            });
-        if (o->wait) {
-          for (const auto& id : deleted) {
-            WaitSpec spec = VolumeWait(id);
-            spec.until_gone = true;
-            RETURN_IF_ERROR(WaitFor(ctx, spec).status());
-          }
-        }
-        return st;
+              return IdOf(v);
+            },
+            o->wait ? VolumeWait : nullptr);
       });
   sub->add_option("VOLUME", o->volumes, "Names or ids of the volumes.")->required();
   sub->add_flag("--cascade", o->cascade, "Also deletes the volume's snapshots.");
@@ -318,18 +295,8 @@ void AddMetadata(CLI::App& app, CommandTable& table) {
   CLI::App* sub =
       table.Add(app, "metadata", "Sets or deletes volume metadata.", [o](Context& ctx) -> Status {
         ASSIGN_OR_RETURN(json v, FindVolume(ctx.api, o->volume));
-        const std::string path = VolumePath(IdOf(v)) + "/metadata";
-        if (o->action == "set") {
-          ASSIGN_OR_RETURN(auto metadata, ParseKeyValues(o->items));
-          ASSIGN_OR_RETURN(json body, ctx.api.Post(path, json{{"metadata", metadata}}));
-          if (ctx.output.json)
-            ctx.output.Json(body.is_object() ? body.value("metadata", json()) : body);
-          return Status::Ok();
-        }
-        for (const auto& key : ParseKeys(o->items)) {
-          RETURN_IF_ERROR(ctx.api.Delete(path + "/" + ApiClient::PathSegment(key)).status());
-        }
-        return Status::Ok();
+        return SetOrUnsetKeys(ctx, VolumePath(IdOf(v)) + "/metadata", "metadata", o->action,
+                              o->items);
       });
   sub->add_option("VOLUME", o->volume, "Name or id of the volume.")->required();
   sub->add_option("ACTION", o->action, "set or unset.")

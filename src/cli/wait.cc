@@ -133,4 +133,35 @@ Result<nlohmann::json> WaitFor(Context& ctx, const WaitSpec& spec) {
   }
 }
 
+WaitSpec WaitOn(const std::string& kind, const std::string& id, const std::string& path) {
+  WaitSpec spec;
+  spec.kind = kind;
+  spec.id = id;
+  spec.path = path;
+  spec.key = kind;
+  return spec;
+}
+
+Status DeleteEach(Context& ctx, const std::vector<std::string>& args, const std::string& noun,
+                  const std::function<Result<std::string>(const std::string& arg)>& request,
+                  const std::function<WaitSpec(const std::string& id)>& wait_spec) {
+  std::vector<std::string> deleted;
+  Status st = ForEachArg(ctx.output, args, "Delete", noun, [&](const std::string& arg) -> Status {
+    ASSIGN_OR_RETURN(std::string id, request(arg));
+    deleted.push_back(id);
+    if (!ctx.output.json) {
+      ctx.output.Text("Request to delete " + noun + " " + arg + " has been accepted.\n");
+    }
+    return Status::Ok();
+  });
+  if (wait_spec) {
+    for (const auto& id : deleted) {
+      WaitSpec spec = wait_spec(id);
+      spec.until_gone = true;
+      RETURN_IF_ERROR(WaitFor(ctx, spec).status());
+    }
+  }
+  return st;
+}
+
 }  // namespace scoria::cli

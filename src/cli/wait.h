@@ -52,10 +52,24 @@ struct WaitSpec {
   double poll_interval_s = 0.2;
 };
 
+// A wait on resource `id` at `path` whose GET body holds it under `kind` ("volume",
+// "snapshot", "backup"), judged by StatusVerdict.
+WaitSpec WaitOn(const std::string& kind, const std::string& id, const std::string& path);
+
 // available / in-use -> kDone; error* -> kFailed; anything else -> kPending.
 Verdict StatusVerdict(const nlohmann::json& resource, const std::vector<std::string>& seen);
 
 // Polls as described above. On kDone returns the last resource body (null when gone).
 Result<nlohmann::json> WaitFor(Context& ctx, const WaitSpec& spec);
+
+// The body of the delete verbs (delete, snapshot-delete, backup-delete, type-delete). For each
+// argument (as ForEachArg: one failure per line on err, the rest still run), `request` finds
+// the resource and asks the server to delete it, returning its id; in text mode each accepted
+// one is announced as "Request to delete <noun> <arg> has been accepted.". When `wait_spec` is
+// set (--wait), each accepted resource is then polled until it is gone (a 404), and the first
+// wait failure is returned ahead of the per-argument result.
+Status DeleteEach(Context& ctx, const std::vector<std::string>& args, const std::string& noun,
+                  const std::function<Result<std::string>(const std::string& arg)>& request,
+                  const std::function<WaitSpec(const std::string& id)>& wait_spec = nullptr);
 
 }  // namespace scoria::cli

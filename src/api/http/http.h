@@ -17,6 +17,7 @@
 
 #include "api/http/auth.h"
 #include "api/http/microversion.h"
+#include "api/http/text.h"
 #include "common/status.h"
 
 namespace scoria::api {
@@ -72,9 +73,6 @@ Result<Request> MakeRequest(std::string method, std::string target, NameValues h
 // InvalidArgument "Malformed request body: ..." (400) for an empty body, invalid JSON or a top
 // level that is not an object. Handlers call it; the router has already checked Content-Type.
 Result<nlohmann::json> ParseJsonBody(const Request& req);
-
-// Case-insensitive ASCII comparison, for header names and tokens.
-bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 
 // application/x-www-form-urlencoded encoding of one name or value ("a b/c" -> "a+b%2Fc").
 std::string UrlEncode(std::string_view s);

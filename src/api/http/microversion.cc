@@ -4,25 +4,10 @@
 #include <charconv>
 #include <vector>
 
+#include "api/http/text.h"
+
 namespace scoria::api {
 namespace {
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
 
 // One decimal component as Cinder's "^([1-9]\d*)\.([1-9]\d*|0)$": no sign, no leading zero.
 bool ParseComponent(std::string_view s, bool allow_zero, int* out) {
@@ -64,10 +49,10 @@ Result<ApiVersion> NegotiateVersion(const std::optional<std::string>& header) {
   std::string_view rest = *header;
   while (true) {
     size_t comma = rest.find(',');
-    std::string_view entry = Trim(rest.substr(0, comma));
+    std::string_view entry = TrimSpace(rest.substr(0, comma));
     size_t space = entry.find_first_of(" \t");
     if (space != std::string_view::npos && EqualsIgnoreCase(entry.substr(0, space), "volume")) {
-      requested = Trim(entry.substr(space + 1));
+      requested = TrimSpace(entry.substr(space + 1));
     }
     if (comma == std::string_view::npos) break;
     rest.remove_prefix(comma + 1);

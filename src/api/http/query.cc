@@ -4,14 +4,10 @@
 #include <cctype>
 #include <charconv>
 
+#include "api/http/text.h"
+
 namespace scoria::api {
 namespace {
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
 
 std::string Lower(std::string_view s) {
   std::string out(s);
@@ -21,7 +17,7 @@ std::string Lower(std::string_view s) {
 
 // Python int(): optional sign, decimal digits, surrounding spaces.
 Result<int64_t> ParseNonNegative(std::string_view name, std::string_view text) {
-  std::string_view t = Trim(text);
+  std::string_view t = TrimSpace(text);
   if (!t.empty() && t.front() == '+') t.remove_prefix(1);
   int64_t v = 0;
   auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
@@ -36,7 +32,7 @@ std::vector<std::string> SplitComma(std::string_view s) {
   std::vector<std::string> out;
   while (true) {
     size_t comma = s.find(',');
-    out.emplace_back(Trim(s.substr(0, comma)));
+    out.emplace_back(TrimSpace(s.substr(0, comma)));
     if (comma == std::string_view::npos) break;
     s.remove_prefix(comma + 1);
   }
@@ -44,7 +40,7 @@ std::vector<std::string> SplitComma(std::string_view s) {
 }
 
 Result<bool> ParseDirection(std::string_view dir) {
-  std::string d = Lower(Trim(dir));
+  std::string d = Lower(TrimSpace(dir));
   if (d.empty() || d == "desc") return true;
   if (d == "asc") return false;
   return InvalidArgument("Unknown sort direction, must be 'desc' or 'asc'");
@@ -59,7 +55,7 @@ bool IsReserved(std::string_view name) {
 }  // namespace
 
 Result<bool> ParseStrictBool(std::string_view text) {
-  std::string t = Lower(Trim(text));
+  std::string t = Lower(TrimSpace(text));
   if (t == "true" || t == "1" || t == "yes" || t == "on" || t == "t" || t == "y") return true;
   if (t == "false" || t == "0" || t == "no" || t == "off" || t == "f" || t == "n") return false;
   return InvalidArgument("Unrecognized value '" + std::string(text) +
@@ -83,7 +79,7 @@ Result<std::vector<SortKey>> ParseSort(const Request& req, const ListSpec& spec)
     }
     for (const std::string& item : SplitComma(*sort)) {
       size_t colon = item.find(':');
-      SortKey k{std::string(Trim(std::string_view(item).substr(0, colon))), true};
+      SortKey k{std::string(TrimSpace(std::string_view(item).substr(0, colon))), true};
       if (colon != std::string::npos) {
         ASSIGN_OR_RETURN(k.desc, ParseDirection(std::string_view(item).substr(colon + 1)));
       }

@@ -32,6 +32,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -47,6 +48,15 @@ using PathParams = std::map<std::string, std::string, std::less<>>;
 // A handler fills a Response; errors are `return FaultResponse(status);`. It may block (database
 // work). It should not throw; if it does, Dispatch answers 400/500 as above.
 using Handler = std::function<Response(Request&, const PathParams&)>;
+
+// A Handler that calls `method` on the resource object `api`, which the handler co-owns (the
+// resource classes register their member functions this way).
+template <class Api>
+Handler BindMethod(std::shared_ptr<Api> api, Response (Api::*method)(Request&, const PathParams&)) {
+  return [api = std::move(api), method](Request& req, const PathParams& p) {
+    return ((*api).*method)(req, p);
+  };
+}
 
 class Router {
  public:

@@ -31,6 +31,11 @@ Result<json> RequireObject(const json& body, const std::string& key) {
   return *it;
 }
 
+Result<json> ParseBodyObject(const Request& req, const std::string& key) {
+  ASSIGN_OR_RETURN(auto body, ParseJsonBody(req));
+  return RequireObject(body, key);
+}
+
 Result<std::optional<std::string>> OptionalString(const json& obj, const std::string& key,
                                                   size_t max_len, bool strip) {
   auto it = obj.find(key);

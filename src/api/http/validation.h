@@ -9,12 +9,16 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api/http/http.h"
 #include "common/status.h"
 
 namespace scoria::api {
 
 // The object under `key` of a body ({"volume": {...}}); 400 when missing or not an object.
 Result<nlohmann::json> RequireObject(const nlohmann::json& body, const std::string& key);
+// The object under `key` of the request's JSON body: ParseJsonBody then RequireObject, with
+// their errors unchanged (400 "Malformed request body: ..." before any field check).
+[[nodiscard]] Result<nlohmann::json> ParseBodyObject(const Request& req, const std::string& key);
 // Optional string field, null allowed; max_len characters after trimming (Cinder strips).
 Result<std::optional<std::string>> OptionalString(const nlohmann::json& obj,
                                                   const std::string& key, size_t max_len = 255,

@@ -513,9 +513,7 @@ Response AdminApi::MessageDelete(Request& req, const PathParams& p) {
 
 void RegisterAdminRoutes(Router& r, const ApiEnv& env) {
   auto api = std::make_shared<AdminApi>(env);
-  auto bind = [api](auto fn) {
-    return [api, fn](Request& req, const PathParams& p) { return ((*api).*fn)(req, p); };
-  };
+  auto bind = [api](auto fn) { return BindMethod(api, fn); };
   r.Add("GET", "/os-availability-zone", bind(&AdminApi::AvailabilityZones));
   r.Add("GET", "/os-services", bind(&AdminApi::ServicesList));
   r.Add("PUT", "/os-services/{action}", bind(&AdminApi::ServiceUpdate));

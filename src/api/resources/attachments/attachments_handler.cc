@@ -21,6 +21,7 @@
 #include "api/resources/api_env.h"
 #include "api/resources/attachments/attach_flow.h"
 #include "api/resources/views.h"
+#include "api/resources/visibility.h"
 #include "common/clock.h"
 #include "db/attachments_repo.h"
 #include "db/volumes_repo.h"
@@ -116,14 +117,6 @@ class AttachmentsApi {
     }
     return a;
   }
-  Result<db::VolumeRecord> LoadVolume(db::Transaction& tx, const Request& req,
-                                      const std::string& id) {
-    ASSIGN_OR_RETURN(auto v, db::GetVolume(tx, id));
-    if (!req.ctx.is_admin && v.project_id != req.ctx.project_id) {
-      return NotFound("Volume " + id + " could not be found.");
-    }
-    return v;
-  }
   // After an export task: the row as the volume service left it, as a 200 detail, or the
   // error the task recorded.
   Response ExportedAnswer(const std::string& attachment_id);
@@ -145,9 +138,7 @@ Response AttachmentsApi::ExportedAnswer(const std::string& attachment_id) {
 }
 
 Response AttachmentsApi::Create(Request& req, const PathParams&) {
-  auto body = ParseJsonBody(req);
-  if (!body.ok()) return FaultResponse(body.status());
-  auto obj = RequireObject(*body, "attachment");
+  auto obj = ParseBodyObject(req, "attachment");
   if (!obj.ok()) return FaultResponse(obj.status());
   auto parsed = ParseCreateAttachment(req, *obj);
   if (!parsed.ok()) return FaultResponse(parsed.status());
@@ -155,7 +146,7 @@ Response AttachmentsApi::Create(Request& req, const PathParams&) {
   db::AttachmentRecord a;
   std::optional<int64_t> task;
   Status st = db::InWriteTransaction(env_.db, [&](db::Transaction& tx) {
-    ASSIGN_OR_RETURN(auto v, LoadVolume(tx, req, c.volume_id));
+    ASSIGN_OR_RETURN(auto v, LoadVisibleVolume(tx, req, c.volume_id));
     RETURN_IF_ERROR(CheckAttachable(tx, v, c.instance));
     a = NewAttachmentRow(req, v);
     a.instance_uuid = c.instance;
@@ -175,9 +166,7 @@ Response AttachmentsApi::Create(Request& req, const PathParams&) {
 }
 
 Response AttachmentsApi::Update(Request& req, const PathParams& p) {
-  auto body = ParseJsonBody(req);
-  if (!body.ok()) return FaultResponse(body.status());
-  auto obj = RequireObject(*body, "attachment");
+  auto obj = ParseBodyObject(req, "attachment");
   if (!obj.ok()) return FaultResponse(obj.status());
   Status bad = RejectUnknownKeys(*obj, {"connector"});
   if (!bad.ok()) return FaultResponse(bad);
@@ -328,9 +317,7 @@ Response AttachmentsApi::Show(Request& req, const PathParams& p) {
 
 void RegisterAttachmentRoutes(Router& r, const ApiEnv& env) {
   auto api = std::make_shared<AttachmentsApi>(env);
-  auto bind = [api](auto fn) {
-    return [api, fn](Request& req, const PathParams& p) { return ((*api).*fn)(req, p); };
-  };
+  auto bind = [api](auto fn) { return BindMethod(api, fn); };
   r.Add("POST", "/attachments", bind(&AttachmentsApi::Create), kAttachmentsMin);
   r.Add("GET", "/attachments",
         [api](Request& req, const PathParams&) { return api->List(req, false); },

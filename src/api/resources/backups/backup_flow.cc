@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/resources/quota.h"
+#include "api/resources/visibility.h"
 #include "common/clock.h"
 #include "common/ids.h"
 #include "db/services_repo.h"
@@ -80,20 +81,17 @@ Status CheckRestorable(const db::BackupRecord& backup) {
   return Status::Ok();
 }
 
-Result<db::BackupRecord> BackupForNewVolume(db::Transaction& tx, const std::string& backup_id,
-                                            const std::string& project, bool is_admin,
+Result<db::BackupRecord> BackupForNewVolume(db::Transaction& tx, const Request& req,
+                                            const std::string& backup_id,
                                             std::optional<int64_t> size) {
-  auto b = db::GetBackup(tx, backup_id);
-  if (!b.ok() || (!is_admin && b->project_id != project)) {
-    return b.ok() ? NotFound("Backup " + backup_id + " could not be found.") : b.status();
-  }
-  RETURN_IF_ERROR(CheckRestorable(*b));
-  if (size && *size < b->size) {
+  ASSIGN_OR_RETURN(auto b, LoadVisibleBackup(tx, req, backup_id));
+  RETURN_IF_ERROR(CheckRestorable(b));
+  if (size && *size < b.size) {
     return FailedPrecondition("Invalid input received: Volume size '" + std::to_string(*size) +
                               "'GB cannot be smaller than the backup size '" +
-                              std::to_string(b->size) + "'GB.");
+                              std::to_string(b.size) + "'GB.");
   }
-  return std::move(*b);
+  return b;
 }
 
 Status StartRestore(db::Transaction& tx, const Config& config, db::BackupRecord& backup,

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "api/http/http.h"
 #include "common/config.h"
 #include "db/backups_repo.h"
 #include "db/database.h"
@@ -49,8 +50,8 @@ Result<db::VolumeRecord> NewRestoreVolume(db::Transaction& tx, const Config& con
 // The backup a volume create with backup_id (3.47) restores: visible to the caller (its
 // project, or any for an admin; else 404), `available`, and no larger than `size` when one was
 // asked for (400).
-Result<db::BackupRecord> BackupForNewVolume(db::Transaction& tx, const std::string& backup_id,
-                                            const std::string& project, bool is_admin,
+Result<db::BackupRecord> BackupForNewVolume(db::Transaction& tx, const Request& req,
+                                            const std::string& backup_id,
                                             std::optional<int64_t> size);
 // The backup must be `available` to be restored (400 "Invalid backup: ...").
 Status CheckRestorable(const db::BackupRecord& backup);

@@ -20,6 +20,7 @@
 #include "api/resources/backups/backup_source.h"
 #include "api/resources/backups/backup_views.h"
 #include "api/resources/quota.h"
+#include "api/resources/visibility.h"
 #include "common/clock.h"
 #include "common/ids.h"
 #include "db/backups_repo.h"
@@ -211,11 +212,7 @@ class BackupsApi {
   // The backup, if the caller may see it (admins see every project's).
   static Result<db::BackupRecord> Load(db::Transaction& tx, const Request& req,
                                        const std::string& id) {
-    ASSIGN_OR_RETURN(auto b, db::GetBackup(tx, id));
-    if (!req.ctx.is_admin && b.project_id != req.ctx.project_id) {
-      return NotFound("Backup " + id + " could not be found.");
-    }
-    return b;
+    return LoadVisibleBackup(tx, req, id);
   }
   static Result<json> Detail(db::Transaction& tx, const Request& req, const db::BackupRecord& b) {
     ASSIGN_OR_RETURN(int64_t deps, db::CountDependentBackups(tx, b.id));
@@ -232,9 +229,7 @@ class BackupsApi {
 };
 
 Response BackupsApi::Create(Request& req, const PathParams&) {
-  auto body = ParseJsonBody(req);
-  if (!body.ok()) return FaultResponse(body.status());
-  auto obj = RequireObject(*body, "backup");
+  auto obj = ParseBodyObject(req, "backup");
   if (!obj.ok()) return FaultResponse(obj.status());
   auto parsed = ParseCreateBackup(req, *obj);
   if (!parsed.ok()) return FaultResponse(parsed.status());
@@ -252,11 +247,8 @@ Response BackupsApi::Create(Request& req, const PathParams&) {
   b.metadata = std::move(c.metadata);
   b.created_at = NowMicros();
   Status st = db::InWriteTransaction(env_.db, [&](db::Transaction& tx) {
-    auto vol = db::GetVolume(tx, c.volume_id);
-    if (!vol.ok() || (!req.ctx.is_admin && vol->project_id != req.ctx.project_id)) {
-      return vol.ok() ? NotFound("Volume " + c.volume_id + " could not be found.") : vol.status();
-    }
-    return StartBackup(tx, env_.config, c, *vol, b);
+    ASSIGN_OR_RETURN(auto vol, LoadVisibleVolume(tx, req, c.volume_id));
+    return StartBackup(tx, env_.config, c, vol, b);
   });
   if (!st.ok()) return FaultResponse(st);
   env_.db.NotifyTasks();
@@ -329,9 +321,7 @@ Response BackupsApi::Show(Request& req, const PathParams& p) {
 }
 
 Response BackupsApi::Update(Request& req, const PathParams& p) {
-  auto body = ParseJsonBody(req);
-  if (!body.ok()) return FaultResponse(body.status());
-  auto obj = RequireObject(*body, "backup");
+  auto obj = ParseBodyObject(req, "backup");
   if (!obj.ok()) return FaultResponse(obj.status());
   const json& in = *obj;
   Status bad = req.version >= ApiVersion{3, 43}
@@ -425,12 +415,7 @@ Response BackupsApi::Restore(Request& req, const PathParams& p) {
     RETURN_IF_ERROR(CheckRestorable(b));
     db::VolumeRecord v;
     if (*volume_id) {
-      auto vol = db::GetVolume(tx, **volume_id);
-      if (!vol.ok() || (!req.ctx.is_admin && vol->project_id != req.ctx.project_id)) {
-        return vol.ok() ? NotFound("Volume " + **volume_id + " could not be found.")
-                        : vol.status();
-      }
-      v = std::move(*vol);
+      ASSIGN_OR_RETURN(v, LoadVisibleVolume(tx, req, **volume_id));
       RETURN_IF_ERROR(StartRestore(tx, env_.config, b, v));
     } else {
       ASSIGN_OR_RETURN(v, NewRestoreVolume(tx, env_.config, req.ctx.project_id, req.ctx.user_id,
@@ -488,9 +473,7 @@ Response BackupsApi::ExportRecord(Request& req, const PathParams& p) {
 
 Response BackupsApi::ImportRecord(Request& req, const PathParams&) {
   if (!req.ctx.is_admin) return FaultResponse(403, "Policy doesn't allow backup:export-import.");
-  auto body = ParseJsonBody(req);
-  if (!body.ok()) return FaultResponse(body.status());
-  auto obj = RequireObject(*body, "backup-record");
+  auto obj = ParseBodyObject(req, "backup-record");
   if (!obj.ok()) return FaultResponse(obj.status());
   auto record = ParseBackupRecord(*obj);
   if (!record.ok()) return FaultResponse(record.status());
@@ -586,9 +569,7 @@ Response BackupsApi::Verify(Request& req, const std::string& id, const json& arg
 
 void RegisterBackupRoutes(Router& r, const ApiEnv& env) {
   auto api = std::make_shared<BackupsApi>(env);
-  auto bind = [api](auto fn) {
-    return [api, fn](Request& req, const PathParams& p) { return ((*api).*fn)(req, p); };
-  };
+  auto bind = [api](auto fn) { return BindMethod(api, fn); };
   r.Add("POST", "/backups", bind(&BackupsApi::Create));
   r.Add("GET", "/backups", [api](Request& req, const PathParams&) { return api->List(req, false); });
   r.Add("GET", "/backups/detail",

@@ -1,6 +1,7 @@
 #include "api/resources/snapshots/snapshot_flow.h"
 
 #include "api/http/fault.h"
+#include "api/resources/visibility.h"
 #include "db/tasks_repo.h"
 #include "lifecycle/snapshot_status.h"
 #include "lifecycle/transitions.h"
@@ -77,24 +78,10 @@ Result<std::optional<VolumeSource>> ParseVolumeSource(const json& in) {
   return std::optional<VolumeSource>(std::move(src));
 }
 
-namespace {
-Result<db::VolumeRecord> VisibleVolume(db::Transaction& tx, const Request& req,
-                                       const std::string& id) {
-  ASSIGN_OR_RETURN(auto v, db::GetVolume(tx, id));
-  if (!req.ctx.is_admin && v.project_id != req.ctx.project_id) {
-    return NotFound("Volume " + id + " could not be found.");
-  }
-  return v;
-}
-}  // namespace
-
 Status LoadVolumeSource(db::Transaction& tx, const Request& req, VolumeSource& src) {
   db::VolumeRecord vol;
   if (src.snapshot_id) {
-    ASSIGN_OR_RETURN(auto s, db::GetSnapshot(tx, *src.snapshot_id));
-    if (!req.ctx.is_admin && s.project_id != req.ctx.project_id) {
-      return NotFound("Snapshot " + s.id + " could not be found.");
-    }
+    ASSIGN_OR_RETURN(auto s, LoadVisibleSnapshot(tx, req, *src.snapshot_id));
     if (!Can(SnapshotOp::kCreateVolumeFrom, s.status)) {
       return FailedPrecondition(
           "Invalid snapshot: Originating snapshot status must be "
@@ -104,7 +91,7 @@ Status LoadVolumeSource(db::Transaction& tx, const Request& req, VolumeSource& s
     ASSIGN_OR_RETURN(vol, db::GetVolume(tx, s.volume_id));
     src.size = s.size;
   } else {
-    ASSIGN_OR_RETURN(vol, VisibleVolume(tx, req, *src.source_volid));
+    ASSIGN_OR_RETURN(vol, LoadVisibleVolume(tx, req, *src.source_volid));
     // A clone copies an attached volume too (no table row: nothing changes on the source).
     if (vol.status != volume_status::kAvailable && vol.status != volume_status::kInUse) {
       return FailedPrecondition("Invalid volume: Source volume " + vol.id +
@@ -150,7 +137,7 @@ Response RevertVolumeAction(const ApiEnv& env, Request& req, const std::string& 
   }
   const std::string snapshot_id = args["snapshot_id"].get<std::string>();
   Status st = db::InWriteTransaction(env.db, [&](db::Transaction& tx) {
-    ASSIGN_OR_RETURN(auto v, VisibleVolume(tx, req, volume_id));
+    ASSIGN_OR_RETURN(auto v, LoadVisibleVolume(tx, req, volume_id));
     ASSIGN_OR_RETURN(auto snaps, db::VolumeSnapshots(tx, v.id));
     if (snaps.empty()) {
       return InvalidArgument("Volume " + v.id + " doesn't have any snapshots.");

@@ -17,6 +17,7 @@
 #include "api/resources/quota.h"
 #include "api/resources/snapshots/snapshot_flow.h"
 #include "api/resources/snapshots/snapshot_views.h"
+#include "api/resources/visibility.h"
 #include "common/clock.h"
 #include "common/ids.h"
 #include "db/snapshots_repo.h"
@@ -50,11 +51,7 @@ class SnapshotsApi {
   // The snapshot, if the caller may see it (admins see every project's).
   static Result<db::SnapshotRecord> Load(db::Transaction& tx, const Request& req,
                                          const std::string& id) {
-    ASSIGN_OR_RETURN(auto s, db::GetSnapshot(tx, id));
-    if (!req.ctx.is_admin && s.project_id != req.ctx.project_id) {
-      return NotFound("Snapshot " + id + " could not be found.");
-    }
-    return s;
+    return LoadVisibleSnapshot(tx, req, id);
   }
 
  private:
@@ -132,9 +129,7 @@ Result<CreateSnapshotRequest> ParseCreateSnapshot(const json& in) {
 }
 
 Response SnapshotsApi::Create(Request& req, const PathParams&) {
-  auto body = ParseJsonBody(req);
-  if (!body.ok()) return FaultResponse(body.status());
-  auto obj = RequireObject(*body, "snapshot");
+  auto obj = ParseBodyObject(req, "snapshot");
   if (!obj.ok()) return FaultResponse(obj.status());
   auto parsed = ParseCreateSnapshot(*obj);
   if (!parsed.ok()) return FaultResponse(parsed.status());
@@ -151,17 +146,12 @@ Response SnapshotsApi::Create(Request& req, const PathParams&) {
   s.metadata = std::move(c.metadata);
   s.created_at = NowMicros();
   Status st = db::InWriteTransaction(env_.db, [&](db::Transaction& tx) {
-    auto v = db::GetVolume(tx, c.volume_id);
-    if (!v.ok() || (!req.ctx.is_admin && v->project_id != req.ctx.project_id)) {
-      return v.ok() || v.status().code() == StatusCode::kNotFound
-                 ? NotFound("Volume " + c.volume_id + " could not be found.")
-                 : v.status();
-    }
-    RETURN_IF_ERROR(CheckSnapshotable(req, *v, c.force));
-    s.size = v->size;
+    ASSIGN_OR_RETURN(auto v, LoadVisibleVolume(tx, req, c.volume_id));
+    RETURN_IF_ERROR(CheckSnapshotable(req, v, c.force));
+    s.size = v.size;
     RETURN_IF_ERROR(CheckSnapshotQuota(tx, env_.config, s.project_id, 1, s.size));
     RETURN_IF_ERROR(db::InsertSnapshot(tx, s));
-    return tasks::Enqueue(tx, BackendOfHost(*v->host), v->id,
+    return tasks::Enqueue(tx, BackendOfHost(*v.host), v.id,
                           tasks::CreateSnapshot{.snapshot_id = s.id})
         .status();
   });
@@ -255,9 +245,7 @@ Response SnapshotsApi::Show(Request& req, const PathParams& p) {
 }
 
 Response SnapshotsApi::Update(Request& req, const PathParams& p) {
-  auto body = ParseJsonBody(req);
-  if (!body.ok()) return FaultResponse(body.status());
-  auto obj = RequireObject(*body, "snapshot");
+  auto obj = ParseBodyObject(req, "snapshot");
   if (!obj.ok()) return FaultResponse(obj.status());
   const json& in = *obj;
   Status bad =
@@ -375,9 +363,7 @@ Response SnapshotsApi::ResetStatus(Request& req, const std::string& id, const js
 
 void RegisterSnapshotRoutes(Router& r, const ApiEnv& env) {
   auto api = std::make_shared<SnapshotsApi>(env);
-  auto bind = [api](auto fn) {
-    return [api, fn](Request& req, const PathParams& p) { return ((*api).*fn)(req, p); };
-  };
+  auto bind = [api](auto fn) { return BindMethod(api, fn); };
   r.Add("POST", "/snapshots", bind(&SnapshotsApi::Create));
   r.Add("GET", "/snapshots",
         [api](Request& req, const PathParams&) { return api->List(req, false); });

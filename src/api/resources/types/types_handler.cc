@@ -269,9 +269,7 @@ Response TypesApi::ShowDefault(Request& req, const PathParams&) {
 }
 
 Response TypesApi::Create(Request& req, const PathParams&) {
-  auto body = ParseJsonBody(req);
-  if (!body.ok()) return FaultResponse(body.status());
-  auto obj = RequireObject(*body, "volume_type");
+  auto obj = ParseBodyObject(req, "volume_type");
   if (!obj.ok()) return FaultResponse(obj.status());
   const json& in = *obj;
   Status bad = RejectUnknownKeys(
@@ -314,9 +312,7 @@ Response TypesApi::Create(Request& req, const PathParams&) {
 }
 
 Response TypesApi::Update(Request& req, const PathParams& p) {
-  auto body = ParseJsonBody(req);
-  if (!body.ok()) return FaultResponse(body.status());
-  auto obj = RequireObject(*body, "volume_type");
+  auto obj = ParseBodyObject(req, "volume_type");
   if (!obj.ok()) return FaultResponse(obj.status());
   const json& in = *obj;
   Status bad = RejectUnknownKeys(in, {"name", "description", "is_public"});
@@ -381,9 +377,7 @@ Response TypesApi::SpecsList(Request& req, const PathParams& p) {
 }
 
 Response TypesApi::SpecsCreate(Request& req, const PathParams& p) {
-  auto body = ParseJsonBody(req);
-  if (!body.ok()) return FaultResponse(body.status());
-  auto obj = RequireObject(*body, "extra_specs");
+  auto obj = ParseBodyObject(req, "extra_specs");
   if (!obj.ok()) return FaultResponse(obj.status());
   auto specs = ParseExtraSpecs(*obj, "extra_specs");
   if (!specs.ok()) return FaultResponse(specs.status());
@@ -494,9 +488,7 @@ Response TypesApi::AccessList(Request& req, const PathParams& p) {
 
 void RegisterTypeRoutes(Router& r, const ApiEnv& env) {
   auto api = std::make_shared<TypesApi>(env);
-  auto bind = [api](auto fn) {
-    return [api, fn](Request& req, const PathParams& p) { return ((*api).*fn)(req, p); };
-  };
+  auto bind = [api](auto fn) { return BindMethod(api, fn); };
   r.Add("GET", "/types", bind(&TypesApi::List));
   r.Add("POST", "/types", bind(&TypesApi::Create));
   r.Add("GET", "/types/default", bind(&TypesApi::ShowDefault));

@@ -18,6 +18,7 @@
 #include "api/http/validation.h"
 #include "api/resources/api_env.h"
 #include "api/resources/attachments/attach_flow.h"
+#include "api/resources/visibility.h"
 #include "common/clock.h"
 #include "db/attachments_repo.h"
 #include "db/volumes_repo.h"
@@ -31,15 +32,6 @@ using nlohmann::json;
 using lifecycle::Can;
 using lifecycle::Of;
 using lifecycle::VolumeOp;
-
-Result<db::VolumeRecord> LoadVolume(db::Transaction& tx, const Request& req,
-                                    const std::string& id) {
-  ASSIGN_OR_RETURN(auto v, db::GetVolume(tx, id));
-  if (!req.ctx.is_admin && v.project_id != req.ctx.project_id) {
-    return NotFound("Volume " + id + " could not be found.");
-  }
-  return v;
-}
 
 bool HasAttached(const std::vector<db::AttachmentRecord>& rows) {
   return std::any_of(rows.begin(), rows.end(), [](const auto& r) {
@@ -132,7 +124,7 @@ class LegacyActions {
   // Runs fn in a write transaction on the loaded volume; 202 on success.
   Response Simple(const std::function<Status(db::Transaction&, db::VolumeRecord&)>& fn) {
     Status st = db::InWriteTransaction(env_.db, [&](db::Transaction& tx) {
-      ASSIGN_OR_RETURN(auto v, LoadVolume(tx, req_, id_));
+      ASSIGN_OR_RETURN(auto v, LoadVisibleVolume(tx, req_, id_));
       return fn(tx, v);
     });
     return st.ok() ? EmptyResponse(202) : FaultResponse(st);
@@ -185,7 +177,7 @@ Response LegacyActions::InitializeConnection(const json& args) {
   std::string attachment_id;
   int64_t task = 0;
   Status st = db::InWriteTransaction(env_.db, [&](db::Transaction& tx) {
-    ASSIGN_OR_RETURN(auto v, LoadVolume(tx, req_, id_));
+    ASSIGN_OR_RETURN(auto v, LoadVisibleVolume(tx, req_, id_));
     if (!Can(VolumeOp::kInitializeConnection, v.status, v.multiattach)) {
       return FailedPrecondition("Invalid volume: Volume " + v.id + " status must be available, "
                                 "attaching, reserved, in-use or detaching to initialize a "
@@ -244,7 +236,7 @@ Response LegacyActions::TerminateConnection(const json& args) {
   }
   std::vector<int64_t> tasks;
   Status st = db::InWriteTransaction(env_.db, [&](db::Transaction& tx) {
-    ASSIGN_OR_RETURN(auto v, LoadVolume(tx, req_, id_));
+    ASSIGN_OR_RETURN(auto v, LoadVisibleVolume(tx, req_, id_));
     ASSIGN_OR_RETURN(auto rows, db::VolumeAttachments(tx, v.id));
     for (const auto& r : rows) {
       if (!r.initiator || (initiator && r.initiator != initiator)) continue;
@@ -311,7 +303,7 @@ Response LegacyActions::Detach(const json& args) {
   if (!attachment_id.ok()) return FaultResponse(attachment_id.status());
   std::vector<int64_t> tasks;
   Status st = db::InWriteTransaction(env_.db, [&](db::Transaction& tx) {
-    ASSIGN_OR_RETURN(auto v, LoadVolume(tx, req_, id_));
+    ASSIGN_OR_RETURN(auto v, LoadVisibleVolume(tx, req_, id_));
     ASSIGN_OR_RETURN(auto rows, db::VolumeAttachments(tx, v.id));
     std::optional<db::AttachmentRecord> row;
     if (*attachment_id) {

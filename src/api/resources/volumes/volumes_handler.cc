@@ -22,6 +22,7 @@
 #include "api/resources/quota.h"
 #include "api/resources/snapshots/snapshot_flow.h"
 #include "api/resources/views.h"
+#include "api/resources/visibility.h"
 #include "common/clock.h"
 #include "common/ids.h"
 #include "db/attachments_repo.h"
@@ -122,11 +123,7 @@ class VolumesApi {
   // The volume, if the caller may see it (admins see every project's).
   static Result<db::VolumeRecord> Load(db::Transaction& tx, const Request& req,
                                        const std::string& id) {
-    ASSIGN_OR_RETURN(auto v, db::GetVolume(tx, id));
-    if (!req.ctx.is_admin && v.project_id != req.ctx.project_id) {
-      return NotFound("Volume " + id + " could not be found.");
-    }
-    return v;
+    return LoadVisibleVolume(tx, req, id);
   }
 
  private:
@@ -390,9 +387,7 @@ Result<bool> ApplyResetStatus(db::Transaction& tx, const ResetStatusRequest& r,
 }  // namespace
 
 Response VolumesApi::Create(Request& req, const PathParams&) {
-  auto body = ParseJsonBody(req);
-  if (!body.ok()) return FaultResponse(body.status());
-  auto vol_obj = RequireObject(*body, "volume");
+  auto vol_obj = ParseBodyObject(req, "volume");
   if (!vol_obj.ok()) return FaultResponse(vol_obj.status());
   auto parsed = ParseCreate(req, *vol_obj);
   if (!parsed.ok()) return FaultResponse(parsed.status());
@@ -412,8 +407,7 @@ Response VolumesApi::Create(Request& req, const PathParams&) {
   Status st = db::InWriteTransaction(env_.db, [&](db::Transaction& tx) {
     std::optional<db::BackupRecord> backup;
     if (c.backup_id) {
-      ASSIGN_OR_RETURN(backup, BackupForNewVolume(tx, *c.backup_id, req.ctx.project_id,
-                                                  req.ctx.is_admin, c.size));
+      ASSIGN_OR_RETURN(backup, BackupForNewVolume(tx, req, *c.backup_id, c.size));
       if (!c.size) v.size = backup->size;
     }
     if (c.source) {
@@ -507,9 +501,7 @@ Response VolumesApi::Show(Request& req, const PathParams& p) {
 }
 
 Response VolumesApi::Update(Request& req, const PathParams& p) {
-  auto body = ParseJsonBody(req);
-  if (!body.ok()) return FaultResponse(body.status());
-  auto obj = RequireObject(*body, "volume");
+  auto obj = ParseBodyObject(req, "volume");
   if (!obj.ok()) return FaultResponse(obj.status());
   const json& in = *obj;
   if (req.version >= ApiVersion{3, 53}) {
@@ -761,9 +753,7 @@ Response VolumesApi::SetFlag(Request& req, const std::string& id, const json& ar
 
 void RegisterVolumeRoutes(Router& r, const ApiEnv& env) {
   auto api = std::make_shared<VolumesApi>(env);
-  auto bind = [api](auto fn) {
-    return [api, fn](Request& req, const PathParams& p) { return ((*api).*fn)(req, p); };
-  };
+  auto bind = [api](auto fn) { return BindMethod(api, fn); };
   r.Add("POST", "/volumes", bind(&VolumesApi::Create));
   r.Add("GET", "/volumes", [api](Request& req, const PathParams&) { return api->List(req, false); });
   r.Add("GET", "/volumes/detail",
