@@ -97,6 +97,33 @@ void UseChangedRanges(volume::VolumeDriver& driver, const std::string& volume_id
   opts.range_mode = RangeMode::kChanged;
 }
 
+// An incremental's parent: its manifest (every chunk the backup does not read is taken from
+// it) and, where the driver can tell, only the ranges changed since it. Unavailable when the
+// repository cannot be reached now (the task is retried); FailedPrecondition when the parent's
+// manifest cannot be read (a full backup is needed).
+Status UseParent(Repository& repo, volume::VolumeDriver& driver, const std::string& volume_id,
+                 const std::string& parent_id, const std::optional<db::BackupRecord>& parent_row,
+                 const std::string& snapshot, BackupJobOptions& opts) {
+  auto parent = repo.LoadManifest(parent_id);
+  if (!parent.ok()) {
+    if (parent.status().code() == StatusCode::kUnavailable) return parent.status();
+    return FailedPrecondition("the parent backup " + parent_id + " cannot be read (" +
+                              parent.status().message() + "); do a full backup");
+  }
+  opts.parent = std::make_shared<const Manifest>(std::move(*parent));
+  UseChangedRanges(driver, volume_id, parent_row, snapshot, opts);
+  return Status::Ok();
+}
+
+void LogBackupDone(const std::string& backup_id, const std::string& volume_id,
+                   const BackupStats& s) {
+  spdlog::info(
+      "backup {}: volume {} read {} B, stored {} new chunk(s) ({} B), {} deduplicated, "
+      "{} unchanged, {} hole(s)",
+      backup_id, volume_id, s.bytes_read, s.chunks_stored, s.bytes_stored, s.chunks_deduplicated,
+      s.chunks_unchanged, s.holes);
+}
+
 }  // namespace
 
 Status BackupService::HandleCreate(tasks::TaskContext& ctx) {
@@ -131,32 +158,9 @@ Status BackupService::HandleCreate(tasks::TaskContext& ctx) {
   // quiesces an attached volume for it).
   std::string snapshot = b.snapshot_id.value_or(b.temp_snapshot_id.value_or(""));
   if (b.temp_snapshot_id) {
-    const auto deadline = std::chrono::steady_clock::now() + kSnapshotWait;
-    for (;;) {
-      std::string snap_status, backup_now;
-      RETURN_IF_ERROR(db::InReadTransaction(db_, [&](db::Transaction& tx) {
-        auto s = db::GetSnapshot(tx, *b.temp_snapshot_id);
-        snap_status = s.ok() ? s->status : "missing";
-        ASSIGN_OR_RETURN(auto cur, db::GetBackup(tx, id));
-        backup_now = cur.status;
-        return Status::Ok();
-      }));
-      if (backup_now != Of(BackupOp::kCreate).during) {
-        return FinishCreate(ctx, id, CancelledStatus("backup"), nullptr);
-      }
-      if (snap_status == snapshot_status::kAvailable) break;
-      if (snap_status != snapshot_status::kCreating) {
-        return FinishCreate(
-            ctx, id,
-            Internal("the snapshot of volume " + v.id + " for the backup is " + snap_status),
-            nullptr);
-      }
-      if (std::chrono::steady_clock::now() > deadline) {
-        return FinishCreate(
-            ctx, id, Internal("timed out waiting for the snapshot of volume " + v.id), nullptr);
-      }
-      std::this_thread::sleep_for(kPoll);
-    }
+    Status waited;
+    RETURN_IF_ERROR(AwaitTempSnapshot(id, *b.temp_snapshot_id, v.id, &waited));
+    if (!waited.ok()) return FinishCreate(ctx, id, waited, nullptr);
   }
   Result<std::shared_ptr<volume::BlockDevice>> device =
       snapshot.empty() ? (*driver)->Open(v.id) : (*driver)->OpenSnapshot(v.id, snapshot);
@@ -179,17 +183,9 @@ Status BackupService::HandleCreate(tasks::TaskContext& ctx) {
   opts.ranges = ToJobRanges(*ranges);
   opts.range_mode = RangeMode::kAllocated;
   if (b.parent_id) {
-    auto parent = repo_->LoadManifest(*b.parent_id);
-    if (!parent.ok()) {
-      if (parent.status().code() == StatusCode::kUnavailable) return parent.status();
-      return FinishCreate(
-          ctx, id,
-          FailedPrecondition("the parent backup " + *b.parent_id + " cannot be read (" +
-                             parent.status().message() + "); do a full backup"),
-          nullptr);
-    }
-    opts.parent = std::make_shared<const Manifest>(std::move(*parent));
-    UseChangedRanges(**driver, v.id, parent_row, snapshot, opts);
+    Status parent = UseParent(*repo_, **driver, v.id, *b.parent_id, parent_row, snapshot, opts);
+    if (parent.code() == StatusCode::kUnavailable) return parent;
+    if (!parent.ok()) return FinishCreate(ctx, id, parent, nullptr);
   }
   BackupJob job(repo_, *device, std::move(opts));
   Result<Manifest> result =
@@ -198,15 +194,38 @@ Status BackupService::HandleCreate(tasks::TaskContext& ctx) {
       ctx.task().attempts < kMaxJobAttempts) {
     return result.status();  // repository locked by a GC, or the store is unreachable: retry
   }
-  if (result.ok()) {
-    const BackupStats s = job.stats();
-    spdlog::info(
-        "backup {}: volume {} read {} B, stored {} new chunk(s) ({} B), {} deduplicated, "
-        "{} unchanged, {} hole(s)",
-        id, v.id, s.bytes_read, s.chunks_stored, s.bytes_stored, s.chunks_deduplicated,
-        s.chunks_unchanged, s.holes);
-  }
+  if (result.ok()) LogBackupDone(id, v.id, job.stats());
   return FinishCreate(ctx, id, result.status(), result.ok() ? &*result : nullptr);
+}
+
+Status BackupService::AwaitTempSnapshot(const std::string& backup_id,
+                                        const std::string& snapshot_id,
+                                        const std::string& volume_id, Status* outcome) {
+  const auto deadline = std::chrono::steady_clock::now() + kSnapshotWait;
+  for (;;) {
+    std::string snap_status, backup_now;
+    RETURN_IF_ERROR(db::InReadTransaction(db_, [&](db::Transaction& tx) {
+      auto s = db::GetSnapshot(tx, snapshot_id);
+      snap_status = s.ok() ? s->status : "missing";
+      ASSIGN_OR_RETURN(auto cur, db::GetBackup(tx, backup_id));
+      backup_now = cur.status;
+      return Status::Ok();
+    }));
+    if (backup_now != Of(BackupOp::kCreate).during) {
+      *outcome = CancelledStatus("backup");
+    } else if (snap_status == snapshot_status::kAvailable) {
+      *outcome = Status::Ok();
+    } else if (snap_status != snapshot_status::kCreating) {
+      *outcome =
+          Internal("the snapshot of volume " + volume_id + " for the backup is " + snap_status);
+    } else if (std::chrono::steady_clock::now() > deadline) {
+      *outcome = Internal("timed out waiting for the snapshot of volume " + volume_id);
+    } else {
+      std::this_thread::sleep_for(kPoll);
+      continue;
+    }
+    return Status::Ok();
+  }
 }
 
 Status BackupService::FinishCreate(tasks::TaskContext& ctx, const std::string& backup_id,

@@ -94,6 +94,12 @@ class BackupService {
   // source released (volume status, user snapshot, temporary snapshot deletion).
   Status FinishCreate(tasks::TaskContext& ctx, const std::string& backup_id, const Status& result,
                       const Manifest* manifest);
+  // Waits (up to 10 minutes) for the temporary snapshot the volume service takes for a backup.
+  // Returns the database's error (the task is retried); otherwise Ok, with the wait's outcome in
+  // *outcome: Ok when the snapshot is available, cancelled when the backup left `creating`,
+  // Internal when the snapshot failed or the wait timed out.
+  Status AwaitTempSnapshot(const std::string& backup_id, const std::string& snapshot_id,
+                           const std::string& volume_id, Status* outcome);
 
   db::Database& db_;
   const Config& config_;
