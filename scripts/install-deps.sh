@@ -5,11 +5,13 @@ set -euo pipefail
 pkgs=(
   # build
   make g++ cmake ninja-build pkg-config clang clang-format clang-tidy libclang-rt-14-dev
-  libboost-dev nlohmann-json3-dev libsqlite3-dev libspdlog-dev libcli11-dev
+  libboost-dev nlohmann-json3-dev libsqlite3-dev libpq-dev libspdlog-dev libcli11-dev
   libcurl4-openssl-dev libssl-dev liburing-dev libisal-dev libzstd-dev libgtest-dev libgmock-dev libbenchmark-dev
   # tests: real clients and tools
   /usr/bin/python3 python3-pytest python3-requests python3-cinderclient python3-openstackclient
   sqlite3 curl procps e2fsprogs
+  # PostgreSQL for the cluster tests (started by the tests), ip netns for the multi-host ones
+  postgresql iproute2
   libiscsi-bin qemu-utils qemu-block-extra tgt wrk restic zstd xfsprogs
 )
 missing=()

@@ -36,7 +36,8 @@ using config_internal::TypeName;
 using config_internal::Value;
 
 constexpr char kSqlitePrefix[] = "sqlite:///";
-constexpr char kSqliteExpected[] = "sqlite:///ABSOLUTE/PATH";
+constexpr char kDatabaseExpected[] =
+    "sqlite:///ABSOLUTE/PATH or postgresql://USER:PASSWORD@HOST:PORT/DATABASE";
 
 size_t EditDistance(std::string_view a, std::string_view b) {
   std::vector<size_t> row(b.size() + 1);
@@ -65,20 +66,6 @@ std::optional<std::string> Closest(std::string_view word, const std::vector<std:
     }
   }
   return best;
-}
-
-// "mysql://user:secret@host/db" -> "mysql://user:***@host/db".
-std::string RedactUrl(const std::string& url) {
-  size_t scheme = url.find("://");
-  if (scheme == std::string::npos) return url;
-  size_t start = scheme + 3;
-  size_t end = url.find('/', start);
-  if (end == std::string::npos) end = url.size();
-  size_t at = url.rfind('@', end);
-  if (at == std::string::npos || at < start) return url;
-  size_t colon = url.find(':', start);
-  if (colon == std::string::npos || colon > at) return url;
-  return url.substr(0, colon + 1) + "***" + url.substr(at);
 }
 
 // Expands $name, ${name} and $$ against [DEFAULT] options: the file's value if it has one,
@@ -269,6 +256,20 @@ Result<BackendConfig> ReadBackend(const std::string& path, const IniSection& sec
 
 }  // namespace
 
+std::string RedactUrl(const std::string& url) {
+  size_t scheme = url.find("://");
+  if (scheme == std::string::npos) return url;
+  size_t start = scheme + 3;
+  size_t end = url.find('/', start);
+  if (end == std::string::npos) end = url.size();
+  size_t at = url.rfind('@', end);
+  if (at == std::string::npos || at < start) return url;
+  size_t colon = url.find(':', start);
+  if (colon == std::string::npos || colon > at) return url;
+  return url.substr(0, colon + 1) + "***" + url.substr(at);
+}
+
+
 bool Config::ServiceEnabled(const std::string& name) const {
   return std::find(enabled_services.begin(), enabled_services.end(), name) !=
          enabled_services.end();
@@ -334,14 +335,21 @@ Result<Config> ParseConfig(const std::string& text, const std::string& path) {
   std::string raw_url =
       db && db->Find("connection") ? db->Find("connection")->value : conn.default_value;
   if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgresql+", 0) == 0) {
-    return reader.Fail(conn, kDatabase, raw_url, url, Problem{kSqliteExpected, "postgresql"});
+    // The server checks the rest (credentials, database) at start; here only the shape.
+    size_t rest = url.find("://");
+    size_t slash = rest == std::string::npos ? rest : url.find('/', rest + 3);
+    if (slash == std::string::npos || slash == rest + 3 || slash + 1 >= url.size()) {
+      return reader.Fail(conn, kDatabase, raw_url, url, Problem{kDatabaseExpected, ""});
+    }
+    conn.apply(url_value, c);
+  } else {
+    std::string file = url.rfind(kSqlitePrefix, 0) == 0 ? url.substr(strlen(kSqlitePrefix)) : "";
+    if (file.size() < 2 || file.front() != '/' || file.find('?') != std::string::npos) {
+      return reader.Fail(conn, kDatabase, raw_url, url, Problem{kDatabaseExpected, ""});
+    }
+    conn.apply(url_value, c);
+    c.database_sqlite_path = file;
   }
-  std::string file = url.rfind(kSqlitePrefix, 0) == 0 ? url.substr(strlen(kSqlitePrefix)) : "";
-  if (file.size() < 2 || file.front() != '/' || file.find('?') != std::string::npos) {
-    return reader.Fail(conn, kDatabase, raw_url, url, Problem{kSqliteExpected, ""});
-  }
-  conn.apply(url_value, c);
-  c.database_sqlite_path = file;
 
   // Backends, in enabled_backends order.
   for (const auto& name : c.enabled_backends) {

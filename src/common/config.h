@@ -76,7 +76,8 @@ struct Config {
 
   // [database]
   std::string database_connection;   // sqlite:///PATH (default sqlite:///$state_path/scoria.sqlite)
-  std::string database_sqlite_path;  // the absolute file path inside database_connection
+                                     // or postgresql://USER:PASSWORD@HOST:PORT/DB
+  std::string database_sqlite_path;  // the absolute file path inside a sqlite URL; empty otherwise
 
   std::vector<BackendConfig> backends;  // in enabled_backends order
 
@@ -86,9 +87,12 @@ struct Config {
 // Parses and validates the INI text. `path` is used in messages only. On failure the Status
 // carries one line naming path, section and key; its code is InvalidArgument, or
 // NotImplemented for a value Cinder accepts that Scoria does not support yet (auth_strategy =
-// keystone, a postgresql connection). Passwords in a database URL are shown as ***.
+// keystone). Passwords in a database URL are shown as ***.
 // Pure function (it calls gethostname() for the host default); any thread.
 Result<Config> ParseConfig(const std::string& text, const std::string& path);
+// "postgresql://user:secret@host/db" -> "postgresql://user:***@host/db": a URL fit for a log
+// line or an error message. Pure.
+std::string RedactUrl(const std::string& url);
 // Reads the file and calls ParseConfig. An unreadable file is "<path>: cannot read: <strerror>"
 // (NotFound when it does not exist, InvalidArgument otherwise).
 Result<Config> LoadConfig(const std::string& path);

@@ -277,7 +277,9 @@ const std::vector<OptionSpec>& Table() {
     // [database]
     t.push_back(Opt(kDatabase, "connection", T::kString, "sqlite:///$state_path/scoria.sqlite",
                     "Database URL. sqlite:/// followed by an absolute path (so four slashes "
-                    "in all). postgresql:// is recognised but not supported yet.")
+                    "in all): the embedded, one-host database. postgresql://USER:PASSWORD@"
+                    "HOST:PORT/DATABASE: the cluster database every scoriad of a cluster "
+                    "shares (see docs/deployment.md). The password is never logged.")
                     .Redact()
                     .Into(&Config::database_connection));
 

@@ -137,7 +137,8 @@ Result<std::vector<BackupRecord>> ListBackups(Transaction& tx, const BackupFilte
   }
   for (const auto& [col, val] : filter.like) {
     if (!IsBackupColumn(col)) return InvalidArgument("unknown filter " + col);
-    sql += " AND " + col + " LIKE ? ESCAPE '\\'";
+    // lower() on both sides: SQLite's LIKE ignores ASCII case, PostgreSQL's does not.
+    sql += " AND lower(CAST(" + col + " AS TEXT)) LIKE lower(?) ESCAPE '\\'";
     params.emplace_back(LikePattern(val));
   }
   ASSIGN_OR_RETURN(auto rows, tx.Query(sql, params));

@@ -2,6 +2,7 @@
 
 #include <thread>
 
+#include "db/postgres_database.h"
 #include "db/sqlite_database.h"
 
 namespace scoria::db {
@@ -51,8 +52,8 @@ Result<std::unique_ptr<Database>> OpenDatabase(const std::string& connection) {
     }
     return OpenSqlite(path);
   }
-  if (connection.rfind("postgresql://", 0) == 0) {
-    return NotImplemented("postgresql is not supported yet");
+  if (connection.rfind("postgresql://", 0) == 0 || connection.rfind("postgresql+", 0) == 0) {
+    return OpenPostgres(connection);
   }
   return InvalidArgument("unknown database connection scheme: " + connection);
 }
@@ -60,11 +61,12 @@ Result<std::unique_ptr<Database>> OpenDatabase(const std::string& connection) {
 namespace {
 
 Status InTransaction(Database& db, bool write, const std::function<Status(Transaction&)>& fn,
-                     Durability d = Durability::kDurable) {
+                     Durability d = Durability::kDurable,
+                     WriteScope scope = WriteScope::kAllWriters) {
   constexpr int kAttempts = 5;
   Status last;
   for (int attempt = 0; attempt < kAttempts; ++attempt) {
-    auto tx = db.Begin(write, d);
+    auto tx = db.Begin(write, d, scope);
     if (!tx.ok()) {
       last = tx.status();
     } else {
@@ -82,8 +84,8 @@ Status InTransaction(Database& db, bool write, const std::function<Status(Transa
 }  // namespace
 
 Status InWriteTransaction(Database& db, const std::function<Status(Transaction&)>& fn,
-                          Durability d) {
-  return InTransaction(db, true, fn, d);
+                          Durability d, WriteScope scope) {
+  return InTransaction(db, true, fn, d, scope);
 }
 
 Status InReadTransaction(Database& db, const std::function<Status(Transaction&)>& fn) {

@@ -11,7 +11,8 @@
 // that began it. Database itself is thread-safe.
 //
 // Wake-ups: a committed write that enqueues work calls NotifyTasks(); workers park in
-// WaitForTasks(). SQLite delivers it in-process; PostgreSQL will use LISTEN/NOTIFY.
+// WaitForTasks(). SQLite delivers it in-process; PostgreSQL with LISTEN/NOTIFY to every
+// process on every host (and polling stays the fallback).
 #pragma once
 
 #include <chrono>
@@ -53,9 +54,14 @@ class Row {
   std::vector<Value> cols_;
 };
 
+// The few places where the two databases need different SQL ask the transaction which one it
+// is (task claims: `FOR UPDATE SKIP LOCKED` exists only in PostgreSQL).
+enum class Dialect { kSqlite, kPostgres };
+
 class Transaction {
  public:
   virtual ~Transaction() = default;
+  virtual Dialect dialect() const = 0;
   // Runs a statement; returns the number of rows it changed.
   virtual Result<int64_t> Exec(std::string_view sql, const std::vector<Value>& params = {}) = 0;
   virtual Result<std::vector<Row>> Query(std::string_view sql,
@@ -72,13 +78,23 @@ class Transaction {
 //             final states that a re-run of the (durable) task would write again.
 enum class Durability { kDurable, kRelaxed };
 
+// Which other writers a write transaction waits for.
+//   kAllWriters:  every other write transaction: repositories may read, decide, then write
+//                 without a race (SQLite: BEGIN IMMEDIATE; PostgreSQL: a cluster-wide advisory
+//                 lock held to commit). The default.
+//   kRowsItLocks: only those holding the rows it locks itself. For task claims, which select
+//                 their row with `FOR UPDATE SKIP LOCKED`, so workers on many hosts claim at
+//                 once. SQLite ignores it (one writer at a time is all it has).
+enum class WriteScope { kAllWriters, kRowsItLocks };
+
 class Database {
  public:
   virtual ~Database() = default;
   // write=true takes the write lock up front, so a read-then-write transaction never fails
   // half-way with a lock upgrade conflict. Unavailable when the database is locked too long.
-  virtual Result<std::unique_ptr<Transaction>> Begin(bool write,
-                                                     Durability d = Durability::kDurable) = 0;
+  virtual Result<std::unique_ptr<Transaction>> Begin(
+      bool write, Durability d = Durability::kDurable,
+      WriteScope scope = WriteScope::kAllWriters) = 0;
   // Brings the schema to the newest version (idempotent, run at start by every process).
   virtual Status Migrate() = 0;
   virtual int SchemaVersion() = 0;
@@ -90,13 +106,16 @@ class Database {
   virtual void WaitForTasks(uint64_t seen, std::chrono::milliseconds timeout) = 0;
 };
 
-// "sqlite:////abs/path.sqlite" (SQLAlchemy spelling), or "sqlite://" for in-memory (tests).
+// "sqlite:////abs/path.sqlite" (SQLAlchemy spelling), "sqlite://" for in-memory (tests), or
+// "postgresql://user:pass@host:port/db" ("postgresql+psycopg2://..." is accepted too).
+// Unavailable when a PostgreSQL server cannot be reached; InvalidArgument for a bad URL.
 Result<std::unique_ptr<Database>> OpenDatabase(const std::string& connection);
 
 // Runs fn inside one write transaction and commits it; retries a few times when the database
 // reports Unavailable (busy). fn's error aborts and rolls back.
 Status InWriteTransaction(Database& db, const std::function<Status(Transaction&)>& fn,
-                          Durability d = Durability::kDurable);
+                          Durability d = Durability::kDurable,
+                          WriteScope scope = WriteScope::kAllWriters);
 Status InReadTransaction(Database& db, const std::function<Status(Transaction&)>& fn);
 
 }  // namespace scoria::db

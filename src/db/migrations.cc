@@ -1,5 +1,12 @@
 #include "db/migrations.h"
 
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <set>
+
+#include "common/clock.h"
+
 namespace scoria::db {
 
 const std::vector<Migration>& Migrations() {
@@ -213,6 +220,52 @@ const std::vector<Migration>& Migrations() {
        }},
   };
   return kMigrations;
+}
+
+Status ApplyMigrations(Transaction& tx,
+                       const std::function<std::string(const std::string&)>& ddl) {
+  RETURN_IF_ERROR(
+      tx.Exec("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT PRIMARY KEY, "
+              "description TEXT NOT NULL, applied_at BIGINT NOT NULL)")
+          .status());
+  ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT version FROM schema_version"));
+  std::set<int> applied;
+  for (const Row& r : rows) applied.insert(static_cast<int>(r.Int(0)));
+  // Applied by version, each one that is missing: work on several features can add
+  // migrations in any order in the list, and a database that has a later one still gets an
+  // earlier one it lacks.
+  std::vector<const Migration*> all;
+  for (const Migration& m : Migrations()) all.push_back(&m);
+  std::sort(all.begin(), all.end(),
+            [](const Migration* a, const Migration* b) { return a->version < b->version; });
+  if (!applied.empty() && !all.empty() && *applied.rbegin() > all.back()->version) {
+    return FailedPrecondition("database schema version " + std::to_string(*applied.rbegin()) +
+                              " is newer than this scoriad (" +
+                              std::to_string(all.back()->version) + "): upgrade scoriad");
+  }
+  for (const Migration* m : all) {
+    if (applied.count(m->version) > 0) continue;
+    for (const std::string& stmt : m->statements) {
+      auto r = tx.Exec(ddl(stmt));
+      if (!r.ok()) {
+        return Internal("migration " + std::to_string(m->version) + " failed: " +
+                        r.status().message());
+      }
+    }
+    RETURN_IF_ERROR(tx.Exec("INSERT INTO schema_version (version, description, applied_at) "
+                            "VALUES (?, ?, ?)",
+                            {static_cast<int64_t>(m->version), m->description,
+                             NowMicros() / 1'000'000})
+                        .status());
+    spdlog::info("database: applied migration {} ({})", m->version, m->description);
+  }
+  return Status::Ok();
+}
+
+Result<int> ReadSchemaVersion(Transaction& tx) {
+  ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT MAX(version) FROM schema_version"));
+  if (rows.empty()) return 0;
+  return static_cast<int>(rows[0].Int(0));
 }
 
 }  // namespace scoria::db

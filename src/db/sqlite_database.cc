@@ -6,11 +6,11 @@
 #include <algorithm>
 #include <condition_variable>
 #include <mutex>
-#include <set>
 #include <thread>
 #include <vector>
 
 #include "db/migrations.h"
+#include "db/task_signal.h"
 
 namespace scoria::db {
 namespace {
@@ -33,6 +33,7 @@ class SqliteTransaction : public Transaction {
  public:
   SqliteTransaction(SqliteDatabase* db, sqlite3* conn) : db_(db), conn_(conn) {}
   ~SqliteTransaction() override;
+  Dialect dialect() const override { return Dialect::kSqlite; }
 
   Result<int64_t> Exec(std::string_view sql, const std::vector<Value>& params) override {
     ASSIGN_OR_RETURN(auto rows, Run(sql, params, /*collect=*/false));
@@ -81,7 +82,7 @@ class SqliteDatabase : public Database {
     return Status::Ok();
   }
 
-  Result<std::unique_ptr<Transaction>> Begin(bool write, Durability d) override {
+  Result<std::unique_ptr<Transaction>> Begin(bool write, Durability d, WriteScope) override {
     ASSIGN_OR_RETURN(sqlite3 * c, Acquire());
     // synchronous is per connection and may change between transactions. In WAL mode OFF
     // skips the commit's fsync; the next FULL commit's fsync covers these frames too.
@@ -100,20 +101,10 @@ class SqliteDatabase : public Database {
   Status Migrate() override;
   int SchemaVersion() override;
 
-  void NotifyTasks() override {
-    std::lock_guard lock(notify_mu_);
-    ++notify_seq_;
-    notify_cv_.notify_all();
-  }
-
-  uint64_t TaskSequence() override {
-    std::lock_guard lock(notify_mu_);
-    return notify_seq_;
-  }
-
+  void NotifyTasks() override { signal_.Bump(); }
+  uint64_t TaskSequence() override { return signal_.Sequence(); }
   void WaitForTasks(uint64_t seen, std::chrono::milliseconds timeout) override {
-    std::unique_lock lock(notify_mu_);
-    notify_cv_.wait_for(lock, timeout, [&] { return notify_seq_ != seen; });
+    signal_.Wait(seen, timeout);
   }
 
   Result<sqlite3*> Acquire() {
@@ -221,9 +212,7 @@ class SqliteDatabase : public Database {
   std::condition_variable pool_cv_;
   std::vector<sqlite3*> idle_;
   size_t open_ = 1;  // the connection Init opens
-  std::mutex notify_mu_;
-  std::condition_variable notify_cv_;
-  uint64_t notify_seq_ = 0;
+  TaskSignal signal_;
 };
 
 SqliteTransaction::~SqliteTransaction() {
@@ -291,50 +280,15 @@ Result<std::vector<Row>> SqliteTransaction::Run(std::string_view sql,
 }
 
 int SqliteDatabase::SchemaVersion() {
-  auto tx = Begin(false, Durability::kDurable);
+  auto tx = Begin(false, Durability::kDurable, WriteScope::kAllWriters);
   if (!tx.ok()) return -1;
-  auto rows = (*tx)->Query("SELECT MAX(version) FROM schema_version");
-  if (!rows.ok() || rows->empty()) return 0;
-  return static_cast<int>((*rows)[0].Int(0));
+  auto v = ReadSchemaVersion(**tx);
+  return v.ok() ? *v : 0;
 }
 
 Status SqliteDatabase::Migrate() {
-  ASSIGN_OR_RETURN(auto tx, Begin(true, Durability::kDurable));
-  RETURN_IF_ERROR(
-      tx->Exec("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT PRIMARY KEY, "
-               "description TEXT NOT NULL, applied_at BIGINT NOT NULL)")
-          .status());
-  ASSIGN_OR_RETURN(auto rows, tx->Query("SELECT version FROM schema_version"));
-  std::set<int> applied;
-  for (const Row& r : rows) applied.insert(static_cast<int>(r.Int(0)));
-  // Applied by version, each one that is missing: work on several features can add
-  // migrations in any order in the list, and a database that has a later one still gets an
-  // earlier one it lacks.
-  std::vector<const Migration*> all;
-  for (const Migration& m : Migrations()) all.push_back(&m);
-  std::sort(all.begin(), all.end(),
-            [](const Migration* a, const Migration* b) { return a->version < b->version; });
-  if (!applied.empty() && !all.empty() && *applied.rbegin() > all.back()->version) {
-    return FailedPrecondition("database schema version " + std::to_string(*applied.rbegin()) +
-                              " is newer than this scoriad (" +
-                              std::to_string(all.back()->version) + "): upgrade scoriad");
-  }
-  for (const Migration* mp : all) {
-    const Migration& m = *mp;
-    if (applied.count(m.version) > 0) continue;
-    for (const std::string& stmt : m.statements) {
-      auto r = tx->Exec(stmt);
-      if (!r.ok()) {
-        return Internal("migration " + std::to_string(m.version) + " failed: " +
-                        r.status().message());
-      }
-    }
-    RETURN_IF_ERROR(tx->Exec("INSERT INTO schema_version (version, description, applied_at) "
-                             "VALUES (?, ?, strftime('%s','now'))",
-                             {static_cast<int64_t>(m.version), m.description})
-                        .status());
-    spdlog::info("database: applied migration {} ({})", m.version, m.description);
-  }
+  ASSIGN_OR_RETURN(auto tx, Begin(true, Durability::kDurable, WriteScope::kAllWriters));
+  RETURN_IF_ERROR(ApplyMigrations(*tx, [](const std::string& stmt) { return stmt; }));
   return tx->Commit();
 }
 

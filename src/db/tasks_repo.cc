@@ -26,13 +26,18 @@ Result<std::optional<Task>> ClaimTask(Transaction& tx, const std::vector<std::st
   }
   params.emplace_back(now);
   params.emplace_back(now);
+  // PostgreSQL: claims run without the cluster-wide write lock (WriteScope::kRowsItLocks), so
+  // two workers may look at once; each takes the first row nobody else has locked. SQLite has
+  // one writer at a time and no such clause.
+  const std::string skip_locked =
+      tx.dialect() == Dialect::kPostgres ? " FOR UPDATE SKIP LOCKED" : "";
   ASSIGN_OR_RETURN(
       auto rows,
       tx.Query("UPDATE tasks SET lease_owner = ?, lease_expires = ?, attempts = attempts + 1 "
                "WHERE id = (SELECT t.id FROM tasks t WHERE t.target IN (" + in + ") "
                "AND (t.lease_owner IS NULL OR t.lease_expires < ?) AND t.not_before <= ? "
                "AND NOT EXISTS (SELECT 1 FROM tasks o WHERE o.resource_id = t.resource_id "
-               "AND o.id < t.id) ORDER BY t.id LIMIT 1) "
+               "AND o.id < t.id) ORDER BY t.id LIMIT 1" + skip_locked + ") "
                "RETURNING id, kind, target, resource_id, args, attempts",
                params));
   if (rows.empty()) return std::optional<Task>();

@@ -36,7 +36,8 @@ Result<int64_t> EnqueueTask(Transaction& tx, const std::string& kind, const std:
                             const std::string& resource_id, const std::string& args,
                             int64_t not_before_us = 0);
 // Claims the oldest claimable task for one of `targets`, leasing it to `owner` until
-// now + lease_us. nullopt when there is none.
+// now + lease_us. nullopt when there is none. May run in a WriteScope::kRowsItLocks
+// transaction: it touches only the row it locks.
 Result<std::optional<Task>> ClaimTask(Transaction& tx, const std::vector<std::string>& targets,
                                       const std::string& owner, int64_t lease_us);
 // Deletes the task if `owner` still holds it; Conflict when the lease was lost (the caller

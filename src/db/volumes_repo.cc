@@ -1,5 +1,6 @@
 #include "db/volumes_repo.h"
 
+#include <limits>
 #include <set>
 
 #include "common/clock.h"
@@ -72,7 +73,8 @@ Status BuildWhere(const VolumeFilter& f, std::string& sql, std::vector<Value>& p
   }
   for (const auto& [col, val] : f.like) {
     if (!Columns().count(col)) return InvalidArgument("unknown filter " + col);
-    sql += " AND " + col + " LIKE ? ESCAPE '\\'";
+    // lower() on both sides: SQLite's LIKE ignores ASCII case, PostgreSQL's does not.
+    sql += " AND lower(CAST(" + col + " AS TEXT)) LIKE lower(?) ESCAPE '\\'";
     std::string esc;
     for (char c : val) {
       if (c == '%' || c == '_' || c == '\\') esc.push_back('\\');
@@ -192,7 +194,10 @@ Result<std::vector<VolumeRecord>> ListVolumes(Transaction& tx, const VolumeFilte
     sql += " LIMIT ?";
     params.emplace_back(*page.limit);
   } else {
-    sql += " LIMIT -1";
+    // No limit, written so both databases accept it (SQLite needs a LIMIT before OFFSET and
+    // spells "none" -1, PostgreSQL ALL).
+    sql += " LIMIT ?";
+    params.emplace_back(std::numeric_limits<int64_t>::max());
   }
   if (page.offset > 0) {
     sql += " OFFSET ?";

@@ -83,7 +83,8 @@ bool TaskWorker::RunOne() {
   Status st = db::InWriteTransaction(db_, [&](db::Transaction& tx) {
     ASSIGN_OR_RETURN(task, db::ClaimTask(tx, targets_, owner_, options_.lease.count() * 1000));
     return Status::Ok();
-  }, db::Durability::kRelaxed);  // a lost lease only means the task runs again
+  }, db::Durability::kRelaxed,  // a lost lease only means the task runs again
+     db::WriteScope::kRowsItLocks);  // ClaimTask locks its one row (PostgreSQL)
   if (!st.ok()) {
     spdlog::warn("tasks: claim failed: {}", st.ToString());
     return false;

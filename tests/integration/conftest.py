@@ -1,14 +1,23 @@
-"""Fixtures that run a real scoriad: free ports, a temporary state directory, SQLite.
+"""Fixtures that run a real scoriad: free ports, a temporary state directory, a database.
 
 `scoriad` (function scope) yields a Daemon; `make_daemon` builds one with custom config.
 Binaries come from $SCORIA_BIN (default: <repo>/build/bin). Runs under /usr/bin/python3.
+
+The database is SQLite in the state directory, or, with SCORIA_INTEGRATION_DB=postgresql, a
+fresh database per daemon on the PostgreSQL server named by $SCORIA_TEST_POSTGRES (`make test`
+starts one for the whole run; without it, one is started here for this pytest process).
 """
+import atexit
+import glob
+import itertools
 import json
 import os
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.error
@@ -18,6 +27,26 @@ import pytest
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN_DIR = os.environ.get("SCORIA_BIN", os.path.join(REPO, "build", "bin"))
+sys.path.insert(0, os.path.join(REPO, "tests", "support"))
+import pg_server  # noqa: E402
+
+DB_MODE = os.environ.get("SCORIA_INTEGRATION_DB", "sqlite")
+_pg = {"url": os.environ.get("SCORIA_TEST_POSTGRES"), "server": None}
+_db_names = itertools.count(1)
+
+
+def postgres_server_url():
+    """The URL of the test run's PostgreSQL server, started here if nobody started one."""
+    if not _pg["url"]:
+        server = pg_server.PgServer().start()
+        atexit.register(server.cleanup)
+        _pg["server"], _pg["url"] = server, server.url
+    return _pg["url"]
+
+
+def fresh_postgres_database():
+    name = "scoria_it_%d_%d" % (os.getpid(), next(_db_names))
+    return name, pg_server.create_database(postgres_server_url(), name)
 
 
 def free_port():
@@ -56,7 +85,12 @@ class Daemon:
         defaults.update(extra_default or {})
         for k, v in defaults.items():
             lines.append("%s = %s" % (k, v))
-        lines += ["", "[database]", "connection = sqlite:///$state_path/scoria.sqlite", ""]
+        self.db_name = None
+        connection = "sqlite:///$state_path/scoria.sqlite"
+        if DB_MODE == "postgresql":
+            self.db_name, connection = fresh_postgres_database()
+        self.db_connection = connection
+        lines += ["", "[database]", "connection = %s" % connection, ""]
         for name, opts in self.backends.items():
             lines.append("[%s]" % name)
             merged = {"volume_driver": "file", "volume_backend_name": name,
@@ -72,6 +106,28 @@ class Daemon:
             lines.append("")
         with open(self.config_path, "w") as f:
             f.write("\n".join(lines))
+
+    def db_scalar(self, sql):
+        """One value from the daemon's database, read behind its back (SQLite or PostgreSQL)."""
+        if self.db_name:
+            out = subprocess.run(["psql", self.db_connection, "-Atqc", sql], check=True,
+                                 capture_output=True, text=True, stdin=subprocess.DEVNULL)
+            return int(out.stdout.strip())
+        db = sqlite3.connect(os.path.join(self.state_dir, "scoria.sqlite"))
+        try:
+            return db.execute(sql).fetchone()[0]
+        finally:
+            db.close()
+
+    def lose_database(self):
+        """Throws the (stopped) daemon's database away: the next start begins on an empty one."""
+        if self.db_name:
+            pg_server.drop_database(postgres_server_url(), self.db_name)
+            pg_server.create_database(postgres_server_url(), self.db_name)
+            return
+        for f in [os.path.join(self.state_dir, "scoria.sqlite")] + \
+                glob.glob(os.path.join(self.state_dir, "scoria.sqlite-*")):
+            os.remove(f)
 
     def volume_dir(self, backend="file1"):
         return os.path.join(self.state_dir, backend)

@@ -415,9 +415,7 @@ def test_import_after_losing_the_database(make_daemon, tmp_path):
     b = create_backup(d, vol["id"])
     rec = d.get("/backups/%s/export_record" % b["id"])[2]["backup-record"]
     d.stop()
-    os.remove(os.path.join(d.state_dir, "scoria.sqlite"))
-    for extra in glob.glob(os.path.join(d.state_dir, "scoria.sqlite-*")):
-        os.remove(extra)
+    d.lose_database()
     d.start()
     wait_backup_service(d)
     s, _, out = d.post("/backups/import_record", {"backup-record": rec})

@@ -2,7 +2,6 @@
 reaches a final state, and files and rows agree (no file without a row, no row without a file)."""
 import os
 import random
-import sqlite3
 import threading
 import time
 
@@ -79,9 +78,7 @@ def test_sigkill_during_bursts(make_daemon):
         for t in threads:
             t.join()
         # Work the crash interrupted: queued or leased tasks and volumes in transit.
-        db = sqlite3.connect(os.path.join(d.state_dir, "scoria.sqlite"))
-        interrupted += db.execute("SELECT COUNT(*) FROM tasks").fetchone()[0]
-        db.close()
+        interrupted += d.db_scalar("SELECT COUNT(*) FROM tasks")
         d.start()
         rows, files, placed = _check_consistent(d, created)
         assert rows > 0

@@ -457,27 +457,28 @@ TEST(ConfigTest, DatabaseConnection) {
   EXPECT_EQ(c.database_connection, "sqlite:////tmp/x.db");
   EXPECT_EQ(c.database_sqlite_path, "/tmp/x.db");
 
-  EXPECT_EQ(ErrorOf(std::string(kMinimal) +
-                        "[database]\nconnection = postgresql://scoria:s3cret@db/scoria\n",
-                    StatusCode::kNotImplemented),
-            "s.conf: [database] connection: postgresql is not supported yet; expected "
-            "sqlite:///ABSOLUTE/PATH, got \"postgresql://scoria:***@db/scoria\"");
-  EXPECT_EQ(
-      ErrorOf(std::string(kMinimal) + "[database]\nconnection = postgresql+psycopg2://db/scoria\n",
-              StatusCode::kNotImplemented),
-      "s.conf: [database] connection: postgresql is not supported yet; expected "
-      "sqlite:///ABSOLUTE/PATH, got \"postgresql+psycopg2://db/scoria\"");
+  c = MustParse(std::string(kMinimal) +
+                "[database]\nconnection = postgresql://scoria:s3cret@db:5432/scoria\n");
+  EXPECT_EQ(c.database_connection, "postgresql://scoria:s3cret@db:5432/scoria");
+  EXPECT_EQ(c.database_sqlite_path, "");
+  c = MustParse(std::string(kMinimal) + "[database]\nconnection = postgresql+psycopg2://db/scoria\n");
+  EXPECT_EQ(c.database_connection, "postgresql+psycopg2://db/scoria");
+  // No database name: the password is still hidden in the message.
+  EXPECT_EQ(ErrorOf(std::string(kMinimal) + "[database]\nconnection = postgresql://u:pw@db\n"),
+            "s.conf: [database] connection: expected sqlite:///ABSOLUTE/PATH or "
+            "postgresql://USER:PASSWORD@HOST:PORT/DATABASE, got \"postgresql://u:***@db\"");
   EXPECT_EQ(ErrorOf(std::string(kMinimal) +
                     "[database]\nconnection = mysql+pymysql://cinder:pw@ctl/cinder\n"),
-            "s.conf: [database] connection: expected sqlite:///ABSOLUTE/PATH, got "
+            "s.conf: [database] connection: expected sqlite:///ABSOLUTE/PATH or "
+            "postgresql://USER:PASSWORD@HOST:PORT/DATABASE, got "
             "\"mysql+pymysql://cinder:***@ctl/cinder\"");
   EXPECT_EQ(ErrorOf(std::string(kMinimal) + "[database]\nconnection = sqlite:///rel.db\n"),
-            "s.conf: [database] connection: expected sqlite:///ABSOLUTE/PATH, got "
-            "\"sqlite:///rel.db\"");
+            "s.conf: [database] connection: expected sqlite:///ABSOLUTE/PATH or "
+            "postgresql://USER:PASSWORD@HOST:PORT/DATABASE, got \"sqlite:///rel.db\"");
   EXPECT_EQ(
       ErrorOf(WithDefault("state_path = /s") + "[database]\nconnection = sqlite://$state_path\n"),
-      "s.conf: [database] connection: expected sqlite:///ABSOLUTE/PATH, got "
-      "\"sqlite:///s\" (from \"sqlite://$state_path\")");
+      "s.conf: [database] connection: expected sqlite:///ABSOLUTE/PATH or "
+      "postgresql://USER:PASSWORD@HOST:PORT/DATABASE, got \"sqlite:///s\" (from \"sqlite://$state_path\")");
 }
 
 TEST(ConfigTest, LoadConfigReadsFileAndNamesUnreadableOnes) {

@@ -5,17 +5,16 @@
 #include "db/migrations.h"
 #include "db/tasks_repo.h"
 #include "db/volumes_repo.h"
+#include "test_databases.h"
 
 namespace scoria::db {
 namespace {
 
-class AttachmentsTest : public ::testing::Test {
+class AttachmentsTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    auto db = OpenDatabase("sqlite://");
-    ASSERT_TRUE(db.ok()) << db.status().ToString();
-    db_ = std::move(*db);
-    ASSERT_TRUE(db_->Migrate().ok());
+    db_ = testing::OpenTestDatabase(GetParam());
+    ASSERT_NE(db_, nullptr);
     tx_ = std::move(db_->Begin(true).value());
     ASSERT_TRUE(InsertVolume(*tx_, Vol("v1", "h@b#p")).ok());
     ASSERT_TRUE(InsertVolume(*tx_, Vol("v2", "other@b#p")).ok());
@@ -48,7 +47,7 @@ class AttachmentsTest : public ::testing::Test {
   std::unique_ptr<Transaction> tx_;
 };
 
-TEST_F(AttachmentsTest, TargetChapCredentialsRoundTrip) {
+TEST_P(AttachmentsTest, TargetChapCredentialsRoundTrip) {
   AttachmentRecord a = Att("a1", "v1", attach_status::kReserved, 10);
   a.target_chap_user = "target-user";
   a.target_chap_secret = "target-secret-1";
@@ -62,7 +61,7 @@ TEST_F(AttachmentsTest, TargetChapCredentialsRoundTrip) {
   EXPECT_EQ(GetAttachment(*tx_, "a1")->target_chap_secret, "target-secret-2");
 }
 
-TEST_F(AttachmentsTest, RoundTripUpdateDelete) {
+TEST_P(AttachmentsTest, RoundTripUpdateDelete) {
   AttachmentRecord a = Att("a1", "v1", attach_status::kReserved, 10);
   a.instance_uuid = "i1";
   a.chap_user = "u";
@@ -88,7 +87,7 @@ TEST_F(AttachmentsTest, RoundTripUpdateDelete) {
   EXPECT_EQ(UpdateAttachment(*tx_, a).code(), StatusCode::kNotFound);
 }
 
-TEST_F(AttachmentsTest, ListFiltersAndOrder) {
+TEST_P(AttachmentsTest, ListFiltersAndOrder) {
   ASSERT_TRUE(InsertAttachment(*tx_, Att("a1", "v1", "reserved", 1)).ok());
   ASSERT_TRUE(InsertAttachment(*tx_, Att("a2", "v1", "attached", 2)).ok());
   auto other = Att("a3", "v2", "attached", 3);
@@ -115,7 +114,7 @@ TEST_F(AttachmentsTest, ListFiltersAndOrder) {
   EXPECT_EQ(grouped->count("none"), 0u);
 }
 
-TEST_F(AttachmentsTest, ExportedOnBackendOnlyMatchesThatBackend) {
+TEST_P(AttachmentsTest, ExportedOnBackendOnlyMatchesThatBackend) {
   auto a = Att("a1", "v1", "attached", 1);
   a.exported = true;
   auto b = Att("a2", "v2", "attached", 2);
@@ -128,7 +127,7 @@ TEST_F(AttachmentsTest, ExportedOnBackendOnlyMatchesThatBackend) {
   EXPECT_EQ((*got)[0].id, "a1");
 }
 
-TEST_F(AttachmentsTest, VolumeStatusFollowsCinderRule) {
+TEST_P(AttachmentsTest, VolumeStatusFollowsCinderRule) {
   using P = std::pair<std::string, std::string>;
   EXPECT_EQ(VolumeStatusFor({}), (P{"available", "detached"}));
   EXPECT_EQ(VolumeStatusFor({Att("x", "v1", "reserved", 1)}), (P{"reserved", "reserved"}));
@@ -140,7 +139,7 @@ TEST_F(AttachmentsTest, VolumeStatusFollowsCinderRule) {
   EXPECT_EQ(VolumeStatusFor({Att("x", "v1", "error_attaching", 1)}), (P{"available", "detached"}));
 }
 
-TEST_F(AttachmentsTest, RecomputeKeepsExtendingAndSetsPreviousStatus) {
+TEST_P(AttachmentsTest, RecomputeKeepsExtendingAndSetsPreviousStatus) {
   ASSERT_TRUE(InsertAttachment(*tx_, Att("a1", "v1", "attached", 1)).ok());
   auto v = GetVolume(*tx_, "v1");
   ASSERT_TRUE(RecomputeVolumeStatus(*tx_, *v).ok());
@@ -156,7 +155,7 @@ TEST_F(AttachmentsTest, RecomputeKeepsExtendingAndSetsPreviousStatus) {
   EXPECT_EQ(after->attach_status, "detached");
 }
 
-TEST_F(AttachmentsTest, TaskQueuedUntilFinished) {
+TEST_P(AttachmentsTest, TaskQueuedUntilFinished) {
   auto id = EnqueueTask(*tx_, "export_attachment", "h@b", "v1", "{}");
   ASSERT_TRUE(id.ok());
   EXPECT_TRUE(*TaskQueued(*tx_, *id));
@@ -165,6 +164,8 @@ TEST_F(AttachmentsTest, TaskQueuedUntilFinished) {
   ASSERT_TRUE(FinishTask(*tx_, *id, "me").ok());
   EXPECT_FALSE(*TaskQueued(*tx_, *id));
 }
+
+SCORIA_ON_EVERY_DATABASE(AttachmentsTest);
 
 }  // namespace
 }  // namespace scoria::db

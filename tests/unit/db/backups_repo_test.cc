@@ -1,18 +1,17 @@
 // backups_repo on an in-memory SQLite database with every migration applied.
 #include "db/backups_repo.h"
+#include "test_databases.h"
 
 #include <gtest/gtest.h>
 
 namespace scoria::db {
 namespace {
 
-class BackupsRepoTest : public ::testing::Test {
+class BackupsRepoTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    auto db = OpenDatabase("sqlite://");
-    ASSERT_TRUE(db.ok()) << db.status().ToString();
-    db_ = std::move(*db);
-    ASSERT_TRUE(db_->Migrate().ok());
+    db_ = testing::OpenTestDatabase(GetParam());
+    ASSERT_NE(db_, nullptr);
     tx_ = std::move(db_->Begin(true).value());
   }
   BackupRecord Backup(const std::string& id, int64_t ts, const std::string& volume = "vol1",
@@ -33,7 +32,7 @@ class BackupsRepoTest : public ::testing::Test {
   std::unique_ptr<Transaction> tx_;
 };
 
-TEST_F(BackupsRepoTest, InsertGetUpdateDeleteRoundTripsEveryField) {
+TEST_P(BackupsRepoTest, InsertGetUpdateDeleteRoundTripsEveryField) {
   BackupRecord b = Backup("b1", 10);
   b.snapshot_id = "s1";
   b.parent_id = "b0";
@@ -91,7 +90,7 @@ TEST_F(BackupsRepoTest, InsertGetUpdateDeleteRoundTripsEveryField) {
   EXPECT_EQ(SetBackupProgress(*tx_, "b1", "backup", 1, 2).code(), StatusCode::kNotFound);
 }
 
-TEST_F(BackupsRepoTest, LatestAvailableParentIgnoresOtherStatusesVolumesAndLaterData) {
+TEST_P(BackupsRepoTest, LatestAvailableParentIgnoresOtherStatusesVolumesAndLaterData) {
   ASSERT_TRUE(InsertBackup(*tx_, Backup("old", 10)).ok());
   ASSERT_TRUE(InsertBackup(*tx_, Backup("new", 20)).ok());
   BackupRecord failed = Backup("failed", 30);
@@ -109,7 +108,7 @@ TEST_F(BackupsRepoTest, LatestAvailableParentIgnoresOtherStatusesVolumesAndLater
   EXPECT_FALSE(*p);
 }
 
-TEST_F(BackupsRepoTest, DependantsUsageFiltersAndProgress) {
+TEST_P(BackupsRepoTest, DependantsUsageFiltersAndProgress) {
   ASSERT_TRUE(InsertBackup(*tx_, Backup("full", 10)).ok());
   BackupRecord inc = Backup("inc", 20);
   inc.parent_id = "full";
@@ -145,6 +144,8 @@ TEST_F(BackupsRepoTest, DependantsUsageFiltersAndProgress) {
   EXPECT_EQ(b->progress_done, 3);
   EXPECT_EQ(b->progress_total, 4);
 }
+
+SCORIA_ON_EVERY_DATABASE(BackupsRepoTest);
 
 }  // namespace
 }  // namespace scoria::db

@@ -11,17 +11,16 @@
 #include "db/tasks_repo.h"
 #include "db/types_repo.h"
 #include "db/volumes_repo.h"
+#include "test_databases.h"
 
 namespace scoria::db {
 namespace {
 
-class DbTest : public ::testing::Test {
+class DbTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    auto db = OpenDatabase("sqlite://");
-    ASSERT_TRUE(db.ok()) << db.status().ToString();
-    db_ = std::move(*db);
-    ASSERT_TRUE(db_->Migrate().ok());
+    db_ = testing::OpenTestDatabase(GetParam());
+    ASSERT_NE(db_, nullptr);
   }
   std::unique_ptr<Transaction> Tx() { return std::move(db_->Begin(true).value()); }
 
@@ -40,7 +39,7 @@ class DbTest : public ::testing::Test {
   std::unique_ptr<Database> db_;
 };
 
-TEST_F(DbTest, MigrateIsIdempotentAndVersioned) {
+TEST_P(DbTest, MigrateIsIdempotentAndVersioned) {
   EXPECT_TRUE(db_->Migrate().ok());
   int max_version = 0;
   std::set<int> versions;
@@ -55,12 +54,12 @@ TEST_F(DbTest, MigrateIsIdempotentAndVersioned) {
   EXPECT_EQ((*rows)[0].Int(0), static_cast<int64_t>(versions.size()));
 }
 
-TEST_F(DbTest, RejectsBadConnectionStrings) {
+TEST_P(DbTest, RejectsBadConnectionStrings) {
   EXPECT_EQ(OpenDatabase("sqlite:///relative.db").status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(OpenDatabase("mysql://x").status().code(), StatusCode::kInvalidArgument);
 }
 
-TEST_F(DbTest, VolumeRoundTripAndMetadata) {
+TEST_P(DbTest, VolumeRoundTripAndMetadata) {
   auto tx = Tx();
   VolumeRecord v = Vol("v1", 10);
   v.name = "db1";
@@ -81,7 +80,7 @@ TEST_F(DbTest, VolumeRoundTripAndMetadata) {
   EXPECT_EQ(GetVolume(*tx, "v1").status().code(), StatusCode::kNotFound);
 }
 
-TEST_F(DbTest, PaginationWithMarkerVisitsEveryRowOnce) {
+TEST_P(DbTest, PaginationWithMarkerVisitsEveryRowOnce) {
   auto tx = Tx();
   // Equal created_at values force the id tiebreaker.
   for (int i = 0; i < 25; ++i) {
@@ -108,7 +107,7 @@ TEST_F(DbTest, PaginationWithMarkerVisitsEveryRowOnce) {
   EXPECT_EQ(ListVolumes(*tx, {}, bad).status().code(), StatusCode::kNotFound);
 }
 
-TEST_F(DbTest, FiltersScopeAndLike) {
+TEST_P(DbTest, FiltersScopeAndLike) {
   auto tx = Tx();
   VolumeRecord a = Vol("a", 1), b = Vol("b", 2);
   a.name = "alpha_1";
@@ -127,7 +126,7 @@ TEST_F(DbTest, FiltersScopeAndLike) {
   EXPECT_EQ(CountVolumes(*tx, bad).status().code(), StatusCode::kInvalidArgument);
 }
 
-TEST_F(DbTest, TasksRunInOrderPerResourceAndLeasesExpire) {
+TEST_P(DbTest, TasksRunInOrderPerResourceAndLeasesExpire) {
   {
     auto tx = Tx();
     ASSERT_TRUE(EnqueueTask(*tx, "create_volume", "h@b", "v1", "{}").ok());
@@ -162,7 +161,7 @@ TEST_F(DbTest, TasksRunInOrderPerResourceAndLeasesExpire) {
   EXPECT_EQ(*ReleaseLeasesOf(*tx, "w2"), 1);
 }
 
-TEST_F(DbTest, TypesAndServices) {
+TEST_P(DbTest, TypesAndServices) {
   auto tx = Tx();
   auto t = EnsureType(*tx, "__DEFAULT__", "Default Volume Type");
   ASSERT_TRUE(t.ok());
@@ -181,6 +180,8 @@ TEST_F(DbTest, TypesAndServices) {
   EXPECT_EQ(SetServiceDisabled(*tx, "x", kVolumeBinary, true, std::nullopt).code(),
             StatusCode::kNotFound);
 }
+
+SCORIA_ON_EVERY_DATABASE(DbTest);
 
 }  // namespace
 }  // namespace scoria::db

@@ -3,17 +3,16 @@
 
 #include "db/snapshots_repo.h"
 #include "db/volumes_repo.h"
+#include "test_databases.h"
 
 namespace scoria::db {
 namespace {
 
-class SnapshotsRepoTest : public ::testing::Test {
+class SnapshotsRepoTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    auto db = OpenDatabase("sqlite://");
-    ASSERT_TRUE(db.ok()) << db.status().ToString();
-    db_ = std::move(*db);
-    ASSERT_TRUE(db_->Migrate().ok());
+    db_ = testing::OpenTestDatabase(GetParam());
+    ASSERT_NE(db_, nullptr);
     tx_ = std::move(db_->Begin(true).value());
     VolumeRecord v;
     v.id = "vol1";
@@ -42,7 +41,7 @@ class SnapshotsRepoTest : public ::testing::Test {
   std::unique_ptr<Transaction> tx_;
 };
 
-TEST_F(SnapshotsRepoTest, InsertGetUpdateDelete) {
+TEST_P(SnapshotsRepoTest, InsertGetUpdateDelete) {
   SnapshotRecord s = Snap("s1", 10);
   s.name = "first";
   s.metadata = {{"k", "v"}};
@@ -68,7 +67,7 @@ TEST_F(SnapshotsRepoTest, InsertGetUpdateDelete) {
   EXPECT_EQ(UpdateSnapshot(*tx_, s).code(), StatusCode::kNotFound);
 }
 
-TEST_F(SnapshotsRepoTest, ListsByProjectAndVolumeOldestFirst) {
+TEST_P(SnapshotsRepoTest, ListsByProjectAndVolumeOldestFirst) {
   ASSERT_TRUE(InsertSnapshot(*tx_, Snap("s2", 20)).ok());
   ASSERT_TRUE(InsertSnapshot(*tx_, Snap("s1", 10)).ok());
   ASSERT_TRUE(InsertSnapshot(*tx_, Snap("s3", 30, "p2")).ok());
@@ -88,7 +87,7 @@ TEST_F(SnapshotsRepoTest, ListsByProjectAndVolumeOldestFirst) {
   EXPECT_TRUE(none->empty());
 }
 
-TEST_F(SnapshotsRepoTest, MetadataMergeReplaceDeleteKey) {
+TEST_P(SnapshotsRepoTest, MetadataMergeReplaceDeleteKey) {
   ASSERT_TRUE(InsertSnapshot(*tx_, Snap("s1", 10)).ok());
   ASSERT_TRUE(MergeSnapshotMetadata(*tx_, "s1", {{"a", "1"}, {"b", "2"}}).ok());
   ASSERT_TRUE(MergeSnapshotMetadata(*tx_, "s1", {{"a", "3"}}).ok());
@@ -100,7 +99,7 @@ TEST_F(SnapshotsRepoTest, MetadataMergeReplaceDeleteKey) {
   EXPECT_EQ(DeleteSnapshotMetadataKey(*tx_, "s1", "c").code(), StatusCode::kNotFound);
 }
 
-TEST_F(SnapshotsRepoTest, UsageAndBackendIds) {
+TEST_P(SnapshotsRepoTest, UsageAndBackendIds) {
   ASSERT_TRUE(InsertSnapshot(*tx_, Snap("s1", 10)).ok());
   ASSERT_TRUE(InsertSnapshot(*tx_, Snap("s2", 20)).ok());
   auto u = ProjectSnapshotUsage(*tx_, "p1");
@@ -113,6 +112,8 @@ TEST_F(SnapshotsRepoTest, UsageAndBackendIds) {
   EXPECT_EQ(ids->size(), 2u);
   EXPECT_TRUE(SnapshotIdsOnBackend(*tx_, "h@other")->empty());
 }
+
+SCORIA_ON_EVERY_DATABASE(SnapshotsRepoTest);
 
 }  // namespace
 }  // namespace scoria::db

@@ -1,0 +1,366 @@
+#include "db/postgres_database.h"
+
+#include <libpq-fe.h>
+#include <poll.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdio>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "common/config.h"
+#include "db/migrations.h"
+#include "db/task_signal.h"
+
+namespace scoria::db {
+namespace {
+
+constexpr size_t kMaxConnections = 16;
+// The advisory lock every kAllWriters transaction holds to commit: one number for the whole
+// cluster ("SCORIA" on a phone keypad).
+constexpr const char* kWriteLockSql = "SELECT pg_advisory_xact_lock(726742)";
+constexpr const char* kChannel = "scoria_tasks";
+constexpr int kConnectTimeoutSeconds = 5;
+
+// Builds a libpq connection URI from the configured URL: the SQLAlchemy driver suffix
+// ("postgresql+psycopg2://") is dropped, and a connect timeout is added so an unreachable
+// host fails in seconds rather than at the kernel's TCP timeout.
+std::string ConnInfo(const std::string& url) {
+  std::string u = url;
+  if (u.rfind("postgresql+", 0) == 0) {
+    size_t scheme_end = u.find("://");
+    if (scheme_end != std::string::npos) u = "postgresql" + u.substr(scheme_end);
+  }
+  if (u.find("connect_timeout=") == std::string::npos) {
+    u += u.find('?') == std::string::npos ? '?' : '&';
+    u += "connect_timeout=" + std::to_string(kConnectTimeoutSeconds);
+  }
+  return u;
+}
+
+// `?` -> `$1`, `$2`, ... outside quoted literals and identifiers.
+std::string NumberPlaceholders(std::string_view sql) {
+  std::string out;
+  out.reserve(sql.size() + 16);
+  int n = 0;
+  char quote = 0;
+  for (char c : sql) {
+    if (quote) {
+      if (c == quote) quote = 0;
+      out.push_back(c);
+    } else if (c == '\'' || c == '"') {
+      quote = c;
+      out.push_back(c);
+    } else if (c == '?') {
+      out += "$" + std::to_string(++n);
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+// The one DDL difference in the migrations: SQLite's rowid alias becomes a bigserial.
+std::string PostgresDdl(const std::string& stmt) {
+  std::string s = stmt;
+  const std::string kAuto = "INTEGER PRIMARY KEY AUTOINCREMENT";
+  for (size_t p = s.find(kAuto); p != std::string::npos; p = s.find(kAuto, p)) {
+    s.replace(p, kAuto.size(), "BIGSERIAL PRIMARY KEY");
+  }
+  return s;
+}
+
+std::string Trimmed(const char* msg) {
+  std::string s = msg ? msg : "";
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+// Maps a failed result (or a lost connection) to Scoria's status codes by SQLSTATE class.
+Status PgError(PGconn* conn, const PGresult* res, std::string_view what) {
+  std::string msg = std::string(what) + ": " +
+                    Trimmed(res ? PQresultErrorMessage(res) : PQerrorMessage(conn));
+  if (PQstatus(conn) == CONNECTION_BAD) return Unavailable("database unavailable: " + msg);
+  const char* state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : nullptr;
+  std::string code = state ? state : "";
+  if (code.rfind("08", 0) == 0 || code.rfind("57P", 0) == 0 || code == "40001" ||
+      code == "40P01" || code == "55P03" || code == "53300") {
+    return Unavailable("database unavailable: " + msg);
+  }
+  if (code.rfind("23", 0) == 0) return Conflict("constraint violated: " + msg);
+  if (code == "53100") return ResourceExhausted("database disk full: " + msg);
+  return Internal("postgresql: " + msg);
+}
+
+using ResultPtr = std::unique_ptr<PGresult, decltype(&PQclear)>;
+
+// Runs parameter-free SQL (transaction control, LISTEN, NOTIFY).
+Status Simple(PGconn* c, const char* sql) {
+  ResultPtr r(PQexec(c, sql), &PQclear);
+  ExecStatusType s = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
+  if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) return PgError(c, r.get(), sql);
+  return Status::Ok();
+}
+
+// Column values by type: integers (and booleans, as 0/1) as int64, floating and numeric
+// (SUM over BIGINT is numeric) as double, everything else as text.
+Value ColumnValue(const PGresult* r, int row, int col) {
+  if (PQgetisnull(r, row, col)) return nullptr;
+  const char* v = PQgetvalue(r, row, col);
+  switch (PQftype(r, col)) {
+    case 20: case 21: case 23: case 26:  // int8, int2, int4, oid
+      return static_cast<int64_t>(std::strtoll(v, nullptr, 10));
+    case 16:  // bool
+      return static_cast<int64_t>(v[0] == 't');
+    case 700: case 701: case 1700:  // float4, float8, numeric
+      return std::strtod(v, nullptr);
+    default:
+      return std::string(v, PQgetlength(r, row, col));
+  }
+}
+
+class PostgresDatabase;
+
+class PostgresTransaction : public Transaction {
+ public:
+  PostgresTransaction(PostgresDatabase* db, PGconn* conn) : db_(db), conn_(conn) {}
+  ~PostgresTransaction() override;
+  Dialect dialect() const override { return Dialect::kPostgres; }
+
+  Result<int64_t> Exec(std::string_view sql, const std::vector<Value>& params) override {
+    ASSIGN_OR_RETURN(ResultPtr r, Run(sql, params));
+    const char* n = PQcmdTuples(r.get());
+    return static_cast<int64_t>(n && *n ? std::strtoll(n, nullptr, 10) : 0);
+  }
+
+  Result<std::vector<Row>> Query(std::string_view sql, const std::vector<Value>& params) override {
+    ASSIGN_OR_RETURN(ResultPtr r, Run(sql, params));
+    const int rows = PQntuples(r.get());
+    const int cols = PQnfields(r.get());
+    std::vector<Row> out;
+    out.reserve(rows);
+    for (int i = 0; i < rows; ++i) {
+      std::vector<Value> values;
+      values.reserve(cols);
+      for (int c = 0; c < cols; ++c) values.push_back(ColumnValue(r.get(), i, c));
+      out.emplace_back(std::move(values));
+    }
+    return out;
+  }
+
+  Status Commit() override {
+    if (done_) return Internal("transaction already finished");
+    done_ = true;
+    return Simple(conn_, "COMMIT");
+  }
+
+ private:
+  Result<ResultPtr> Run(std::string_view sql, const std::vector<Value>& params) {
+    if (done_) return Internal("statement on a finished transaction");
+    std::vector<std::string> text(params.size());
+    std::vector<const char*> values(params.size(), nullptr);
+    for (size_t i = 0; i < params.size(); ++i) {
+      const Value& v = params[i];
+      if (std::holds_alternative<std::nullptr_t>(v)) continue;
+      if (auto* n = std::get_if<int64_t>(&v)) {
+        text[i] = std::to_string(*n);
+      } else if (auto* d = std::get_if<double>(&v)) {
+        char buf[32];
+        std::snprintf(buf, sizeof(buf), "%.17g", *d);
+        text[i] = buf;
+      } else {
+        text[i] = std::get<std::string>(v);
+      }
+      values[i] = text[i].c_str();
+    }
+    const std::string numbered = NumberPlaceholders(sql);
+    ResultPtr r(PQexecParams(conn_, numbered.c_str(), static_cast<int>(params.size()), nullptr,
+                             values.data(), nullptr, nullptr, 0),
+                &PQclear);
+    ExecStatusType s = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
+    if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
+      // The transaction is aborted on the server: further statements would fail anyway, and
+      // the destructor rolls it back.
+      return PgError(conn_, r.get(), numbered.substr(0, 120));
+    }
+    return r;
+  }
+
+  PostgresDatabase* db_;
+  PGconn* conn_;
+  bool done_ = false;
+};
+
+class PostgresDatabase : public Database {
+ public:
+  explicit PostgresDatabase(std::string url)
+      : conninfo_(ConnInfo(url)), shown_(RedactUrl(url)) {}
+
+  ~PostgresDatabase() override {
+    stopping_ = true;
+    if (listener_.joinable()) listener_.join();
+    for (PGconn* c : idle_) PQfinish(c);
+  }
+
+  Status Init() {
+    ASSIGN_OR_RETURN(PGconn * c, Connect());
+    Release(c);
+    listener_ = std::thread([this] { ListenLoop(); });
+    return Status::Ok();
+  }
+
+  Result<std::unique_ptr<Transaction>> Begin(bool write, Durability d,
+                                             WriteScope scope) override {
+    ASSIGN_OR_RETURN(PGconn * c, Acquire());
+    std::string sql = write ? "BEGIN" : "BEGIN ISOLATION LEVEL REPEATABLE READ";
+    if (write && d == Durability::kRelaxed) sql += "; SET LOCAL synchronous_commit = off";
+    if (write && scope == WriteScope::kAllWriters) sql += std::string("; ") + kWriteLockSql;
+    Status st = Simple(c, sql.c_str());
+    if (!st.ok()) {
+      (void)Simple(c, "ROLLBACK");
+      Release(c);
+      return st;
+    }
+    return std::unique_ptr<Transaction>(new PostgresTransaction(this, c));
+  }
+
+  Status Migrate() override {
+    ASSIGN_OR_RETURN(auto tx, Begin(true, Durability::kDurable, WriteScope::kAllWriters));
+    RETURN_IF_ERROR(ApplyMigrations(*tx, PostgresDdl));
+    return tx->Commit();
+  }
+
+  int SchemaVersion() override {
+    auto tx = Begin(false, Durability::kDurable, WriteScope::kAllWriters);
+    if (!tx.ok()) return -1;
+    auto v = ReadSchemaVersion(**tx);
+    return v.ok() ? *v : 0;
+  }
+
+  // Wakes this process's workers at once, and every other process through the server. A lost
+  // NOTIFY is harmless: workers poll as well.
+  void NotifyTasks() override {
+    signal_.Bump();
+    auto c = Acquire();
+    if (!c.ok()) return;
+    Status st = Simple(*c, (std::string("NOTIFY ") + kChannel).c_str());
+    if (!st.ok()) spdlog::debug("database: NOTIFY failed: {}", st.ToString());
+    Release(*c);
+  }
+  uint64_t TaskSequence() override { return signal_.Sequence(); }
+  void WaitForTasks(uint64_t seen, std::chrono::milliseconds timeout) override {
+    signal_.Wait(seen, timeout);
+  }
+
+  // A pooled connection, reset first if the server dropped it; Unavailable when the server
+  // cannot be reached.
+  Result<PGconn*> Acquire() {
+    PGconn* c = nullptr;
+    {
+      std::unique_lock lock(pool_mu_);
+      pool_cv_.wait(lock, [&] { return !idle_.empty() || open_ < kMaxConnections; });
+      if (!idle_.empty()) {
+        c = idle_.back();
+        idle_.pop_back();
+      } else {
+        ++open_;
+      }
+    }
+    if (c != nullptr && PQstatus(c) == CONNECTION_OK) return c;
+    if (c != nullptr) PQfinish(c);
+    auto fresh = Connect();
+    if (!fresh.ok()) {
+      std::lock_guard lock(pool_mu_);
+      --open_;
+      pool_cv_.notify_one();
+    }
+    return fresh;
+  }
+
+  void Release(PGconn* c) {
+    std::lock_guard lock(pool_mu_);
+    idle_.push_back(c);
+    pool_cv_.notify_one();
+  }
+
+ private:
+  Result<PGconn*> Connect() {
+    PGconn* c = PQconnectdb(conninfo_.c_str());
+    if (c == nullptr || PQstatus(c) != CONNECTION_OK) {
+      std::string why = c ? Trimmed(PQerrorMessage(c)) : "out of memory";
+      PQfinish(c);
+      return Unavailable("database unavailable: cannot connect to " + shown_ + ": " + why);
+    }
+    // Notices ("relation already exists, skipping") would go to stderr: not for operators.
+    PQsetNoticeProcessor(c, [](void*, const char*) {}, nullptr);
+    // A lock held by a hung peer must not stall a thread for ever.
+    Status st = Simple(c, "SET statement_timeout = '60s'");
+    if (!st.ok()) {
+      PQfinish(c);
+      return st;
+    }
+    return c;
+  }
+
+  // The listener: one connection that LISTENs; reconnects every second while the server is
+  // away, and bumps the sequence after each (re)connect since notifications were missed.
+  void ListenLoop() {
+    PGconn* c = nullptr;
+    while (!stopping_) {
+      if (c == nullptr || PQstatus(c) != CONNECTION_OK) {
+        if (c != nullptr) PQfinish(c);
+        c = nullptr;
+        auto fresh = Connect();
+        if (!fresh.ok() || !Simple(*fresh, (std::string("LISTEN ") + kChannel).c_str()).ok()) {
+          if (fresh.ok()) PQfinish(*fresh);
+          for (int i = 0; i < 10 && !stopping_; ++i) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+          }
+          continue;
+        }
+        c = *fresh;
+        signal_.Bump();
+      }
+      pollfd p{PQsocket(c), POLLIN, 0};
+      if (poll(&p, 1, 200) <= 0) continue;
+      if (!PQconsumeInput(c)) continue;  // connection lost: reconnect on the next turn
+      bool any = false;
+      while (PGnotify* n = PQnotifies(c)) {
+        any = true;
+        PQfreemem(n);
+      }
+      if (any) signal_.Bump();
+    }
+    if (c != nullptr) PQfinish(c);
+  }
+
+  const std::string conninfo_;
+  const std::string shown_;  // the URL without its password
+
+  std::mutex pool_mu_;
+  std::condition_variable pool_cv_;
+  std::vector<PGconn*> idle_;  // GUARDED_BY(pool_mu_)
+  size_t open_ = 1;            // GUARDED_BY(pool_mu_); the connection Init opens
+
+  TaskSignal signal_;
+  std::atomic<bool> stopping_{false};
+  std::thread listener_;
+};
+
+PostgresTransaction::~PostgresTransaction() {
+  if (!done_) (void)Simple(conn_, "ROLLBACK");
+  db_->Release(conn_);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Database>> OpenPostgres(const std::string& url) {
+  auto db = std::make_unique<PostgresDatabase>(url);
+  RETURN_IF_ERROR(db->Init());
+  return std::unique_ptr<Database>(std::move(db));
+}
+
+}  // namespace scoria::db
