@@ -5,7 +5,7 @@ TSAN_BUILD ?= build-tsan
 STATE ?= $(CURDIR)/state
 JOBS ?= $(shell nproc)
 
-.PHONY: deps build build-asan build-tsan run test check-vocabulary unit tsan integration fuzz bench format clean
+.PHONY: deps build build-asan build-tsan run test test-all check-vocabulary unit tsan integration integration-pg fuzz bench format clean
 
 deps:
 	@bash scripts/install-deps.sh
@@ -50,6 +50,14 @@ integration: build build-asan
 	SCORIA_BIN=$(CURDIR)/$(BUILD)/bin SCORIA_ASAN_BIN=$(CURDIR)/$(ASAN_BUILD)/bin \
 	  /usr/bin/python3 -m pytest -q tests/integration
 
+# The same integration suite with every daemon on PostgreSQL instead of SQLite (a fresh
+# database each, on the server of $$SCORIA_TEST_POSTGRES, or one pytest starts). The cluster
+# tests are left out: they run their own PostgreSQL in a network namespace either way.
+integration-pg: build build-asan
+	SCORIA_INTEGRATION_DB=postgresql SCORIA_BIN=$(CURDIR)/$(BUILD)/bin \
+	  SCORIA_ASAN_BIN=$(CURDIR)/$(ASAN_BUILD)/bin \
+	  /usr/bin/python3 -m pytest -q tests/integration --ignore=tests/integration/test_cluster.py
+
 # libFuzzer targets (clang) for the iSCSI PDU parser and login, a bounded run over the kept
 # corpus (tests/fuzz/corpus); FUZZ_SECONDS per fuzzer.
 fuzz: deps
@@ -59,7 +67,12 @@ fuzz: deps
 check-vocabulary:
 	@bash scripts/check-vocabulary.sh
 
-test: check-vocabulary unit tsan integration fuzz
+# One PostgreSQL server for the whole run (tests/support/pg_server.py: started before, stopped
+# by pid after), shared by the database unit tests and both integration passes.
+test: deps
+	@/usr/bin/python3 tests/support/pg_server.py run -- $(MAKE) --no-print-directory test-all
+
+test-all: check-vocabulary unit tsan integration integration-pg fuzz
 
 bench: build
 	bash bench/run.sh $(BUILD)

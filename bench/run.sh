@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 command -v wrk >/dev/null || { echo "installing wrk (HTTP load generator)"; apt-get install -y -qq wrk >/dev/null; }
 echo "== scheduler: one decision over 1,000 and 10,000 pools"
 "$build/bin/scheduler_bench" --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
-echo "== control plane: scoriad with SQLite and one file backend"
+echo "== control plane: scoriad with one file backend, on SQLite and on PostgreSQL"
 /usr/bin/python3 bench/api_bench.py "$build/bin"
 echo "== data path: Scoria's iSCSI target vs tgt on loopback, files on ext4 (or what holds \$TMPDIR)"
 bash bench/iscsi_bench.sh "$build"

@@ -73,16 +73,26 @@ std::string PostgresDdl(const std::string& stmt) {
   return s;
 }
 
-std::string Trimmed(const char* msg) {
-  std::string s = msg ? msg : "";
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+// libpq's messages span lines ("...failed: Connection refused\n\tIs the server running...");
+// Scoria's errors are one line each.
+std::string OneLine(const char* msg) {
+  std::string s;
+  for (const char* p = msg ? msg : ""; *p; ++p) {
+    const bool blank = *p == '\n' || *p == '\t' || *p == ' ';
+    if (!blank) {
+      s.push_back(*p);
+    } else if (!s.empty() && s.back() != ' ') {
+      s.push_back(' ');
+    }
+  }
+  while (!s.empty() && s.back() == ' ') s.pop_back();
   return s;
 }
 
 // Maps a failed result (or a lost connection) to Scoria's status codes by SQLSTATE class.
 Status PgError(PGconn* conn, const PGresult* res, std::string_view what) {
   std::string msg = std::string(what) + ": " +
-                    Trimmed(res ? PQresultErrorMessage(res) : PQerrorMessage(conn));
+                    OneLine(res ? PQresultErrorMessage(res) : PQerrorMessage(conn));
   if (PQstatus(conn) == CONNECTION_BAD) return Unavailable("database unavailable: " + msg);
   const char* state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : nullptr;
   std::string code = state ? state : "";
@@ -290,7 +300,7 @@ class PostgresDatabase : public Database {
   Result<PGconn*> Connect() {
     PGconn* c = PQconnectdb(conninfo_.c_str());
     if (c == nullptr || PQstatus(c) != CONNECTION_OK) {
-      std::string why = c ? Trimmed(PQerrorMessage(c)) : "out of memory";
+      std::string why = c ? OneLine(PQerrorMessage(c)) : "out of memory";
       PQfinish(c);
       return Unavailable("database unavailable: cannot connect to " + shown_ + ": " + why);
     }

@@ -155,6 +155,7 @@ TEST(PostgresOpenTest, UnreachableServerIsUnavailableAndHidesThePassword) {
   EXPECT_EQ(db.status().code(), StatusCode::kUnavailable);
   EXPECT_NE(db.status().message().find("127.0.0.1"), std::string::npos) << db.status().message();
   EXPECT_EQ(db.status().message().find("s3cret"), std::string::npos) << db.status().message();
+  EXPECT_EQ(db.status().message().find('\n'), std::string::npos) << "one line";
 }
 
 }  // namespace
