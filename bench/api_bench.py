@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Control-plane benchmark against a real scoriad (one `file` backend), on SQLite and on
-PostgreSQL in the same run (a throw-away server from tests/support/pg_server.py, or the one
-named by $SCORIA_TEST_POSTGRES).
+PostgreSQL in the same run (a throw-away server from tests/support/pg_server.py that fsyncs
+its commits, as SQLite does).
 
 For each database:
 1. create-until-available latency: POST /volumes, then poll GET /volumes/{id} on the same
@@ -160,10 +160,23 @@ def bench_one(bin_dir, database):
 
 
 def main():
+    # A server of our own that fsyncs its commits, as SQLite does: the test server does not.
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "support"))
+    import pg_server
+    server = pg_server.PgServer(durable=True).start()
+    os.environ["SCORIA_TEST_POSTGRES"] = server.url
+    try:
+        run_all()
+    finally:
+        server.cleanup()
+
+
+def run_all():
     bin_dir = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build/bin")
     os.environ["SCORIA_BIN"] = bin_dir
     import conftest
     conftest.BIN_DIR = bin_dir
+    conftest._pg["url"] = os.environ["SCORIA_TEST_POSTGRES"]
     for database in sys.argv[2:] or ["sqlite", "postgresql"]:
         bench_one(bin_dir, database)
 

@@ -42,6 +42,10 @@ void TaskWorker::Start() {
 
 void TaskWorker::Stop() {
   if (stop_.exchange(true)) return;
+  {
+    std::lock_guard lock(mu_);  // a thread between its check of stop_ and its wait
+  }
+  probe_cv_.notify_all();
   db_.NotifyTasks();
   for (auto& t : threads_) t.join();
   threads_.clear();
@@ -50,10 +54,42 @@ void TaskWorker::Stop() {
   if (renewer_.joinable()) renewer_.join();
 }
 
+// A wake-up reaches every thread at once. Only one thread of this worker looks for work at a
+// time, and a thread that wakes for a sequence another one just found empty goes back to
+// sleep: a notification costs one claim per worker, not one per thread (on PostgreSQL a claim
+// is a transaction on the server). After `poll` the next thread looks again regardless (tasks
+// whose not_before has come, notifications that were lost).
 void TaskWorker::Loop() {
   while (!stop_) {
     const uint64_t seq = db_.TaskSequence();
-    if (!RunOne()) db_.WaitForTasks(seq, options_.poll);
+    {
+      std::unique_lock lock(mu_);
+      probe_cv_.wait(lock, [&] { return !probing_ || stop_; });
+      if (stop_) break;
+      const bool found_empty = empty_seq_ == seq && std::chrono::steady_clock::now() <
+                                                        empty_at_ + options_.poll;
+      if (found_empty) {
+        lock.unlock();
+        db_.WaitForTasks(seq, options_.poll);
+        continue;
+      }
+      probing_ = true;
+    }
+    std::optional<db::Task> task = Claim();
+    {
+      std::lock_guard lock(mu_);
+      probing_ = false;
+      if (!task) {
+        empty_seq_ = seq;
+        empty_at_ = std::chrono::steady_clock::now();
+      }
+    }
+    probe_cv_.notify_one();
+    if (task) {
+      Run(*task);
+    } else {
+      db_.WaitForTasks(seq, options_.poll);
+    }
   }
 }
 
@@ -78,7 +114,7 @@ void TaskWorker::RenewLoop() {
   }
 }
 
-bool TaskWorker::RunOne() {
+std::optional<db::Task> TaskWorker::Claim() {
   std::optional<db::Task> task;
   Status st = db::InWriteTransaction(db_, [&](db::Transaction& tx) {
     ASSIGN_OR_RETURN(task, db::ClaimTask(tx, targets_, owner_, options_.lease.count() * 1000));
@@ -87,13 +123,17 @@ bool TaskWorker::RunOne() {
      db::WriteScope::kRowsItLocks);  // ClaimTask locks its one row (PostgreSQL)
   if (!st.ok()) {
     spdlog::warn("tasks: claim failed: {}", st.ToString());
-    return false;
+    return std::nullopt;
   }
-  if (!task) return false;
-  {
+  if (task) {
     std::lock_guard lock(mu_);
     running_.insert(task->id);
   }
+  return task;
+}
+
+void TaskWorker::Run(const db::Task& claimed) {
+  const db::Task* task = &claimed;
   TaskContext ctx(db_, *task, owner_);
   auto it = handlers_.find(task->kind);
   Status result;
@@ -124,7 +164,6 @@ bool TaskWorker::RunOne() {
     std::lock_guard lock(mu_);
     running_.erase(task->id);
   }
-  return true;
 }
 
 void TaskWorker::Fail(const db::Task& task, const Status& why, const InvalidTaskHook& on_invalid) {

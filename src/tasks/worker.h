@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -86,7 +87,10 @@ class TaskWorker {
  private:
   void Loop();
   void RenewLoop();
-  bool RunOne();
+  // Claims one task for this worker's targets (nullopt: none, or the database failed).
+  std::optional<db::Task> Claim();
+  // Runs a claimed task's handler; finishes, fails or releases it with a backoff.
+  void Run(const db::Task& task);
   // A task of a kind nobody registered here, or one its handler rejected: logged, marked
   // failed (db::FailTask), never retried.
   void Fail(const db::Task& task, const Status& why, const InvalidTaskHook& on_invalid);
@@ -106,6 +110,11 @@ class TaskWorker {
   std::thread renewer_;
   std::mutex mu_;
   std::set<int64_t> running_;  // GUARDED_BY(mu_)
+  // One thread looks for work at a time (Loop).
+  std::condition_variable probe_cv_;
+  bool probing_ = false;                            // GUARDED_BY(mu_)
+  uint64_t empty_seq_ = ~uint64_t{0};               // GUARDED_BY(mu_): sequence last found empty
+  std::chrono::steady_clock::time_point empty_at_;  // GUARDED_BY(mu_): when
 };
 
 }  // namespace scoria::tasks

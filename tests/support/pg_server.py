@@ -39,11 +39,13 @@ def free_port(host="127.0.0.1"):
 class PgServer:
     """One server. `netns` runs it inside that network namespace (ip netns exec)."""
 
-    def __init__(self, base=None, host="127.0.0.1", port=None, netns=None):
+    def __init__(self, base=None, host="127.0.0.1", port=None, netns=None, durable=False):
         self.base = base or tempfile.mkdtemp(prefix="scoria-pg-")
         self.host = host
         self.port = port or free_port("127.0.0.1")
         self.netns = netns
+        # Benchmarks compare with SQLite, which fsyncs: there the server must fsync too.
+        self.durable = durable
         self.pid = None
         self.data = os.path.join(self.base, "data")
         self.log_path = os.path.join(self.base, "server.log")
@@ -71,15 +73,19 @@ class PgServer:
             self._run_as([b + "/initdb", "-D", self.data, "-U", "postgres", "-A", "trust",
                           "--no-sync", "-E", "UTF8", "--locale=C.UTF-8"],
                          stdout=log, stderr=subprocess.STDOUT)
-        opts = ("-p %d -h %s -k %s -c fsync=off -c synchronous_commit=off "
-                "-c full_page_writes=off -c max_connections=400"
-                % (self.port, self.host, self.base))
         with open(os.path.join(self.base, "pg_ctl.log"), "w") as log:
             self._run_as([b + "/pg_ctl", "-D", self.data, "-l", self.log_path, "-w", "-t",
-                          str(timeout), "-o", opts, "start"], stdout=log, stderr=subprocess.STDOUT)
+                          str(timeout), "-o", self._options(), "start"], stdout=log,
+                         stderr=subprocess.STDOUT)
         with open(os.path.join(self.data, "postmaster.pid")) as f:
             self.pid = int(f.readline())
         return self
+
+    def _options(self):
+        opts = "-p %d -h %s -k %s -c max_connections=400" % (self.port, self.host, self.base)
+        if not self.durable:
+            opts += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        return opts
 
     def stop(self, fast=True):
         """Stops the server by its pid: SIGINT is PostgreSQL's fast shutdown."""
@@ -104,12 +110,9 @@ class PgServer:
     def restart(self):
         """Starts the same data directory again (after stop())."""
         b = _bindir()
-        opts = ("-p %d -h %s -k %s -c fsync=off -c synchronous_commit=off "
-                "-c full_page_writes=off -c max_connections=400"
-                % (self.port, self.host, self.base))
         with open(os.path.join(self.base, "pg_ctl.log"), "a") as log:
             self._run_as([b + "/pg_ctl", "-D", self.data, "-l", self.log_path, "-w", "-t", "60",
-                          "-o", opts, "start"], stdout=log, stderr=subprocess.STDOUT)
+                          "-o", self._options(), "start"], stdout=log, stderr=subprocess.STDOUT)
         with open(os.path.join(self.data, "postmaster.pid")) as f:
             self.pid = int(f.readline())
 
