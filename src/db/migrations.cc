@@ -211,6 +211,13 @@ const std::vector<Migration>& Migrations() {
            "ALTER TABLE attachments ADD COLUMN target_chap_user TEXT",
            "ALTER TABLE attachments ADD COLUMN target_chap_secret TEXT",
        }},
+      {6,
+       "frozen volume services (os-services/freeze, thaw)",
+       {
+           // 1 while an operator has frozen the backend: the api refuses volume deletes and
+           // snapshot creates/deletes on it and the scheduler places nothing there.
+           "ALTER TABLE services ADD COLUMN frozen BIGINT NOT NULL DEFAULT 0",
+       }},
   };
   return kMigrations;
 }

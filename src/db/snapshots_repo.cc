@@ -127,6 +127,17 @@ Result<SnapshotUsage> ProjectSnapshotUsage(Transaction& tx, const std::string& p
   return SnapshotUsage{rows[0].Int(0), rows[0].Int(1)};
 }
 
+Result<std::map<std::string, SnapshotUsage>> ProjectSnapshotUsageOnBackend(
+    Transaction& tx, const std::string& backend) {
+  ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT s.project_id, COUNT(*), COALESCE(SUM(s.size), 0) "
+                                       "FROM snapshots s JOIN volumes v ON v.id = s.volume_id "
+                                       "WHERE v.host = ? OR v.host LIKE ? GROUP BY s.project_id",
+                                       {backend, backend + "#%"}));
+  std::map<std::string, SnapshotUsage> out;
+  for (const Row& r : rows) out[r.Str(0)] = {r.Int(1), r.Int(2)};
+  return out;
+}
+
 Result<std::vector<std::string>> SnapshotIdsOnBackend(Transaction& tx, const std::string& backend) {
   ASSIGN_OR_RETURN(auto rows,
                    tx.Query("SELECT s.id FROM snapshots s JOIN volumes v ON v.id = s.volume_id "

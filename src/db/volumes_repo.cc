@@ -313,6 +313,17 @@ Result<BackendUsage> ProjectUsage(Transaction& tx, const std::string& project_id
   return BackendUsage{rows[0].Int(0), rows[0].Int(1)};
 }
 
+Result<std::map<std::string, BackendUsage>> ProjectUsageOnBackend(Transaction& tx,
+                                                                  const std::string& backend) {
+  ASSIGN_OR_RETURN(auto rows,
+                   tx.Query("SELECT project_id, COUNT(*), COALESCE(SUM(size), 0) FROM volumes "
+                            "WHERE host = ? OR host LIKE ? GROUP BY project_id",
+                            {backend, backend + "#%"}));
+  std::map<std::string, BackendUsage> out;
+  for (const Row& r : rows) out[r.Str(0)] = {r.Int(1), r.Int(2)};
+  return out;
+}
+
 Result<std::vector<std::string>> VolumeIdsOnBackend(Transaction& tx, const std::string& backend) {
   ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT id FROM volumes WHERE host = ? OR host LIKE ?",
                                        {backend, backend + "#%"}));

@@ -89,6 +89,9 @@ struct BackendUsage {
 Result<std::map<std::string, BackendUsage>> UsageByHost(Transaction& tx);
 // Volumes and GiB of one project (quota usage is counted, never cached).
 Result<BackendUsage> ProjectUsage(Transaction& tx, const std::string& project_id);
+// Volumes and GiB per project of the volumes on a backend (host@backend, any pool).
+Result<std::map<std::string, BackendUsage>> ProjectUsageOnBackend(Transaction& tx,
+                                                                  const std::string& backend);
 // Ids of volumes on a backend (host@backend, any pool).
 Result<std::vector<std::string>> VolumeIdsOnBackend(Transaction& tx, const std::string& backend);
 
