@@ -27,8 +27,8 @@ nlohmann::json ServiceView(const Request& req, const db::ServiceRecord& s, int64
 nlohmann::json MessageView(const Request& req, const db::MessageRecord& m);
 
 // One entry of GET /os-hosts (cinder/api/contrib/hosts.py _list_hosts): host_name, service
-// (the binary, Cinder's topic), zone, service-status ("available" while up, else
-// "unavailable"), service-state ("enabled"/"disabled") and last-update.
+// (the binary, Cinder's topic), zone, service-status (whether it is up, in Cinder's words),
+// service-state (enabled or disabled) and last-update.
 nlohmann::json HostView(const db::ServiceRecord& s, int64_t now_us, int down_time_s);
 
 // One usage row of GET /os-hosts/{host}: Cinder sends the counts as strings.
