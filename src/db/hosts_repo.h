@@ -16,10 +16,11 @@ struct BackendMove {
   int64_t tasks = 0;
 };
 
-// Volumes on `from` (from or from#pool) move to `to`, keeping their pool (from#p -> to#p);
-// tasks whose target is `from` move to `to` with their lease cleared (the old service is gone,
-// the new one takes them at once). Both names are host@backend without a pool; the caller
-// checks that. Moving to the same name changes nothing.
+// Volumes on `from` (from or from#pool) move to `to`: when `to` names no pool each keeps its
+// own (from#p -> to#p), when it does (host@backend#pool) all take that one. Tasks whose target
+// is `from` move to the backend of `to` with their lease cleared (the old service is gone, the
+// new one takes them at once). `from` is host@backend without a pool; the caller checks the
+// names. Moving to the same name changes nothing.
 Result<BackendMove> MoveBackend(Transaction& tx, const std::string& from, const std::string& to);
 
 }  // namespace scoria::db

@@ -55,18 +55,23 @@ Status ServiceRemove(db::Database& db, const Config& config, int64_t now_us,
   return Status::Ok();
 }
 
-bool IsBackendName(const std::string& h) {
+// host@backend, with a #pool only where `pool_ok`.
+bool IsBackendName(const std::string& h, bool pool_ok) {
   const auto at = h.find('@');
-  return at != std::string::npos && at > 0 && at + 1 < h.size() &&
-         h.find('#') == std::string::npos && h.find('@', at + 1) == std::string::npos;
+  const auto hash = h.find('#');
+  if (hash != std::string::npos && (!pool_ok || hash + 1 == h.size())) return false;
+  const std::string backend = h.substr(0, hash);
+  return at != std::string::npos && at > 0 && at + 1 < backend.size() &&
+         backend.find('@', at + 1) == std::string::npos;
 }
 
 Status UpdateHost(db::Database& db, const Config& config, int64_t now_us,
                   const std::string& current, const std::string& next, std::ostream& out) {
-  for (const auto& h : {current, next}) {
-    if (!IsBackendName(h)) {
-      return InvalidArgument("'" + h + "' is not a backend name (host@backend, no #pool)");
-    }
+  if (!IsBackendName(current, /*pool_ok=*/false)) {
+    return InvalidArgument("'" + current + "' is not a backend name (host@backend)");
+  }
+  if (!IsBackendName(next, /*pool_ok=*/true)) {
+    return InvalidArgument("'" + next + "' is not a backend name (host@backend[#pool])");
   }
   db::BackendMove moved;
   RETURN_IF_ERROR(db::InWriteTransaction(db, [&](db::Transaction& tx) -> Status {

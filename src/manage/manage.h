@@ -8,9 +8,10 @@
 //                                  (":-)" up, "XXX" down), frozen, last heartbeat
 //   service remove BINARY HOST     delete a service row; refused while it is up
 //   volume update_host --currenthost A --newhost B
-//                                  move volumes (keeping their pool) and queued tasks from
-//                                  backend A to backend B (both host@backend); refused while
-//                                  A's volume service is up
+//                                  move volumes and queued tasks from backend A (host@backend)
+//                                  to B (host@backend: each volume keeps its pool;
+//                                  host@backend#pool: all take that pool); refused while A's
+//                                  volume service is up
 //
 // Exit codes: 0 done; 1 refused or failed (one line on stderr: unknown service, service up,
 // bad host name, database error); 2 usage (CLI11's message).

@@ -190,3 +190,76 @@ def test_cinder_cli_services_and_hosts(scoriad):
     assert volume_service(scoriad)["frozen"] is True
     run(osc + ["volume", "host", "set", "--enable", "testhost@file1"])
     assert volume_service(scoriad)["frozen"] is False
+
+
+def manage(d, *args):
+    """scoriad --manage against the daemon's configuration: (exit code, stdout, stderr)."""
+    r = subprocess.run([os.path.join(d.bin_dir, "scoriad"), "--config", d.config_path,
+                        "--manage"] + list(args), capture_output=True, text=True, timeout=60)
+    return r.returncode, r.stdout, r.stderr
+
+
+def wait_manage_down(d, host, timeout=20):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        code, out, _ = manage(d, "service", "list")
+        line = [l for l in out.splitlines() if (" %s " % host) in l]
+        if code == 0 and line and "XXX" in line[0]:
+            return
+        time.sleep(0.5)
+    raise AssertionError("%s never went down" % host)
+
+
+def test_manage_against_a_daemon(make_daemon):
+    from conftest import Daemon
+    backend = {"file_volume_dir": "$state_path/data", "volume_backend_name": "pool1"}
+    d = make_daemon(backends={"old": backend}).start()
+    wait_services_up(d)
+    vol = d.create_volume()
+    assert vol["os-vol-host-attr:host"] == "testhost@old#pool1"
+    snap = create_snapshot(d, vol["id"])
+
+    code, out, err = manage(d, "db", "version")
+    version = int(out)
+    assert code == 0 and version >= 6 and err == ""
+    code, out, _ = manage(d, "db", "sync")
+    assert code == 0 and int(out) == version
+    code, out, _ = manage(d, "service", "list")
+    line = [l for l in out.splitlines() if " testhost@old " in l][0]
+    assert code == 0 and "cinder-volume" in line and ":-)" in line and "enabled" in line
+    code, out, err = manage(d, "service", "remove", "cinder-volume", "testhost@old")
+    assert code == 1 and out == ""
+    assert err == ("scoriad --manage: service cinder-volume on host testhost@old is up; stop it "
+                   "and wait service_down_time (5 s) first\n")
+    code, _, err = manage(d, "volume", "update_host", "--currenthost", "testhost@old",
+                          "--newhost", "testhost@new")
+    assert code == 1 and "is up" in err
+    code, _, err = manage(d, "service", "remove", "cinder-volume", "nohost@x")
+    assert (code, err) == (1, "scoriad --manage: service cinder-volume on host nohost@x not found\n")
+    code, _, err = manage(d, "volume", "frobnicate")
+    assert code == 2 and err.startswith("scoriad --manage: ")
+
+    # The backend is renamed in the configuration: stop, move its rows, start under the new name.
+    d.stop()
+    wait_manage_down(d, "testhost@old")
+    code, out, err = manage(d, "volume", "update_host", "--currenthost", "testhost@old",
+                            "--newhost", "testhost@new")
+    assert code == 0, err
+    assert out == "Moved 1 volume(s) and 0 task(s) from testhost@old to testhost@new.\n"
+    code, out, _ = manage(d, "service", "remove", "cinder-volume", "testhost@old")
+    assert (code, out) == (0, "Service cinder-volume on host testhost@old removed.\n")
+    d2 = Daemon(d.state_dir, backends={"new": backend})
+    try:
+        d2.start()
+        wait_services_up(d2)
+        hosts = [s["host"] for s in d2.get("/os-services?binary=cinder-volume")[2]["services"]]
+        assert hosts == ["testhost@new"]
+        assert d2.get("/volumes/" + vol["id"])[2]["volume"]["os-vol-host-attr:host"] == \
+            "testhost@new#pool1"
+        # The new service serves the moved volume and its snapshot.
+        assert d2.delete("/snapshots/" + snap["id"])[0] == 202
+        wait_snapshot(d2, snap["id"], ("deleted",))
+        assert d2.delete("/volumes/" + vol["id"])[0] == 202
+        d2.wait_volume(vol["id"], ("deleted",))
+    finally:
+        d2.stop()

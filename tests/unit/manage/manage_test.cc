@@ -145,13 +145,19 @@ TEST_F(ManageTest, UpdateHostMovesVolumesKeepingPoolsAndTasks) {
   EXPECT_EQ(Str("SELECT target FROM tasks WHERE resource_id = 'v1'"), "new@lvm");
   EXPECT_EQ(Str("SELECT lease_owner FROM tasks WHERE resource_id = 'v1'"), "NULL");
   EXPECT_EQ(Str("SELECT target FROM tasks WHERE resource_id = 'b1'"), "backup@old");
+  // A pool in --newhost: every volume takes it; tasks go to the backend.
+  r = Manage({"volume", "update_host", "--currenthost", "new@lvm", "--newhost", "n3@lvm#big"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(Str("SELECT host FROM volumes WHERE id = 'v1'"), "n3@lvm#big");
+  EXPECT_EQ(Str("SELECT host FROM volumes WHERE id = 'v2'"), "n3@lvm#big");
+  EXPECT_EQ(Str("SELECT target FROM tasks WHERE resource_id = 'v1'"), "n3@lvm");
 }
 
 TEST_F(ManageTest, UpdateHostRefusals) {
   ASSERT_EQ(Manage({"db", "sync"}).code, 0);
   for (const auto& [cur, next] : std::vector<std::pair<std::string, std::string>>{
-           {"old", "new@lvm"}, {"old@lvm", "new@lvm#p"}, {"@lvm", "new@lvm"}, {"old@", "n@l"},
-           {"a@b@c", "n@l"}}) {
+           {"old", "new@lvm"}, {"old@lvm#p", "new@lvm"}, {"@lvm", "new@lvm"}, {"old@", "n@l"},
+           {"a@b@c", "n@l"}, {"old@lvm", "new"}, {"old@lvm", "new@lvm#"}, {"old@lvm", "@x#p"}}) {
     auto r = Manage({"volume", "update_host", "--currenthost", cur, "--newhost", next});
     EXPECT_EQ(r.code, 1) << cur << " " << next;
     EXPECT_NE(r.err.find("is not a backend name"), std::string::npos) << r.err;
