@@ -263,3 +263,24 @@ def test_manage_against_a_daemon(make_daemon):
         d2.wait_volume(vol["id"], ("deleted",))
     finally:
         d2.stop()
+
+
+def test_scoria_cli_freeze_thaw_and_hosts(scoriad):
+    from test_cli import scoria
+    wait_services_up(scoriad)
+    p = scoria(scoriad, "freeze-host", "testhost@file1")
+    assert p.returncode == 0 and p.stdout == "", p.stderr
+    assert volume_service(scoriad)["frozen"] is True
+    p = scoria(scoriad, "freeze-host", "testhost@file1")
+    assert p.returncode == 1 and "must be False to failover" in p.stderr
+    p = scoria(scoriad, "thaw-host", "testhost@file1")
+    assert p.returncode == 0, p.stderr
+    assert volume_service(scoriad)["frozen"] is False
+    scoriad.create_volume(size=2)
+    p = scoria(scoriad, "host-list")
+    assert p.returncode == 0 and "testhost@file1" in p.stdout and "cinder-scheduler" in p.stdout
+    p = scoria(scoriad, "host-show", "testhost@file1")
+    assert p.returncode == 0, p.stderr
+    assert "(total)" in p.stdout and "admin" in p.stdout
+    p = scoria(scoriad, "host-show", "nohost")
+    assert p.returncode == 1 and "could not be found" in p.stderr
