@@ -1,5 +1,7 @@
 #include "db/hosts_repo.h"
 
+#include "db/volumes_repo.h"
+
 namespace scoria::db {
 
 Result<BackendMove> MoveBackend(Transaction& tx, const std::string& from, const std::string& to) {
@@ -12,8 +14,7 @@ Result<BackendMove> MoveBackend(Transaction& tx, const std::string& from, const 
                                        {from, from + "#%"}));
   for (const Row& r : rows) {
     const std::string host = r.Str(1);
-    // LIKE's '_' matches any character: keep only the exact backend.
-    if (host != from && host.rfind(from + "#", 0) != 0) continue;
+    if (!HostOnBackend(host, from)) continue;  // LIKE's '_' matches any character
     ASSIGN_OR_RETURN(int64_t n, tx.Exec("UPDATE volumes SET host = ? WHERE id = ?",
                                         {to_pool ? to : to + host.substr(from.size()), r.Str(0)}));
     moved.volumes += n;

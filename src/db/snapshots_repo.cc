@@ -1,5 +1,7 @@
 #include "db/snapshots_repo.h"
 
+#include "db/volumes_repo.h"
+
 #include "common/clock.h"
 
 namespace scoria::db {
@@ -129,12 +131,18 @@ Result<SnapshotUsage> ProjectSnapshotUsage(Transaction& tx, const std::string& p
 
 Result<std::map<std::string, SnapshotUsage>> ProjectSnapshotUsageOnBackend(
     Transaction& tx, const std::string& backend) {
-  ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT s.project_id, COUNT(*), COALESCE(SUM(s.size), 0) "
+  // LIKE narrows the scan; HostOnBackend drops what its '_' wildcard let through.
+  ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT s.project_id, v.host, s.size "
                                        "FROM snapshots s JOIN volumes v ON v.id = s.volume_id "
-                                       "WHERE v.host = ? OR v.host LIKE ? GROUP BY s.project_id",
+                                       "WHERE v.host = ? OR v.host LIKE ?",
                                        {backend, backend + "#%"}));
   std::map<std::string, SnapshotUsage> out;
-  for (const Row& r : rows) out[r.Str(0)] = {r.Int(1), r.Int(2)};
+  for (const Row& r : rows) {
+    if (!HostOnBackend(r.Str(1), backend)) continue;
+    SnapshotUsage& u = out[r.Str(0)];
+    u.snapshots += 1;
+    u.gigabytes += r.Int(2);
+  }
   return out;
 }
 

@@ -315,12 +315,17 @@ Result<BackendUsage> ProjectUsage(Transaction& tx, const std::string& project_id
 
 Result<std::map<std::string, BackendUsage>> ProjectUsageOnBackend(Transaction& tx,
                                                                   const std::string& backend) {
-  ASSIGN_OR_RETURN(auto rows,
-                   tx.Query("SELECT project_id, COUNT(*), COALESCE(SUM(size), 0) FROM volumes "
-                            "WHERE host = ? OR host LIKE ? GROUP BY project_id",
-                            {backend, backend + "#%"}));
+  // LIKE narrows the scan; HostOnBackend drops what its '_' wildcard let through.
+  ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT project_id, host, size FROM volumes "
+                                       "WHERE host = ? OR host LIKE ?",
+                                       {backend, backend + "#%"}));
   std::map<std::string, BackendUsage> out;
-  for (const Row& r : rows) out[r.Str(0)] = {r.Int(1), r.Int(2)};
+  for (const Row& r : rows) {
+    if (!HostOnBackend(r.Str(1), backend)) continue;
+    BackendUsage& u = out[r.Str(0)];
+    u.volumes += 1;
+    u.gigabytes += r.Int(2);
+  }
   return out;
 }
 

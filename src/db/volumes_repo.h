@@ -89,6 +89,11 @@ struct BackendUsage {
 Result<std::map<std::string, BackendUsage>> UsageByHost(Transaction& tx);
 // Volumes and GiB of one project (quota usage is counted, never cached).
 Result<BackendUsage> ProjectUsage(Transaction& tx, const std::string& project_id);
+// True when a volume host string (host@backend or host@backend#pool) is on `backend`.
+inline bool HostOnBackend(const std::string& host, const std::string& backend) {
+  return host.size() >= backend.size() && host.compare(0, backend.size(), backend) == 0 &&
+         (host.size() == backend.size() || host[backend.size()] == '#');
+}
 // Volumes and GiB per project of the volumes on a backend (host@backend, any pool).
 Result<std::map<std::string, BackendUsage>> ProjectUsageOnBackend(Transaction& tx,
                                                                   const std::string& backend);
