@@ -106,8 +106,7 @@ void AddFreezeThaw(CLI::App& app, CommandTable& table, bool freeze) {
                "or deletes, no new volumes there (admin)."
              : "Thaws and enables a volume backend (admin).",
       [host, freeze](Context& ctx) -> Status {
-        return ctx.api.Put(freeze ? "/os-services/freeze" : "/os-services/thaw",
-                           {{"host", *host}})
+        return ctx.api.Put(freeze ? "/os-services/freeze" : "/os-services/thaw", {{"host", *host}})
             .status();
       });
   sub->add_option("HOST", *host, "Backend, e.g. node1@lvm.")->required();
@@ -115,21 +114,21 @@ void AddFreezeThaw(CLI::App& app, CommandTable& table, bool freeze) {
 
 void AddHostList(CLI::App& app, CommandTable& table) {
   auto zone = std::make_shared<std::string>();
-  CLI::App* sub = table.Add(
-      app, "host-list", "Lists the enabled services' hosts (admin).",
-      [zone](Context& ctx) -> Status {
-        Query query;
-        if (!zone->empty()) query.emplace_back("zone", *zone);
-        ASSIGN_OR_RETURN(json body, ctx.api.Get("/os-hosts", query));
-        ASSIGN_OR_RETURN(json hosts, AnswerMember(body, "hosts", true));
-        ctx.output.Print(hosts, RenderList(hosts, {{"Host Name", "host_name"},
-                                                   {"Service", "service"},
-                                                   {"Zone", "zone"},
-                                                   {"Service Status", "service-status"},
-                                                   {"Service State", "service-state"},
-                                                   {"Last Update", "last-update"}}));
-        return Status::Ok();
-      });
+  CLI::App* sub =
+      table.Add(app, "host-list", "Lists the enabled services' hosts (admin).",
+                [zone](Context& ctx) -> Status {
+                  Query query;
+                  if (!zone->empty()) query.emplace_back("zone", *zone);
+                  ASSIGN_OR_RETURN(json body, ctx.api.Get("/os-hosts", query));
+                  ASSIGN_OR_RETURN(json hosts, AnswerMember(body, "hosts", true));
+                  ctx.output.Print(hosts, RenderList(hosts, {{"Host Name", "host_name"},
+                                                             {"Service", "service"},
+                                                             {"Zone", "zone"},
+                                                             {"Service Status", "service-status"},
+                                                             {"Service State", "service-state"},
+                                                             {"Last Update", "last-update"}}));
+                  return Status::Ok();
+                });
   sub->add_option("--zone", *zone, "Only hosts in this availability zone.");
 }
 

@@ -1,9 +1,9 @@
 // scoriad: flags, configuration, signals; everything else is runtime::Daemon, or, with
 // --manage, manage::RunManage (the operator's offline commands).
-#include <CLI/CLI.hpp>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <CLI/CLI.hpp>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -35,8 +35,9 @@ int main(int argc, char** argv) {
   bool check_only = false;
   app.add_option("--config", config_path, "configuration file (cinder.conf spelling)");
   app.add_flag("--check-config", check_only, "validate the configuration and exit");
-  app.footer("--manage COMMAND...: operator commands on the database (db sync|version, "
-             "service list|remove, volume update_host); see src/manage/manage.h");
+  app.footer(
+      "--manage COMMAND...: operator commands on the database (db sync|version, "
+      "service list|remove, volume update_host); see src/manage/manage.h");
   CLI11_PARSE(app, own_argc, argv);
 
   auto config = scoria::LoadConfig(config_path);

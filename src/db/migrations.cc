@@ -165,9 +165,9 @@ const std::vector<Migration>& Migrations() {
        {
            // One row per backup (Cinder's backups table). host is the host whose backup
            // service runs the backup's jobs (its volume's host); progress_* are written while a
-           // job runs; verify_* hold the last os-verify; service_metadata is the repository's record of
-           // the backup's manifest (export_record carries it). No foreign key to volumes: a backup
-           // outlives its volume.
+           // job runs; verify_* hold the last os-verify; service_metadata is the repository's
+           // record of the backup's manifest (export_record carries it). No foreign key to volumes:
+           // a backup outlives its volume.
            R"(CREATE TABLE backups (
                 id TEXT PRIMARY KEY,
                 project_id TEXT NOT NULL,

@@ -81,10 +81,10 @@ Status SetServiceFrozen(Transaction& tx, const std::string& host, const std::str
 }
 
 Result<bool> IsBackendFrozen(Transaction& tx, const std::string& volume_host) {
-  ASSIGN_OR_RETURN(auto rows,
-                   tx.Query("SELECT frozen FROM services WHERE host = ? AND binary_name = ?",
-                            {volume_host.substr(0, volume_host.find('#')),
-                             std::string(kVolumeBinary)}));
+  ASSIGN_OR_RETURN(
+      auto rows,
+      tx.Query("SELECT frozen FROM services WHERE host = ? AND binary_name = ?",
+               {volume_host.substr(0, volume_host.find('#')), std::string(kVolumeBinary)}));
   return !rows.empty() && rows[0].Int(0) != 0;
 }
 

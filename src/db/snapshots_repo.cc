@@ -1,8 +1,7 @@
 #include "db/snapshots_repo.h"
 
-#include "db/volumes_repo.h"
-
 #include "common/clock.h"
+#include "db/volumes_repo.h"
 
 namespace scoria::db {
 namespace {

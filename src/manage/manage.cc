@@ -1,7 +1,6 @@
 #include "manage/manage.h"
 
 #include <CLI/CLI.hpp>
-
 #include <algorithm>
 #include <cstdio>
 #include <functional>
@@ -98,14 +97,13 @@ int RunManage(db::Database& db, const Config& config, const std::vector<std::str
   std::function<Status()> action;
 
   CLI::App* dbc = app.add_subcommand("db", "schema")->require_subcommand(1);
-  dbc->add_subcommand("sync", "migrate to the newest schema and print its version")
-      ->callback([&] {
-        action = [&]() -> Status {
-          RETURN_IF_ERROR(db.Migrate());
-          out << db.SchemaVersion() << "\n";
-          return Status::Ok();
-        };
-      });
+  dbc->add_subcommand("sync", "migrate to the newest schema and print its version")->callback([&] {
+    action = [&]() -> Status {
+      RETURN_IF_ERROR(db.Migrate());
+      out << db.SchemaVersion() << "\n";
+      return Status::Ok();
+    };
+  });
   dbc->add_subcommand("version", "print the schema version")->callback([&] {
     action = [&]() -> Status {
       out << db.SchemaVersion() << "\n";
@@ -121,9 +119,8 @@ int RunManage(db::Database& db, const Config& config, const std::vector<std::str
   CLI::App* remove = svc->add_subcommand("remove", "remove a service that is down");
   remove->add_option("BINARY", binary, "e.g. cinder-volume")->required();
   remove->add_option("HOST", host, "e.g. node1@lvm")->required();
-  remove->callback([&] {
-    action = [&] { return ServiceRemove(db, config, now_us, binary, host, out); };
-  });
+  remove->callback(
+      [&] { action = [&] { return ServiceRemove(db, config, now_us, binary, host, out); }; });
 
   CLI::App* vol = app.add_subcommand("volume", "volume rows")->require_subcommand(1);
   std::string current, next;
@@ -131,9 +128,8 @@ int RunManage(db::Database& db, const Config& config, const std::vector<std::str
   update->add_option("--currenthost", current, "backend now named in the rows (host@backend)")
       ->required();
   update->add_option("--newhost", next, "backend to name instead (host@backend)")->required();
-  update->callback([&] {
-    action = [&] { return UpdateHost(db, config, now_us, current, next, out); };
-  });
+  update->callback(
+      [&] { action = [&] { return UpdateHost(db, config, now_us, current, next, out); }; });
 
   std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 pops from the back
   try {

@@ -105,8 +105,9 @@ TEST_F(AdminTest, HostListAndShow) {
   auto list = Run({"host-list", "--zone", "nova"});
   ASSERT_EQ(list.code, 0) << list.err;
   EXPECT_EQ(QueryValue(http.requests[0], "zone"), "nova");
-  EXPECT_NE(list.out.find("| n@b       | cinder-volume | nova | available      | enabled       | t"),
-            std::string::npos)
+  EXPECT_NE(
+      list.out.find("| n@b       | cinder-volume | nova | available      | enabled       | t"),
+      std::string::npos)
       << list.out;
   Run({"host-list"});
   EXPECT_EQ(QueryValue(http.requests[1], "zone"), "<absent>");

@@ -1,4 +1,6 @@
 // scoriad --manage against an in-memory database: output, exit codes and the one-line errors.
+#include "manage/manage.h"
+
 #include <gtest/gtest.h>
 
 #include <sstream>
@@ -6,7 +8,6 @@
 #include "db/services_repo.h"
 #include "db/tasks_repo.h"
 #include "db/volumes_repo.h"
-#include "manage/manage.h"
 
 namespace scoria::manage {
 namespace {
@@ -31,19 +32,22 @@ class ManageTest : public ::testing::Test {
     return {code, out.str(), err.str()};
   }
   void Exec(const std::string& sql, const std::vector<db::Value>& params = {}) {
-    ASSERT_TRUE(db::InWriteTransaction(*db_, [&](db::Transaction& tx) {
-                  return tx.Exec(sql, params).status();
-                }).ok()) << sql;
+    ASSERT_TRUE(db::InWriteTransaction(
+                    *db_, [&](db::Transaction& tx) { return tx.Exec(sql, params).status(); })
+                    .ok())
+        << sql;
   }
   void AddService(const std::string& host, const std::string& binary, int64_t heartbeat) {
-    Exec("INSERT INTO services (host, binary_name, availability_zone, report_count, created_at, "
-         "updated_at) VALUES (?,?,'nova',1,?,?)",
-         {host, binary, heartbeat, heartbeat});
+    Exec(
+        "INSERT INTO services (host, binary_name, availability_zone, report_count, created_at, "
+        "updated_at) VALUES (?,?,'nova',1,?,?)",
+        {host, binary, heartbeat, heartbeat});
   }
   void AddVolume(const std::string& id, const std::string& host) {
-    Exec("INSERT INTO volumes (id, project_id, user_id, size, status, availability_zone, "
-         "volume_type_id, host, created_at) VALUES (?, 'p', 'u', 1, 'available', 'nova', 't', ?, 0)",
-         {id, host});
+    Exec(
+        "INSERT INTO volumes (id, project_id, user_id, size, status, availability_zone, "
+        "volume_type_id, host, created_at) VALUES (?, 'p', 'u', 1, 'available', 'nova', 't', ?, 0)",
+        {id, host});
   }
   std::string Str(const std::string& sql) {
     std::string v;
@@ -71,9 +75,13 @@ TEST_F(ManageTest, DbVersionThenSync) {
 }
 
 TEST_F(ManageTest, UsageErrorsExit2) {
-  for (const auto& args : std::vector<std::vector<std::string>>{
-           {}, {"db"}, {"db", "drop"}, {"service", "remove", "cinder-volume"},
-           {"volume", "update_host", "--currenthost", "a@b"}, {"nonsense"}}) {
+  for (const auto& args :
+       std::vector<std::vector<std::string>>{{},
+                                             {"db"},
+                                             {"db", "drop"},
+                                             {"service", "remove", "cinder-volume"},
+                                             {"volume", "update_host", "--currenthost", "a@b"},
+                                             {"nonsense"}}) {
     auto r = Manage(args);
     EXPECT_EQ(r.code, 2) << r.out;
     EXPECT_EQ(r.err.rfind("scoriad --manage: ", 0), 0u) << r.err;
@@ -131,10 +139,12 @@ TEST_F(ManageTest, UpdateHostMovesVolumesKeepingPoolsAndTasks) {
   AddVolume("v2", "old@lvm");
   AddVolume("v3", "oldxlvm#p1");  // would match LIKE 'old_lvm#%'
   AddVolume("v4", "other@lvm#p1");
-  Exec("INSERT INTO tasks (kind, target, resource_id, args, lease_owner, lease_expires, "
-       "created_at) VALUES ('k', 'old@lvm', 'v1', '{}', 'old/worker', 99, 0)");
-  Exec("INSERT INTO tasks (kind, target, resource_id, args, created_at) "
-       "VALUES ('k', 'backup@old', 'b1', '{}', 0)");
+  Exec(
+      "INSERT INTO tasks (kind, target, resource_id, args, lease_owner, lease_expires, "
+      "created_at) VALUES ('k', 'old@lvm', 'v1', '{}', 'old/worker', 99, 0)");
+  Exec(
+      "INSERT INTO tasks (kind, target, resource_id, args, created_at) "
+      "VALUES ('k', 'backup@old', 'b1', '{}', 0)");
   auto r = Manage({"volume", "update_host", "--currenthost", "old@lvm", "--newhost", "new@lvm"});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.out, "Moved 2 volume(s) and 1 task(s) from old@lvm to new@lvm.\n");
@@ -155,9 +165,15 @@ TEST_F(ManageTest, UpdateHostMovesVolumesKeepingPoolsAndTasks) {
 
 TEST_F(ManageTest, UpdateHostRefusals) {
   ASSERT_EQ(Manage({"db", "sync"}).code, 0);
-  for (const auto& [cur, next] : std::vector<std::pair<std::string, std::string>>{
-           {"old", "new@lvm"}, {"old@lvm#p", "new@lvm"}, {"@lvm", "new@lvm"}, {"old@", "n@l"},
-           {"a@b@c", "n@l"}, {"old@lvm", "new"}, {"old@lvm", "new@lvm#"}, {"old@lvm", "@x#p"}}) {
+  for (const auto& [cur, next] :
+       std::vector<std::pair<std::string, std::string>>{{"old", "new@lvm"},
+                                                        {"old@lvm#p", "new@lvm"},
+                                                        {"@lvm", "new@lvm"},
+                                                        {"old@", "n@l"},
+                                                        {"a@b@c", "n@l"},
+                                                        {"old@lvm", "new"},
+                                                        {"old@lvm", "new@lvm#"},
+                                                        {"old@lvm", "@x#p"}}) {
     auto r = Manage({"volume", "update_host", "--currenthost", cur, "--newhost", next});
     EXPECT_EQ(r.code, 1) << cur << " " << next;
     EXPECT_NE(r.err.find("is not a backend name"), std::string::npos) << r.err;

@@ -414,7 +414,8 @@ Response AdminApi::HostShow(Request& req, const PathParams& p) {
   const std::string& host = p.at("host");
   json resources = json::array();
   Status st = db::InReadTransaction(env_.db, [&](db::Transaction& tx) -> Status {
-    ASSIGN_OR_RETURN(auto services, db::ListServices(tx, std::nullopt, std::string(db::kVolumeBinary)));
+    ASSIGN_OR_RETURN(auto services,
+                     db::ListServices(tx, std::nullopt, std::string(db::kVolumeBinary)));
     const db::ServiceRecord* found = nullptr;
     for (const auto& s : services) {
       if (!s.disabled && HostMatches(s.host, host)) {

@@ -16,9 +16,9 @@
 namespace scoria::api {
 
 // One entry of GET /os-services (up: db::ServiceIsUp). `frozen` (volume services only, every
-// version, as Cinder's os-extended-services) is the os-services/freeze flag. `backend_state` is used from 3.49 for cinder-volume only: the
-// first pool's reported backend_state, "up" when it reports none, "down" when the service has
-// reported no pools at all.
+// version, as Cinder's os-extended-services) is the os-services/freeze flag. `backend_state` is
+// used from 3.49 for cinder-volume only: the first pool's reported backend_state, "up" when it
+// reports none, "down" when the service has reported no pools at all.
 nlohmann::json ServiceView(const Request& req, const db::ServiceRecord& s, int64_t now_us,
                            int down_time_s);
 

@@ -7,7 +7,6 @@
 // Asynchronous work (create, delete, extend) is a row change plus a task in one transaction
 // (DESIGN.md "Durable tasks"); the handler answers 202 once it is committed.
 #include <nlohmann/json.hpp>
-
 #include <set>
 #include <sstream>
 

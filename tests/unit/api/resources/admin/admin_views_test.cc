@@ -55,16 +55,15 @@ TEST(AdminViewsTest, HostViewUpAndDown) {
 }
 
 TEST(AdminViewsTest, HostResourceCountsAreStrings) {
-  HostResource r{.project = "p1", .volume_count = 2, .volume_gb = 5, .snapshot_count = 1,
-                 .snapshot_gb = 3};
-  EXPECT_EQ(HostResourceView("n@b", r),
-            (nlohmann::json{{"resource",
-                             {{"host", "n@b"},
-                              {"project", "p1"},
-                              {"volume_count", "2"},
-                              {"total_volume_gb", "5"},
-                              {"snapshot_count", "1"},
-                              {"total_snapshot_gb", "3"}}}}));
+  HostResource r{
+      .project = "p1", .volume_count = 2, .volume_gb = 5, .snapshot_count = 1, .snapshot_gb = 3};
+  EXPECT_EQ(HostResourceView("n@b", r), (nlohmann::json{{"resource",
+                                                         {{"host", "n@b"},
+                                                          {"project", "p1"},
+                                                          {"volume_count", "2"},
+                                                          {"total_volume_gb", "5"},
+                                                          {"snapshot_count", "1"},
+                                                          {"total_snapshot_gb", "3"}}}}));
 }
 
 TEST(AdminViewsTest, ServiceIsUpBothDirections) {
