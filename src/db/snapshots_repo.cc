@@ -130,18 +130,14 @@ Result<SnapshotUsage> ProjectSnapshotUsage(Transaction& tx, const std::string& p
 
 Result<std::map<std::string, SnapshotUsage>> ProjectSnapshotUsageOnBackend(
     Transaction& tx, const std::string& backend) {
-  // LIKE narrows the scan; HostOnBackend drops what its '_' wildcard let through.
-  ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT s.project_id, v.host, s.size "
-                                       "FROM snapshots s JOIN volumes v ON v.id = s.volume_id "
-                                       "WHERE v.host = ? OR v.host LIKE ?",
-                                       {backend, backend + "#%"}));
+  ASSIGN_OR_RETURN(auto counts,
+                   CountByProjectOnBackend(tx,
+                                           "SELECT s.project_id, v.host, s.size FROM snapshots s "
+                                           "JOIN volumes v ON v.id = s.volume_id "
+                                           "WHERE v.host = ? OR v.host LIKE ?",
+                                           backend));
   std::map<std::string, SnapshotUsage> out;
-  for (const Row& r : rows) {
-    if (!HostOnBackend(r.Str(1), backend)) continue;
-    SnapshotUsage& u = out[r.Str(0)];
-    u.snapshots += 1;
-    u.gigabytes += r.Int(2);
-  }
+  for (const auto& [project, c] : counts) out[project] = {c.volumes, c.gigabytes};
   return out;
 }
 

@@ -313,12 +313,10 @@ Result<BackendUsage> ProjectUsage(Transaction& tx, const std::string& project_id
   return BackendUsage{rows[0].Int(0), rows[0].Int(1)};
 }
 
-Result<std::map<std::string, BackendUsage>> ProjectUsageOnBackend(Transaction& tx,
-                                                                  const std::string& backend) {
-  // LIKE narrows the scan; HostOnBackend drops what its '_' wildcard let through.
-  ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT project_id, host, size FROM volumes "
-                                       "WHERE host = ? OR host LIKE ?",
-                                       {backend, backend + "#%"}));
+Result<std::map<std::string, BackendUsage>> CountByProjectOnBackend(Transaction& tx,
+                                                                    std::string_view sql,
+                                                                    const std::string& backend) {
+  ASSIGN_OR_RETURN(auto rows, tx.Query(sql, {backend, backend + "#%"}));
   std::map<std::string, BackendUsage> out;
   for (const Row& r : rows) {
     if (!HostOnBackend(r.Str(1), backend)) continue;
@@ -327,6 +325,12 @@ Result<std::map<std::string, BackendUsage>> ProjectUsageOnBackend(Transaction& t
     u.gigabytes += r.Int(2);
   }
   return out;
+}
+
+Result<std::map<std::string, BackendUsage>> ProjectUsageOnBackend(Transaction& tx,
+                                                                  const std::string& backend) {
+  return CountByProjectOnBackend(
+      tx, "SELECT project_id, host, size FROM volumes WHERE host = ? OR host LIKE ?", backend);
 }
 
 Result<std::vector<std::string>> VolumeIdsOnBackend(Transaction& tx, const std::string& backend) {

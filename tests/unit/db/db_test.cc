@@ -8,7 +8,6 @@
 #include "db/messages_repo.h"
 #include "db/migrations.h"
 #include "db/services_repo.h"
-#include "db/snapshots_repo.h"
 #include "db/tasks_repo.h"
 #include "db/types_repo.h"
 #include "db/volumes_repo.h"
@@ -221,26 +220,13 @@ TEST_F(DbTest, UsagePerProjectOnOneBackend) {
   add("v3", "p2", "n@b#c", 4);
   add("v4", "p2", "n@bb#a", 8);  // another backend sharing the prefix
   add("v5", "p3", "nxb#a", 16);  // LIKE 'n_b#%' would match it
-  SnapshotRecord s;
-  s.id = "s1";
-  s.project_id = "p2";
-  s.user_id = "u";
-  s.volume_id = "v3";
-  s.size = 4;
-  s.status = "available";
-  ASSERT_TRUE(InsertSnapshot(*tx, s).ok());
   auto vols = ProjectUsageOnBackend(*tx, "n@b").value();
   ASSERT_EQ(vols.size(), 2u);
   EXPECT_EQ(vols["p1"].volumes, 2);
   EXPECT_EQ(vols["p1"].gigabytes, 5);
   EXPECT_EQ(vols["p2"].volumes, 1);
   EXPECT_EQ(vols["p2"].gigabytes, 4);
-  auto snaps = ProjectSnapshotUsageOnBackend(*tx, "n@b").value();
-  ASSERT_EQ(snaps.size(), 1u);
-  EXPECT_EQ(snaps["p2"].snapshots, 1);
-  EXPECT_EQ(snaps["p2"].gigabytes, 4);
   EXPECT_TRUE(ProjectUsageOnBackend(*tx, "n_b").value().empty());
-  EXPECT_TRUE(ProjectSnapshotUsageOnBackend(*tx, "n_b").value().empty());
   EXPECT_TRUE(HostOnBackend("n@b#a", "n@b"));
   EXPECT_TRUE(HostOnBackend("n@b", "n@b"));
   EXPECT_FALSE(HostOnBackend("n@bb#a", "n@b"));
