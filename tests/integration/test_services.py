@@ -211,7 +211,6 @@ def wait_manage_down(d, host, timeout=20):
 
 
 def test_manage_against_a_daemon(make_daemon):
-    from conftest import Daemon
     backend = {"file_volume_dir": "$state_path/data", "volume_backend_name": "pool1"}
     d = make_daemon(backends={"old": backend}).start()
     wait_services_up(d)
@@ -248,39 +247,21 @@ def test_manage_against_a_daemon(make_daemon):
     assert out == "Moved 1 volume(s) and 0 task(s) from testhost@old to testhost@new.\n"
     code, out, _ = manage(d, "service", "remove", "cinder-volume", "testhost@old")
     assert (code, out) == (0, "Service cinder-volume on host testhost@old removed.\n")
-    d2 = Daemon(d.state_dir, backends={"new": backend})
-    try:
-        d2.start()
-        wait_services_up(d2)
-        hosts = [s["host"] for s in d2.get("/os-services?binary=cinder-volume")[2]["services"]]
-        assert hosts == ["testhost@new"]
-        assert d2.get("/volumes/" + vol["id"])[2]["volume"]["os-vol-host-attr:host"] == \
-            "testhost@new#pool1"
-        # The new service serves the moved volume and its snapshot.
-        assert d2.delete("/snapshots/" + snap["id"])[0] == 202
-        wait_snapshot(d2, snap["id"], ("deleted",))
-        assert d2.delete("/volumes/" + vol["id"])[0] == 202
-        d2.wait_volume(vol["id"], ("deleted",))
-    finally:
-        d2.stop()
-
-
-def test_scoria_cli_freeze_thaw_and_hosts(scoriad):
-    from test_cli import scoria
-    wait_services_up(scoriad)
-    p = scoria(scoriad, "freeze-host", "testhost@file1")
-    assert p.returncode == 0 and p.stdout == "", p.stderr
-    assert volume_service(scoriad)["frozen"] is True
-    p = scoria(scoriad, "freeze-host", "testhost@file1")
-    assert p.returncode == 1 and "must be False to failover" in p.stderr
-    p = scoria(scoriad, "thaw-host", "testhost@file1")
-    assert p.returncode == 0, p.stderr
-    assert volume_service(scoriad)["frozen"] is False
-    scoriad.create_volume(size=2)
-    p = scoria(scoriad, "host-list")
-    assert p.returncode == 0 and "testhost@file1" in p.stdout and "cinder-scheduler" in p.stdout
-    p = scoria(scoriad, "host-show", "testhost@file1")
-    assert p.returncode == 0, p.stderr
-    assert "(total)" in p.stdout and "admin" in p.stdout
-    p = scoria(scoriad, "host-show", "nohost")
-    assert p.returncode == 1 and "could not be found" in p.stderr
+    # Same configuration file (and database), the backend section renamed.
+    with open(d.config_path) as f:
+        conf = f.read()
+    assert "enabled_backends = old\n" in conf and "[old]\n" in conf
+    with open(d.config_path, "w") as f:
+        f.write(conf.replace("enabled_backends = old\n", "enabled_backends = new\n")
+                .replace("[old]\n", "[new]\n").replace("volume_backend_name = old\n", ""))
+    d.start()
+    wait_services_up(d)  # counts one volume service per d.backends entry: one
+    hosts = [s["host"] for s in d.get("/os-services?binary=cinder-volume")[2]["services"]]
+    assert hosts == ["testhost@new"]
+    assert d.get("/volumes/" + vol["id"])[2]["volume"]["os-vol-host-attr:host"] == \
+        "testhost@new#pool1"
+    # The new service serves the moved volume and its snapshot.
+    assert d.delete("/snapshots/" + snap["id"])[0] == 202
+    wait_snapshot(d, snap["id"], ("deleted",))
+    assert d.delete("/volumes/" + vol["id"])[0] == 202
+    d.wait_volume(vol["id"], ("deleted",))
