@@ -96,6 +96,64 @@ void AddServiceToggle(CLI::App& app, CommandTable& table, bool enable) {
   if (!enable) o->reason_opt = sub->add_option("--reason", o->reason, "Why it is disabled.");
 }
 
+// freeze-host / thaw-host: as cinder, nothing is printed on success (the API answers 200 with
+// an empty body).
+void AddFreezeThaw(CLI::App& app, CommandTable& table, bool freeze) {
+  auto host = std::make_shared<std::string>();
+  CLI::App* sub = table.Add(
+      app, freeze ? "freeze-host" : "thaw-host",
+      freeze ? "Freezes and disables a volume backend: no volume deletes, no snapshot creates "
+               "or deletes, no new volumes there (admin)."
+             : "Thaws and enables a volume backend (admin).",
+      [host, freeze](Context& ctx) -> Status {
+        return ctx.api.Put(freeze ? "/os-services/freeze" : "/os-services/thaw", {{"host", *host}})
+            .status();
+      });
+  sub->add_option("HOST", *host, "Backend, e.g. node1@lvm.")->required();
+}
+
+void AddHostList(CLI::App& app, CommandTable& table) {
+  auto zone = std::make_shared<std::string>();
+  CLI::App* sub =
+      table.Add(app, "host-list", "Lists the enabled services' hosts (admin).",
+                [zone](Context& ctx) -> Status {
+                  Query query;
+                  if (!zone->empty()) query.emplace_back("zone", *zone);
+                  ASSIGN_OR_RETURN(json body, ctx.api.Get("/os-hosts", query));
+                  ASSIGN_OR_RETURN(json hosts, AnswerMember(body, "hosts", true));
+                  ctx.output.Print(hosts, RenderList(hosts, {{"Host Name", "host_name"},
+                                                             {"Service", "service"},
+                                                             {"Zone", "zone"},
+                                                             {"Service Status", "service-status"},
+                                                             {"Service State", "service-state"},
+                                                             {"Last Update", "last-update"}}));
+                  return Status::Ok();
+                });
+  sub->add_option("--zone", *zone, "Only hosts in this availability zone.");
+}
+
+void AddHostShow(CLI::App& app, CommandTable& table) {
+  auto host = std::make_shared<std::string>();
+  CLI::App* sub = table.Add(
+      app, "host-show", "Shows a volume backend's usage per project (admin).",
+      [host](Context& ctx) -> Status {
+        ASSIGN_OR_RETURN(json body, ctx.api.Get("/os-hosts/" + ApiClient::PathSegment(*host)));
+        ASSIGN_OR_RETURN(json rows, AnswerMember(body, "host", true));
+        json flat = json::array();
+        for (const auto& r : rows) {
+          flat.push_back(r.is_object() && r.contains("resource") ? r["resource"] : r);
+        }
+        ctx.output.Print(rows, RenderList(flat, {{"Host", "host"},
+                                                 {"Project", "project"},
+                                                 {"Volumes", "volume_count"},
+                                                 {"Volume GB", "total_volume_gb"},
+                                                 {"Snapshots", "snapshot_count"},
+                                                 {"Snapshot GB", "total_snapshot_gb"}}));
+        return Status::Ok();
+      });
+  sub->add_option("HOST", *host, "Backend, e.g. node1@lvm.")->required();
+}
+
 void AddAvailabilityZoneList(CLI::App& app, CommandTable& table) {
   table.Add(app, "availability-zone-list", "Lists availability zones.", [](Context& ctx) -> Status {
     ASSIGN_OR_RETURN(json body, ctx.api.Get("/os-availability-zone"));
@@ -156,6 +214,10 @@ void AddAdminCommands(CLI::App& app, CommandTable& table) {
   AddServiceList(app, table);
   AddServiceToggle(app, table, /*enable=*/true);
   AddServiceToggle(app, table, /*enable=*/false);
+  AddFreezeThaw(app, table, /*freeze=*/true);
+  AddFreezeThaw(app, table, /*freeze=*/false);
+  AddHostList(app, table);
+  AddHostShow(app, table);
   AddAvailabilityZoneList(app, table);
   AddSummary(app, table);
   AddMessageList(app, table);

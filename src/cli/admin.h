@@ -5,6 +5,10 @@
 //   service-enable HOST BINARY    PUT /os-services/enable {host, binary}
 //   service-disable HOST BINARY   PUT /os-services/disable {host, binary}, or with --reason
 //                                 PUT /os-services/disable-log-reason {.., disabled_reason}
+//   freeze-host HOST              PUT /os-services/freeze {host}
+//   thaw-host HOST                PUT /os-services/thaw {host}
+//   host-list [--zone Z]          GET /os-hosts ?zone
+//   host-show HOST                GET /os-hosts/HOST
 //   availability-zone-list        GET /os-availability-zone
 //   summary                       GET /volumes/summary (>= 3.12)
 //   message-list                  GET /messages (>= 3.3)

@@ -1,22 +1,44 @@
-// scoriad: flags, configuration, signals; everything else is runtime::Daemon.
-#include <CLI/CLI.hpp>
+// scoriad: flags, configuration, signals; everything else is runtime::Daemon, or, with
+// --manage, manage::RunManage (the operator's offline commands).
+#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <CLI/CLI.hpp>
 #include <csignal>
 #include <cstdio>
+#include <iostream>
+#include <string>
+#include <vector>
 
+#include "common/clock.h"
 #include "common/config.h"
 #include "common/log.h"
+#include "db/database.h"
+#include "manage/manage.h"
 #include "runtime/daemon.h"
 #include "scheduler/scheduler_service.h"
 
 int main(int argc, char** argv) {
+  // Everything after --manage is a manage command with flags of its own.
+  int own_argc = argc;
+  std::vector<std::string> manage_args;
+  for (int i = 1; i < argc; ++i) {
+    if (std::string(argv[i]) == "--manage") {
+      own_argc = i;
+      manage_args.assign(argv + i + 1, argv + argc);
+      break;
+    }
+  }
+  const bool manage = own_argc != argc;
   CLI::App app{"scoriad: block storage service (Block Storage API v3)"};
   std::string config_path = "/etc/scoria/scoria.conf";
   bool check_only = false;
   app.add_option("--config", config_path, "configuration file (cinder.conf spelling)");
   app.add_flag("--check-config", check_only, "validate the configuration and exit");
-  CLI11_PARSE(app, argc, argv);
+  app.footer(
+      "--manage COMMAND...: operator commands on the database (db sync|version, "
+      "service list|remove, volume update_host); see src/manage/manage.h");
+  CLI11_PARSE(app, own_argc, argv);
 
   auto config = scoria::LoadConfig(config_path);
   if (!config.ok()) {
@@ -30,6 +52,17 @@ int main(int argc, char** argv) {
   if (check_only) {
     std::printf("%s: OK\n", config_path.c_str());
     return 0;
+  }
+  if (manage) {
+    // stdout carries the command's answer (e.g. the schema version); the log goes to stderr.
+    spdlog::set_default_logger(spdlog::stderr_logger_mt("manage"));
+    auto db = scoria::db::OpenDatabase(config->database_connection);
+    if (!db.ok()) {
+      std::fprintf(stderr, "scoriad --manage: %s\n", db.status().message().c_str());
+      return 1;
+    }
+    return scoria::manage::RunManage(**db, *config, manage_args, scoria::NowMicros(), std::cout,
+                                     std::cerr);
   }
   if (auto st = scoria::SetUpLogging(config->log_level, config->log_file); !st.ok()) {
     std::fprintf(stderr, "scoriad: %s\n", st.message().c_str());

@@ -172,9 +172,9 @@ const std::vector<Migration>& Migrations() {
        {
            // One row per backup (Cinder's backups table). host is the host whose backup
            // service runs the backup's jobs (its volume's host); progress_* are written while a
-           // job runs; verify_* hold the last os-verify; service_metadata is the repository's record of
-           // the backup's manifest (export_record carries it). No foreign key to volumes: a backup
-           // outlives its volume.
+           // job runs; verify_* hold the last os-verify; service_metadata is the repository's
+           // record of the backup's manifest (export_record carries it). No foreign key to volumes:
+           // a backup outlives its volume.
            R"(CREATE TABLE backups (
                 id TEXT PRIMARY KEY,
                 project_id TEXT NOT NULL,
@@ -217,6 +217,13 @@ const std::vector<Migration>& Migrations() {
        {
            "ALTER TABLE attachments ADD COLUMN target_chap_user TEXT",
            "ALTER TABLE attachments ADD COLUMN target_chap_secret TEXT",
+       }},
+      {6,
+       "frozen volume services (os-services/freeze, thaw)",
+       {
+           // 1 while an operator has frozen the backend: the api refuses volume deletes and
+           // snapshot creates/deletes on it and the scheduler places nothing there.
+           "ALTER TABLE services ADD COLUMN frozen BIGINT NOT NULL DEFAULT 0",
        }},
   };
   return kMigrations;

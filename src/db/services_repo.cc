@@ -1,8 +1,15 @@
 #include "db/services_repo.h"
 
+#include <cstdlib>
+
 #include "common/clock.h"
 
 namespace scoria::db {
+
+bool ServiceIsUp(const ServiceRecord& s, int64_t now_us, int down_time_s) {
+  const int64_t last = s.updated_at.value_or(s.created_at);
+  return std::llabs(now_us - last) <= int64_t{down_time_s} * 1000000;
+}
 
 Status Heartbeat(Transaction& tx, const std::string& host, const std::string& binary,
                  const std::string& az, const std::optional<std::string>& capabilities) {
@@ -24,7 +31,7 @@ Result<std::vector<ServiceRecord>> ListServices(Transaction& tx,
                                                 const std::optional<std::string>& binary) {
   std::string sql =
       "SELECT host, binary_name, availability_zone, disabled, disabled_reason, capabilities, "
-      "report_count, created_at, updated_at FROM services WHERE 1=1";
+      "report_count, created_at, updated_at, frozen FROM services WHERE 1=1";
   std::vector<Value> params;
   if (host) {
     sql += " AND host = ?";
@@ -48,6 +55,7 @@ Result<std::vector<ServiceRecord>> ListServices(Transaction& tx,
     s.report_count = r.Int(6);
     s.created_at = r.Int(7);
     s.updated_at = r.OptInt(8);
+    s.frozen = r.Int(9) != 0;
     out.push_back(std::move(s));
   }
   return out;
@@ -58,6 +66,31 @@ Status SetServiceDisabled(Transaction& tx, const std::string& host, const std::s
   ASSIGN_OR_RETURN(int64_t n, tx.Exec("UPDATE services SET disabled = ?, disabled_reason = ? "
                                       "WHERE host = ? AND binary_name = ?",
                                       {int64_t{disabled}, OptStr(reason), host, binary}));
+  if (n == 0) return NotFound("Service " + binary + " on host " + host + " could not be found.");
+  return Status::Ok();
+}
+
+Status SetServiceFrozen(Transaction& tx, const std::string& host, const std::string& binary,
+                        bool frozen, bool disabled, const std::string& reason) {
+  ASSIGN_OR_RETURN(int64_t n,
+                   tx.Exec("UPDATE services SET frozen = ?, disabled = ?, disabled_reason = ? "
+                           "WHERE host = ? AND binary_name = ?",
+                           {int64_t{frozen}, int64_t{disabled}, reason, host, binary}));
+  if (n == 0) return NotFound("Service " + binary + " on host " + host + " could not be found.");
+  return Status::Ok();
+}
+
+Result<bool> IsBackendFrozen(Transaction& tx, const std::string& volume_host) {
+  ASSIGN_OR_RETURN(
+      auto rows,
+      tx.Query("SELECT frozen FROM services WHERE host = ? AND binary_name = ?",
+               {volume_host.substr(0, volume_host.find('#')), std::string(kVolumeBinary)}));
+  return !rows.empty() && rows[0].Int(0) != 0;
+}
+
+Status DeleteService(Transaction& tx, const std::string& host, const std::string& binary) {
+  ASSIGN_OR_RETURN(int64_t n, tx.Exec("DELETE FROM services WHERE host = ? AND binary_name = ?",
+                                      {host, binary}));
   if (n == 0) return NotFound("Service " + binary + " on host " + host + " could not be found.");
   return Status::Ok();
 }

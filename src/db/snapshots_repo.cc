@@ -1,6 +1,7 @@
 #include "db/snapshots_repo.h"
 
 #include "common/clock.h"
+#include "db/volumes_repo.h"
 
 namespace scoria::db {
 namespace {
@@ -125,6 +126,19 @@ Result<SnapshotUsage> ProjectSnapshotUsage(Transaction& tx, const std::string& p
                                        "WHERE project_id = ?",
                                        {project_id}));
   return SnapshotUsage{rows[0].Int(0), rows[0].Int(1)};
+}
+
+Result<std::map<std::string, SnapshotUsage>> ProjectSnapshotUsageOnBackend(
+    Transaction& tx, const std::string& backend) {
+  ASSIGN_OR_RETURN(auto counts,
+                   CountByProjectOnBackend(tx,
+                                           "SELECT s.project_id, v.host, s.size FROM snapshots s "
+                                           "JOIN volumes v ON v.id = s.volume_id "
+                                           "WHERE v.host = ? OR v.host LIKE ?",
+                                           backend));
+  std::map<std::string, SnapshotUsage> out;
+  for (const auto& [project, c] : counts) out[project] = {c.volumes, c.gigabytes};
+  return out;
 }
 
 Result<std::vector<std::string>> SnapshotIdsOnBackend(Transaction& tx, const std::string& backend) {

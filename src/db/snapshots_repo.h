@@ -58,6 +58,10 @@ struct SnapshotUsage {
 };
 // Snapshots and their GiB of one project (quota usage is counted, never cached).
 Result<SnapshotUsage> ProjectSnapshotUsage(Transaction& tx, const std::string& project_id);
+// Snapshots and GiB per project of the snapshots whose volume lives on a backend
+// (host@backend, any pool).
+Result<std::map<std::string, SnapshotUsage>> ProjectSnapshotUsageOnBackend(
+    Transaction& tx, const std::string& backend);
 // Ids of the snapshots whose volume lives on a backend (host@backend, any pool).
 Result<std::vector<std::string>> SnapshotIdsOnBackend(Transaction& tx, const std::string& backend);
 

@@ -318,6 +318,26 @@ Result<BackendUsage> ProjectUsage(Transaction& tx, const std::string& project_id
   return BackendUsage{rows[0].Int(0), rows[0].Int(1)};
 }
 
+Result<std::map<std::string, BackendUsage>> CountByProjectOnBackend(Transaction& tx,
+                                                                    std::string_view sql,
+                                                                    const std::string& backend) {
+  ASSIGN_OR_RETURN(auto rows, tx.Query(sql, {backend, backend + "#%"}));
+  std::map<std::string, BackendUsage> out;
+  for (const Row& r : rows) {
+    if (!HostOnBackend(r.Str(1), backend)) continue;
+    BackendUsage& u = out[r.Str(0)];
+    u.volumes += 1;
+    u.gigabytes += r.Int(2);
+  }
+  return out;
+}
+
+Result<std::map<std::string, BackendUsage>> ProjectUsageOnBackend(Transaction& tx,
+                                                                  const std::string& backend) {
+  return CountByProjectOnBackend(
+      tx, "SELECT project_id, host, size FROM volumes WHERE host = ? OR host LIKE ?", backend);
+}
+
 Result<std::vector<std::string>> VolumeIdsOnBackend(Transaction& tx, const std::string& backend) {
   ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT id FROM volumes WHERE host = ? OR host LIKE ?",
                                        {backend, backend + "#%"}));

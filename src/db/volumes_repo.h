@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "db/database.h"
@@ -89,6 +90,20 @@ struct BackendUsage {
 Result<std::map<std::string, BackendUsage>> UsageByHost(Transaction& tx);
 // Volumes and GiB of one project (quota usage is counted, never cached).
 Result<BackendUsage> ProjectUsage(Transaction& tx, const std::string& project_id);
+// True when a volume host string (host@backend or host@backend#pool) is on `backend`.
+inline bool HostOnBackend(const std::string& host, const std::string& backend) {
+  return host.size() >= backend.size() && host.compare(0, backend.size(), backend) == 0 &&
+         (host.size() == backend.size() || host[backend.size()] == '#');
+}
+// Count and sum of `size` per project over the rows of `sql`, which selects (project_id, host,
+// size) and takes the parameters (backend, backend + "#%") for `host = ? OR host LIKE ?`; rows
+// whose host is not on `backend` (LIKE's '_' matches any character) are skipped.
+Result<std::map<std::string, BackendUsage>> CountByProjectOnBackend(Transaction& tx,
+                                                                    std::string_view sql,
+                                                                    const std::string& backend);
+// Volumes and GiB per project of the volumes on a backend (host@backend, any pool).
+Result<std::map<std::string, BackendUsage>> ProjectUsageOnBackend(Transaction& tx,
+                                                                  const std::string& backend);
 // Ids of volumes on a backend (host@backend, any pool).
 Result<std::vector<std::string>> VolumeIdsOnBackend(Transaction& tx, const std::string& backend);
 

@@ -120,7 +120,8 @@ Result<std::vector<PoolState>> SchedulerService::LoadPools(db::Transaction& tx,
   for (const auto& svc : services) {
     const bool up =
         svc.updated_at && now - *svc.updated_at <= int64_t{config.service_down_time} * 1000000;
-    if (only_usable && (!up || svc.disabled)) continue;
+    // Cinder's host manager reads only services that are neither disabled nor frozen.
+    if (only_usable && (!up || svc.disabled || svc.frozen)) continue;
     if (!svc.capabilities) continue;
     json caps = json::parse(*svc.capabilities, nullptr, false);
     if (!caps.is_object()) continue;

@@ -38,6 +38,7 @@ class SchedulerService {
   void RegisterHandlers(tasks::TaskWorker& worker);
 
   // The pools the scheduler would consider now (also used by scheduler-stats/get_pools).
+  // only_usable: only pools of services that are up, enabled and not frozen.
   static Result<std::vector<PoolState>> LoadPools(db::Transaction& tx, const Config& config,
                                                   bool only_usable);
 

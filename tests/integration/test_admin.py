@@ -112,7 +112,7 @@ def test_service_disable_enable_and_scheduling(scoriad):
     assert st == 404, out
     assert scoriad.put("/os-services/disable", {"binary": "cinder-volume"})[0] == 400
     assert scoriad.put("/os-services/bogus", key)[0] == 404
-    assert scoriad.put("/os-services/freeze", key)[0] == 501
+    assert scoriad.put("/os-services/failover_host", key)[0] == 501
 
 
 def test_get_pools(make_daemon):

@@ -70,6 +70,74 @@ TEST_F(AdminTest, ServiceEnableDisable) {
   EXPECT_EQ(Run({"service-enable", "n@b"}).code, kExitUsage);
 }
 
+TEST_F(AdminTest, FreezeAndThawHost) {
+  http.On("PUT", "/os-services/freeze", 200, nullptr);
+  http.On("PUT", "/os-services/thaw", 200, nullptr);
+  auto freeze = Run({"freeze-host", "n@b"});
+  ASSERT_EQ(freeze.code, 0) << freeze.err;
+  EXPECT_EQ(freeze.out, "");
+  auto thaw = Run({"thaw-host", "n@b"});
+  ASSERT_EQ(thaw.code, 0) << thaw.err;
+  EXPECT_EQ(http.requests[0].path, "/os-services/freeze");
+  EXPECT_EQ(BodyOf(http.requests[0]), (json{{"host", "n@b"}}));
+  EXPECT_EQ(http.requests[1].path, "/os-services/thaw");
+  EXPECT_EQ(Run({"freeze-host"}).code, kExitUsage);
+}
+
+TEST_F(AdminTest, FreezeHostError) {
+  http.On("PUT", "/os-services/freeze", 400,
+          {{"badRequest",
+            {{"code", 400}, {"message", "Invalid input received: No service found with host=x"}}}});
+  auto bad = Run({"freeze-host", "x"});
+  EXPECT_EQ(bad.code, 1);
+  EXPECT_NE(bad.err.find("No service found with host=x"), std::string::npos) << bad.err;
+}
+
+TEST_F(AdminTest, HostListAndShow) {
+  http.On("GET", "/os-hosts", 200,
+          {{"hosts",
+            {{{"host_name", "n@b"},
+              {"service", "cinder-volume"},
+              {"zone", "nova"},
+              {"service-status", "available"},
+              {"service-state", "enabled"},
+              {"last-update", "t"}}}}});
+  auto list = Run({"host-list", "--zone", "nova"});
+  ASSERT_EQ(list.code, 0) << list.err;
+  EXPECT_EQ(QueryValue(http.requests[0], "zone"), "nova");
+  EXPECT_NE(
+      list.out.find("| n@b       | cinder-volume | nova | available      | enabled       | t"),
+      std::string::npos)
+      << list.out;
+  Run({"host-list"});
+  EXPECT_EQ(QueryValue(http.requests[1], "zone"), "<absent>");
+
+  http.On("GET", "/os-hosts/n%40b", 200,
+          {{"host",
+            {{{"resource",
+               {{"host", "n@b"},
+                {"project", "(total)"},
+                {"volume_count", "2"},
+                {"total_volume_gb", "5"},
+                {"snapshot_count", "1"},
+                {"total_snapshot_gb", "3"}}}}}}});
+  auto show = Run({"host-show", "n@b"});
+  ASSERT_EQ(show.code, 0) << show.err;
+  EXPECT_NE(show.out.find("| n@b  | (total) | 2       | 5         | 1         | 3           |"),
+            std::string::npos)
+      << show.out;
+  http.On("GET", "/os-hosts/x", 404, {{"itemNotFound", {{"code", 404}, {"message", "gone"}}}});
+  EXPECT_EQ(Run({"host-show", "x"}).code, 1);
+  EXPECT_EQ(Run({"host-show"}).code, kExitUsage);
+}
+
+TEST_F(AdminTest, HostListRejectsAnAnswerWithoutHosts) {
+  http.On("GET", "/os-hosts", 200, {{"hosts", "nope"}});
+  auto bad = Run({"host-list"});
+  EXPECT_EQ(bad.code, 1);
+  EXPECT_EQ(bad.err, "scoria: error: the server's answer has no 'hosts' list\n");
+}
+
 TEST_F(AdminTest, AvailabilityZones) {
   http.On("GET", "/os-availability-zone", 200,
           {{"availabilityZoneInfo",

@@ -181,6 +181,57 @@ TEST_P(DbTest, TypesAndServices) {
             StatusCode::kNotFound);
 }
 
+TEST_P(DbTest, FreezeFlagAndServiceRemoval) {
+  auto tx = Tx();
+  ASSERT_TRUE(Heartbeat(*tx, "n@b", kVolumeBinary, "nova", std::nullopt).ok());
+  ASSERT_TRUE(Heartbeat(*tx, "n", kSchedulerBinary, "nova", std::nullopt).ok());
+  EXPECT_FALSE(IsBackendFrozen(*tx, "n@b#pool").value());
+  ASSERT_TRUE(SetServiceFrozen(*tx, "n@b", kVolumeBinary, true, true, "frozen").ok());
+  auto s = ListServices(*tx, "n@b", std::nullopt).value();
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_TRUE(s[0].frozen && s[0].disabled);
+  EXPECT_EQ(s[0].disabled_reason, "frozen");
+  EXPECT_TRUE(IsBackendFrozen(*tx, "n@b#pool").value());
+  EXPECT_TRUE(IsBackendFrozen(*tx, "n@b").value());
+  EXPECT_FALSE(IsBackendFrozen(*tx, "n@other#pool").value());
+  // A heartbeat keeps the flag: only thaw clears it.
+  ASSERT_TRUE(Heartbeat(*tx, "n@b", kVolumeBinary, "nova", std::nullopt).ok());
+  EXPECT_TRUE(IsBackendFrozen(*tx, "n@b").value());
+  EXPECT_EQ(SetServiceFrozen(*tx, "x@y", kVolumeBinary, true, true, "frozen").code(),
+            StatusCode::kNotFound);
+  EXPECT_EQ(DeleteService(*tx, "n@b", kBackupBinary).code(), StatusCode::kNotFound);
+  ASSERT_TRUE(DeleteService(*tx, "n@b", kVolumeBinary).ok());
+  EXPECT_TRUE(ListServices(*tx, "n@b", std::nullopt).value().empty());
+  EXPECT_FALSE(IsBackendFrozen(*tx, "n@b").value());
+}
+
+TEST_P(DbTest, UsagePerProjectOnOneBackend) {
+  auto tx = Tx();
+  auto add = [&](const std::string& id, const std::string& project, const std::string& host,
+                 int64_t size) {
+    VolumeRecord v = Vol(id, 1, size);
+    v.project_id = project;
+    v.host = host;
+    ASSERT_TRUE(InsertVolume(*tx, v).ok());
+  };
+  add("v1", "p1", "n@b#a", 2);
+  add("v2", "p1", "n@b", 3);
+  add("v3", "p2", "n@b#c", 4);
+  add("v4", "p2", "n@bb#a", 8);  // another backend sharing the prefix
+  add("v5", "p3", "nxb#a", 16);  // LIKE 'n_b#%' would match it
+  auto vols = ProjectUsageOnBackend(*tx, "n@b").value();
+  ASSERT_EQ(vols.size(), 2u);
+  EXPECT_EQ(vols["p1"].volumes, 2);
+  EXPECT_EQ(vols["p1"].gigabytes, 5);
+  EXPECT_EQ(vols["p2"].volumes, 1);
+  EXPECT_EQ(vols["p2"].gigabytes, 4);
+  EXPECT_TRUE(ProjectUsageOnBackend(*tx, "n_b").value().empty());
+  EXPECT_TRUE(HostOnBackend("n@b#a", "n@b"));
+  EXPECT_TRUE(HostOnBackend("n@b", "n@b"));
+  EXPECT_FALSE(HostOnBackend("n@bb#a", "n@b"));
+  EXPECT_FALSE(HostOnBackend("n@", "n@b"));
+}
+
 SCORIA_ON_EVERY_DATABASE(DbTest);
 
 }  // namespace

@@ -113,6 +113,20 @@ TEST_P(SnapshotsRepoTest, UsageAndBackendIds) {
   EXPECT_TRUE(SnapshotIdsOnBackend(*tx_, "h@other")->empty());
 }
 
+TEST_P(SnapshotsRepoTest, UsagePerProjectOnOneBackend) {
+  ASSERT_TRUE(InsertSnapshot(*tx_, Snap("s1", 10)).ok());
+  ASSERT_TRUE(InsertSnapshot(*tx_, Snap("s2", 20, "p2")).ok());
+  ASSERT_TRUE(InsertSnapshot(*tx_, Snap("s3", 30, "p2")).ok());
+  auto u = ProjectSnapshotUsageOnBackend(*tx_, "h@b").value();
+  ASSERT_EQ(u.size(), 2u);
+  EXPECT_EQ(u["p1"].snapshots, 1);
+  EXPECT_EQ(u["p1"].gigabytes, 2);
+  EXPECT_EQ(u["p2"].snapshots, 2);
+  EXPECT_EQ(u["p2"].gigabytes, 4);
+  EXPECT_TRUE(ProjectSnapshotUsageOnBackend(*tx_, "h_b").value().empty());  // '_' is literal
+  EXPECT_TRUE(ProjectSnapshotUsageOnBackend(*tx_, "h@bx").value().empty());
+}
+
 SCORIA_ON_EVERY_DATABASE(SnapshotsRepoTest);
 
 }  // namespace

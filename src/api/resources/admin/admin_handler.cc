@@ -1,11 +1,13 @@
-// The admin side of the v3 API: availability zones, services (list, enable, disable),
-// scheduler pools, absolute limits, quota sets, and user messages (cinder/api/contrib/
-// availability_zones.py, services.py, scheduler_stats.py, quotas.py, cinder/api/v3/limits.py,
-// messages.py).
+// The admin side of the v3 API: availability zones, services (list, enable, disable, freeze,
+// thaw), hosts, scheduler pools, absolute limits, quota sets, and user messages
+// (cinder/api/contrib/availability_zones.py, hosts.py, scheduler_stats.py, quotas.py,
+// cinder/api/v3/services.py, limits.py, messages.py).
 //
 // Services, pools and AZs are read from the services table, where every scoriad process
 // writes its heartbeat and its backends' stats (db/services_repo.h); a service is "up" while
-// its last heartbeat is younger than service_down_time. Quota usage is counted from the
+// its last heartbeat is younger than service_down_time. Freeze and thaw write the service row
+// only: nothing runs on the backend, the API and the scheduler read the flag (api/resources/
+// frozen.h, scheduler::SchedulerService::LoadPools). Quota usage is counted from the
 // volumes table in the same transaction, never cached (db/quotas_repo.h).
 #include <nlohmann/json.hpp>
 
@@ -164,6 +166,9 @@ class AdminApi {
   Response AvailabilityZones(Request& req, const PathParams&);
   Response ServicesList(Request& req, const PathParams&);
   Response ServiceUpdate(Request& req, const PathParams& p);
+  Response FreezeOrThaw(Request& req, bool freeze);
+  Response HostsList(Request& req, const PathParams&);
+  Response HostShow(Request& req, const PathParams& p);
   Response Pools(Request& req, const PathParams&);
   Response Limits(Request& req, const PathParams&);
   Response QuotaShow(Request& req, const PathParams& p);
@@ -230,7 +235,7 @@ Response AdminApi::AvailabilityZones(Request&, const PathParams&) {
     ASSIGN_OR_RETURN(auto services,
                      db::ListServices(tx, std::nullopt, std::string(db::kVolumeBinary)));
     for (const auto& s : services) {
-      bool usable = !s.disabled && ServiceIsUp(s, now, env_.config.service_down_time);
+      bool usable = !s.disabled && db::ServiceIsUp(s, now, env_.config.service_down_time);
       zones[s.availability_zone] = zones[s.availability_zone] || usable;
     }
     return Status::Ok();
@@ -263,8 +268,9 @@ Response AdminApi::ServicesList(Request& req, const PathParams&) {
 
 Response AdminApi::ServiceUpdate(Request& req, const PathParams& p) {
   const std::string& action = p.at("action");
-  if (action == "freeze" || action == "thaw" || action == "failover_host" ||
-      action == "failover" || action == "set-log" || action == "get-log") {
+  if (action == "freeze" || action == "thaw") return FreezeOrThaw(req, action == "freeze");
+  if (action == "failover_host" || action == "failover" || action == "set-log" ||
+      action == "get-log") {
     return FaultResponse(NotImplemented("os-services/" + action + " is not supported."));
   }
   if (action != "enable" && action != "disable" && action != "disable-log-reason") {
@@ -313,6 +319,135 @@ Response AdminApi::ServiceUpdate(Request& req, const PathParams& p) {
   if (action == "enable") out["disabled_reason"] = nullptr;
   if (reason) out["disabled_reason"] = *reason;
   return JsonResponse(200, out);
+}
+
+// Cinder's freeze_host/thaw_host (cinder/volume/api.py): the host names one volume backend
+// (node@backend; a bare node matches when it has exactly one); the flag must be the opposite of
+// the wanted one. The same update disables the service with reason "frozen" (thaw: enables it,
+// reason ""), which Cinder's volume manager does right after. 200 with an empty body.
+Response AdminApi::FreezeOrThaw(Request& req, bool freeze) {
+  auto body = ParseJsonBody(req);
+  if (!body.ok()) return FaultResponse(body.status());
+  if (!body->is_object()) {
+    return FaultResponse(InvalidArgument("Invalid input received: the body must be an object."));
+  }
+  for (const auto& [k, v] : body->items()) {
+    if (k != "host" && k != "cluster") {
+      return FaultResponse(InvalidArgument("Invalid input for field/attribute " + k +
+                                           ". Additional properties are not allowed."));
+    }
+  }
+  auto str = [&](const char* k) -> Result<std::string> {
+    if (!body->contains(k) || (*body)[k].is_null()) return std::string();
+    if (!(*body)[k].is_string()) {
+      return InvalidArgument(std::string("Invalid input for field/attribute ") + k +
+                             ". Value should be a string.");
+    }
+    return (*body)[k].get<std::string>();
+  };
+  auto host = str("host");
+  if (!host.ok()) return FaultResponse(host.status());
+  auto cluster = str("cluster");
+  if (!cluster.ok()) return FaultResponse(cluster.status());
+  // Clusters came with 3.26; Scoria has none, so a cluster names no service.
+  const bool clusters = req.version >= ApiVersion{3, 26};
+  if (!clusters) cluster->clear();
+  if (host->empty() == cluster->empty()) {
+    return FaultResponse(InvalidArgument(clusters ? "Invalid input received: One and only one "
+                                                    "of cluster and host must be set."
+                                                  : "Invalid input received: Host field is "
+                                                    "missing."));
+  }
+  if (host->empty()) {
+    return FaultResponse(
+        InvalidArgument("Invalid input received: No service found with cluster=" + *cluster));
+  }
+  Status st = db::InWriteTransaction(env_.db, [&](db::Transaction& tx) -> Status {
+    ASSIGN_OR_RETURN(auto all, db::ListServices(tx, std::nullopt, std::string(db::kVolumeBinary)));
+    std::vector<db::ServiceRecord> services;
+    for (auto& s : all) {
+      if (HostMatches(s.host, *host)) services.push_back(std::move(s));
+    }
+    if (services.empty()) {
+      return InvalidArgument("Invalid input received: No service found with host=" + *host);
+    }
+    if (services.size() > 1) return InvalidArgument("Services from different clusters found.");
+    const db::ServiceRecord& s = services[0];
+    if (s.frozen == freeze) {
+      return InvalidArgument("Invalid input received: No service could be changed: frozen in ['" +
+                             s.host + "'] must be " + (freeze ? "False" : "True") +
+                             " to failover.");
+    }
+    return db::SetServiceFrozen(tx, s.host, s.binary, freeze, /*disabled=*/freeze,
+                                freeze ? "frozen" : "");
+  });
+  return Respond(st, [] { return EmptyResponse(200); });
+}
+
+// Cinder lists only enabled services here (its _list_hosts filters disabled=False), so
+// service-state is always "enabled"; ?zone= keeps one availability zone.
+Response AdminApi::HostsList(Request& req, const PathParams&) {
+  if (!req.ctx.is_admin) {
+    return FaultResponse(403, "Policy doesn't allow volume_extension:hosts to be performed.");
+  }
+  std::optional<std::string> zone = req.Get("zone");
+  json list = json::array();
+  const int64_t now = NowMicros();
+  Status st = db::InReadTransaction(env_.db, [&](db::Transaction& tx) {
+    ASSIGN_OR_RETURN(auto services, db::ListServices(tx, std::nullopt, std::nullopt));
+    for (const auto& s : services) {
+      if (s.disabled) continue;
+      if (zone && !zone->empty() && s.availability_zone != *zone) continue;
+      list.push_back(HostView(s, now, env_.config.service_down_time));
+    }
+    return Status::Ok();
+  });
+  return Respond(st, [&] { return JsonResponse(200, {{"hosts", list}}); });
+}
+
+// Cinder's HostController.show: the enabled volume service named (or, for a bare node, the
+// first one on it), then a "(total)" row and one row per project with volumes there.
+Response AdminApi::HostShow(Request& req, const PathParams& p) {
+  if (!req.ctx.is_admin) {
+    return FaultResponse(403, "Policy doesn't allow volume_extension:hosts to be performed.");
+  }
+  const std::string& host = p.at("host");
+  json resources = json::array();
+  Status st = db::InReadTransaction(env_.db, [&](db::Transaction& tx) -> Status {
+    ASSIGN_OR_RETURN(auto services,
+                     db::ListServices(tx, std::nullopt, std::string(db::kVolumeBinary)));
+    const db::ServiceRecord* found = nullptr;
+    for (const auto& s : services) {
+      if (!s.disabled && HostMatches(s.host, host)) {
+        found = &s;
+        break;
+      }
+    }
+    if (!found) {
+      return NotFound("Service " + std::string(db::kVolumeBinary) + " could not be found on host " +
+                      host + ".");
+    }
+    ASSIGN_OR_RETURN(auto volumes, db::ProjectUsageOnBackend(tx, found->host));
+    ASSIGN_OR_RETURN(auto snapshots, db::ProjectSnapshotUsageOnBackend(tx, found->host));
+    HostResource total{.project = "(total)"};
+    std::vector<HostResource> rows;
+    for (const auto& [project, v] : volumes) {
+      HostResource r{.project = project, .volume_count = v.volumes, .volume_gb = v.gigabytes};
+      if (auto it = snapshots.find(project); it != snapshots.end()) {
+        r.snapshot_count = it->second.snapshots;
+        r.snapshot_gb = it->second.gigabytes;
+      }
+      total.volume_count += r.volume_count;
+      total.volume_gb += r.volume_gb;
+      total.snapshot_count += r.snapshot_count;
+      total.snapshot_gb += r.snapshot_gb;
+      rows.push_back(r);
+    }
+    resources.push_back(HostResourceView(host, total));
+    for (const auto& r : rows) resources.push_back(HostResourceView(host, r));
+    return Status::Ok();
+  });
+  return Respond(st, [&] { return JsonResponse(200, {{"host", resources}}); });
 }
 
 Response AdminApi::Pools(Request& req, const PathParams&) {
@@ -517,6 +652,8 @@ void RegisterAdminRoutes(Router& r, const ApiEnv& env) {
   r.Add("GET", "/os-availability-zone", bind(&AdminApi::AvailabilityZones));
   r.Add("GET", "/os-services", bind(&AdminApi::ServicesList));
   r.Add("PUT", "/os-services/{action}", bind(&AdminApi::ServiceUpdate));
+  r.Add("GET", "/os-hosts", bind(&AdminApi::HostsList));
+  r.Add("GET", "/os-hosts/{host}", bind(&AdminApi::HostShow));
   r.Add("GET", "/scheduler-stats/get_pools", bind(&AdminApi::Pools));
   r.Add("GET", "/limits", bind(&AdminApi::Limits));
   r.Add("GET", "/os-quota-sets/{project_id}", bind(&AdminApi::QuotaShow));

@@ -1,18 +1,11 @@
 #include "api/resources/admin/admin_views.h"
 
-#include <cstdlib>
-
 #include "api/resources/views.h"
 #include "common/clock.h"
 
 namespace scoria::api {
 
 using nlohmann::json;
-
-bool ServiceIsUp(const db::ServiceRecord& s, int64_t now_us, int down_time_s) {
-  const int64_t last = s.updated_at.value_or(s.created_at);
-  return std::llabs(now_us - last) <= int64_t{down_time_s} * 1000000;
-}
 
 namespace {
 
@@ -40,7 +33,7 @@ json ServiceView(const Request& req, const db::ServiceRecord& s, int64_t now_us,
             {"host", s.host},
             {"zone", s.availability_zone},
             {"status", s.disabled ? "disabled" : "enabled"},
-            {"state", ServiceIsUp(s, now_us, down_time_s) ? "up" : "down"},
+            {"state", db::ServiceIsUp(s, now_us, down_time_s) ? "up" : "down"},
             {"updated_at", TimeOrNull(s.updated_at)},
             {"disabled_reason", s.disabled_reason ? json(*s.disabled_reason) : json(nullptr)}};
   if (req.version >= ApiVersion{3, 7}) j["cluster"] = nullptr;
@@ -48,7 +41,7 @@ json ServiceView(const Request& req, const db::ServiceRecord& s, int64_t now_us,
   if (volume) {
     j["replication_status"] = "disabled";
     j["active_backend_id"] = nullptr;
-    j["frozen"] = false;
+    j["frozen"] = s.frozen;
     if (req.version >= ApiVersion{3, 49}) j["backend_state"] = BackendState(s);
   }
   return j;
@@ -67,6 +60,26 @@ json MessageView(const Request& req, const db::MessageRecord& m) {
           {"guaranteed_until", FormatIsoTime(m.expires_at)},
           {"expires_at", FormatIsoTime(m.expires_at)},
           {"links", ResourceLinks(req, "messages", m.id)}};
+}
+
+json HostView(const db::ServiceRecord& s, int64_t now_us, int down_time_s) {
+  const bool up = db::ServiceIsUp(s, now_us, down_time_s);
+  return {{"host_name", s.host},
+          {"service", s.binary},
+          {"zone", s.availability_zone},
+          {"service-status", up ? "available" : "unavailable"},  // not a status: host state
+          {"service-state", s.disabled ? "disabled" : "enabled"},
+          {"last-update", TimeOrNull(s.updated_at)}};
+}
+
+json HostResourceView(const std::string& host, const HostResource& r) {
+  return {{"resource",
+           {{"host", host},
+            {"project", r.project},
+            {"volume_count", std::to_string(r.volume_count)},
+            {"total_volume_gb", std::to_string(r.volume_gb)},
+            {"snapshot_count", std::to_string(r.snapshot_count)},
+            {"total_snapshot_gb", std::to_string(r.snapshot_gb)}}}};
 }
 
 }  // namespace scoria::api

@@ -15,18 +15,27 @@
 
 namespace scoria::api {
 
-// True while the service's last heartbeat is at most `down_time_s` seconds away from `now_us`
-// (either direction, as Cinder uses abs()).
-bool ServiceIsUp(const db::ServiceRecord& s, int64_t now_us, int down_time_s);
-
-// One entry of GET /os-services. `backend_state` is used from 3.49 for cinder-volume only: the
-// first pool's reported backend_state, "up" when it reports none, "down" when the service has
-// reported no pools at all.
+// One entry of GET /os-services (up: db::ServiceIsUp). `frozen` (volume services only, every
+// version, as Cinder's os-extended-services) is the os-services/freeze flag. `backend_state` is
+// used from 3.49 for cinder-volume only: the first pool's reported backend_state, "up" when it
+// reports none, "down" when the service has reported no pools at all.
 nlohmann::json ServiceView(const Request& req, const db::ServiceRecord& s, int64_t now_us,
                            int down_time_s);
 
 // One entry of GET /messages and the body of GET /messages/{id}. Cinder calls the expiry
 // `guaranteed_until`; Scoria also sends it as `expires_at`.
 nlohmann::json MessageView(const Request& req, const db::MessageRecord& m);
+
+// One entry of GET /os-hosts (cinder/api/contrib/hosts.py _list_hosts): host_name, service
+// (the binary, Cinder's topic), zone, service-status (whether it is up, in Cinder's words),
+// service-state (enabled or disabled) and last-update.
+nlohmann::json HostView(const db::ServiceRecord& s, int64_t now_us, int down_time_s);
+
+// One usage row of GET /os-hosts/{host}: Cinder sends the counts as strings.
+struct HostResource {
+  std::string project;  // a project id, or "(total)"
+  int64_t volume_count = 0, volume_gb = 0, snapshot_count = 0, snapshot_gb = 0;
+};
+nlohmann::json HostResourceView(const std::string& host, const HostResource& r);
 
 }  // namespace scoria::api

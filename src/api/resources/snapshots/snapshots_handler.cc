@@ -13,6 +13,7 @@
 #include "api/http/query.h"
 #include "api/http/validation.h"
 #include "api/resources/api_env.h"
+#include "api/resources/frozen.h"
 #include "api/resources/metadata_routes.h"
 #include "api/resources/quota.h"
 #include "api/resources/snapshots/snapshot_flow.h"
@@ -147,6 +148,7 @@ Response SnapshotsApi::Create(Request& req, const PathParams&) {
   s.created_at = NowMicros();
   Status st = db::InWriteTransaction(env_.db, [&](db::Transaction& tx) {
     ASSIGN_OR_RETURN(auto v, LoadVisibleVolume(tx, req, c.volume_id));
+    RETURN_IF_ERROR(RefuseIfFrozen(tx, v.host));
     RETURN_IF_ERROR(CheckSnapshotable(req, v, c.force));
     s.size = v.size;
     RETURN_IF_ERROR(CheckSnapshotQuota(tx, env_.config, s.project_id, 1, s.size));
@@ -281,6 +283,7 @@ Response SnapshotsApi::Update(Request& req, const PathParams& p) {
 Response SnapshotsApi::Delete(Request& req, const PathParams& p) {
   Status st = db::InWriteTransaction(env_.db, [&](db::Transaction& tx) {
     ASSIGN_OR_RETURN(auto s, Load(tx, req, p.at("snapshot_id")));
+    RETURN_IF_ERROR(RefuseIfSnapshotFrozen(tx, s.volume_id));
     if (s.status == snapshot_status::kDeleting) return Status::Ok();  // already on its way
     if (!Can(SnapshotOp::kDelete, s.status)) {
       return FailedPrecondition(
@@ -309,6 +312,7 @@ Response SnapshotsApi::Action(Request& req, const PathParams& p) {
     if (!req.ctx.is_admin) return FaultResponse(403, "Policy doesn't allow os-force_delete.");
     Status st = db::InWriteTransaction(env_.db, [&](db::Transaction& tx) {
       ASSIGN_OR_RETURN(auto s, Load(tx, req, id));
+      RETURN_IF_ERROR(RefuseIfSnapshotFrozen(tx, s.volume_id));
       if (s.status == snapshot_status::kDeleting) {
         ASSIGN_OR_RETURN(auto tasks, db::ListTasks(tx));
         for (const auto& t : tasks) {

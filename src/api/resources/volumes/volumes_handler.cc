@@ -7,7 +7,6 @@
 // Asynchronous work (create, delete, extend) is a row change plus a task in one transaction
 // (DESIGN.md "Durable tasks"); the handler answers 202 once it is committed.
 #include <nlohmann/json.hpp>
-
 #include <set>
 #include <sstream>
 
@@ -18,6 +17,7 @@
 #include "api/resources/api_env.h"
 #include "api/resources/attachments/attach_flow.h"
 #include "api/resources/backups/backup_flow.h"
+#include "api/resources/frozen.h"
 #include "api/resources/metadata_routes.h"
 #include "api/resources/quota.h"
 #include "api/resources/snapshots/snapshot_flow.h"
@@ -573,6 +573,7 @@ Response VolumesApi::Delete(Request& req, const PathParams& p) {
   if (force && req.version < ApiVersion{3, 23}) force = false;
   Status st = db::InWriteTransaction(env_.db, [&](db::Transaction& tx) {
     ASSIGN_OR_RETURN(auto v, Load(tx, req, p.at("volume_id")));
+    RETURN_IF_ERROR(RefuseIfFrozen(tx, v.host));
     if (!force && !lifecycle::Can(VolumeOp::kDelete, v.status)) {
       return FailedPrecondition("Invalid volume: Volume status must be available or error or "
                                 "error_restoring or error_extending or error_managing and must "
@@ -706,6 +707,7 @@ Response VolumesApi::ForceDelete(Request& req, const std::string& id) {
   if (!req.ctx.is_admin) return FaultResponse(403, "Policy doesn't allow os-force_delete.");
   Status st = db::InWriteTransaction(env_.db, [&](db::Transaction& tx) {
     ASSIGN_OR_RETURN(auto v, Load(tx, req, id));
+    RETURN_IF_ERROR(RefuseIfFrozen(tx, v.host));
     if (v.attach_status == volume_attach_status::kAttached) {
       return FailedPrecondition("Invalid volume: Volume is attached.");
     }
