@@ -1,5 +1,6 @@
 #include "db/hosts_repo.h"
 
+#include "db/tasks_repo.h"
 #include "db/volumes_repo.h"
 
 namespace scoria::db {
@@ -19,10 +20,7 @@ Result<BackendMove> MoveBackend(Transaction& tx, const std::string& from, const 
                                         {to_pool ? to : to + host.substr(from.size()), r.Str(0)}));
     moved.volumes += n;
   }
-  ASSIGN_OR_RETURN(moved.tasks,
-                   tx.Exec("UPDATE tasks SET target = ?, lease_owner = NULL, lease_expires = NULL "
-                           "WHERE target = ?",
-                           {to_backend, from}));
+  ASSIGN_OR_RETURN(moved.tasks, RetargetTasks(tx, from, to_backend));
   return moved;
 }
 

@@ -86,6 +86,12 @@ Result<int64_t> ReleaseLeasesOf(Transaction& tx, const std::string& owner_prefix
                  {static_cast<int64_t>(owner_prefix.size()), owner_prefix});
 }
 
+Result<int64_t> RetargetTasks(Transaction& tx, const std::string& from, const std::string& to) {
+  return tx.Exec("UPDATE tasks SET target = ?, lease_owner = NULL, lease_expires = NULL "
+                 "WHERE target = ?",
+                 {to, from});
+}
+
 Result<bool> HasPendingTask(Transaction& tx, const std::string& resource_id) {
   ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT 1 FROM tasks WHERE resource_id = ? LIMIT 1",
                                        {resource_id}));

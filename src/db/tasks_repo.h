@@ -55,6 +55,9 @@ Status RenewLeases(Transaction& tx, const std::vector<int64_t>& ids, const std::
 // Frees every lease whose owner starts with `owner_prefix` (a previous incarnation of this
 // process: it is dead, its tasks can run again now rather than when their leases expire).
 Result<int64_t> ReleaseLeasesOf(Transaction& tx, const std::string& owner_prefix);
+// Readdresses every task of target `from` to `to`, leases cleared (a backend renamed while its
+// service is down: scoriad --manage volume update_host). Returns how many moved.
+Result<int64_t> RetargetTasks(Transaction& tx, const std::string& from, const std::string& to);
 Result<bool> HasPendingTask(Transaction& tx, const std::string& resource_id);
 Result<std::vector<Task>> ListTasks(Transaction& tx);
 
