@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/config.h"
+#include "common/ids.h"
 #include "db/migrations.h"
 #include "db/task_signal.h"
 
@@ -207,7 +208,10 @@ class PostgresTransaction : public Transaction {
 class PostgresDatabase : public Database {
  public:
   explicit PostgresDatabase(std::string url)
-      : conninfo_(ConnInfo(url)), shown_(RedactUrl(url)) {}
+      : conninfo_(ConnInfo(url)),
+        shown_(RedactUrl(url)),
+        token_(NewUuid()),
+        notify_sql_(std::string("NOTIFY ") + kChannel + ", '" + token_ + "'") {}
 
   ~PostgresDatabase() override {
     stopping_ = true;
@@ -256,7 +260,7 @@ class PostgresDatabase : public Database {
     signal_.Bump();
     auto c = Acquire();
     if (!c.ok()) return;
-    Status st = Simple(*c, (std::string("NOTIFY ") + kChannel).c_str());
+    Status st = Simple(*c, notify_sql_.c_str());
     if (!st.ok()) spdlog::debug("database: NOTIFY failed: {}", st.ToString());
     Release(*c);
   }
@@ -339,7 +343,9 @@ class PostgresDatabase : public Database {
       if (!PQconsumeInput(c)) continue;  // connection lost: reconnect on the next turn
       bool any = false;
       while (PGnotify* n = PQnotifies(c)) {
-        any = true;
+        // Our own NOTIFY comes back too: NotifyTasks bumped already, a second bump would
+        // only make the workers look twice.
+        any |= n->extra == nullptr || token_ != n->extra;
         PQfreemem(n);
       }
       if (any) signal_.Bump();
@@ -348,7 +354,9 @@ class PostgresDatabase : public Database {
   }
 
   const std::string conninfo_;
-  const std::string shown_;  // the URL without its password
+  const std::string shown_;       // the URL without its password
+  const std::string token_;       // this handle's NOTIFY payload
+  const std::string notify_sql_;
 
   std::mutex pool_mu_;
   std::condition_variable pool_cv_;
