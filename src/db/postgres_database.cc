@@ -73,9 +73,24 @@ std::string PostgresDdl(const std::string& stmt) {
   return s;
 }
 
+// libpq's messages span lines ("...failed: Connection refused\n\tIs the server running...");
+// Scoria's errors are one line each (a log line, a 503 message), so each line break and the
+// indentation after it become one space.
 std::string Trimmed(const char* msg) {
-  std::string s = msg ? msg : "";
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  std::string s;
+  bool at_break = false;
+  for (const char* p = msg ? msg : ""; *p; ++p) {
+    if (*p == '\n') {
+      at_break = true;
+    } else if (at_break && (*p == ' ' || *p == '\t')) {
+      continue;
+    } else {
+      if (at_break && !s.empty()) s += ' ';
+      at_break = false;
+      s += *p;
+    }
+  }
+  while (!s.empty() && s.back() == ' ') s.pop_back();
   return s;
 }
 
