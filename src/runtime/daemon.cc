@@ -126,7 +126,10 @@ void Daemon::ReportLoop() {
         return db::Heartbeat(tx, config_.host, db::kSchedulerBinary,
                              config_.storage_availability_zone, std::nullopt);
       });
-      if (!st.ok()) spdlog::warn("scheduler heartbeat failed: {}", st.ToString());
+      if (!st.ok()) {
+        spdlog::warn("scheduler heartbeat failed: {}", st.ToString());
+        if (st.code() == StatusCode::kUnavailable) scheduler_->NoteDatabaseUnreachable();
+      }
     }
     if (backup_) {
       Status st = backup_->Heartbeat();

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <sstream>
 
 #include "common/clock.h"
@@ -109,17 +110,22 @@ void SchedulerService::RegisterHandlers(tasks::TaskWorker& worker) {
   });
 }
 
+void SchedulerService::NoteDatabaseUnreachable() {
+  heartbeats_missed_until_.store(NowMicros() + int64_t{config_.report_interval} * 1000000);
+}
+
 Result<std::vector<PoolState>> SchedulerService::LoadPools(db::Transaction& tx,
                                                            const Config& config,
-                                                           bool only_usable) {
+                                                           bool only_usable,
+                                                           int64_t heartbeats_missed_until) {
   ASSIGN_OR_RETURN(auto services,
                    db::ListServices(tx, std::nullopt, std::string(db::kVolumeBinary)));
   ASSIGN_OR_RETURN(auto usage, db::UsageByHost(tx));
   const int64_t now = NowMicros();
   std::vector<PoolState> pools;
   for (const auto& svc : services) {
-    const bool up =
-        svc.updated_at && now - *svc.updated_at <= int64_t{config.service_down_time} * 1000000;
+    const bool up = svc.updated_at && now - std::max(*svc.updated_at, heartbeats_missed_until) <=
+                                          int64_t{config.service_down_time} * 1000000;
     if (only_usable && (!up || svc.disabled)) continue;
     if (!svc.capabilities) continue;
     json caps = json::parse(*svc.capabilities, nullptr, false);
@@ -181,7 +187,8 @@ Status SchedulerService::LoadRequest(const std::string& id, db::VolumeRecord* vo
     *vol = std::move(*v);
     ASSIGN_OR_RETURN(auto type, db::GetType(tx, vol->volume_type_id));
     req->extra_specs = type.extra_specs;
-    ASSIGN_OR_RETURN(*pools, LoadPools(tx, config_, /*only_usable=*/true));
+    ASSIGN_OR_RETURN(*pools, LoadPools(tx, config_, /*only_usable=*/true,
+                                       heartbeats_missed_until_.load()));
     return Status::Ok();
   });
 }

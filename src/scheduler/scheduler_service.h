@@ -16,6 +16,8 @@
 // last stats report, so two decisions in a row never double-book the same space.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <vector>
 
 #include "common/config.h"
@@ -38,8 +40,19 @@ class SchedulerService {
   void RegisterHandlers(tasks::TaskWorker& worker);
 
   // The pools the scheduler would consider now (also used by scheduler-stats/get_pools).
+  // `heartbeats_missed_until` (micros, 0 = none): a heartbeat older than this instant counts as
+  // taken then, because until then no service could write one (see NoteDatabaseUnreachable).
   static Result<std::vector<PoolState>> LoadPools(db::Transaction& tx, const Config& config,
-                                                  bool only_usable);
+                                                  bool only_usable,
+                                                  int64_t heartbeats_missed_until = 0);
+
+  // The daemon's reporter could not write the scheduler's heartbeat because the database was
+  // unreachable: no service could write its own either. Until service_down_time after the
+  // outage (taken as lasting one report_interval past the failure seen), a stale heartbeat
+  // does not make a volume service down; otherwise every create right after an outage longer
+  // than service_down_time would fail with "No valid backend" while the nodes are alive and
+  // only have not reported yet. Any thread.
+  void NoteDatabaseUnreachable();
 
  private:
   // The volume (gone = deleted meanwhile), its type's extra specs and the usable pools.
@@ -57,6 +70,7 @@ class SchedulerService {
   db::Database& db_;
   const Config& config_;
   SchedulerOptions options_;
+  std::atomic<int64_t> heartbeats_missed_until_{0};
 };
 
 }  // namespace scoria::scheduler
