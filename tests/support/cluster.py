@@ -159,8 +159,16 @@ class Node:
         """SIGKILL: a crashed host, nothing cleaned up."""
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGKILL)
+            self.proc.send_signal(signal.SIGCONT)
             self.proc.wait()
         self.proc = None
+
+    def pause(self):
+        """SIGSTOP: alive (its connections and target stay open) but doing nothing."""
+        self.proc.send_signal(signal.SIGSTOP)
+
+    def resume(self):
+        self.proc.send_signal(signal.SIGCONT)
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
