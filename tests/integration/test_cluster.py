@@ -161,6 +161,7 @@ def test_storage_node_killed(cl):
         if backend_host(v) == "node1":
             on_node1 = v
     cl.nodes["node1"].kill()
+    killed_at = time.time()
 
     def node1_down():
         states = {s["host"]: s["state"] for s in cl.services() if s["host"].startswith("node1")}
@@ -168,6 +169,7 @@ def test_storage_node_killed(cl):
     # It goes down once its last heartbeat is older than service_down_time (polled, with room
     # for a loaded machine).
     cl.wait_for(node1_down, cl.service_down_time * 4, "node1 shown down")
+    print("node1 shown down %.1f s after kill -9" % (time.time() - killed_at))
     assert all(s["state"] == "up" for s in cl.services() if not s["host"].startswith("node1"))
 
     new = [cl.create_volume(wait=False) for _ in range(4)]
@@ -184,8 +186,10 @@ def test_storage_node_killed(cl):
         time.sleep(0.2)
     assert os.path.exists(os.path.join(cl.nodes["node1"].volume_dir(),
                                        "volume-" + on_node1["id"]))
-    cl.nodes["node1"].start()
+    restarted_at = time.time()
+    cl.nodes["node1"].start(wait=False)
     cl.wait_volume(on_node1["id"], ("deleted",))
+    print("the waiting delete done %.1f s after node1's restart" % (time.time() - restarted_at))
     assert not os.path.exists(os.path.join(cl.nodes["node1"].volume_dir(),
                                            "volume-" + on_node1["id"]))
     cl.wait_for(lambda: cl.services_up("node1"), cl.service_down_time * 3, "node1 up again")
@@ -221,6 +225,8 @@ def test_controller_killed_during_creates(cl):
             t.join()
         interrupted += int(cl.pg.psql("SELECT COUNT(*) FROM tasks", db="scoria"))
         cl.nodes["ctl"].start()
+        print("round %d: %d creates answered, %s task rows at the kill"
+              % (round_no, len(created), interrupted))
         for vid in created:
             cl.wait_volume(vid, FINAL, timeout=60)
     assert interrupted > 0, "the kills never interrupted any work: the test proves nothing"
@@ -286,8 +292,10 @@ def test_database_goes_away_and_comes_back(cl):
             cl.nodes[n].resume()
     assert placed["status"] != "error", placed
     assert cl.wait_volume(first["id"], FINAL)["status"] == "available"
+    back_at = time.time()
     cl.wait_for(lambda: all(s["state"] == "up" for s in cl.services()),
                 cl.service_down_time * 4, "every service up again")
+    print("every service up %.1f s after the nodes resumed" % (time.time() - back_at))
     after = cl.create_volume()
     assert after["status"] == "available"
     assert all(cl.nodes[n].running() for n in ("ctl", "node1", "node2"))

@@ -16,12 +16,15 @@ run can use the same ones. Nothing is added to the root namespace: processes run
 namespace with setns(2) (`Cluster.http`).
 
 Processes are started and killed by pid; `teardown` kills what is left and deletes the
-namespaces.
+namespaces. A run killed before its teardown is cleaned up by the next one (`reap_leftovers`:
+only namespaces whose test pid is gone).
 """
 import concurrent.futures
 import ctypes
+import glob
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -74,6 +77,37 @@ def _enter_netns(name):
             raise OSError(err, "setns(%s): %s" % (name, os.strerror(err)))
     finally:
         os.close(fd)
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True
+
+
+def reap_leftovers(prefix):
+    """Removes what runs of dead test processes left (a run killed before its teardown):
+    namespaces `<prefix><pid>-*` whose pid is gone, with the processes inside them, and their
+    state directories. Runs of live processes are left alone."""
+    listed = sh("ip", "netns", "list", check=False).stdout.split()
+    dead = set()
+    for ns in listed:
+        m = re.match(r"^%s(\d+)-\w+$" % re.escape(prefix), ns)
+        if m and not _alive(int(m.group(1))):
+            dead.add(int(m.group(1)))
+            for pid in sh("ip", "netns", "pids", ns, check=False).stdout.split():
+                try:
+                    os.kill(int(pid), signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            sh("ip", "netns", "del", ns, check=False)
+    for pid in dead:
+        for d in glob.glob(os.path.join(tempfile.gettempdir(), "scoria-cluster-%d-*" % pid)):
+            shutil.rmtree(d, ignore_errors=True)
 
 
 class Node:
@@ -170,16 +204,6 @@ class Node:
     def resume(self):
         self.proc.send_signal(signal.SIGCONT)
 
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc = None
-
     def running(self):
         return self.proc is not None and self.proc.poll() is None
 
@@ -196,8 +220,9 @@ class Cluster:
     def __init__(self, bin_dir, service_down_time=5, prefix="scl"):
         self.bin_dir = bin_dir
         self.service_down_time = service_down_time
+        reap_leftovers(prefix)
         self.prefix = "%s%d" % (prefix, os.getpid())
-        self.base = tempfile.mkdtemp(prefix="scoria-cluster-")
+        self.base = tempfile.mkdtemp(prefix="scoria-cluster-%d-" % os.getpid())
         os.chmod(self.base, 0o755)
         self.namespaces = []
         self.pg = None
