@@ -1,5 +1,7 @@
 #include "db/services_repo.h"
 
+#include <algorithm>
+
 #include "common/clock.h"
 
 namespace scoria::db {
@@ -60,6 +62,12 @@ Status SetServiceDisabled(Transaction& tx, const std::string& host, const std::s
                                       {int64_t{disabled}, OptStr(reason), host, binary}));
   if (n == 0) return NotFound("Service " + binary + " on host " + host + " could not be found.");
   return Status::Ok();
+}
+
+bool HeartbeatFresh(const ServiceRecord& s, int service_down_time, int64_t now,
+                    int64_t missed_until) {
+  if (!s.updated_at) return false;
+  return now - std::max(*s.updated_at, missed_until) <= int64_t{service_down_time} * 1'000'000;
 }
 
 }  // namespace scoria::db

@@ -33,6 +33,12 @@ Status Heartbeat(Transaction& tx, const std::string& host, const std::string& bi
 Result<std::vector<ServiceRecord>> ListServices(Transaction& tx,
                                                 const std::optional<std::string>& host,
                                                 const std::optional<std::string>& binary);
+// Whether the service's last heartbeat is at most `service_down_time` seconds older than `now`
+// (micros): the service counts as up. A heartbeat older than `missed_until` counts as taken then
+// (the scheduler's allowance for a database outage, scheduler_service.h). Being disabled is a
+// separate matter, left to the caller.
+bool HeartbeatFresh(const ServiceRecord& s, int service_down_time, int64_t now,
+                    int64_t missed_until = 0);
 // NotFound when no such service.
 Status SetServiceDisabled(Transaction& tx, const std::string& host, const std::string& binary,
                           bool disabled, const std::optional<std::string>& reason);

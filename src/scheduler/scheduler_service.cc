@@ -2,7 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
 #include <sstream>
 
 #include "common/clock.h"
@@ -124,8 +123,8 @@ Result<std::vector<PoolState>> SchedulerService::LoadPools(db::Transaction& tx,
   const int64_t now = NowMicros();
   std::vector<PoolState> pools;
   for (const auto& svc : services) {
-    const bool up = svc.updated_at && now - std::max(*svc.updated_at, heartbeats_missed_until) <=
-                                          int64_t{config.service_down_time} * 1000000;
+    const bool up =
+        db::HeartbeatFresh(svc, config.service_down_time, now, heartbeats_missed_until);
     if (only_usable && (!up || svc.disabled)) continue;
     if (!svc.capabilities) continue;
     json caps = json::parse(*svc.capabilities, nullptr, false);

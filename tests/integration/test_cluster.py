@@ -176,6 +176,16 @@ def test_storage_node_killed(cl):
     new = [cl.wait_volume(v["id"], ("available", "error")) for v in new]
     assert [backend_host(v) for v in new] == ["node2"] * 4, new
 
+    # An attach needs node1's target: refused at once (503), nothing left behind.
+    connector = {"initiator": INITIATOR, "ip": cluster_mod.ADDRESSES["client"], "host": "client"}
+    status, out = cl.post("/attachments", {"attachment": {
+        "volume_uuid": on_node1["id"], "connector": connector}}, version="3.54")
+    assert status == 503, (status, out)
+    assert "node1@file1" in out["serviceUnavailable"]["message"], out
+    status, out = cl.get("/attachments?volume_id=" + on_node1["id"], version="3.54")
+    assert status == 200 and out["attachments"] == [], (status, out)
+    assert cl.wait_volume(on_node1["id"], ("available",))["attachments"] == []
+
     status, out = cl.delete("/volumes/" + on_node1["id"])
     assert status == 202, (status, out)
     # The delete is addressed to node1, which is dead: the volume stays `deleting` and its

@@ -183,5 +183,21 @@ TEST_P(DbTest, TypesAndServices) {
 
 SCORIA_ON_EVERY_DATABASE(DbTest);
 
+TEST(HeartbeatFreshTest, UpWhileTheHeartbeatIsAtMostServiceDownTimeOld) {
+  const int64_t s = 1'000'000;
+  ServiceRecord svc;
+  EXPECT_FALSE(HeartbeatFresh(svc, 60, 1000 * s));  // never heartbeated
+  svc.updated_at = 1000 * s;
+  EXPECT_TRUE(HeartbeatFresh(svc, 60, 1060 * s));
+  EXPECT_FALSE(HeartbeatFresh(svc, 60, 1060 * s + 1));
+  // A database outage that ended at 1050 s: the heartbeat counts from then.
+  EXPECT_TRUE(HeartbeatFresh(svc, 60, 1100 * s, 1050 * s));
+  EXPECT_FALSE(HeartbeatFresh(svc, 60, 1111 * s, 1050 * s));
+  // An outage before the heartbeat changes nothing.
+  EXPECT_FALSE(HeartbeatFresh(svc, 60, 1061 * s, 900 * s));
+  svc.disabled = true;  // disabled is not the heartbeat's business
+  EXPECT_TRUE(HeartbeatFresh(svc, 60, 1001 * s));
+}
+
 }  // namespace
 }  // namespace scoria::db
