@@ -86,9 +86,13 @@ bool TaskWorker::RunOne() {
   }, db::Durability::kRelaxed,  // a lost lease only means the task runs again
      db::WriteScope::kRowsItLocks);  // ClaimTask locks its one row (PostgreSQL)
   if (!st.ok()) {
-    spdlog::warn("tasks: claim failed: {}", st.ToString());
+    if (!claims_failing_.exchange(true)) {
+      spdlog::warn("tasks: claim failed: {} (retrying; the next line is the recovery)",
+                   st.ToString());
+    }
     return false;
   }
+  if (claims_failing_.exchange(false)) spdlog::info("tasks: claims work again");
   if (!task) return false;
   {
     std::lock_guard lock(mu_);

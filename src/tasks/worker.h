@@ -102,6 +102,9 @@ class TaskWorker {
   std::map<std::string, Registration> handlers_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> renew_stop_{false};
+  // Claims are failing (the database is unreachable): every thread retries each poll, but
+  // only the first failure and the recovery are logged, not one line per thread per poll.
+  std::atomic<bool> claims_failing_{false};
   std::vector<std::thread> threads_;
   std::thread renewer_;
   std::mutex mu_;

@@ -267,6 +267,7 @@ def _placed_or_failed(c, vol_id):
 
 def test_database_goes_away_and_comes_back(cl):
     vol = cl.create_volume()
+    log_mark = {n: len(cl.nodes[n].read_log()) for n in cl.nodes}
     cl.pg.stop()
     status, out = cl.get("/volumes/" + vol["id"])
     assert status == 503, (status, out)
@@ -306,6 +307,12 @@ def test_database_goes_away_and_comes_back(cl):
     cl.wait_for(lambda: all(s["state"] == "up" for s in cl.services()),
                 cl.service_down_time * 4, "every service up again")
     print("every service up %.1f s after the nodes resumed" % (time.time() - back_at))
+    # The outage is logged, not once per worker thread per poll: each task worker (node: one
+    # per backend and the backup worker; ctl: the scheduler's) says it once, and its recovery.
+    for n, workers in (("ctl", 1), ("node1", 2), ("node2", 2)):
+        log = cl.nodes[n].read_log()[log_mark[n]:]
+        assert log.count("tasks: claim failed") <= workers, (n, log[-3000:])
+        assert log.count("tasks: claims work again") == log.count("tasks: claim failed"), n
     after = cl.create_volume()
     assert after["status"] == "available"
     assert all(cl.nodes[n].running() for n in ("ctl", "node1", "node2"))
