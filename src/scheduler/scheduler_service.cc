@@ -109,9 +109,7 @@ void SchedulerService::RegisterHandlers(tasks::TaskWorker& worker) {
   });
 }
 
-void SchedulerService::NoteDatabaseUnreachable() {
-  heartbeats_missed_until_.store(NowMicros() + int64_t{config_.report_interval} * 1000000);
-}
+void SchedulerService::NoteDatabaseBack() { heartbeats_missed_until_.store(NowMicros()); }
 
 Result<std::vector<PoolState>> SchedulerService::LoadPools(db::Transaction& tx,
                                                            const Config& config,

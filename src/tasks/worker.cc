@@ -92,7 +92,10 @@ bool TaskWorker::RunOne() {
     }
     return false;
   }
-  if (claims_failing_.exchange(false)) spdlog::info("tasks: claims work again");
+  if (claims_failing_.exchange(false)) {
+    spdlog::info("tasks: claims work again");
+    if (options_.on_database_back) options_.on_database_back();
+  }
   if (!task) return false;
   {
     std::lock_guard lock(mu_);

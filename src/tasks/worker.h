@@ -65,6 +65,10 @@ struct WorkerOptions {
   std::chrono::milliseconds lease{30'000};
   std::chrono::milliseconds poll{1'000};  // also waits for NotifyTasks
   std::chrono::milliseconds max_backoff{30'000};
+  // Called on the claiming thread when a claim succeeds after claims failed (the database is
+  // reachable again), before the claimed task runs. The scheduler learns from it that
+  // heartbeats are stale only because nobody could write them.
+  std::function<void()> on_database_back;
 };
 
 class TaskWorker {
