@@ -257,6 +257,14 @@ class Cluster:
         self.namespaces.append(ns)
         sh("ip", "-n", ns, "link", "set", "lo", "up")
 
+    def partition(self, name):
+        """Cuts host `name` off the network without closing anything: its port on the hub's
+        bridge goes down, so packets to and from it vanish (no refusal, no reset)."""
+        sh("ip", "-n", self.ns("hub"), "link", "set", "v-" + name, "down")
+
+    def heal(self, name):
+        sh("ip", "-n", self.ns("hub"), "link", "set", "v-" + name, "up")
+
     def exec_in(self, name, args, check=True, timeout=120, env=None):
         """Runs `args` in host `name`'s namespace; returns the CompletedProcess."""
         p = subprocess.run(["ip", "netns", "exec", self.ns(name)] + list(args),
