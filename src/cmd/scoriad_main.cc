@@ -76,10 +76,13 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
+  // Logging to stderr already shows the start error: it is printed again only when the log
+  // goes to a file, so a failed start is one line on stderr either way.
+  const bool log_to_stderr = config->log_file.empty();
   scoria::runtime::Daemon daemon(std::move(*config));
   if (auto st = daemon.Start(); !st.ok()) {
     spdlog::critical("cannot start: {}", st.ToString());
-    std::fprintf(stderr, "scoriad: cannot start: %s\n", st.message().c_str());
+    if (!log_to_stderr) std::fprintf(stderr, "scoriad: cannot start: %s\n", st.message().c_str());
     daemon.Stop();
     return 1;
   }

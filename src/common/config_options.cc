@@ -217,7 +217,8 @@ const std::vector<OptionSpec>& Table() {
     t.push_back(Opt(kDefault, "service_down_time", T::kInt, "60",
                     "Seconds without a heartbeat after which a service counts as down. Must "
                     "exceed report_interval; shorter detects failures sooner but flaps under "
-                    "load.")
+                    "load. After a database outage the scheduler counts it from the outage's "
+                    "end.")
                     .AtLeast(1)
                     .Into(&Config::service_down_time));
     // [DEFAULT]: backup.

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <mutex>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "common/config.h"
@@ -24,20 +25,30 @@ constexpr size_t kMaxConnections = 16;
 // cluster ("SCORIA" on a phone keypad).
 constexpr const char* kWriteLockSql = "SELECT pg_advisory_xact_lock(726742)";
 constexpr const char* kChannel = "scoria_tasks";
-constexpr int kConnectTimeoutSeconds = 5;
+// libpq parameters added to the configured URL unless it sets them itself. A server that
+// stops answering without closing the connection (a network partition, a host that lost power)
+// must cost seconds, not the kernel's TCP timeouts (15 minutes of retransmissions):
+// - connect_timeout: a new connection to an unreachable host;
+// - tcp_user_timeout (ms): a request sent on an open connection that the server never
+//   acknowledges (a query's run time does not count: the server's kernel acknowledges it);
+// - keepalives: an idle connection (the pool's, the LISTEN one) whose server is gone.
+constexpr std::pair<const char*, const char*> kConnectionDefaults[] = {
+    {"connect_timeout", "5"},      {"tcp_user_timeout", "10000"}, {"keepalives", "1"},
+    {"keepalives_idle", "10"},     {"keepalives_interval", "3"},  {"keepalives_count", "3"},
+};
 
 // Builds a libpq connection URI from the configured URL: the SQLAlchemy driver suffix
-// ("postgresql+psycopg2://") is dropped, and a connect timeout is added so an unreachable
-// host fails in seconds rather than at the kernel's TCP timeout.
+// ("postgresql+psycopg2://") is dropped, and kConnectionDefaults are added.
 std::string ConnInfo(const std::string& url) {
   std::string u = url;
   if (u.rfind("postgresql+", 0) == 0) {
     size_t scheme_end = u.find("://");
     if (scheme_end != std::string::npos) u = "postgresql" + u.substr(scheme_end);
   }
-  if (u.find("connect_timeout=") == std::string::npos) {
+  for (const auto& [key, value] : kConnectionDefaults) {
+    if (u.find(std::string(key) + "=") != std::string::npos) continue;
     u += u.find('?') == std::string::npos ? '?' : '&';
-    u += "connect_timeout=" + std::to_string(kConnectTimeoutSeconds);
+    u += std::string(key) + "=" + value;
   }
   return u;
 }
@@ -294,10 +305,24 @@ class PostgresDatabase : public Database {
     return fresh;
   }
 
+  // A connection that broke (the server went away or stopped answering) takes the idle ones
+  // with it: they lead to the same server, and each would cost the next request a timeout of
+  // its own (tcp_user_timeout) before it found out. The next Acquire connects afresh.
   void Release(PGconn* c) {
-    std::lock_guard lock(pool_mu_);
-    idle_.push_back(c);
-    pool_cv_.notify_one();
+    std::vector<PGconn*> broken;
+    {
+      std::lock_guard lock(pool_mu_);
+      if (PQstatus(c) != CONNECTION_BAD) {
+        idle_.push_back(c);
+        pool_cv_.notify_one();
+        return;
+      }
+      broken.swap(idle_);
+      broken.push_back(c);
+      open_ -= broken.size();
+      pool_cv_.notify_all();
+    }
+    for (PGconn* b : broken) PQfinish(b);
   }
 
  private:

@@ -1,13 +1,15 @@
 #include "db/services_repo.h"
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "common/clock.h"
 
 namespace scoria::db {
 
-bool ServiceIsUp(const ServiceRecord& s, int64_t now_us, int down_time_s) {
-  const int64_t last = s.updated_at.value_or(s.created_at);
+bool ServiceIsUp(const ServiceRecord& s, int64_t now_us, int down_time_s,
+                 int64_t missed_until) {
+  const int64_t last = std::max(s.updated_at.value_or(s.created_at), missed_until);
   return std::llabs(now_us - last) <= int64_t{down_time_s} * 1000000;
 }
 

@@ -30,8 +30,11 @@ struct ServiceRecord {
 };
 
 // True while the service's last heartbeat (or its creation, before the first) is at most
-// `down_time_s` seconds away from `now_us`, in either direction (Cinder's abs()).
-bool ServiceIsUp(const ServiceRecord& s, int64_t now_us, int down_time_s);
+// `down_time_s` seconds away from `now_us`, in either direction (Cinder's abs()). A heartbeat
+// older than `missed_until` counts as taken then (the scheduler's allowance for a database
+// outage, scheduler_service.h). Being disabled is a separate matter, left to the caller.
+bool ServiceIsUp(const ServiceRecord& s, int64_t now_us, int down_time_s,
+                 int64_t missed_until = 0);
 
 // Inserts or refreshes the row: updated_at = now, report_count + 1, capabilities when given.
 Status Heartbeat(Transaction& tx, const std::string& host, const std::string& binary,

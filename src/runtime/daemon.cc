@@ -46,6 +46,7 @@ Status Daemon::Start() {
     scheduler_ = std::make_unique<scheduler::SchedulerService>(*db_, config_);
     tasks::WorkerOptions opts;
     opts.threads = 1;  // decisions are serial: each sees the previous one's allocation
+    opts.on_database_back = [s = scheduler_.get()] { s->NoteDatabaseBack(); };
     auto w = std::make_unique<tasks::TaskWorker>(
         *db_, owner + "/scheduler", std::vector<std::string>{db::kSchedulerTarget}, opts);
     scheduler_->RegisterHandlers(*w);

@@ -109,9 +109,12 @@ void SchedulerService::RegisterHandlers(tasks::TaskWorker& worker) {
   });
 }
 
+void SchedulerService::NoteDatabaseBack() { heartbeats_missed_until_.store(NowMicros()); }
+
 Result<std::vector<PoolState>> SchedulerService::LoadPools(db::Transaction& tx,
                                                            const Config& config,
-                                                           bool only_usable) {
+                                                           bool only_usable,
+                                                           int64_t heartbeats_missed_until) {
   ASSIGN_OR_RETURN(auto services,
                    db::ListServices(tx, std::nullopt, std::string(db::kVolumeBinary)));
   ASSIGN_OR_RETURN(auto usage, db::UsageByHost(tx));
@@ -119,7 +122,7 @@ Result<std::vector<PoolState>> SchedulerService::LoadPools(db::Transaction& tx,
   std::vector<PoolState> pools;
   for (const auto& svc : services) {
     const bool up =
-        svc.updated_at && now - *svc.updated_at <= int64_t{config.service_down_time} * 1000000;
+        db::ServiceIsUp(svc, now, config.service_down_time, heartbeats_missed_until);
     // Cinder's host manager reads only services that are neither disabled nor frozen.
     if (only_usable && (!up || svc.disabled || svc.frozen)) continue;
     if (!svc.capabilities) continue;
@@ -182,7 +185,8 @@ Status SchedulerService::LoadRequest(const std::string& id, db::VolumeRecord* vo
     *vol = std::move(*v);
     ASSIGN_OR_RETURN(auto type, db::GetType(tx, vol->volume_type_id));
     req->extra_specs = type.extra_specs;
-    ASSIGN_OR_RETURN(*pools, LoadPools(tx, config_, /*only_usable=*/true));
+    ASSIGN_OR_RETURN(*pools, LoadPools(tx, config_, /*only_usable=*/true,
+                                       heartbeats_missed_until_.load()));
     return Status::Ok();
   });
 }

@@ -16,6 +16,8 @@
 // last stats report, so two decisions in a row never double-book the same space.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <vector>
 
 #include "common/config.h"
@@ -39,8 +41,19 @@ class SchedulerService {
 
   // The pools the scheduler would consider now (also used by scheduler-stats/get_pools).
   // only_usable: only pools of services that are up, enabled and not frozen.
+  // `heartbeats_missed_until` (micros, 0 = none): a heartbeat older than this instant counts as
+  // taken then, because until then no service could write one (see NoteDatabaseBack).
   static Result<std::vector<PoolState>> LoadPools(db::Transaction& tx, const Config& config,
-                                                  bool only_usable);
+                                                  bool only_usable,
+                                                  int64_t heartbeats_missed_until = 0);
+
+  // The scheduler's worker reached the database again after failing to (WorkerOptions::
+  // on_database_back): during the outage no service could write its heartbeat. For
+  // service_down_time from now, a stale heartbeat does not make a volume service down;
+  // otherwise every create right after an outage longer than service_down_time would fail with
+  // "No valid backend" while the nodes are alive and only have not reported yet. A node that
+  // died meanwhile is taken for down service_down_time after the outage. Any thread.
+  void NoteDatabaseBack();
 
  private:
   // The volume (gone = deleted meanwhile), its type's extra specs and the usable pools.
@@ -58,6 +71,7 @@ class SchedulerService {
   db::Database& db_;
   const Config& config_;
   SchedulerOptions options_;
+  std::atomic<int64_t> heartbeats_missed_until_{0};
 };
 
 }  // namespace scoria::scheduler

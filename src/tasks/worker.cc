@@ -122,8 +122,15 @@ std::optional<db::Task> TaskWorker::Claim() {
   }, db::Durability::kRelaxed,  // a lost lease only means the task runs again
      db::WriteScope::kRowsItLocks);  // ClaimTask locks its one row (PostgreSQL)
   if (!st.ok()) {
-    spdlog::warn("tasks: claim failed: {}", st.ToString());
+    if (!claims_failing_.exchange(true)) {
+      spdlog::warn("tasks: claim failed: {} (retrying; the next line is the recovery)",
+                   st.ToString());
+    }
     return std::nullopt;
+  }
+  if (claims_failing_.exchange(false)) {
+    spdlog::info("tasks: claims work again");
+    if (options_.on_database_back) options_.on_database_back();
   }
   if (task) {
     std::lock_guard lock(mu_);

@@ -66,6 +66,10 @@ struct WorkerOptions {
   std::chrono::milliseconds lease{30'000};
   std::chrono::milliseconds poll{1'000};  // also waits for NotifyTasks
   std::chrono::milliseconds max_backoff{30'000};
+  // Called on the claiming thread when a claim succeeds after claims failed (the database is
+  // reachable again), before the claimed task runs. The scheduler learns from it that
+  // heartbeats are stale only because nobody could write them.
+  std::function<void()> on_database_back;
 };
 
 class TaskWorker {
@@ -106,6 +110,9 @@ class TaskWorker {
   std::map<std::string, Registration> handlers_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> renew_stop_{false};
+  // Claims are failing (the database is unreachable): every thread retries each poll, but
+  // only the first failure and the recovery are logged, not one line per thread per poll.
+  std::atomic<bool> claims_failing_{false};
   std::vector<std::thread> threads_;
   std::thread renewer_;
   std::mutex mu_;

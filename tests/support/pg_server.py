@@ -73,6 +73,11 @@ class PgServer:
             self._run_as([b + "/initdb", "-D", self.data, "-U", "postgres", "-A", "trust",
                           "--no-sync", "-E", "UTF8", "--locale=C.UTF-8"],
                          stdout=log, stderr=subprocess.STDOUT)
+        if self.host != "127.0.0.1":
+            # initdb trusts only loopback; a server on a (test-made, private) network address
+            # trusts the clients of its own subnet too.
+            with open(os.path.join(self.data, "pg_hba.conf"), "a") as hba:
+                hba.write("host all all samenet trust\n")
         with open(os.path.join(self.base, "pg_ctl.log"), "w") as log:
             self._run_as([b + "/pg_ctl", "-D", self.data, "-l", self.log_path, "-w", "-t",
                           str(timeout), "-o", self._options(), "start"], stdout=log,
@@ -121,17 +126,20 @@ class PgServer:
         shutil.rmtree(self.base, ignore_errors=True)
 
     def psql(self, sql, db="postgres"):
+        prefix = ["ip", "netns", "exec", self.netns] if self.netns else []
         out = subprocess.run(
-            ["psql", "-h", self.host, "-p", str(self.port), "-U", "postgres", "-d", db,
-             "-Atc", sql], check=True, capture_output=True, text=True, stdin=subprocess.DEVNULL,
-            **({} if not self.netns else {}))
+            prefix + ["psql", "-h", self.host, "-p", str(self.port), "-U", "postgres", "-d", db,
+                      "-Atc", sql], check=True, capture_output=True, text=True,
+            stdin=subprocess.DEVNULL)
         return out.stdout
 
 
-def create_database(server_url, name):
-    """Creates database `name` on the server of `server_url`; returns its URL."""
+def create_database(server_url, name, netns=None):
+    """Creates database `name` on the server of `server_url`; returns its URL. `netns`: run
+    psql inside that network namespace (where the server's address is reachable)."""
     prefix, _, _ = server_url.rpartition("/")
-    subprocess.run(["psql", server_url, "-Atqc", "CREATE DATABASE %s" % name], check=True,
+    netns_prefix = ["ip", "netns", "exec", netns] if netns else []
+    subprocess.run(netns_prefix + ["psql", server_url, "-Atqc", "CREATE DATABASE %s" % name], check=True,
                    capture_output=True, stdin=subprocess.DEVNULL)
     return prefix + "/" + name
 

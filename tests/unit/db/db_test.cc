@@ -234,5 +234,21 @@ TEST_P(DbTest, UsagePerProjectOnOneBackend) {
 
 SCORIA_ON_EVERY_DATABASE(DbTest);
 
+TEST(ServiceIsUpTest, UpWhileTheHeartbeatIsAtMostServiceDownTimeOld) {
+  const int64_t s = 1'000'000;
+  ServiceRecord svc;
+  EXPECT_FALSE(ServiceIsUp(svc, 1000 * s, 60));  // never heartbeated, created long ago
+  svc.updated_at = 1000 * s;
+  EXPECT_TRUE(ServiceIsUp(svc, 1060 * s, 60));
+  EXPECT_FALSE(ServiceIsUp(svc, 1060 * s + 1, 60));
+  // A database outage that ended at 1050 s: the heartbeat counts from then.
+  EXPECT_TRUE(ServiceIsUp(svc, 1100 * s, 60, 1050 * s));
+  EXPECT_FALSE(ServiceIsUp(svc, 1111 * s, 60, 1050 * s));
+  // An outage before the heartbeat changes nothing.
+  EXPECT_FALSE(ServiceIsUp(svc, 1061 * s, 60, 900 * s));
+  svc.disabled = true;  // disabled is not the heartbeat's business
+  EXPECT_TRUE(ServiceIsUp(svc, 1001 * s, 60));
+}
+
 }  // namespace
 }  // namespace scoria::db

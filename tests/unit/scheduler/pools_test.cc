@@ -1,11 +1,13 @@
 // ListPools (pools.h) over a real (in-memory) database: every reported pool, up or disabled,
 // with usage from the volumes table; a type's extra specs keep only the pools that accept them.
 #include "scheduler/pools.h"
+#include "scheduler/scheduler_service.h"
 
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
+#include "common/clock.h"
 #include "db/migrations.h"
 #include "db/services_repo.h"
 #include "db/volumes_repo.h"
@@ -94,6 +96,35 @@ TEST_F(ListPoolsTest, ExtraSpecsKeepOnlyThePoolsThatAcceptThem) {
                   .empty());
   // A type without extra specs accepts every pool.
   EXPECT_EQ(Names({.extra_specs = std::map<std::string, std::string>{}}).size(), 3u);
+}
+
+// The scheduler's view (only_usable): a service whose heartbeat is older than
+// service_down_time is down, unless the database was unreachable until later
+// (heartbeats_missed_until: nobody could heartbeat then).
+TEST_F(ListPoolsTest, AStaleHeartbeatCountsFromTheEndOfADatabaseOutage) {
+  auto Usable = [&](int64_t missed_until) {
+    auto tx = Tx();
+    auto pools = SchedulerService::LoadPools(*tx, config_, /*only_usable=*/true, missed_until);
+    EXPECT_TRUE(pools.ok()) << pools.status().ToString();
+    std::vector<std::string> names;
+    if (pools.ok()) {
+      for (const auto& p : *pools) names.push_back(p.name);
+    }
+    return names;
+  };
+  const std::vector<std::string> h1 = {"h1@lvm#a", "h1@lvm#b"};  // h2 is disabled
+  EXPECT_EQ(Usable(0), h1);
+  {
+    auto tx = Tx();
+    const int64_t stale = NowMicros() - int64_t{config_.service_down_time + 1} * 1000000;
+    ASSERT_TRUE(tx->Exec("UPDATE services SET updated_at = ?", {db::Value(stale)}).ok());
+    ASSERT_TRUE(tx->Commit().ok());
+  }
+  EXPECT_TRUE(Usable(0).empty());
+  // An outage that ended a moment ago: the stale heartbeats count from then.
+  EXPECT_EQ(Usable(NowMicros() - 1000000), h1);
+  // One that ended longer than service_down_time ago excuses nothing.
+  EXPECT_TRUE(Usable(NowMicros() - int64_t{config_.service_down_time + 1} * 1000000).empty());
 }
 
 }  // namespace

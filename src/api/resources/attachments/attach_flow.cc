@@ -1,10 +1,12 @@
 #include "api/resources/attachments/attach_flow.h"
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
 #include "common/clock.h"
 #include "common/ids.h"
+#include "db/services_repo.h"
 #include "db/tasks_repo.h"
 #include "tasks/protocol.h"
 
@@ -71,10 +73,18 @@ db::AttachmentRecord NewAttachmentRow(const Request& req, const db::VolumeRecord
   return a;
 }
 
-Result<int64_t> EnqueueExport(db::Transaction& tx, db::AttachmentRecord& a,
+Result<int64_t> EnqueueExport(db::Transaction& tx, const Config& config, db::AttachmentRecord& a,
                               const db::VolumeRecord& v, const json& connector,
                               const std::optional<std::string>& mode, bool keep_attached) {
   ASSIGN_OR_RETURN(std::string target, BackendOf(v));
+  ASSIGN_OR_RETURN(auto services, db::ListServices(tx, target, std::string(db::kVolumeBinary)));
+  const int64_t now = NowMicros();
+  if (std::none_of(services.begin(), services.end(), [&](const db::ServiceRecord& s) {
+        return db::ServiceIsUp(s, now, config.service_down_time);
+      })) {
+    return Unavailable("The volume service " + target +
+                       " is down: the volume cannot be exported until it is back.");
+  }
   a.connector = connector.dump();
   a.initiator = connector["initiator"].get<std::string>();
   if (mode) {

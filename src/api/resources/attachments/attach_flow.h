@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/http/http.h"
+#include "common/config.h"
 #include "common/status.h"
 #include "db/attachments_repo.h"
 #include "db/database.h"
@@ -36,9 +37,12 @@ db::AttachmentRecord NewAttachmentRow(const Request& req, const db::VolumeRecord
 // Sets the row's connector, initiator and mode (explicit mode, else the row's, else the
 // connector's, else ro for a read-only volume, else rw), marks it attaching and not exported,
 // saves it and enqueues export_attachment. Returns the task id. FailedPrecondition when the
-// volume has no backend yet. keep_attached: an attached row stays attached (legacy
-// os-initialize_connection of an attached volume, e.g. after a host reboot).
-Result<int64_t> EnqueueExport(db::Transaction& tx, db::AttachmentRecord& a,
+// volume has no backend yet; Unavailable (503) when its volume service is down (no heartbeat
+// for service_down_time): only that host can export it, so the request fails at once, with
+// nothing written, rather than after WaitForTask's timeout with an attachment left behind.
+// keep_attached: an attached row stays attached (legacy os-initialize_connection of an
+// attached volume, e.g. after a host reboot).
+Result<int64_t> EnqueueExport(db::Transaction& tx, const Config& config, db::AttachmentRecord& a,
                               const db::VolumeRecord& v, const nlohmann::json& connector,
                               const std::optional<std::string>& mode, bool keep_attached = false);
 

@@ -153,7 +153,7 @@ Response AttachmentsApi::Create(Request& req, const PathParams&) {
     a.attach_mode = c.mode;
     RETURN_IF_ERROR(db::InsertAttachment(tx, a));
     if (c.connector) {
-      ASSIGN_OR_RETURN(task, EnqueueExport(tx, a, v, *c.connector, c.mode));
+      ASSIGN_OR_RETURN(task, EnqueueExport(tx, env_.config, a, v, *c.connector, c.mode));
     }
     return db::RecomputeVolumeStatus(tx, v);
   });
@@ -190,7 +190,7 @@ Response AttachmentsApi::Update(Request& req, const PathParams& p) {
       return FailedPrecondition("Invalid attachment: attachment " + id + " is " +
                                 a.attach_status + ".");
     }
-    ASSIGN_OR_RETURN(task, EnqueueExport(tx, a, v, connector, std::nullopt));
+    ASSIGN_OR_RETURN(task, EnqueueExport(tx, env_.config, a, v, connector, std::nullopt));
     return db::RecomputeVolumeStatus(tx, v);
   });
   if (!st.ok()) return FaultResponse(st);

@@ -23,8 +23,7 @@ using lifecycle::VolumeOp;
 
 namespace {
 bool ServiceUp(const db::ServiceRecord& s, const Config& config) {
-  if (s.disabled || !s.updated_at) return false;
-  return NowMicros() - *s.updated_at <= int64_t{config.service_down_time} * 1'000'000;
+  return !s.disabled && db::ServiceIsUp(s, NowMicros(), config.service_down_time);
 }
 }  // namespace
 

@@ -199,7 +199,7 @@ Response LegacyActions::InitializeConnection(const json& args) {
       RETURN_IF_ERROR(db::InsertAttachment(tx, *row));
     }
     attachment_id = row->id;
-    ASSIGN_OR_RETURN(task, EnqueueExport(tx, *row, v, connector, std::nullopt,
+    ASSIGN_OR_RETURN(task, EnqueueExport(tx, env_.config, *row, v, connector, std::nullopt,
                                          /*keep_attached=*/true));
     return Status::Ok();
   });
