@@ -1,5 +1,6 @@
 #include "db/postgres_database.h"
 
+#include <libpq-events.h>
 #include <libpq-fe.h>
 #include <poll.h>
 #include <spdlog/spdlog.h>
@@ -9,6 +10,7 @@
 #include <cstdio>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -144,6 +146,33 @@ Value ColumnValue(const PGresult* r, int row, int col) {
   }
 }
 
+// The statements a connection has prepared, SQL text -> statement name: a repository's
+// statement is parsed and planned by the server once per connection, not on every call (on
+// this kind of machine parse + plan cost more than running most of them). Attached to the
+// PGconn as libpq instance data, so it is freed with the connection (PGEVT_CONNDESTROY) and a
+// new connection starts empty. Capped: SQL built with a variable number of placeholders (IN
+// lists) would otherwise grow it without end; past the cap statements run unprepared.
+struct PreparedStatements {
+  static constexpr size_t kMax = 256;
+  std::unordered_map<std::string, std::string> names;
+
+  static int Events(PGEventId event, void* info, void*) {
+    if (event == PGEVT_CONNDESTROY) {
+      PGconn* conn = static_cast<PGEventConnDestroy*>(info)->conn;
+      delete static_cast<PreparedStatements*>(PQinstanceData(conn, &Events));
+    }
+    return 1;
+  }
+  static void AttachTo(PGconn* conn) {
+    if (PQregisterEventProc(conn, &Events, "scoria-prepared", nullptr)) {
+      PQsetInstanceData(conn, &Events, new PreparedStatements);
+    }
+  }
+  static PreparedStatements* Of(PGconn* conn) {
+    return static_cast<PreparedStatements*>(PQinstanceData(conn, &Events));
+  }
+};
+
 class PostgresDatabase;
 
 class PostgresTransaction : public Transaction {
@@ -199,8 +228,11 @@ class PostgresTransaction : public Transaction {
       values[i] = text[i].c_str();
     }
     const std::string numbered = NumberPlaceholders(sql);
-    ResultPtr r(PQexecParams(conn_, numbered.c_str(), static_cast<int>(params.size()), nullptr,
-                             values.data(), nullptr, nullptr, 0),
+    const int n = static_cast<int>(params.size());
+    ASSIGN_OR_RETURN(const std::string* name, Prepared(numbered, n));
+    ResultPtr r(name ? PQexecPrepared(conn_, name->c_str(), n, values.data(), nullptr, nullptr, 0)
+                     : PQexecParams(conn_, numbered.c_str(), n, nullptr, values.data(), nullptr,
+                                    nullptr, 0),
                 &PQclear);
     ExecStatusType s = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
     if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
@@ -209,6 +241,22 @@ class PostgresTransaction : public Transaction {
       return PgError(conn_, r.get(), numbered.substr(0, 120));
     }
     return r;
+  }
+
+  // The name of `sql` prepared on this connection (preparing it now if need be), or nullptr
+  // to run it unprepared (the cache is full).
+  Result<const std::string*> Prepared(const std::string& sql, int params) {
+    PreparedStatements* cache = PreparedStatements::Of(conn_);
+    if (cache == nullptr) return nullptr;
+    auto it = cache->names.find(sql);
+    if (it != cache->names.end()) return &it->second;
+    if (cache->names.size() >= PreparedStatements::kMax) return nullptr;
+    std::string name = "scoria_" + std::to_string(cache->names.size());
+    ResultPtr r(PQprepare(conn_, name.c_str(), sql.c_str(), params, nullptr), &PQclear);
+    if (!r || PQresultStatus(r.get()) != PGRES_COMMAND_OK) {
+      return PgError(conn_, r.get(), sql.substr(0, 120));
+    }
+    return &cache->names.emplace(sql, std::move(name)).first->second;
   }
 
   PostgresDatabase* db_;
@@ -335,6 +383,7 @@ class PostgresDatabase : public Database {
     }
     // Notices ("relation already exists, skipping") would go to stderr: not for operators.
     PQsetNoticeProcessor(c, [](void*, const char*) {}, nullptr);
+    PreparedStatements::AttachTo(c);
     // A lock held by a hung peer must not stall a thread for ever.
     Status st = Simple(c, "SET statement_timeout = '60s'");
     if (!st.ok()) {
