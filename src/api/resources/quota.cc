@@ -1,5 +1,7 @@
 #include "api/resources/quota.h"
 
+#include <optional>
+
 #include "db/quotas_repo.h"
 #include "db/snapshots_repo.h"
 #include "db/volumes_repo.h"
@@ -22,11 +24,19 @@ Result<std::map<std::string, int64_t>> QuotaLimits(db::Transaction& tx, const Co
 }
 
 namespace {
+// volumes_gb: the project's volume gigabytes when the caller has counted them already.
 Status CheckGigabytes(db::Transaction& tx, std::map<std::string, int64_t>& limits,
-                      const std::string& project, int64_t gigabytes) {
+                      const std::string& project, int64_t gigabytes,
+                      std::optional<int64_t> volumes_gb = std::nullopt) {
   const int64_t gb_limit = limits["gigabytes"];
   if (gigabytes <= 0 || gb_limit < 0) return Status::Ok();
-  ASSIGN_OR_RETURN(int64_t used, UsedGigabytes(tx, project));
+  int64_t used = 0;
+  if (volumes_gb) {
+    ASSIGN_OR_RETURN(auto snaps, db::ProjectSnapshotUsage(tx, project));
+    used = *volumes_gb + snaps.gigabytes;
+  } else {
+    ASSIGN_OR_RETURN(used, UsedGigabytes(tx, project));
+  }
   if (used + gigabytes > gb_limit) {
     return ResourceExhausted(
         "VolumeSizeExceedsAvailableQuota: Requested volume or snapshot exceeds allowed "
@@ -62,14 +72,16 @@ Status CheckVolumeQuota(db::Transaction& tx, const Config& config, const std::st
   ASSIGN_OR_RETURN(auto limits, QuotaLimits(tx, config, project));
   const int64_t per_volume = limits["per_volume_gigabytes"];
   if (volume_size > 0 && per_volume >= 0 && volume_size > per_volume) {
-    return ResourceExhausted("VolumeSizeExceedsLimit: Requested volume size " +
-                             std::to_string(volume_size) +
-                             "G is larger than maximum allowed limit " +
-                             std::to_string(per_volume) + "G.");
+    return ResourceExhausted(
+        "VolumeSizeExceedsLimit: Requested volume size " + std::to_string(volume_size) +
+        "G is larger than maximum allowed limit " + std::to_string(per_volume) + "G.");
   }
-  ASSIGN_OR_RETURN(auto used, db::ProjectUsage(tx, project));
-  RETURN_IF_ERROR(CheckGigabytes(tx, limits, project, gigabytes));
   const int64_t vol_limit = limits["volumes"];
+  const bool counts =
+      (volumes > 0 && vol_limit >= 0) || (gigabytes > 0 && limits["gigabytes"] >= 0);
+  if (!counts) return Status::Ok();  // unlimited: nothing to count
+  ASSIGN_OR_RETURN(auto used, db::ProjectUsage(tx, project));
+  RETURN_IF_ERROR(CheckGigabytes(tx, limits, project, gigabytes, used.gigabytes));
   if (volumes > 0 && vol_limit >= 0 && used.volumes + volumes > vol_limit) {
     return ResourceExhausted("VolumeLimitExceeded: Maximum number of volumes allowed (" +
                              std::to_string(vol_limit) + ") exceeded for quota 'volumes'.");
