@@ -14,19 +14,39 @@ int64_t NowMicros() {
 }
 
 std::string FormatIsoTime(int64_t micros) {
-  time_t secs = static_cast<time_t>(micros / 1000000);
-  int64_t frac = micros % 1000000;
-  if (frac < 0) {
-    frac += 1000000;
-    --secs;
+  // Every listed resource carries two of these: digits are written by hand from <chrono>'s
+  // calendar arithmetic (snprintf + gmtime_r was a tenth of a 200-volume listing).
+  using namespace std::chrono;
+  const sys_time<microseconds> t{microseconds{micros}};
+  const sys_days day = floor<days>(t);
+  const year_month_day ymd{day};
+  const int y = static_cast<int>(ymd.year());
+  if (y < 0 || y > 9999) {
+    // Outside what 4 digits hold; only a corrupt row gets here.
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%d-%02u-%02u", y, static_cast<unsigned>(ymd.month()),
+                  static_cast<unsigned>(ymd.day()));
+    return buf;
   }
-  struct tm tm {};
-  gmtime_r(&secs, &tm);
-  char buf[96];
-  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%06lld", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<long long>(frac));
-  return buf;
+  const hh_mm_ss hms{floor<microseconds>(t - day)};
+  char out[26];  // YYYY-MM-DDTHH:MM:SS.ffffff
+  auto put = [&](int pos, int64_t value, int width) {
+    for (int i = width - 1; i >= 0; --i, value /= 10) out[pos + i] = static_cast<char>('0' + value % 10);
+  };
+  put(0, y, 4);
+  out[4] = '-';
+  put(5, static_cast<unsigned>(ymd.month()), 2);
+  out[7] = '-';
+  put(8, static_cast<unsigned>(ymd.day()), 2);
+  out[10] = 'T';
+  put(11, hms.hours().count(), 2);
+  out[13] = ':';
+  put(14, hms.minutes().count(), 2);
+  out[16] = ':';
+  put(17, hms.seconds().count(), 2);
+  out[19] = '.';
+  put(20, hms.subseconds().count(), 6);
+  return std::string(out, sizeof out);
 }
 
 std::optional<int64_t> ParseIsoTime(std::string_view s) {

@@ -225,6 +225,21 @@ const std::vector<Migration>& Migrations() {
            // snapshot creates/deletes on it and the scheduler places nothing there.
            "ALTER TABLE services ADD COLUMN frozen BIGINT NOT NULL DEFAULT 0",
        }},
+      {7,
+       "list indexes end with id",
+       {
+           // Listings sort by (created_at, id) (id breaks ties, for stable pages): with id in
+           // the index both databases read a page in order instead of sorting it (SQLite's
+           // temporary B-tree was 7% of a 200-volume listing).
+           "DROP INDEX volumes_created",
+           "CREATE INDEX volumes_created ON volumes (created_at, id)",
+           "DROP INDEX volumes_project_created",
+           "CREATE INDEX volumes_project_created ON volumes (project_id, created_at, id)",
+           "DROP INDEX snapshots_project_created",
+           "CREATE INDEX snapshots_project_created ON snapshots (project_id, created_at, id)",
+           "DROP INDEX backups_project_created",
+           "CREATE INDEX backups_project_created ON backups (project_id, created_at, id)",
+       }},
   };
   return kMigrations;
 }

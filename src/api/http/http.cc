@@ -91,11 +91,14 @@ std::optional<std::string> Response::Header(std::string_view name) const {
 }
 
 Response JsonResponse(int status, const nlohmann::json& body) {
-  Response r;
-  r.status = status;
   // Replace invalid UTF-8 instead of throwing: a stored name must never break a listing.
-  r.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  r.headers.emplace_back("Content-Type", "application/json");
+  return JsonTextResponse(status,
+                          body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+Response JsonTextResponse(int status, std::string json_text) {
+  Response r = TextResponse(status, std::move(json_text));
+  r.SetHeader("Content-Type", "application/json");
   return r;
 }
 

@@ -58,6 +58,8 @@ struct Response {
 
 // `status` with `body` serialized and Content-Type: application/json.
 Response JsonResponse(int status, const nlohmann::json& body);
+// `status` with `json_text` (already serialized JSON) as the body, Content-Type: application/json.
+Response JsonTextResponse(int status, std::string json_text);
 // `status` with no body (e.g. 202 Accepted for actions, 204 for deletes).
 Response EmptyResponse(int status);
 // `status` with a text/plain body.

@@ -30,19 +30,30 @@ std::string DisplayVolumeStatus(const std::string& status) {
   return status;
 }
 
-static json VolumeAttachmentsView(const Request& req, const std::vector<db::AttachmentRecord>& atts) {
-  json out = json::array();
+static void WriteVolumeAttachments(JsonWriter& w, const Request& req,
+                                   const std::vector<db::AttachmentRecord>& atts) {
+  w.BeginArray();
   for (const auto& a : atts) {
     if (a.attach_status != db::attach_status::kAttached) continue;
-    out.push_back({{"id", a.volume_id},
-                   {"attachment_id", a.id},
-                   {"volume_id", a.volume_id},
-                   {"server_id", OptString(a.instance_uuid)},
-                   {"host_name", req.ctx.is_admin ? OptString(a.attached_host) : json(nullptr)},
-                   {"device", OptString(a.mountpoint)},
-                   {"attached_at", TimeOrNull(a.attach_time)}});
+    w.BeginObject()
+        .Field("id", a.volume_id)
+        .Field("attachment_id", a.id)
+        .Field("volume_id", a.volume_id)
+        .Field("server_id", a.instance_uuid);
+    if (req.ctx.is_admin) {
+      w.Field("host_name", a.attached_host);
+    } else {
+      w.NullField("host_name");
+    }
+    w.Field("device", a.mountpoint);
+    if (a.attach_time) {
+      w.Field("attached_at", FormatIsoTime(*a.attach_time));
+    } else {
+      w.NullField("attached_at");
+    }
+    w.EndObject();
   }
-  return out;
+  w.EndArray();
 }
 
 json AttachmentSummaryView(const db::AttachmentRecord& a) {
@@ -66,54 +77,82 @@ json AttachmentDetailView(const db::AttachmentRecord& a) {
   return j;
 }
 
-json VolumeSummaryView(const Request& req, const db::VolumeRecord& v) {
-  return {{"id", v.id}, {"name", OptString(v.name)}, {"links", ResourceLinks(req, "volumes", v.id)}};
+static void WriteResourceLinks(JsonWriter& w, const Request& req, std::string_view collection,
+                               const std::string& id) {
+  std::string project = req.url_project.empty() ? "" : "/" + req.url_project;
+  std::string tail = project;
+  tail.append("/").append(collection).append("/").append(id);
+  w.BeginArray();
+  w.BeginObject().Field("rel", "self").Field("href", req.base_url + "/v3" + tail).EndObject();
+  w.BeginObject().Field("rel", "bookmark").Field("href", req.base_url + tail).EndObject();
+  w.EndArray();
 }
 
-json VolumeDetailView(const Request& req, const db::VolumeRecord& v, const std::string& type_name,
-                      const std::vector<db::AttachmentRecord>& attachments) {
+void WriteVolumeSummary(JsonWriter& w, const Request& req, const db::VolumeRecord& v) {
+  w.BeginObject().Field("id", v.id).Field("name", v.name).Key("links");
+  WriteResourceLinks(w, req, "volumes", v.id);
+  w.EndObject();
+}
+
+void WriteVolumeDetail(JsonWriter& w, const Request& req, const db::VolumeRecord& v,
+                       const std::string& type_name,
+                       const std::vector<db::AttachmentRecord>& attachments) {
   const ApiVersion& ver = req.version;
-  json md = json::object();
-  for (const auto& [k, val] : v.metadata) md[k] = val;
-  json j = {
-      {"id", v.id},
-      {"status", DisplayVolumeStatus(v.status)},
-      {"size", v.size},
-      {"availability_zone", v.availability_zone},
-      {"created_at", FormatIsoTime(v.created_at)},
-      {"updated_at", TimeOrNull(v.updated_at)},
-      {"name", OptString(v.name)},
-      {"description", OptString(v.description)},
-      {"volume_type", type_name},
-      {"snapshot_id", OptString(v.snapshot_id)},
-      {"source_volid", OptString(v.source_volid)},
-      {"metadata", md},
-      {"links", ResourceLinks(req, "volumes", v.id)},
-      {"user_id", v.user_id},
-      {"bootable", v.bootable ? "true" : "false"},
-      {"encrypted", false},
-      {"replication_status", nullptr},
-      {"consistencygroup_id", nullptr},
-      {"multiattach", v.multiattach},
-      {"attachments", VolumeAttachmentsView(req, attachments)},
-      {"os-vol-tenant-attr:tenant_id", v.project_id},
-  };
-  if (req.ctx.is_admin) {
-    j["migration_status"] = OptString(v.migration_status);
-    j["os-vol-host-attr:host"] = OptString(v.host);
-    j["os-vol-mig-status-attr:migstat"] = OptString(v.migration_status);
-    j["os-vol-mig-status-attr:name_id"] = nullptr;
+  const bool admin = req.ctx.is_admin;
+  w.BeginObject()
+      .Field("id", v.id)
+      .Field("status", DisplayVolumeStatus(v.status))
+      .Field("size", v.size)
+      .Field("availability_zone", v.availability_zone)
+      .Field("created_at", FormatIsoTime(v.created_at));
+  if (v.updated_at) {
+    w.Field("updated_at", FormatIsoTime(*v.updated_at));
+  } else {
+    w.NullField("updated_at");
   }
-  if (ver >= ApiVersion{3, 13}) j["group_id"] = nullptr;
-  if (ver >= ApiVersion{3, 21} && req.ctx.is_admin) j["provider_id"] = nullptr;
+  w.Field("name", v.name)
+      .Field("description", v.description)
+      .Field("volume_type", type_name)
+      .Field("snapshot_id", v.snapshot_id)
+      .Field("source_volid", v.source_volid)
+      .Key("metadata")
+      .BeginObject();
+  for (const auto& [k, val] : v.metadata) w.Field(k, val);
+  w.EndObject().Key("links");
+  WriteResourceLinks(w, req, "volumes", v.id);
+  w.Field("user_id", v.user_id)
+      .Field("bootable", v.bootable ? "true" : "false")
+      .Field("encrypted", false)
+      .NullField("replication_status")
+      .NullField("consistencygroup_id")
+      .Field("multiattach", v.multiattach)
+      .Key("attachments");
+  WriteVolumeAttachments(w, req, attachments);
+  w.Field("os-vol-tenant-attr:tenant_id", v.project_id);
+  if (admin) {
+    w.Field("migration_status", v.migration_status)
+        .Field("os-vol-host-attr:host", v.host)
+        .Field("os-vol-mig-status-attr:migstat", v.migration_status)
+        .NullField("os-vol-mig-status-attr:name_id");
+  }
+  if (ver >= ApiVersion{3, 13}) w.NullField("group_id");
+  if (ver >= ApiVersion{3, 21} && admin) w.NullField("provider_id");
   if (ver >= ApiVersion{3, 48}) {
-    j["shared_targets"] = ver >= ApiVersion{3, 69} ? json(false) : json(true);
-    j["service_uuid"] = nullptr;
+    w.Field("shared_targets", ver < ApiVersion{3, 69}).NullField("service_uuid");
   }
-  if (ver >= ApiVersion{3, 61} && req.ctx.is_admin) j["cluster_name"] = nullptr;
-  if (ver >= ApiVersion{3, 63}) j["volume_type_id"] = v.volume_type_id;
-  if (ver >= ApiVersion{3, 65}) j["consumes_quota"] = true;
-  return j;
+  if (ver >= ApiVersion{3, 61} && admin) w.NullField("cluster_name");
+  if (ver >= ApiVersion{3, 63}) w.Field("volume_type_id", v.volume_type_id);
+  if (ver >= ApiVersion{3, 65}) w.Field("consumes_quota", true);
+  w.EndObject();
+}
+
+std::string VolumeDetailJson(const Request& req, const db::VolumeRecord& v,
+                             const std::string& type_name,
+                             const std::vector<db::AttachmentRecord>& attachments) {
+  std::string out;
+  JsonWriter w(out);
+  WriteVolumeDetail(w, req, v, type_name, attachments);
+  return out;
 }
 
 json VolumeTypeView(const Request& req, const db::VolumeTypeRecord& t) {

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/http/http.h"
+#include "common/json_writer.h"
 #include "db/attachments_repo.h"
 #include "db/types_repo.h"
 #include "db/volumes_repo.h"
@@ -20,12 +21,18 @@ nlohmann::json ResourceLinks(const Request& req, const std::string& collection,
 // Cinder's volume status as users see it.
 std::string DisplayVolumeStatus(const std::string& status);
 
-nlohmann::json VolumeSummaryView(const Request& req, const db::VolumeRecord& v);
+// Volumes are listed in hundreds, so their views write JSON text directly (common/
+// json_writer.h) instead of building trees. Each writes one object value into `w`.
+void WriteVolumeSummary(JsonWriter& w, const Request& req, const db::VolumeRecord& v);
 // attachments: the volume's rows; only attached ones are shown (Cinder's shape, host_name only
 // for admins).
-nlohmann::json VolumeDetailView(const Request& req, const db::VolumeRecord& v,
-                                const std::string& type_name,
-                                const std::vector<db::AttachmentRecord>& attachments = {});
+void WriteVolumeDetail(JsonWriter& w, const Request& req, const db::VolumeRecord& v,
+                       const std::string& type_name,
+                       const std::vector<db::AttachmentRecord>& attachments = {});
+// WriteVolumeDetail's object as a string of JSON text (one volume: show, create, update).
+std::string VolumeDetailJson(const Request& req, const db::VolumeRecord& v,
+                             const std::string& type_name,
+                             const std::vector<db::AttachmentRecord>& attachments = {});
 nlohmann::json VolumeTypeView(const Request& req, const db::VolumeTypeRecord& t);
 
 // Attachments (cinder/api/v3/views/attachments.py): summary {id, status (= attach_status),

@@ -1,6 +1,9 @@
-#include <gtest/gtest.h>
-
+#include <ctime>
+#include <random>
 #include <set>
+#include <vector>
+
+#include <gtest/gtest.h>
 
 #include "common/clock.h"
 #include "common/ids.h"
@@ -21,6 +24,30 @@ TEST(Ids, UuidShapeAndUniqueness) {
   EXPECT_TRUE(IsUuid("3F2A0000-0000-4000-8000-000000000000"));
   EXPECT_EQ(NewRequestId().rfind("req-", 0), 0u);
   EXPECT_EQ(RandomAlnum(20).size(), 20u);
+}
+
+// FormatIsoTime writes its digits by hand: it must agree with gmtime_r everywhere, including
+// before 1970 (negative micros), leap days and the last microsecond of a day.
+TEST(Clock, FormatAgreesWithGmtime) {
+  std::mt19937_64 rng(11);
+  std::vector<int64_t> cases = {-1, -1000000, 951782400000000 /* 2000-02-29 */,
+                                86400000000 - 1, 253402300799999999 /* 9999-12-31 */};
+  for (int i = 0; i < 20000; ++i) {
+    cases.push_back(static_cast<int64_t>(rng() % 253402300800000000ULL) - 62135596800000000LL / 2);
+  }
+  for (int64_t micros : cases) {
+    int64_t secs = micros / 1000000, frac = micros % 1000000;
+    if (frac < 0) frac += 1000000, --secs;
+    time_t tt = static_cast<time_t>(secs);
+    struct tm tm {};
+    gmtime_r(&tt, &tm);
+    char want[64];
+    std::snprintf(want, sizeof want, "%04d-%02d-%02dT%02d:%02d:%02d.%06lld", tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                  static_cast<long long>(frac));
+    ASSERT_EQ(FormatIsoTime(micros), want) << micros;
+    ASSERT_EQ(ParseIsoTime(want), micros) << want;
+  }
 }
 
 TEST(Clock, FormatAndParseRoundTrip) {

@@ -84,28 +84,40 @@ Result<db::VolumeFilter> VolumeListFilter(const Request& req, const ListParams& 
   return filter;
 }
 
-// The JSON of one page of volumes: summaries, or details with type names and attachments.
-Result<json> ListViews(db::Transaction& tx, const Request& req,
-                       const std::vector<db::VolumeRecord>& vols, bool detail) {
-  json items = json::array();
+// Writes one page of volumes as an array: summaries, or details with type names and
+// attachments (one query each for the whole page, not one per volume).
+Status WritePage(db::Transaction& tx, const Request& req, const std::vector<db::VolumeRecord>& vols,
+                 bool detail, JsonWriter& w) {
+  w.BeginArray();
   if (!detail) {
-    for (const auto& v : vols) items.push_back(VolumeSummaryView(req, v));
-    return items;
+    for (const auto& v : vols) WriteVolumeSummary(w, req, v);
+    w.EndArray();
+    return Status::Ok();
   }
   std::map<std::string, std::string> type_names;
   ASSIGN_OR_RETURN(auto types, db::ListTypes(tx, std::nullopt, std::nullopt));
   for (const auto& t : types) type_names[t.id] = t.name;
   std::vector<std::string> ids;
+  ids.reserve(vols.size());
   for (const auto& v : vols) ids.push_back(v.id);
   ASSIGN_OR_RETURN(auto atts, db::AttachmentsOfVolumes(tx, ids));
   static const std::vector<db::AttachmentRecord> kNone;
   for (const auto& v : vols) {
     auto it = type_names.find(v.volume_type_id);
     auto a = atts.find(v.id);
-    items.push_back(VolumeDetailView(req, v, it == type_names.end() ? v.volume_type_id : it->second,
-                                     a == atts.end() ? kNone : a->second));
+    WriteVolumeDetail(w, req, v, it == type_names.end() ? v.volume_type_id : it->second,
+                      a == atts.end() ? kNone : a->second);
   }
-  return items;
+  w.EndArray();
+  return Status::Ok();
+}
+
+// {"<key>": <json_text>}: a single resource's response around its view.
+std::string Wrap(std::string_view key, const std::string& json_text) {
+  std::string out;
+  JsonWriter w(out);
+  w.BeginObject().Key(key).Raw(json_text).EndObject();
+  return out;
 }
 
 class VolumesApi {
@@ -127,10 +139,10 @@ class VolumesApi {
   }
 
  private:
-  Result<json> Detail(db::Transaction& tx, const Request& req, const db::VolumeRecord& v) {
+  Result<std::string> Detail(db::Transaction& tx, const Request& req, const db::VolumeRecord& v) {
     auto t = db::GetType(tx, v.volume_type_id);
     ASSIGN_OR_RETURN(auto atts, db::VolumeAttachments(tx, v.id));
-    return VolumeDetailView(req, v, t.ok() ? t->name : v.volume_type_id, atts);
+    return VolumeDetailJson(req, v, t.ok() ? t->name : v.volume_type_id, atts);
   }
   Response Respond(Status st, const std::function<Response()>& ok) {
     return st.ok() ? ok() : FaultResponse(st);
@@ -438,7 +450,7 @@ Response VolumesApi::Create(Request& req, const PathParams&) {
   });
   if (!st.ok()) return FaultResponse(st);
   env_.db.NotifyTasks();
-  return JsonResponse(202, {{"volume", VolumeDetailView(req, v, type_name)}});
+  return JsonTextResponse(202, Wrap("volume", VolumeDetailJson(req, v, type_name)));
 }
 
 Response VolumesApi::List(Request& req, bool detail) {
@@ -465,39 +477,39 @@ Response VolumesApi::List(Request& req, bool detail) {
   page.marker = params->marker;
   page.offset = params->offset;
 
-  json items = json::array();
-  std::optional<int64_t> count;
-  std::string last_id;
-  size_t n = 0;
+  std::string body;
   Status st = db::InReadTransaction(env_.db, [&](db::Transaction& tx) {
+    body.clear();  // a retried transaction writes the page again
+    JsonWriter w(body);
     ASSIGN_OR_RETURN(auto vols, db::ListVolumes(tx, *filter, page, detail));
-    ASSIGN_OR_RETURN(items, ListViews(tx, req, vols, detail));
-    n = vols.size();
-    if (!vols.empty()) last_id = vols.back().id;
-    if (params->with_count) {
-      ASSIGN_OR_RETURN(count, db::CountVolumes(tx, *filter));
+    body.reserve(256 + vols.size() * (detail ? 1024 : 256));  // about a view's size
+    w.BeginObject().Key("volumes");
+    RETURN_IF_ERROR(WritePage(tx, req, vols, detail, w));
+    if (static_cast<int64_t>(vols.size()) == params->page_size && !vols.empty()) {
+      w.Key("volumes_links").BeginArray().BeginObject().Field("rel", "next");
+      w.Field("href", NextLink(req, detail ? "volumes/detail" : "volumes", vols.back().id,
+                               params->limit));
+      w.EndObject().EndArray();
     }
+    if (params->with_count) {
+      ASSIGN_OR_RETURN(int64_t count, db::CountVolumes(tx, *filter));
+      w.Field("count", count);
+    }
+    w.EndObject();
     return Status::Ok();
   });
   if (!st.ok()) return FaultResponse(st);
-  json out = {{"volumes", std::move(items)}};
-  if (static_cast<int64_t>(n) == params->page_size && n > 0) {
-    out["volumes_links"] = json::array(
-        {{{"rel", "next"},
-          {"href", NextLink(req, detail ? "volumes/detail" : "volumes", last_id, params->limit)}}});
-  }
-  if (count) out["count"] = *count;
-  return JsonResponse(200, out);
+  return JsonTextResponse(200, std::move(body));
 }
 
 Response VolumesApi::Show(Request& req, const PathParams& p) {
-  json out;
+  std::string out;
   Status st = db::InReadTransaction(env_.db, [&](db::Transaction& tx) {
     ASSIGN_OR_RETURN(auto v, Load(tx, req, p.at("volume_id")));
     ASSIGN_OR_RETURN(out, Detail(tx, req, v));
     return Status::Ok();
   });
-  return Respond(st, [&] { return JsonResponse(200, {{"volume", out}}); });
+  return Respond(st, [&] { return JsonTextResponse(200, Wrap("volume", out)); });
 }
 
 Response VolumesApi::Update(Request& req, const PathParams& p) {
@@ -534,7 +546,7 @@ Response VolumesApi::Update(Request& req, const PathParams& p) {
     if (!m.ok()) return FaultResponse(m.status());
     md = std::move(*m);
   }
-  json out;
+  std::string out;
   Status st = db::InWriteTransaction(env_.db, [&](db::Transaction& tx) {
     ASSIGN_OR_RETURN(auto v, Load(tx, req, p.at("volume_id")));
     if (name) v.name = *name;
@@ -545,7 +557,7 @@ Response VolumesApi::Update(Request& req, const PathParams& p) {
     ASSIGN_OR_RETURN(out, Detail(tx, req, v));
     return Status::Ok();
   });
-  return Respond(st, [&] { return JsonResponse(200, {{"volume", out}}); });
+  return Respond(st, [&] { return JsonTextResponse(200, Wrap("volume", out)); });
 }
 
 // Sets `deleting` and queues the backend delete; a volume that never reached a backend is
