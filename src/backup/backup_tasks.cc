@@ -37,7 +37,7 @@ constexpr auto kPoll = std::chrono::milliseconds(100);
 // previous status, the user's snapshot to available, and the temporary snapshot to the volume
 // service for deletion.
 Status ReleaseSource(db::Transaction& tx, const db::BackupRecord& b, bool ok) {
-  auto v = db::GetVolume(tx, b.volume_id);
+  auto v = db::GetVolumeState(tx, b.volume_id);
   if (v.ok() && v->status == Of(VolumeOp::kBackup).during) {
     v->status =
         After(VolumeOp::kBackup, ok, v->previous_status.value_or(volume_status::kAvailable));
@@ -133,7 +133,7 @@ Status BackupService::HandleCreate(tasks::TaskContext& ctx) {
   std::optional<db::BackupRecord> parent_row;
   Status load = db::InReadTransaction(db_, [&](db::Transaction& tx) {
     ASSIGN_OR_RETURN(b, db::GetBackup(tx, id));
-    ASSIGN_OR_RETURN(v, db::GetVolume(tx, b.volume_id));
+    ASSIGN_OR_RETURN(v, db::GetVolumeState(tx, b.volume_id));
     if (b.parent_id) {
       auto p = db::GetBackup(tx, *b.parent_id);
       if (p.ok()) parent_row = std::move(*p);

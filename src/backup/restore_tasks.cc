@@ -59,7 +59,7 @@ Status BackupService::HandleRestore(tasks::TaskContext& ctx, const tasks::Restor
   db::VolumeRecord v;
   Status load = db::InReadTransaction(db_, [&](db::Transaction& tx) {
     ASSIGN_OR_RETURN(b, db::GetBackup(tx, id));
-    ASSIGN_OR_RETURN(v, db::GetVolume(tx, args.volume_id));
+    ASSIGN_OR_RETURN(v, db::GetVolumeState(tx, args.volume_id));
     return Status::Ok();
   });
   if (!load.ok() && load.code() != StatusCode::kNotFound) return load;
@@ -104,7 +104,7 @@ Status BackupService::HandleRestore(tasks::TaskContext& ctx, const tasks::Restor
                                               result.message());
   return ctx.Finish([&](db::Transaction& tx) {
     RETURN_IF_ERROR(EndRestoring(tx, id, reason));
-    auto cur = db::GetVolume(tx, args.volume_id);
+    auto cur = db::GetVolumeState(tx, args.volume_id);
     if (!cur.ok() || cur->status != Of(volume_op).during) return Status::Ok();
     cur->previous_status.reset();
     cur->status = After(volume_op, result.ok(), cur->status);
@@ -124,7 +124,7 @@ Status BackupService::HandleRestoreWhenCreated(tasks::TaskContext& ctx,
   for (;;) {
     std::string status;
     RETURN_IF_ERROR(db::InReadTransaction(db_, [&](db::Transaction& tx) {
-      auto v = db::GetVolume(tx, args.volume_id);
+      auto v = db::GetVolumeState(tx, args.volume_id);
       status = v.ok() ? v->status : "gone";
       return v.ok() || v.status().code() == StatusCode::kNotFound ? Status::Ok() : v.status();
     }));
@@ -139,7 +139,7 @@ Status BackupService::HandleRestoreWhenCreated(tasks::TaskContext& ctx,
       // Reset or deleted meanwhile: nothing to restore.
       return b.ok() || b.status().code() == StatusCode::kNotFound ? Status::Ok() : b.status();
     }
-    auto v = db::GetVolume(tx, args.volume_id);
+    auto v = db::GetVolumeState(tx, args.volume_id);
     if (!v.ok() || v->status != Of(VolumeOp::kRestoreIntoNew).during) {
       return EndRestoring(tx, id,
                           Internal("the volume " + args.volume_id +

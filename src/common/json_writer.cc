@@ -3,7 +3,6 @@
 #include <array>
 #include <charconv>
 #include <cstring>
-
 #include <nlohmann/json.hpp>
 
 namespace scoria {
@@ -14,7 +13,9 @@ namespace {
 // one: RFC 3629's table, so overlong forms, surrogates and code points past U+10FFFF are
 // invalid, as nlohmann's own decoder says.
 size_t Utf8SequenceLength(std::string_view s, size_t i) {
-  auto at = [&](size_t k) -> unsigned { return k < s.size() ? static_cast<unsigned char>(s[k]) : 0; };
+  auto at = [&](size_t k) -> unsigned {
+    return k < s.size() ? static_cast<unsigned char>(s[k]) : 0;
+  };
   auto cont = [&](size_t k) { return (at(k) & 0xC0) == 0x80; };
   unsigned b = at(i);
   if (b >= 0xC2 && b <= 0xDF) return cont(i + 1) ? 2 : 0;
@@ -45,7 +46,8 @@ bool EightPlain(uint64_t x) {
   constexpr uint64_t kOnes = 0x0101010101010101ULL, kHigh = 0x8080808080808080ULL;
   auto has_zero = [&](uint64_t v) { return (v - kOnes) & ~v & kHigh; };
   uint64_t below_space = (x - 0x20 * kOnes) & ~x & kHigh;  // a byte < 0x20 (or >= 0x80)
-  return ((x & kHigh) | below_space | has_zero(x ^ ('"' * kOnes)) | has_zero(x ^ ('\\' * kOnes))) == 0;
+  return ((x & kHigh) | below_space | has_zero(x ^ ('"' * kOnes)) | has_zero(x ^ ('\\' * kOnes))) ==
+         0;
 }
 
 }  // namespace
@@ -107,13 +109,27 @@ void JsonWriter::AppendEscaped(std::string_view s) {
     }
     flush(i);
     switch (c) {
-      case '"': out_.append("\\\""); break;
-      case '\\': out_.append("\\\\"); break;
-      case '\b': out_.append("\\b"); break;
-      case '\f': out_.append("\\f"); break;
-      case '\n': out_.append("\\n"); break;
-      case '\r': out_.append("\\r"); break;
-      case '\t': out_.append("\\t"); break;
+      case '"':
+        out_.append("\\\"");
+        break;
+      case '\\':
+        out_.append("\\\\");
+        break;
+      case '\b':
+        out_.append("\\b");
+        break;
+      case '\f':
+        out_.append("\\f");
+        break;
+      case '\n':
+        out_.append("\\n");
+        break;
+      case '\r':
+        out_.append("\\r");
+        break;
+      case '\t':
+        out_.append("\\t");
+        break;
       default: {
         static constexpr char kHex[] = "0123456789abcdef";
         char esc[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};

@@ -121,13 +121,13 @@ Status LoadMetadata(Transaction& tx, std::vector<VolumeRecord>& vols) {
 
 bool IsVolumeColumn(const std::string& column) { return Columns().count(column) > 0; }
 
-Result<VolumeRecord> GetVolume(Transaction& tx, const std::string& id) {
+Result<VolumeRecord> GetVolume(Transaction& tx, const std::string& id, bool with_metadata) {
   ASSIGN_OR_RETURN(auto rows, tx.Query(std::string("SELECT ") + kColumns +
                                            " FROM volumes WHERE id = ?",
                                        {id}));
   if (rows.empty()) return NotFound("Volume " + id + " could not be found.");
   std::vector<VolumeRecord> v = {FromRow(rows[0])};
-  RETURN_IF_ERROR(LoadMetadata(tx, v));
+  if (with_metadata) RETURN_IF_ERROR(LoadMetadata(tx, v));
   return std::move(v[0]);
 }
 

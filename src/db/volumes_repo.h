@@ -66,7 +66,12 @@ struct VolumePage {
 // The columns a filter or sort may name (public names are mapped by the API).
 bool IsVolumeColumn(const std::string& column);
 
-Result<VolumeRecord> GetVolume(Transaction& tx, const std::string& id);
+// with_metadata = false (GetVolumeState) leaves `metadata` empty and saves a query: the
+// services' task handlers never read a volume's metadata, only the api's views do.
+Result<VolumeRecord> GetVolume(Transaction& tx, const std::string& id, bool with_metadata = true);
+inline Result<VolumeRecord> GetVolumeState(Transaction& tx, const std::string& id) {
+  return GetVolume(tx, id, /*with_metadata=*/false);
+}
 Result<std::vector<VolumeRecord>> ListVolumes(Transaction& tx, const VolumeFilter& filter,
                                               const VolumePage& page, bool with_metadata = true);
 Result<int64_t> CountVolumes(Transaction& tx, const VolumeFilter& filter);

@@ -101,7 +101,7 @@ void SchedulerService::RegisterHandlers(tasks::TaskWorker& worker) {
   tasks::Register<tasks::DeleteVolume>(worker, [](TaskContext& ctx, const auto& args) {
     const std::string id = ctx.task().resource_id;
     return ctx.Finish([&](db::Transaction& tx) -> Status {
-      auto v = db::GetVolume(tx, id);
+      auto v = db::GetVolumeState(tx, id);
       if (!v.ok()) return v.status().code() == StatusCode::kNotFound ? Status::Ok() : v.status();
       if (!v->host) return db::DeleteVolume(tx, id);
       return tasks::Enqueue(tx, v->host->substr(0, v->host->find('#')), id, args).status();
@@ -177,7 +177,7 @@ Status SchedulerService::LoadRequest(const std::string& id, db::VolumeRecord* vo
                                      RequestSpec* req, std::vector<PoolState>* pools,
                                      bool* gone) {
   return db::InReadTransaction(db_, [&](db::Transaction& tx) {
-    auto v = db::GetVolume(tx, id);
+    auto v = db::GetVolumeState(tx, id);
     if (!v.ok()) {
       *gone = v.status().code() == StatusCode::kNotFound;
       return *gone ? Status::Ok() : v.status();
@@ -220,7 +220,7 @@ Status SchedulerService::HandleCreate(tasks::TaskContext& ctx,
 
   auto decision = Schedule(req, pools, options_);
   return ctx.Finish([&](db::Transaction& tx) {
-    auto cur = db::GetVolume(tx, id);
+    auto cur = db::GetVolumeState(tx, id);
     if (!cur.ok() || cur->status != Of(VolumeOp::kCreate).during) return Status::Ok();
     cur->scheduling_attempts = req.num_attempts;
     if (!decision.ok()) {
@@ -243,7 +243,7 @@ Status SchedulerService::HandleCreate(tasks::TaskContext& ctx,
 
 Status SchedulerService::FinishUnplaced(db::Transaction& tx, const std::string& id,
                                         const std::string& why) {
-  auto cur = db::GetVolume(tx, id);
+  auto cur = db::GetVolumeState(tx, id);
   if (!cur.ok() || cur->status != Of(VolumeOp::kCreate).during) return Status::Ok();
   cur->status = After(VolumeOp::kCreate, false, cur->status);
   RETURN_IF_ERROR(db::UpdateVolume(tx, *cur));
@@ -255,7 +255,7 @@ Status SchedulerService::FinishUnplaced(db::Transaction& tx, const std::string& 
 
 Status SchedulerService::FinishUnextended(db::Transaction& tx, const std::string& id,
                                           const std::string& why) {
-  auto cur = db::GetVolume(tx, id);
+  auto cur = db::GetVolumeState(tx, id);
   if (!cur.ok() || cur->status != Of(VolumeOp::kExtend).during) return Status::Ok();
   // No backend ran the extend: the volume goes back to what it was, as Cinder's scheduler does,
   // not to the extend's failure status (error_extending is for a driver that failed).
@@ -290,7 +290,7 @@ Status SchedulerService::HandleExtend(tasks::TaskContext& ctx,
   auto decision = Schedule(req, pools, opts);
   std::string backend = vol.host->substr(0, vol.host->find('#'));
   return ctx.Finish([&](db::Transaction& tx) {
-    auto cur = db::GetVolume(tx, id);
+    auto cur = db::GetVolumeState(tx, id);
     if (!decision.ok()) return FinishUnextended(tx, id, decision.status().message());
     return tasks::Enqueue(tx, backend, id, tasks::ExtendVolume{.new_size = new_size}).status();
   });

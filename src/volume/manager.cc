@@ -127,7 +127,7 @@ Status VolumeManager::HandleCreate(tasks::TaskContext& ctx, const tasks::CreateV
   const std::string& id = ctx.task().resource_id;
   db::VolumeRecord vol;
   Status load = db::InReadTransaction(db_, [&](db::Transaction& tx) {
-    ASSIGN_OR_RETURN(vol, db::GetVolume(tx, id));
+    ASSIGN_OR_RETURN(vol, db::GetVolumeState(tx, id));
     return Status::Ok();
   });
   if (load.code() == StatusCode::kNotFound ||
@@ -143,7 +143,7 @@ Status VolumeManager::HandleCreate(tasks::TaskContext& ctx, const tasks::CreateV
     return FailCreate(ctx, args, st);
   }
   return ctx.Finish([&](db::Transaction& tx) {
-    auto cur = db::GetVolume(tx, id);
+    auto cur = db::GetVolumeState(tx, id);
     if (!cur.ok()) return Status::Ok();  // deleted meanwhile; its delete task removes the file
     if (cur->status != Of(VolumeOp::kCreate).during) return Status::Ok();
     // A volume made for a backup restore is not usable until the restore has filled it: it
@@ -172,7 +172,7 @@ Status VolumeManager::FailCreate(tasks::TaskContext& ctx, const tasks::CreateVol
                   backend_host_, id, cleanup.ToString());
   }
   return ctx.Finish([&](db::Transaction& tx) {
-    auto cur = db::GetVolume(tx, id);
+    auto cur = db::GetVolumeState(tx, id);
     if (!cur.ok() || cur->status != Of(VolumeOp::kCreate).during) return Status::Ok();
     // A volume made from a snapshot or a volume can only live on its source's backend.
     const bool pinned = cur->snapshot_id || cur->source_volid;
@@ -191,7 +191,7 @@ Status VolumeManager::FailCreate(tasks::TaskContext& ctx, const tasks::CreateVol
 
 Status VolumeManager::FinishFailedCreate(db::Transaction& tx, const std::string& id,
                                          const Status& why) {
-  auto cur = db::GetVolume(tx, id);
+  auto cur = db::GetVolumeState(tx, id);
   if (!cur.ok() || cur->status != Of(VolumeOp::kCreate).during) return Status::Ok();
   cur->status = After(VolumeOp::kCreate, false, cur->status);
   RETURN_IF_ERROR(db::UpdateVolume(tx, *cur));
@@ -216,7 +216,7 @@ Status VolumeManager::HandleDelete(tasks::TaskContext& ctx) {
     spdlog::error("volume {}: not deleting {}: it still has {} snapshot(s)", backend_host_, id,
                   snapshots);
     return ctx.Finish([&](db::Transaction& tx) {
-      auto cur = db::GetVolume(tx, id);
+      auto cur = db::GetVolumeState(tx, id);
       if (!cur.ok()) return Status::Ok();
       cur->status = After(VolumeOp::kDelete, false, cur->status);
       return db::UpdateVolume(tx, *cur);
@@ -227,7 +227,7 @@ Status VolumeManager::HandleDelete(tasks::TaskContext& ctx) {
     if (ctx.task().attempts < kMaxStepAttempts) return st;
     spdlog::error("volume {}: delete of {} failed: {}", backend_host_, id, st.ToString());
     return ctx.Finish([&](db::Transaction& tx) {
-      auto cur = db::GetVolume(tx, id);
+      auto cur = db::GetVolumeState(tx, id);
       if (!cur.ok()) return Status::Ok();
       cur->status = After(VolumeOp::kDelete, false, cur->status);
       RETURN_IF_ERROR(db::UpdateVolume(tx, *cur));
@@ -252,7 +252,7 @@ Status VolumeManager::HandleExtend(tasks::TaskContext& ctx, const tasks::ExtendV
 
 Status VolumeManager::FinishExtend(db::Transaction& tx, const std::string& id, int64_t new_size,
                                    const Status& st) {
-  auto cur = db::GetVolume(tx, id);
+  auto cur = db::GetVolumeState(tx, id);
   if (!cur.ok() || cur->status != Of(VolumeOp::kExtend).during) return Status::Ok();
   // The status the extend started from: available, or in-use for 3.42's online extend.
   const std::string previous = cur->previous_status.value_or(volume_status::kAvailable);
@@ -422,7 +422,7 @@ Status VolumeManager::FailExport(tasks::TaskContext& ctx, const std::string& att
     cur->attach_status = After(AttachmentOp::kUpdate, false, cur->attach_status);
     cur->exported = false;
     RETURN_IF_ERROR(db::UpdateAttachment(tx, *cur));
-    auto vol = db::GetVolume(tx, cur->volume_id);
+    auto vol = db::GetVolumeState(tx, cur->volume_id);
     if (!vol.ok()) return Status::Ok();
     RETURN_IF_ERROR(db::RecordVolumeMessage(tx, vol->project_id, vol->id,
                                             kUpdateAttachmentAction,
@@ -460,7 +460,7 @@ Status VolumeManager::HandleUnexportAttachment(tasks::TaskContext& ctx,
       return db::UpdateAttachment(tx, *cur);
     }
     RETURN_IF_ERROR(db::DeleteAttachment(tx, aid));
-    auto vol = db::GetVolume(tx, volume_id);
+    auto vol = db::GetVolumeState(tx, volume_id);
     if (!vol.ok()) return Status::Ok();
     return db::RecomputeVolumeStatus(tx, *vol);
   });

@@ -146,7 +146,7 @@ Status VolumeManager::HandleDeleteSnapshot(tasks::TaskContext& ctx, const tasks:
       cur->status = After(SnapshotOp::kDelete, false, cur->status);
       RETURN_IF_ERROR(db::UpdateSnapshot(tx, *cur));
       // A cascade delete stops here: the volume cannot go while a snapshot stays.
-      auto vol = db::GetVolume(tx, volume_id);
+      auto vol = db::GetVolumeState(tx, volume_id);
       if (vol.ok() && vol->status == Of(VolumeOp::kDelete).during) {
         vol->status = After(VolumeOp::kDelete, false, vol->status);
         RETURN_IF_ERROR(db::UpdateVolume(tx, *vol));
@@ -165,7 +165,7 @@ Status VolumeManager::HandleRevertToSnapshot(tasks::TaskContext& ctx, const task
   const std::string& volume_id = ctx.task().resource_id;
   bool wanted = false;
   RETURN_IF_ERROR(db::InReadTransaction(db_, [&](db::Transaction& tx) {
-    auto vol = db::GetVolume(tx, volume_id);
+    auto vol = db::GetVolumeState(tx, volume_id);
     wanted = vol.ok() && vol->status == Of(VolumeOp::kRevert).during;
     return vol.ok() || vol.status().code() == StatusCode::kNotFound ? Status::Ok() : vol.status();
   }));
@@ -183,7 +183,7 @@ Status VolumeManager::HandleRevertToSnapshot(tasks::TaskContext& ctx, const task
       snap->status = After(SnapshotOp::kRevertTo, st.ok(), snap->status);
       RETURN_IF_ERROR(db::UpdateSnapshot(tx, *snap));
     }
-    auto vol = db::GetVolume(tx, volume_id);
+    auto vol = db::GetVolumeState(tx, volume_id);
     if (!vol.ok() || vol->status != Of(VolumeOp::kRevert).during) return Status::Ok();
     vol->status = After(VolumeOp::kRevert, st.ok(), vol->status);
     if (st.ok()) return db::UpdateVolume(tx, *vol);

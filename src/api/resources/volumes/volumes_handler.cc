@@ -780,7 +780,7 @@ void RegisterVolumeRoutes(Router& r, const ApiEnv& env) {
   RegisterMetadataRoutes(
       r, env, "/volumes/{volume_id}",
       MakeMetadataStore("volume_id", &VolumesApi::Load, &db::ReplaceVolumeMetadata,
-                        &db::MergeVolumeMetadata, &db::DeleteVolumeMetadataKey, &db::GetVolume,
+                        &db::MergeVolumeMetadata, &db::DeleteVolumeMetadataKey, &db::GetVolumeState,
                         &db::UpdateVolume));
 }
 
