@@ -251,7 +251,6 @@ Status BackupService::FinishCreate(tasks::TaskContext& ctx, const std::string& b
     }
     return ReleaseSource(tx, *b, manifest != nullptr);
   });
-  if (st.ok()) db_.NotifyTasks();  // the temporary snapshot's delete
   return st;
 }
 

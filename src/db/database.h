@@ -10,9 +10,10 @@
 // locks); read transactions see a consistent snapshot. A transaction belongs to the thread
 // that began it. Database itself is thread-safe.
 //
-// Wake-ups: a committed write that enqueues work calls NotifyTasks(); workers park in
-// WaitForTasks(). SQLite delivers it in-process; PostgreSQL with LISTEN/NOTIFY to every
-// process on every host (and polling stays the fallback).
+// Wake-ups: a write transaction that enqueues a task (tasks_repo calls WakeOnCommit with its
+// target) wakes that target's workers when it commits; workers park in WaitForTasks(). SQLite
+// delivers it in-process; PostgreSQL with LISTEN/NOTIFY to every process on every host, the
+// NOTIFY sent inside the committing transaction (and polling stays the fallback).
 #pragma once
 
 #include <chrono>
@@ -68,6 +69,22 @@ class Transaction {
                                          const std::vector<Value>& params = {}) = 0;
   // After Commit the transaction is finished; further calls fail with Internal.
   virtual Status Commit() = 0;
+
+  // Asks Commit to wake the workers of task target `target` once the transaction is committed
+  // (nothing when it rolls back). The task repository calls it; nobody else needs to.
+  void WakeOnCommit(const std::string& target) {
+    for (const std::string& t : wake_) {
+      if (t == target) return;
+    }
+    wake_.push_back(target);
+  }
+
+ protected:
+  // The targets to wake at commit, for the implementations' Commit.
+  const std::vector<std::string>& wake_targets() const { return wake_; }
+
+ private:
+  std::vector<std::string> wake_;
 };
 
 // How hard a write transaction's commit must push to stable storage.
@@ -98,12 +115,17 @@ class Database {
   // Brings the schema to the newest version (idempotent, run at start by every process).
   virtual Status Migrate() = 0;
   virtual int SchemaVersion() = 0;
-  virtual void NotifyTasks() = 0;
-  // A counter NotifyTasks advances. Read it before looking for work, then pass it to
-  // WaitForTasks: a notification that lands in between is not lost.
-  virtual uint64_t TaskSequence() = 0;
-  // Returns when TaskSequence() differs from `seen`, or at the timeout.
-  virtual void WaitForTasks(uint64_t seen, std::chrono::milliseconds timeout) = 0;
+  // Wakes the workers of `targets` (every worker when empty), in every process. Commits that
+  // enqueue tasks do this by themselves (Transaction::WakeOnCommit); this is for the rest
+  // (a worker stopping wakes its own threads, tests).
+  virtual void NotifyTasks(const std::vector<std::string>& targets = {}) = 0;
+  // A counter that wake-ups for any of `targets` (or for everyone) advance. Read it before
+  // looking for work, then pass it to WaitForTasks: a wake-up that lands in between is not
+  // lost.
+  virtual uint64_t TaskSequence(const std::vector<std::string>& targets) = 0;
+  // Returns when TaskSequence(targets) differs from `seen`, or at the timeout.
+  virtual void WaitForTasks(const std::vector<std::string>& targets, uint64_t seen,
+                            std::chrono::milliseconds timeout) = 0;
 };
 
 // "sqlite:////abs/path.sqlite" (SQLAlchemy spelling), "sqlite://" for in-memory (tests), or

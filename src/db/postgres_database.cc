@@ -121,6 +121,21 @@ Status PgError(PGconn* conn, const PGresult* res, std::string_view what) {
 
 using ResultPtr = std::unique_ptr<PGresult, decltype(&PQclear)>;
 
+// The targets named in a NOTIFY payload after its token (`space` is where the token ends):
+// none (wake everyone) when there are none, or from a scoriad that sends only its token.
+std::vector<std::string> TargetsOf(std::string_view payload, size_t space) {
+  std::vector<std::string> out;
+  if (space == std::string_view::npos) return out;
+  std::string_view rest = payload.substr(space + 1);
+  while (!rest.empty()) {
+    const size_t comma = rest.find(',');
+    if (comma != 0) out.emplace_back(rest.substr(0, comma));
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
 // Runs parameter-free SQL (transaction control, LISTEN, NOTIFY).
 Status Simple(PGconn* c, const char* sql) {
   ResultPtr r(PQexec(c, sql), &PQclear);
@@ -202,11 +217,7 @@ class PostgresTransaction : public Transaction {
     return out;
   }
 
-  Status Commit() override {
-    if (done_) return Internal("transaction already finished");
-    done_ = true;
-    return Simple(conn_, "COMMIT");
-  }
+  Status Commit() override;
 
  private:
   Result<ResultPtr> Run(std::string_view sql, const std::vector<Value>& params) {
@@ -269,8 +280,7 @@ class PostgresDatabase : public Database {
   explicit PostgresDatabase(std::string url)
       : conninfo_(ConnInfo(url)),
         shown_(RedactUrl(url)),
-        token_(NewUuid()),
-        notify_sql_(std::string("NOTIFY ") + kChannel + ", '" + token_ + "'") {}
+        token_(NewUuid()) {}
 
   ~PostgresDatabase() override {
     stopping_ = true;
@@ -315,18 +325,38 @@ class PostgresDatabase : public Database {
 
   // Wakes this process's workers at once, and every other process through the server. A lost
   // NOTIFY is harmless: workers poll as well.
-  void NotifyTasks() override {
-    signal_.Bump();
+  void NotifyTasks(const std::vector<std::string>& targets) override {
+    signal_.Bump(targets);
     auto c = Acquire();
     if (!c.ok()) return;
-    Status st = Simple(*c, notify_sql_.c_str());
+    Status st = Simple(*c, NotifySql(targets).c_str());
     if (!st.ok()) spdlog::debug("database: NOTIFY failed: {}", st.ToString());
     Release(*c);
   }
-  uint64_t TaskSequence() override { return signal_.Sequence(); }
-  void WaitForTasks(uint64_t seen, std::chrono::milliseconds timeout) override {
-    signal_.Wait(seen, timeout);
+  uint64_t TaskSequence(const std::vector<std::string>& targets) override {
+    return signal_.Sequence(targets);
   }
+  void WaitForTasks(const std::vector<std::string>& targets, uint64_t seen,
+                    std::chrono::milliseconds timeout) override {
+    signal_.Wait(targets, seen, timeout);
+  }
+
+  // `NOTIFY scoria_tasks, '<token> <target>,<target>...'`: the token lets this handle's
+  // listener skip its own echo (the local bump is done already); no targets wakes everyone.
+  std::string NotifySql(const std::vector<std::string>& targets) const {
+    std::string payload = token_ + " ";
+    for (size_t i = 0; i < targets.size(); ++i) {
+      if (i) payload += ",";
+      payload += targets[i];
+    }
+    std::string sql = std::string("NOTIFY ") + kChannel + ", '";
+    for (char ch : payload) {
+      if (ch == '\'') sql += '\'';  // a quote in a target name must not end the literal
+      sql += ch;
+    }
+    return sql + "'";
+  }
+  void BumpLocal(const std::vector<std::string>& targets) { signal_.Bump(targets); }
 
   // A pooled connection, reset first if the server dropped it; Unavailable when the server
   // cannot be reached.
@@ -415,14 +445,14 @@ class PostgresDatabase : public Database {
       pollfd p{PQsocket(c), POLLIN, 0};
       if (poll(&p, 1, 200) <= 0) continue;
       if (!PQconsumeInput(c)) continue;  // connection lost: reconnect on the next turn
-      bool any = false;
       while (PGnotify* n = PQnotifies(c)) {
         // Our own NOTIFY comes back too: NotifyTasks bumped already, a second bump would
         // only make the workers look twice.
-        any |= n->extra == nullptr || token_ != n->extra;
+        std::string_view payload = n->extra ? n->extra : "";
+        const size_t space = payload.find(' ');
+        if (payload.substr(0, space) != token_) signal_.Bump(TargetsOf(payload, space));
         PQfreemem(n);
       }
-      if (any) signal_.Bump();
     }
     if (c != nullptr) PQfinish(c);
   }
@@ -430,7 +460,6 @@ class PostgresDatabase : public Database {
   const std::string conninfo_;
   const std::string shown_;       // the URL without its password
   const std::string token_;       // this handle's NOTIFY payload
-  const std::string notify_sql_;
 
   std::mutex pool_mu_;
   std::condition_variable pool_cv_;
@@ -441,6 +470,17 @@ class PostgresDatabase : public Database {
   std::atomic<bool> stopping_{false};
   std::thread listener_;
 };
+
+// A NOTIFY inside the transaction is delivered at its commit, by the server: one round trip
+// for both, and no wake-up for a transaction that failed to commit.
+Status PostgresTransaction::Commit() {
+  if (done_) return Internal("transaction already finished");
+  done_ = true;
+  if (wake_targets().empty()) return Simple(conn_, "COMMIT");
+  RETURN_IF_ERROR(Simple(conn_, (db_->NotifySql(wake_targets()) + "; COMMIT").c_str()));
+  db_->BumpLocal(wake_targets());
+  return Status::Ok();
+}
 
 PostgresTransaction::~PostgresTransaction() {
   if (!done_) (void)Simple(conn_, "ROLLBACK");

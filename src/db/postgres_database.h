@@ -9,9 +9,11 @@
 // (WriteScope::kRowsItLocks) skip that lock and rely on `FOR UPDATE SKIP LOCKED`, so claims
 // on many hosts run at once. Read transactions are REPEATABLE READ: one snapshot.
 //
-// Wake-ups: NotifyTasks() sends `NOTIFY scoria_tasks`; a listener thread per process holds a
-// connection that LISTENs and advances TaskSequence() on every notification, and once after
-// each reconnect (notifications sent while it was away are lost, so workers look again).
+// Wake-ups: a commit that enqueued tasks sends `NOTIFY scoria_tasks, '<token> <targets>'` in
+// the same round trip as its COMMIT (NotifyTasks() sends one on its own); a listener thread per
+// process holds a connection that LISTENs and advances TaskSequence() of the named targets on
+// every notification from another handle, and everyone's once after each reconnect
+// (notifications sent while it was away are lost, so workers look again).
 //
 // Failures: a lost server makes calls fail with Unavailable (the api answers 503); each pooled
 // connection is reset when next used, so service resumes by itself when the server returns.

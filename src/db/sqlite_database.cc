@@ -138,10 +138,13 @@ class SqliteDatabase : public Database {
   Status Migrate() override;
   int SchemaVersion() override;
 
-  void NotifyTasks() override { signal_.Bump(); }
-  uint64_t TaskSequence() override { return signal_.Sequence(); }
-  void WaitForTasks(uint64_t seen, std::chrono::milliseconds timeout) override {
-    signal_.Wait(seen, timeout);
+  void NotifyTasks(const std::vector<std::string>& targets) override { signal_.Bump(targets); }
+  uint64_t TaskSequence(const std::vector<std::string>& targets) override {
+    return signal_.Sequence(targets);
+  }
+  void WaitForTasks(const std::vector<std::string>& targets, uint64_t seen,
+                    std::chrono::milliseconds timeout) override {
+    signal_.Wait(targets, seen, timeout);
   }
 
   Result<Connection*> Acquire() {
@@ -268,6 +271,7 @@ Status SqliteTransaction::Commit() {
   int rc = sqlite3_exec(conn_, "COMMIT", nullptr, nullptr, nullptr);
   if (rc != SQLITE_OK) return SqliteError(conn_, rc, "COMMIT");
   done_ = true;
+  if (!wake_targets().empty()) db_->NotifyTasks(wake_targets());
   return Status::Ok();
 }
 

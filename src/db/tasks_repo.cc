@@ -11,8 +11,22 @@ Result<int64_t> EnqueueTask(Transaction& tx, const std::string& kind, const std:
                                        "not_before, created_at) VALUES (?,?,?,?,?,?) RETURNING id",
                                        {kind, target, resource_id, args, not_before_us,
                                         NowMicros()}));
+  tx.WakeOnCommit(target);
   return rows.at(0).Int(0);
 }
+
+namespace {
+// Tasks of one resource run in order (ClaimTask): when task `id` goes, the next one of its
+// resource may run, whatever its target. Wakes those targets' workers at commit.
+Status WakeTasksBehind(Transaction& tx, int64_t id) {
+  ASSIGN_OR_RETURN(auto rows,
+                   tx.Query("SELECT DISTINCT target FROM tasks WHERE resource_id = "
+                            "(SELECT resource_id FROM tasks WHERE id = ?) AND id <> ?",
+                            {id, id}));
+  for (const Row& r : rows) tx.WakeOnCommit(r.Str(0));
+  return Status::Ok();
+}
+}  // namespace
 
 Result<std::optional<Task>> ClaimTask(Transaction& tx, const std::vector<std::string>& targets,
                                       const std::string& owner, int64_t lease_us) {
@@ -46,6 +60,7 @@ Result<std::optional<Task>> ClaimTask(Transaction& tx, const std::vector<std::st
 }
 
 Status FinishTask(Transaction& tx, int64_t id, const std::string& owner) {
+  RETURN_IF_ERROR(WakeTasksBehind(tx, id));
   ASSIGN_OR_RETURN(int64_t n,
                    tx.Exec("DELETE FROM tasks WHERE id = ? AND lease_owner = ?", {id, owner}));
   if (n == 0) return Conflict("task " + std::to_string(id) + " lease lost");
@@ -70,6 +85,7 @@ Status RenewLeases(Transaction& tx, const std::vector<int64_t>& ids, const std::
 }
 
 Status FailTask(Transaction& tx, int64_t id, const std::string& owner) {
+  RETURN_IF_ERROR(WakeTasksBehind(tx, id));
   ASSIGN_OR_RETURN(int64_t n,
                    tx.Exec("UPDATE tasks SET target = ?, resource_id = ? || resource_id, "
                            "lease_owner = NULL, lease_expires = NULL "
@@ -87,6 +103,7 @@ Result<int64_t> ReleaseLeasesOf(Transaction& tx, const std::string& owner_prefix
 }
 
 Result<int64_t> RetargetTasks(Transaction& tx, const std::string& from, const std::string& to) {
+  tx.WakeOnCommit(to);
   return tx.Exec("UPDATE tasks SET target = ?, lease_owner = NULL, lease_expires = NULL "
                  "WHERE target = ?",
                  {to, from});

@@ -31,7 +31,7 @@ inline constexpr const char* kSchedulerTarget = "scheduler";
 inline constexpr const char* kFailedTarget = "failed";
 inline constexpr const char* kFailedResourcePrefix = "failed:";
 
-// Adds a task; returns its id. Callers call Database::NotifyTasks() after the commit.
+// Adds a task; returns its id. The target's workers wake when the transaction commits.
 Result<int64_t> EnqueueTask(Transaction& tx, const std::string& kind, const std::string& target,
                             const std::string& resource_id, const std::string& args,
                             int64_t not_before_us = 0);

@@ -181,7 +181,7 @@ Result<Args> ParseArgs(const db::Task& task) {
 }
 
 // Adds a task of Args' kind for `target` (in the caller's transaction); returns its id.
-// Callers call Database::NotifyTasks() after the commit.
+// The target's workers wake when the transaction commits (db::EnqueueTask).
 template <class Args>
 Result<int64_t> Enqueue(db::Transaction& tx, const std::string& target,
                         const std::string& resource_id, const Args& args,

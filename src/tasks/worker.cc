@@ -12,10 +12,7 @@ Status TaskContext::Finish(const std::function<Status(db::Transaction&)>& fn,
     RETURN_IF_ERROR(db::FinishTask(tx, task_.id, owner_));
     return fn(tx);
   }, durability);
-  if (st.ok()) {
-    finished_ = true;
-    db_.NotifyTasks();  // fn may have enqueued the next step
-  }
+  if (st.ok()) finished_ = true;  // the commit woke whoever the next steps are for
   return st;
 }
 
@@ -46,7 +43,7 @@ void TaskWorker::Stop() {
     std::lock_guard lock(mu_);  // a thread between its check of stop_ and its wait
   }
   probe_cv_.notify_all();
-  db_.NotifyTasks();
+  db_.NotifyTasks(targets_);
   for (auto& t : threads_) t.join();
   threads_.clear();
   // Only now: handlers still running during the joins above keep their leases renewed.
@@ -61,7 +58,7 @@ void TaskWorker::Stop() {
 // whose not_before has come, notifications that were lost).
 void TaskWorker::Loop() {
   while (!stop_) {
-    const uint64_t seq = db_.TaskSequence();
+    const uint64_t seq = db_.TaskSequence(targets_);
     {
       std::unique_lock lock(mu_);
       probe_cv_.wait(lock, [&] { return !probing_ || stop_; });
@@ -70,7 +67,7 @@ void TaskWorker::Loop() {
                                                         empty_at_ + options_.poll;
       if (found_empty) {
         lock.unlock();
-        db_.WaitForTasks(seq, options_.poll);
+        db_.WaitForTasks(targets_, seq, options_.poll);
         continue;
       }
       probing_ = true;
@@ -88,7 +85,7 @@ void TaskWorker::Loop() {
     if (task) {
       Run(*task);
     } else {
-      db_.WaitForTasks(seq, options_.poll);
+      db_.WaitForTasks(targets_, seq, options_.poll);
     }
   }
 }
@@ -191,9 +188,7 @@ void TaskWorker::Fail(const db::Task& task, const Status& why, const InvalidTask
   if (!st.ok()) {
     // The lease runs out and the task comes back: it is rejected again then.
     spdlog::warn("tasks: cannot mark {} {} failed: {}", task.kind, task.id, st.ToString());
-    return;
   }
-  db_.NotifyTasks();  // a task of the same resource behind it can run now
 }
 
 }  // namespace scoria::tasks

@@ -232,6 +232,55 @@ TEST_P(DbTest, UsagePerProjectOnOneBackend) {
   EXPECT_FALSE(HostOnBackend("n@", "n@b"));
 }
 
+// Wake-ups are per target: a task for one backend must not make every worker claim.
+TEST_P(DbTest, WakeUpsReachOnlyTheirTargets) {
+  const std::vector<std::string> a = {"h@a"}, b = {"h@b"};
+  uint64_t sa = db_->TaskSequence(a), sb = db_->TaskSequence(b);
+  db_->NotifyTasks(a);
+  EXPECT_NE(db_->TaskSequence(a), sa);
+  EXPECT_EQ(db_->TaskSequence(b), sb);
+  sa = db_->TaskSequence(a);
+  db_->NotifyTasks();  // everyone
+  EXPECT_NE(db_->TaskSequence(a), sa);
+  EXPECT_NE(db_->TaskSequence(b), sb);
+}
+
+// Enqueueing wakes the task's target when the transaction commits, not before, and not at all
+// when it rolls back; finishing a task wakes the target of the next task of its resource.
+TEST_P(DbTest, CommitsWakeTheTargetsOfTheirTasks) {
+  const std::vector<std::string> a = {"h@a"}, b = {"h@b"};
+  uint64_t sa = db_->TaskSequence(a), sb = db_->TaskSequence(b);
+  {
+    auto tx = Tx();
+    ASSERT_TRUE(EnqueueTask(*tx, "k", "h@a", "r1", "{}").ok());
+    ASSERT_TRUE(EnqueueTask(*tx, "k", "h@b", "r1", "{}").ok());  // behind the first: same resource
+    EXPECT_EQ(db_->TaskSequence(a), sa);                         // not yet committed
+    ASSERT_TRUE(tx->Commit().ok());
+  }
+  EXPECT_NE(db_->TaskSequence(a), sa);
+  EXPECT_NE(db_->TaskSequence(b), sb);
+  {
+    auto tx = Tx();
+    ASSERT_TRUE(EnqueueTask(*tx, "k", "h@a", "r2", "{}").ok());
+    sa = db_->TaskSequence(a);
+  }  // rolled back
+  EXPECT_EQ(db_->TaskSequence(a), sa);
+
+  std::optional<Task> first;
+  ASSERT_TRUE(InWriteTransaction(*db_, [&](Transaction& tx) {
+                ASSIGN_OR_RETURN(first, ClaimTask(tx, a, "w", 60'000'000));
+                return Status::Ok();
+              }).ok());
+  ASSERT_TRUE(first.has_value());
+  sa = db_->TaskSequence(a);
+  sb = db_->TaskSequence(b);
+  ASSERT_TRUE(InWriteTransaction(*db_, [&](Transaction& tx) {
+                return FinishTask(tx, first->id, "w");
+              }).ok());
+  EXPECT_NE(db_->TaskSequence(b), sb);  // r1's next task, on h@b, may run now
+  EXPECT_EQ(db_->TaskSequence(a), sa);  // nothing left for h@a
+}
+
 SCORIA_ON_EVERY_DATABASE(DbTest);
 
 TEST(ServiceIsUpTest, UpWhileTheHeartbeatIsAtMostServiceDownTimeOld) {

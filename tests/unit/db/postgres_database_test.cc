@@ -37,11 +37,25 @@ class PostgresTest : public ::testing::Test {
 };
 
 TEST_F(PostgresTest, ANotifyOnOneHandleWakesAnother) {
-  const uint64_t seen = b_->TaskSequence();
+  const std::vector<std::string> all;
+  const uint64_t seen = b_->TaskSequence(all);
   a_->NotifyTasks();
   // The wait ends on the notification; the long timeout only bounds a failure.
-  b_->WaitForTasks(seen, std::chrono::seconds(60));
-  EXPECT_NE(b_->TaskSequence(), seen);
+  b_->WaitForTasks(all, seen, std::chrono::seconds(60));
+  EXPECT_NE(b_->TaskSequence(all), seen);
+}
+
+// A commit that enqueues a task for h@x wakes h@x's workers in the other process (the NOTIFY
+// is sent inside the transaction and names its targets), and no one else's.
+TEST_F(PostgresTest, ACommitOnOneHandleWakesTheTaskTargetOnAnother) {
+  const std::vector<std::string> x = {"h@x"}, y = {"h@y"};
+  const uint64_t sx = b_->TaskSequence(x), sy = b_->TaskSequence(y);
+  ASSERT_TRUE(InWriteTransaction(*a_, [&](Transaction& tx) {
+                return EnqueueTask(tx, "k", "h@x", "r", "{}").status();
+              }).ok());
+  b_->WaitForTasks(x, sx, std::chrono::seconds(60));
+  EXPECT_NE(b_->TaskSequence(x), sx);
+  EXPECT_EQ(b_->TaskSequence(y), sy);
 }
 
 TEST_F(PostgresTest, ConcurrentClaimsFromTwoHandlesTakeEachTaskOnce) {

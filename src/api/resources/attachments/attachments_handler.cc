@@ -159,7 +159,6 @@ Response AttachmentsApi::Create(Request& req, const PathParams&) {
   });
   if (!st.ok()) return FaultResponse(st);
   if (!task) return JsonResponse(200, {{"attachment", AttachmentDetailView(a)}});
-  env_.db.NotifyTasks();
   Status wait = WaitForTask(env_.db, *task, kExportTimeoutMessage);
   if (!wait.ok()) return FaultResponse(wait);
   return ExportedAnswer(a.id);
@@ -194,7 +193,6 @@ Response AttachmentsApi::Update(Request& req, const PathParams& p) {
     return db::RecomputeVolumeStatus(tx, v);
   });
   if (!st.ok()) return FaultResponse(st);
-  env_.db.NotifyTasks();
   Status wait = WaitForTask(env_.db, task, kExportTimeoutMessage);
   if (!wait.ok()) return FaultResponse(wait);
   return ExportedAnswer(id);
@@ -252,7 +250,6 @@ Response AttachmentsApi::Delete(Request& req, const PathParams& p) {
   });
   if (!st.ok()) return FaultResponse(st);
   if (task) {
-    env_.db.NotifyTasks();
     Status wait = WaitForTask(env_.db, *task, kUnexportTimeoutMessage);
     if (!wait.ok()) return FaultResponse(wait);
   }

@@ -1,7 +1,7 @@
 // The backup rules the Backups API and the Volumes API (create with backup_id, 3.47) share:
 // is a backup service up for a host, the backup quotas, and how a restore is started. Each
 // runs inside the caller's write transaction, so a check and the rows it guards commit
-// together; the caller calls Database::NotifyTasks() after the commit.
+// together; the commit wakes the workers of the tasks they enqueue.
 #pragma once
 
 #include <cstdint>

@@ -251,7 +251,6 @@ Response BackupsApi::Create(Request& req, const PathParams&) {
     return StartBackup(tx, env_.config, c, vol, b);
   });
   if (!st.ok()) return FaultResponse(st);
-  env_.db.NotifyTasks();
   return JsonResponse(202, {{"backup", BackupSummaryView(req, b)}});
 }
 
@@ -384,7 +383,6 @@ Response BackupsApi::Delete(Request& req, const PathParams& p) {
     return StartDelete(tx, b, /*force=*/false);
   });
   if (!st.ok()) return FaultResponse(st);
-  env_.db.NotifyTasks();
   return EmptyResponse(202);
 }
 
@@ -426,7 +424,6 @@ Response BackupsApi::Restore(Request& req, const PathParams& p) {
     return Status::Ok();
   });
   if (!st.ok()) return FaultResponse(st);
-  env_.db.NotifyTasks();
   return JsonResponse(202, {{"restore", out}});
 }
 
@@ -492,7 +489,6 @@ Response BackupsApi::ImportRecord(Request& req, const PathParams&) {
         .status();
   });
   if (!st.ok()) return FaultResponse(st);
-  env_.db.NotifyTasks();
   return JsonResponse(201, {{"backup", BackupSummaryView(req, b)}});
 }
 
@@ -538,7 +534,6 @@ Response BackupsApi::ForceDelete(Request& req, const std::string& id) {
     return StartDelete(tx, b, /*force=*/true);
   });
   if (!st.ok()) return FaultResponse(st);
-  env_.db.NotifyTasks();
   return EmptyResponse(202);
 }
 
@@ -561,7 +556,6 @@ Response BackupsApi::Verify(Request& req, const std::string& id, const json& arg
         .status();
   });
   if (!st.ok()) return FaultResponse(st);
-  env_.db.NotifyTasks();
   return EmptyResponse(202);
 }
 

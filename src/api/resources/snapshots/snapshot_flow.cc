@@ -172,7 +172,6 @@ Response RevertVolumeAction(const ApiEnv& env, Request& req, const std::string& 
         .status();
   });
   if (!st.ok()) return FaultResponse(st);
-  env.db.NotifyTasks();
   return EmptyResponse(202);
 }
 

@@ -158,7 +158,6 @@ Response SnapshotsApi::Create(Request& req, const PathParams&) {
         .status();
   });
   if (!st.ok()) return FaultResponse(st);
-  env_.db.NotifyTasks();
   return JsonResponse(202, {{"snapshot", SnapshotView(req, s)}});
 }
 
@@ -293,7 +292,6 @@ Response SnapshotsApi::Delete(Request& req, const PathParams& p) {
     return EnqueueSnapshotDelete(tx, s);
   });
   if (!st.ok()) return FaultResponse(st);
-  env_.db.NotifyTasks();
   return EmptyResponse(202);
 }
 
@@ -326,7 +324,6 @@ Response SnapshotsApi::Action(Request& req, const PathParams& p) {
       return EnqueueSnapshotDelete(tx, s);
     });
     if (!st.ok()) return FaultResponse(st);
-    env_.db.NotifyTasks();
     return EmptyResponse(202);
   }
   if (action == "os-update_snapshot_status" || action == "os-unmanage") {

@@ -132,7 +132,6 @@ class LegacyActions {
   // Waits for the last queued task (tasks of one volume run in order), then answers 202.
   Response AfterTasks(const std::vector<int64_t>& tasks, const char* timeout_message) {
     if (tasks.empty()) return EmptyResponse(202);
-    env_.db.NotifyTasks();
     Status wait = WaitForTask(env_.db, tasks.back(), timeout_message);
     return wait.ok() ? EmptyResponse(202) : FaultResponse(wait);
   }
@@ -204,7 +203,6 @@ Response LegacyActions::InitializeConnection(const json& args) {
     return Status::Ok();
   });
   if (!st.ok()) return FaultResponse(st);
-  env_.db.NotifyTasks();
   Status wait = WaitForTask(env_.db, task, kExportTimeoutMessage);
   if (!wait.ok()) return FaultResponse(wait);
   db::AttachmentRecord a;

@@ -362,10 +362,10 @@ Result<ResetStatusRequest> ParseResetStatus(const json& args) {
   return r;
 }
 
-// Writes a checked reset onto `v` in `tx`. Returns whether unexport tasks were queued: a volume
-// reset to detached loses its attachment rows (Cinder), and Scoria also unexports them so no
-// export (and no session) outlives the rows.
-Result<bool> ApplyResetStatus(db::Transaction& tx, const ResetStatusRequest& r,
+// Writes a checked reset onto `v` in `tx`. A volume reset to detached loses its attachment rows
+// (Cinder), and Scoria also queues their unexports so no export (and no session) outlives the
+// rows.
+Status ApplyResetStatus(db::Transaction& tx, const ResetStatusRequest& r,
                               db::VolumeRecord& v) {
   const bool attached = r.attach_status == volume_attach_status::kAttached;
   const bool detached = r.attach_status == volume_attach_status::kDetached;
@@ -381,19 +381,14 @@ Result<bool> ApplyResetStatus(db::Transaction& tx, const ResetStatusRequest& r,
   if (r.migration_status) {
     v.migration_status = *r.migration_status == "none" ? std::nullopt : r.migration_status;
   }
-  bool unexports = false;
   if (detached) {
     ASSIGN_OR_RETURN(auto rows, db::VolumeAttachments(tx, v.id));
     for (const auto& a : rows) {
       RETURN_IF_ERROR(db::DeleteAttachment(tx, a.id));
-      if (v.host) {
-        RETURN_IF_ERROR(EnqueueUnexport(tx, a, v, /*delete_row=*/true).status());
-        unexports = true;
-      }
+      if (v.host) RETURN_IF_ERROR(EnqueueUnexport(tx, a, v, /*delete_row=*/true).status());
     }
   }
-  RETURN_IF_ERROR(db::UpdateVolume(tx, v));
-  return unexports;
+  return db::UpdateVolume(tx, v);
 }
 
 }  // namespace
@@ -449,7 +444,6 @@ Response VolumesApi::Create(Request& req, const PathParams&) {
     return Status::Ok();
   });
   if (!st.ok()) return FaultResponse(st);
-  env_.db.NotifyTasks();
   return JsonTextResponse(202, Wrap("volume", VolumeDetailJson(req, v, type_name)));
 }
 
@@ -604,7 +598,6 @@ Response VolumesApi::Delete(Request& req, const PathParams& p) {
     return EnqueueDelete(tx, v);
   });
   if (!st.ok()) return FaultResponse(st);
-  env_.db.NotifyTasks();
   return EmptyResponse(202);
 }
 
@@ -697,7 +690,6 @@ Response VolumesApi::Extend(Request& req, const std::string& id, const json& arg
         .status();
   });
   if (!st.ok()) return FaultResponse(st);
-  env_.db.NotifyTasks();
   return EmptyResponse(202);
 }
 
@@ -705,13 +697,10 @@ Response VolumesApi::ResetStatus(Request& req, const std::string& id, const json
   if (!req.ctx.is_admin) return FaultResponse(403, "Policy doesn't allow os-reset_status.");
   auto reset = ParseResetStatus(args);
   if (!reset.ok()) return FaultResponse(reset.status());
-  bool unexports = false;
   Status st = db::InWriteTransaction(env_.db, [&](db::Transaction& tx) {
     ASSIGN_OR_RETURN(auto v, Load(tx, req, id));
-    ASSIGN_OR_RETURN(unexports, ApplyResetStatus(tx, *reset, v));
-    return Status::Ok();
+    return ApplyResetStatus(tx, *reset, v);
   });
-  if (unexports) env_.db.NotifyTasks();
   return Respond(st, [] { return EmptyResponse(202); });
 }
 
@@ -734,7 +723,6 @@ Response VolumesApi::ForceDelete(Request& req, const std::string& id) {
     return EnqueueDelete(tx, v);
   });
   if (!st.ok()) return FaultResponse(st);
-  env_.db.NotifyTasks();
   return EmptyResponse(202);
 }
 
