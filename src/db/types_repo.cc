@@ -43,6 +43,12 @@ Result<VolumeTypeRecord> GetType(Transaction& tx, const std::string& id) {
   return GetOne(tx, "id = ?", id, "Volume type " + id + " could not be found.");
 }
 
+Result<std::string> GetTypeName(Transaction& tx, const std::string& id) {
+  ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT name FROM volume_types WHERE id = ?", {id}));
+  if (rows.empty()) return NotFound("Volume type " + id + " could not be found.");
+  return rows[0].Str(0);
+}
+
 Result<VolumeTypeRecord> GetTypeByName(Transaction& tx, const std::string& name) {
   return GetOne(tx, "name = ?", name, "Volume type with name " + name + " could not be found.");
 }

@@ -24,6 +24,8 @@ struct VolumeTypeRecord {
 // NotFound "Volume type <id> could not be found." / "Volume type with name <n> could not be found."
 Result<VolumeTypeRecord> GetType(Transaction& tx, const std::string& id);
 Result<VolumeTypeRecord> GetTypeByName(Transaction& tx, const std::string& name);
+// Only the name of type `id` (one query; GetType reads the extra specs too). NotFound as GetType.
+Result<std::string> GetTypeName(Transaction& tx, const std::string& id);
 // Id first, then name.
 Result<VolumeTypeRecord> FindType(Transaction& tx, const std::string& id_or_name);
 // is_public: nullopt = all; project: when set, private types are visible only with access.

@@ -171,6 +171,8 @@ TEST_P(DbTest, TypesAndServices) {
   EXPECT_EQ(InsertType(*tx, dup).code(), StatusCode::kAlreadyExists);
   EXPECT_EQ(FindType(*tx, "__DEFAULT__")->id, t->id);
   EXPECT_EQ(FindType(*tx, "nope").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(*GetTypeName(*tx, t->id), "__DEFAULT__");
+  EXPECT_EQ(GetTypeName(*tx, "nope").status().code(), StatusCode::kNotFound);
   ASSERT_TRUE(Heartbeat(*tx, "h@b", kVolumeBinary, "nova", std::string("{}")).ok());
   ASSERT_TRUE(Heartbeat(*tx, "h@b", kVolumeBinary, "nova", std::nullopt).ok());
   auto s = ListServices(*tx, std::nullopt, std::nullopt);

@@ -140,9 +140,9 @@ class VolumesApi {
 
  private:
   Result<std::string> Detail(db::Transaction& tx, const Request& req, const db::VolumeRecord& v) {
-    auto t = db::GetType(tx, v.volume_type_id);
+    auto type_name = db::GetTypeName(tx, v.volume_type_id);
     ASSIGN_OR_RETURN(auto atts, db::VolumeAttachments(tx, v.id));
-    return VolumeDetailJson(req, v, t.ok() ? t->name : v.volume_type_id, atts);
+    return VolumeDetailJson(req, v, type_name.ok() ? *type_name : v.volume_type_id, atts);
   }
   Response Respond(Status st, const std::function<Response()>& ok) {
     return st.ok() ? ok() : FaultResponse(st);
