@@ -155,11 +155,13 @@ def test_volumes_on_both_nodes_and_attach_from_client(cl):
 
 
 def test_storage_node_killed(cl):
-    on_node1 = None
-    while on_node1 is None:  # the scheduler spreads: a few creates put one on node1
+    on_node1 = []
+    while len(on_node1) < 2:  # the scheduler spreads: a few creates put two on node1
         v = cl.create_volume()
         if backend_host(v) == "node1":
-            on_node1 = v
+            on_node1.append(v)
+    on_node1, attached = on_node1
+    att_id, _ = attach(cl, attached["id"])
     cl.nodes["node1"].kill()
     killed_at = time.time()
 
@@ -186,6 +188,12 @@ def test_storage_node_killed(cl):
     assert status == 200 and out["attachments"] == [], (status, out)
     assert cl.wait_volume(on_node1["id"], ("available",))["attachments"] == []
 
+    # A detach needs no target on a dead node: answered at once (200, not an error after the
+    # wait for the unexport), the row stays `detaching` until node1 is back and removes it.
+    status, out = cl.delete("/attachments/" + att_id, version="3.54")
+    assert status == 200, (status, out)
+    assert [a["status"] for a in out["attachments"]] == ["detaching"], out
+
     status, out = cl.delete("/volumes/" + on_node1["id"])
     assert status == 202, (status, out)
     # The delete is addressed to node1, which is dead: the volume stays `deleting` and its
@@ -203,6 +211,10 @@ def test_storage_node_killed(cl):
     assert not os.path.exists(os.path.join(cl.nodes["node1"].volume_dir(),
                                            "volume-" + on_node1["id"]))
     cl.wait_for(lambda: cl.services_up("node1"), cl.service_down_time * 3, "node1 up again")
+    cl.wait_for(lambda: cl.get("/attachments?volume_id=" + attached["id"],
+                               version="3.54")[1]["attachments"] == [],
+                cl.service_down_time * 3, "the detach finished by node1")
+    assert cl.wait_volume(attached["id"], ("available",))["attachments"] == []
     delete_all_volumes(cl)
 
 

@@ -73,15 +73,22 @@ db::AttachmentRecord NewAttachmentRow(const Request& req, const db::VolumeRecord
   return a;
 }
 
+Result<bool> VolumeServiceIsUp(db::Transaction& tx, const Config& config,
+                               const db::VolumeRecord& v) {
+  ASSIGN_OR_RETURN(std::string target, BackendOf(v));
+  ASSIGN_OR_RETURN(auto services, db::ListServices(tx, target, std::string(db::kVolumeBinary)));
+  const int64_t now = NowMicros();
+  return std::any_of(services.begin(), services.end(), [&](const db::ServiceRecord& s) {
+    return db::ServiceIsUp(s, now, config.service_down_time);
+  });
+}
+
 Result<int64_t> EnqueueExport(db::Transaction& tx, const Config& config, db::AttachmentRecord& a,
                               const db::VolumeRecord& v, const json& connector,
                               const std::optional<std::string>& mode, bool keep_attached) {
   ASSIGN_OR_RETURN(std::string target, BackendOf(v));
-  ASSIGN_OR_RETURN(auto services, db::ListServices(tx, target, std::string(db::kVolumeBinary)));
-  const int64_t now = NowMicros();
-  if (std::none_of(services.begin(), services.end(), [&](const db::ServiceRecord& s) {
-        return db::ServiceIsUp(s, now, config.service_down_time);
-      })) {
+  ASSIGN_OR_RETURN(bool up, VolumeServiceIsUp(tx, config, v));
+  if (!up) {
     return Unavailable("The volume service " + target +
                        " is down: the volume cannot be exported until it is back.");
   }

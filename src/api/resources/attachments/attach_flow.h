@@ -34,6 +34,11 @@ Status ValidateMode(const std::string& mode);
 // characters) and secret (16 characters).
 db::AttachmentRecord NewAttachmentRow(const Request& req, const db::VolumeRecord& v);
 
+// Whether the volume service of `v`'s backend has a fresh heartbeat (db::ServiceIsUp).
+// FailedPrecondition when the volume has no backend yet.
+Result<bool> VolumeServiceIsUp(db::Transaction& tx, const Config& config,
+                               const db::VolumeRecord& v);
+
 // Sets the row's connector, initiator and mode (explicit mode, else the row's, else the
 // connector's, else ro for a read-only volume, else rw), marks it attaching and not exported,
 // saves it and enqueues export_attachment. Returns the task id. FailedPrecondition when the

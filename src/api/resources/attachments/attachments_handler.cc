@@ -229,6 +229,7 @@ Response AttachmentsApi::Delete(Request& req, const PathParams& p) {
   const std::string& id = p.at("attachment_id");
   std::optional<int64_t> task;
   std::string volume_id;
+  bool node_up = true;
   Status st = db::InWriteTransaction(env_.db, [&](db::Transaction& tx) {
     ASSIGN_OR_RETURN(auto a, Load(tx, req, id));
     ASSIGN_OR_RETURN(auto v, db::GetVolume(tx, a.volume_id));
@@ -246,10 +247,14 @@ Response AttachmentsApi::Delete(Request& req, const PathParams& p) {
       RETURN_IF_ERROR(db::RecomputeVolumeStatus(tx, v));
     }
     ASSIGN_OR_RETURN(task, EnqueueUnexport(tx, a, v, /*delete_row=*/true));
+    ASSIGN_OR_RETURN(node_up, VolumeServiceIsUp(tx, env_.config, v));
     return Status::Ok();
   });
   if (!st.ok()) return FaultResponse(st);
-  if (task) {
+  // A node that is down has no target serving the export any more: there is nothing to wait
+  // for. The row stays `detaching` and the queued unexport removes it (and the export the
+  // node restores at start) when the node is back. Cinder would time out on its RPC instead.
+  if (task && node_up) {
     Status wait = WaitForTask(env_.db, *task, kUnexportTimeoutMessage);
     if (!wait.ok()) return FaultResponse(wait);
   }
