@@ -70,7 +70,7 @@ check-vocabulary:
 # One PostgreSQL server for the whole run (tests/support/pg_server.py: started before, stopped
 # by pid after), shared by the database unit tests and both integration passes.
 test: deps
-	@/usr/bin/python3 tests/support/pg_server.py run -- $(MAKE) --no-print-directory test-all
+	@/usr/bin/python3 tests/support/pg_server.py run -- /usr/bin/python3 tests/support/nfs_server.py run -- $(MAKE) --no-print-directory test-all
 
 test-all: check-vocabulary unit tsan integration integration-pg fuzz
 
