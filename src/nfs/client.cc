@@ -25,6 +25,17 @@ Status ToStatus(int err, const std::string& what, nfs_context* ctx) {
     const char* detail = nfs_get_error(ctx);
     if (detail != nullptr && *detail != '\0') msg += " (" + std::string(detail) + ")";
   }
+  // libnfs answers -EFAULT both for a transport failure and for a server error inside a
+  // request it split (pwrite/pread); only its error text tells them apart.
+  if (e == EFAULT && ctx != nullptr) {
+    const char* detail = nfs_get_error(ctx);
+    const std::string d = detail != nullptr ? detail : "";
+    if (d.find("NOSPC") != std::string::npos || d.find("DQUOT") != std::string::npos ||
+        d.find("FBIG") != std::string::npos) {
+      return ResourceExhausted(msg);
+    }
+    if (d.find("NFS3ERR_") != std::string::npos) return Internal(msg);
+  }
   switch (e) {
     case ENOENT:
       return NotFound(msg);
