@@ -5,6 +5,8 @@
 #include <nfsc/libnfs.h>
 #include <sys/stat.h>
 
+#include <poll.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -16,20 +18,54 @@ int64_t Micros(uint64_t sec, uint64_t nsec) {
   return static_cast<int64_t>(sec) * 1000000 + static_cast<int64_t>(nsec / 1000);
 }
 
+// One asynchronous call driven to its end on this thread. libnfs's own blocking wrappers
+// replace a failed WRITE's error text (which names NFS3ERR_NOSPC) by an empty one, so READ and
+// WRITE go through here to keep it.
+struct Waiter {
+  bool done = false;
+  int err = 0;
+  std::string error;  // nfs_get_error at completion, when err < 0
+  void* data = nullptr;
+  static void Cb(int err, nfs_context* ctx, void* data, void* priv) {
+    auto* w = static_cast<Waiter*>(priv);
+    w->done = true;
+    w->err = err;
+    w->data = data;
+    if (err < 0) {
+      const char* e = nfs_get_error(ctx);
+      w->error = e != nullptr ? e : "";
+    }
+  }
+};
+
+// Runs the event loop until `w` completes. Answers -EIO when the connection fails first.
+int Wait(nfs_context* ctx, Waiter& w, std::string& error) {
+  while (!w.done) {
+    pollfd pfd{nfs_get_fd(ctx), static_cast<short>(nfs_which_events(ctx)), 0};
+    if (::poll(&pfd, 1, 100) < 0 && errno != EINTR) return -errno;
+    if (nfs_service(ctx, pfd.revents) < 0) {
+      error = nfs_get_error(ctx) != nullptr ? nfs_get_error(ctx) : "connection lost";
+      return w.done ? w.err : -EIO;
+    }
+  }
+  error = w.error;
+  return w.err;
+}
+
 }  // namespace
 
 Status ToStatus(int err, const std::string& what, nfs_context* ctx) {
+  const char* detail = ctx != nullptr ? nfs_get_error(ctx) : nullptr;
+  return ToStatus(err, what, std::string(detail != nullptr ? detail : ""));
+}
+
+Status ToStatus(int err, const std::string& what, const std::string& d) {
   const int e = err < 0 ? -err : err;
   std::string msg = what + ": " + std::strerror(e);
-  if (ctx != nullptr) {
-    const char* detail = nfs_get_error(ctx);
-    if (detail != nullptr && *detail != '\0') msg += " (" + std::string(detail) + ")";
-  }
+  if (!d.empty()) msg += " (" + d + ")";
   // libnfs answers -EFAULT both for a transport failure and for a server error inside a
   // request it split (pwrite/pread); only its error text tells them apart.
-  if (e == EFAULT && ctx != nullptr) {
-    const char* detail = nfs_get_error(ctx);
-    const std::string d = detail != nullptr ? detail : "";
+  if (e == EFAULT) {
     if (d.find("NOSPC") != std::string::npos || d.find("DQUOT") != std::string::npos ||
         d.find("FBIG") != std::string::npos) {
       return ResourceExhausted(msg);
@@ -78,9 +114,13 @@ Result<size_t> File::PRead(uint64_t offset, std::span<std::byte> buf) {
   size_t done = 0;
   while (done < buf.size()) {
     const uint64_t n = std::min<uint64_t>(max, buf.size() - done);
-    int r = nfs_pread(client_->context(), fh_, offset + done, n, buf.data() + done);
-    if (r < 0) return client_->Fail(r, "read");
+    Waiter w;
+    std::string error;
+    int r = nfs_pread_async(client_->context(), fh_, offset + done, n, &Waiter::Cb, &w);
+    if (r == 0) r = Wait(client_->context(), w, error);
+    if (r < 0) return client_->Fail(r, "read", error);
     if (r == 0) break;  // end of file
+    std::memcpy(buf.data() + done, w.data, static_cast<size_t>(r));
     done += static_cast<size_t>(r);
   }
   return done;
@@ -91,8 +131,12 @@ Status File::PWrite(uint64_t offset, std::span<const std::byte> buf) {
   size_t done = 0;
   while (done < buf.size()) {
     const uint64_t n = std::min<uint64_t>(max, buf.size() - done);
-    int r = nfs_pwrite(client_->context(), fh_, offset + done, n, buf.data() + done);
-    if (r < 0) return client_->Fail(r, "write");
+    Waiter w;
+    std::string error;
+    int r = nfs_pwrite_async(client_->context(), fh_, offset + done, n, buf.data() + done,
+                             &Waiter::Cb, &w);
+    if (r == 0) r = Wait(client_->context(), w, error);
+    if (r < 0) return client_->Fail(r, "write", error);
     if (r == 0) return Internal("write: the server accepted no bytes");
     done += static_cast<size_t>(r);
   }
@@ -165,8 +209,9 @@ std::string Client::Abs(const std::string& path) {
   return path.empty() || path.front() != '/' ? "/" + path : path;
 }
 
-Status Client::Fail(int err, const std::string& what) {
-  Status st = ToStatus(err, share_.Spec() + ": " + what, ctx_);
+Status Client::Fail(int err, const std::string& what, const std::string& detail) {
+  Status st = detail.empty() ? ToStatus(err, share_.Spec() + ": " + what, ctx_)
+                             : ToStatus(err, share_.Spec() + ": " + what, detail);
   if (st.code() == StatusCode::kUnavailable) broken_ = true;
   return st;
 }

@@ -38,6 +38,8 @@ namespace scoria::nfs {
 
 // Maps a libnfs -errno answer (err < 0) to a Status (see the model). `what` names the object.
 Status ToStatus(int err, const std::string& what, nfs_context* ctx = nullptr);
+// The same with libnfs's error text already taken (`detail`, may be empty).
+Status ToStatus(int err, const std::string& what, const std::string& detail);
 
 struct FileStat {
   uint64_t size = 0;
@@ -116,7 +118,7 @@ class Client {
   [[nodiscard]] Result<FsStat> StatFs();
 
   // Maps `err` like ToStatus and marks the client broken on Unavailable.
-  Status Fail(int err, const std::string& what);
+  Status Fail(int err, const std::string& what, const std::string& detail = "");
 
  private:
   Client(nfs_context* ctx, Share share) : ctx_(ctx), share_(std::move(share)) {}
