@@ -32,7 +32,7 @@ struct Waiter {
     w->err = err;
     w->data = data;
     if (err < 0) {
-      const char* e = nfs_get_error(ctx);
+      const char* e = nfs_get_error(ctx);  // NULL when libnfs has no text
       w->error = e != nullptr ? e : "";
     }
   }
@@ -44,7 +44,8 @@ int Wait(nfs_context* ctx, Waiter& w, std::string& error) {
     pollfd pfd{nfs_get_fd(ctx), static_cast<short>(nfs_which_events(ctx)), 0};
     if (::poll(&pfd, 1, 100) < 0 && errno != EINTR) return -errno;
     if (nfs_service(ctx, pfd.revents) < 0) {
-      error = nfs_get_error(ctx) != nullptr ? nfs_get_error(ctx) : "connection lost";
+      error = ErrorText(ctx);
+      if (error.empty()) error = "connection lost";
       return w.done ? w.err : -EIO;
     }
   }
@@ -54,9 +55,13 @@ int Wait(nfs_context* ctx, Waiter& w, std::string& error) {
 
 }  // namespace
 
+std::string ErrorText(nfs_context* ctx) {
+  const char* e = ctx != nullptr ? nfs_get_error(ctx) : nullptr;
+  return e != nullptr ? e : "";
+}
+
 Status ToStatus(int err, const std::string& what, nfs_context* ctx) {
-  const char* detail = ctx != nullptr ? nfs_get_error(ctx) : nullptr;
-  return ToStatus(err, what, std::string(detail != nullptr ? detail : ""));
+  return ToStatus(err, what, ErrorText(ctx));
 }
 
 Status ToStatus(int err, const std::string& what, const std::string& d) {
@@ -181,7 +186,7 @@ Result<std::unique_ptr<Client>> Client::Connect(const Share& share, const MountO
   if (options.mount_port > 0) url += "&mountport=" + std::to_string(options.mount_port);
   nfs_url* parsed = nfs_parse_url_dir(ctx, url.c_str());
   if (parsed == nullptr) {
-    return fail(InvalidArgument("NFS share " + share.Spec() + ": " + nfs_get_error(ctx)));
+    return fail(InvalidArgument("NFS share " + share.Spec() + ": " + ErrorText(ctx)));
   }
   nfs_destroy_url(parsed);
   nfs_set_autoreconnect(ctx, 0);

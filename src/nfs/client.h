@@ -38,6 +38,8 @@ namespace scoria::nfs {
 
 // Maps a libnfs -errno answer (err < 0) to a Status (see the model). `what` names the object.
 Status ToStatus(int err, const std::string& what, nfs_context* ctx = nullptr);
+// libnfs's last error text of `ctx`, "" when it has none (nfs_get_error may answer NULL).
+std::string ErrorText(nfs_context* ctx);
 // The same with libnfs's error text already taken (`detail`, may be empty).
 Status ToStatus(int err, const std::string& what, const std::string& detail);
 

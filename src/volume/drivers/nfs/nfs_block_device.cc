@@ -243,7 +243,7 @@ class NfsBlockDevice final : public BlockDevice {
       if (client_) {
         if (nfs_service(client_->context(), n == 2 ? fds[1].revents : 0) < 0) {
           Disconnect(Unavailable("nfs share " + share_.Spec() + ": " +
-                                 nfs_get_error(client_->context())));
+                                 nfs::ErrorText(client_->context())));
         } else if (broken_) {
           Disconnect(broken_status_);
         }
@@ -317,7 +317,7 @@ class NfsBlockDevice final : public BlockDevice {
     inflight_.erase(p);
     Request* r = p->req;
     delete p;
-    MarkBroken(Unavailable("nfs share " + share_.Spec() + ": " + nfs_get_error(client_->context())));
+    MarkBroken(Unavailable("nfs share " + share_.Spec() + ": " + nfs::ErrorText(client_->context())));
     PieceDone(r, broken_status_);
   }
 

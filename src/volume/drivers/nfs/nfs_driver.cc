@@ -52,8 +52,12 @@ Status ZeroFill(nfs::File& f, uint64_t from, uint64_t to) {
 
 }  // namespace
 
-Status NfsDriver::Setup() {
-  if (!shares_.empty()) return Status::Ok();
+Status NfsDriver::Loaded() const {
+  std::call_once(load_once_, [this] { load_status_ = LoadShares(); });
+  return load_status_;
+}
+
+Status NfsDriver::LoadShares() const {
   auto listed = nfs::ParseSharesFile(options_.shares_config);
   if (!listed.ok()) {
     return Status(listed.status().code() == StatusCode::kNotFound ? StatusCode::kInvalidArgument
@@ -81,9 +85,15 @@ Status NfsDriver::Setup() {
     s.pool = std::make_unique<nfs::ClientPool>(share, *opts);
     states.push_back(std::move(s));
   }
+  shares_ = std::move(states);
+  return Status::Ok();
+}
+
+Status NfsDriver::Setup() {
+  RETURN_IF_ERROR(Loaded());
   int reachable = 0;
   std::string last_error;
-  for (const ShareState& s : states) {
+  for (const ShareState& s : shares_) {
     Status st = s.pool->Do([](nfs::Client& c) { return c.StatFs().status(); });
     if (st.ok()) {
       ++reachable;
@@ -93,7 +103,6 @@ Status NfsDriver::Setup() {
                    st.message());
     }
   }
-  shares_ = std::move(states);
   if (reachable == 0) {
     return Unavailable("[" + section_ + "] no NFS share answers (last: " + last_error + ")");
   }
@@ -104,11 +113,13 @@ Status NfsDriver::Setup() {
 
 std::vector<nfs::Share> NfsDriver::shares() const {
   std::vector<nfs::Share> out;
+  if (!Loaded().ok()) return out;
   for (const auto& s : shares_) out.push_back(s.share);
   return out;
 }
 
 Result<size_t> NfsDriver::Find(const std::string& file, bool reachable_only) const {
+  RETURN_IF_ERROR(Loaded());
   Status unreachable;
   for (size_t i = 0; i < shares_.size(); ++i) {
     Status st = shares_[i].pool->Do([&](nfs::Client& c) { return c.Stat(file).status(); });
@@ -155,6 +166,7 @@ Status NfsDriver::GrowTo(size_t at, const std::string& file, uint64_t bytes) {
 
 Status NfsDriver::CreateVolume(const std::string& id, int64_t size_gb) {
   RETURN_IF_ERROR(CheckSize(size_gb));
+  RETURN_IF_ERROR(Loaded());
   const uint64_t bytes = static_cast<uint64_t>(size_gb) * kGiB;
   auto existing = FindVolume(id, /*reachable_only=*/true);
   if (existing.ok()) return GrowTo(*existing, VolumeFile(id), bytes);  // an earlier run made it
@@ -228,6 +240,7 @@ Status NfsDriver::ExtendVolume(const std::string& id, int64_t new_size_gb) {
 }
 
 Result<std::vector<std::string>> NfsDriver::ListVolumes() {
+  RETURN_IF_ERROR(Loaded());
   std::vector<std::string> ids;
   int answered = 0;
   Status last;
@@ -259,6 +272,7 @@ Result<std::vector<std::string>> NfsDriver::ListVolumes() {
 }
 
 Result<std::vector<std::string>> NfsDriver::ListSnapshots() {
+  RETURN_IF_ERROR(Loaded());
   std::vector<std::string> ids;
   for (const ShareState& s : shares_) {
     std::vector<nfs::DirEntry> entries;
@@ -277,6 +291,7 @@ Result<std::vector<std::string>> NfsDriver::ListSnapshots() {
 }
 
 Result<DriverStats> NfsDriver::Stats() {
+  RETURN_IF_ERROR(Loaded());
   DriverStats s;
   s.thin_provisioning_support = options_.sparsed_volumes;
   s.thick_provisioning_support = !options_.sparsed_volumes;

@@ -86,6 +86,10 @@ class NfsDriver : public VolumeDriver {
     nfs::MountOptions options;  // the backend's, overridden by the share line's
     std::unique_ptr<nfs::ClientPool> pool;
   };
+  // Reads the shares file and mount options once (no network): Setup does it, and so does the
+  // first call of a driver nobody set up (the backup service's own instance).
+  Status Loaded() const;
+  Status LoadShares() const;
   // Index of the share holding `file`; NotFound (or Unavailable, see the header) otherwise.
   // With `reachable_only`, shares that do not answer are skipped (a new volume's id cannot be
   // on them unless a crashed create put it there, and then its delete finds it later).
@@ -104,7 +108,9 @@ class NfsDriver : public VolumeDriver {
 
   const std::string section_;
   const BackendConfig::NfsOptions options_;
-  std::vector<ShareState> shares_;  // fixed after Setup
+  mutable std::once_flag load_once_;
+  mutable Status load_status_;             // written once under load_once_
+  mutable std::vector<ShareState> shares_;  // written once under load_once_, then fixed
   mutable std::mutex mu_;
   mutable std::map<std::string, size_t> volume_share_;  // guarded by mu_
 };
