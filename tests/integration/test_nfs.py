@@ -91,6 +91,16 @@ def wait_snapshot(d, sid, statuses, timeout=60):
     raise AssertionError("snapshot %s not %s\n%s" % (sid, statuses, d.read_log()[-3000:]))
 
 
+def wait_backup(d, bid, timeout=180):
+    deadline = time.time() + timeout
+    while True:
+        b = d.get("/backups/" + bid)[2]["backup"]
+        if b["status"] in ("available", "error"):
+            return b
+        assert time.time() < deadline, d.read_log()[-3000:]
+        time.sleep(0.2)
+
+
 def qemu_io(data, *cmds, check=True):
     args = ["qemu-io", "--image-opts", image_opts(data)]
     for c in cmds:
@@ -239,13 +249,7 @@ def test_backup_to_nfs_store_and_restore_into_a_file_volume(make_daemon, nfs, tm
     st, _, out = d.post("/backups", {"backup": {"volume_id": vol["id"]}}, version="3.64")
     assert st == 202, out
     bid = out["backup"]["id"]
-    deadline = time.time() + 180
-    while True:
-        b = d.get("/backups/" + bid)[2]["backup"]
-        if b["status"] in ("available", "error"):
-            break
-        assert time.time() < deadline, d.read_log()[-3000:]
-        time.sleep(0.2)
+    b = wait_backup(d, bid)
     assert b["status"] == "available", "%s\n%s" % (
         b, "\n".join(l for l in d.read_log().splitlines() if " debug " not in l)[-4000:])
     # The repository is on the backup share (its export directory), not under state_path.
@@ -259,13 +263,7 @@ def test_backup_to_nfs_store_and_restore_into_a_file_volume(make_daemon, nfs, tm
     target = d.wait_volume(out["volume"]["id"], ("available",))
     st, _, out = d.post("/backups/%s/restore" % bid, {"restore": {"volume_id": target["id"]}})
     assert st == 202, out
-    deadline = time.time() + 180
-    while True:
-        b = d.get("/backups/" + bid)[2]["backup"]
-        if b["status"] in ("available", "error"):
-            break
-        assert time.time() < deadline, d.read_log()[-3000:]
-        time.sleep(0.2)
+    b = wait_backup(d, bid)
     target = d.wait_volume(target["id"], ("available", "error", "error_restoring"), timeout=60)
     assert target["status"] == "available", (target, d.read_log()[-3000:])
     assert d.get("/volumes/" + target["id"])[2]["volume"]["os-vol-host-attr:host"].startswith(

@@ -1,6 +1,7 @@
 // The NFS backup store (nfs_store.h) against the real ganesha of tests/support/nfs_server.py:
-// the BackupStore contract (store.h), the POSIX layout on the export, and the failure codes.
-// Each test works in its own directory of the first export.
+// the POSIX layout on the export, a repository on it, and the failure codes. The BackupStore
+// contract itself runs on it in store_test.cc (StoreContractTest/Nfs). Each test works in its
+// own directory of the first export.
 #include "backup/nfs_store.h"
 
 #include <gtest/gtest.h>
@@ -11,7 +12,6 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
-#include <thread>
 
 #include "../nfs/nfs_test_env.h"
 #include "backup/repository.h"
@@ -102,57 +102,6 @@ TEST_F(NfsStoreTest, PutReplacesWholeObjectAndLeavesNoTemp) {
   // A temp file a crash left behind is not an object.
   std::ofstream(Local("locks/.a.tmp.123")) << "partial";
   EXPECT_EQ(Names("locks/"), std::vector<std::string>{"locks/a"});
-}
-
-TEST_F(NfsStoreTest, EmptyAndLargeObjects) {
-  ASSERT_TRUE(store_->Put("e", {}).ok());
-  EXPECT_EQ(store_->Get("e")->size(), 0u);
-  auto big = TextBytes(9 << 20, 1);  // several WRITE/READ RPCs
-  ASSERT_TRUE(store_->Put("chunks/ab/big", big).ok());
-  EXPECT_EQ(*store_->Get("chunks/ab/big"), big);
-  EXPECT_EQ(store_->Stat("chunks/ab/big")->size, big.size());
-}
-
-TEST_F(NfsStoreTest, ListByPrefix) {
-  for (std::string n : {"chunks/aa/aa1", "chunks/aa/aa2", "chunks/ab/ab1", "manifests/m1",
-                        "manifests/m2", "config"}) {
-    ASSERT_TRUE(store_->Put(n, Bytes(n)).ok());
-  }
-  EXPECT_EQ(Names("chunks/"),
-            (std::vector<std::string>{"chunks/aa/aa1", "chunks/aa/aa2", "chunks/ab/ab1"}));
-  EXPECT_EQ(Names("chunks/aa/"), (std::vector<std::string>{"chunks/aa/aa1", "chunks/aa/aa2"}));
-  EXPECT_EQ(Names("chunks/a"),
-            (std::vector<std::string>{"chunks/aa/aa1", "chunks/aa/aa2", "chunks/ab/ab1"}));
-  EXPECT_EQ(Names("manifests/m"), (std::vector<std::string>{"manifests/m1", "manifests/m2"}));
-  EXPECT_EQ(Names("nothing/"), std::vector<std::string>{});
-  EXPECT_EQ(Names("").size(), 6u);
-  auto l = store_->List("manifests/");
-  ASSERT_TRUE(l.ok());
-  for (auto& o : *l) EXPECT_EQ(o.size, o.name.size());
-}
-
-TEST_F(NfsStoreTest, BadNamesRefused) {
-  for (std::string n : std::vector<std::string>{"", "/abs", "a//b", "../x", "a/../b", ".hidden",
-                                                "a/.tmp", "sp ace", "a/"}) {
-    EXPECT_EQ(store_->Put(n, Bytes("x")).code(), StatusCode::kInvalidArgument) << n;
-    EXPECT_EQ(store_->Get(n).status().code(), StatusCode::kInvalidArgument) << n;
-  }
-}
-
-TEST_F(NfsStoreTest, ConcurrentPutsOfOneNameLeaveAWholeObject) {
-  std::vector<std::thread> ts;
-  for (int t = 0; t < 4; ++t) {
-    ts.emplace_back([&, t] {
-      auto data = TextBytes(256 * 1024, static_cast<uint32_t>(t));
-      for (int i = 0; i < 10; ++i) ASSERT_TRUE(store_->Put("chunks/zz/same", data).ok());
-    });
-  }
-  for (auto& t : ts) t.join();
-  auto got = store_->Get("chunks/zz/same");
-  ASSERT_TRUE(got.ok());
-  bool whole = false;
-  for (uint32_t t = 0; t < 4; ++t) whole |= *got == TextBytes(256 * 1024, t);
-  EXPECT_TRUE(whole);
 }
 
 TEST_F(NfsStoreTest, HoldsARepository) {
