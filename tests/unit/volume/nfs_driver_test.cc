@@ -326,7 +326,14 @@ TEST_F(NfsDriverTest, BlockDeviceReadsWritesAndSeesExtends) {
   ASSERT_TRUE((*dev)->Refresh().ok());
   EXPECT_EQ((*dev)->Size(), uint64_t{2 * kGiB});
   ASSERT_TRUE(Sync([&](IoCallback cb) { (*dev)->Write(uint64_t{kGiB} + 512, small, true, cb); }).ok());
-  dev->reset();
+  // The last reference may go inside a completion (on the device's own thread).
+  std::shared_ptr<BlockDevice> holder = std::move(*dev);
+  std::promise<void> released;
+  holder->Read(0, small, [&holder, &released](Status) {
+    holder.reset();
+    released.set_value();
+  });
+  released.get_future().get();
 
   // Snapshots open read-only.
   const std::string snap = NewId();

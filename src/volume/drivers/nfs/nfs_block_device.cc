@@ -60,19 +60,33 @@ struct Piece {
 class NfsBlockDevice;
 thread_local NfsBlockDevice* tl_device = nullptr;  // the device whose service thread this is
 
-class NfsBlockDevice final : public BlockDevice {
+// The device's state and service thread. The thread holds a reference, so the core outlives
+// a Handle destroyed from one of its own completions (the target may drop its last reference
+// there): then the thread is detached and finishes alone.
+class NfsBlockDevice final : public BlockDevice,
+                             public std::enable_shared_from_this<NfsBlockDevice> {
  public:
   NfsBlockDevice(nfs::Share share, nfs::MountOptions options, std::string path)
       : share_(std::move(share)), options_(std::move(options)), path_(std::move(path)) {}
 
   ~NfsBlockDevice() override {
+    if (wake_fd_ >= 0) ::close(wake_fd_);
+  }
+
+  // Lets requests in flight and queued finish, then ends the service thread: joined, or
+  // detached when called on it.
+  void Stop() {
     {
       std::lock_guard lock(mu_);
       stopping_ = true;
     }
     Wake();
-    if (thread_.joinable()) thread_.join();
-    if (wake_fd_ >= 0) ::close(wake_fd_);
+    if (!thread_.joinable()) return;
+    if (thread_.get_id() == std::this_thread::get_id()) {
+      thread_.detach();
+    } else {
+      thread_.join();
+    }
   }
 
   // Connects and opens on the caller's thread (so Open answers NotFound/Unavailable), then
@@ -81,7 +95,7 @@ class NfsBlockDevice final : public BlockDevice {
     RETURN_IF_ERROR(Connect());
     wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (wake_fd_ < 0) return Internal(std::string("eventfd: ") + std::strerror(errno));
-    thread_ = std::thread([this] { Run(); });
+    thread_ = std::thread([self = shared_from_this()] { self->Run(); });
     return Status::Ok();
   }
 
@@ -442,14 +456,39 @@ class NfsBlockDevice final : public BlockDevice {
   Status broken_status_;
 };
 
+// What OpenNfsBlockDevice hands out: its destruction stops the core's thread.
+class Handle final : public BlockDevice {
+ public:
+  explicit Handle(std::shared_ptr<NfsBlockDevice> core) : core_(std::move(core)) {}
+  ~Handle() override { core_->Stop(); }
+  uint64_t Size() const override { return core_->Size(); }
+  Status Refresh() override { return core_->Refresh(); }
+  void Read(uint64_t offset, std::span<std::byte> buf, IoCallback done) override {
+    core_->Read(offset, buf, std::move(done));
+  }
+  void Write(uint64_t offset, std::span<const std::byte> buf, bool fua, IoCallback done) override {
+    core_->Write(offset, buf, fua, std::move(done));
+  }
+  void Flush(IoCallback done) override { core_->Flush(std::move(done)); }
+  void Discard(uint64_t offset, uint64_t length, IoCallback done) override {
+    core_->Discard(offset, length, std::move(done));
+  }
+  void WriteZeroes(uint64_t offset, uint64_t length, bool unmap, IoCallback done) override {
+    core_->WriteZeroes(offset, length, unmap, std::move(done));
+  }
+
+ private:
+  const std::shared_ptr<NfsBlockDevice> core_;
+};
+
 }  // namespace
 
 Result<std::shared_ptr<BlockDevice>> OpenNfsBlockDevice(const nfs::Share& share,
                                                         const nfs::MountOptions& options,
                                                         const std::string& path) {
-  auto dev = std::make_shared<NfsBlockDevice>(share, options, path);
-  RETURN_IF_ERROR(dev->Start());
-  return std::shared_ptr<BlockDevice>(std::move(dev));
+  auto core = std::make_shared<NfsBlockDevice>(share, options, path);
+  RETURN_IF_ERROR(core->Start());
+  return std::shared_ptr<BlockDevice>(std::make_shared<Handle>(std::move(core)));
 }
 
 }  // namespace scoria::volume

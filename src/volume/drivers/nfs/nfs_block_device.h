@@ -19,7 +19,9 @@
 // no Flush covered, which is the contract anyway (durable only after Flush/FUA).
 //
 // Threading: every method may be called from any thread; completions run on the device's
-// service thread. Destruction waits for requests in flight and joins the thread.
+// service thread. Destruction lets queued and in-flight requests complete, then joins the
+// thread; destroyed from one of its own completions, it leaves the thread to finish alone.
+// Refresh() blocks until the service thread answers: never call it from a completion.
 #pragma once
 
 #include <memory>
