@@ -25,12 +25,17 @@ struct Waiter {
   bool done = false;
   int err = 0;
   std::string error;  // nfs_get_error at completion, when err < 0
-  void* data = nullptr;
+  // Reads: where the bytes go. libnfs's buffer lives only during the callback.
+  std::byte* read_to = nullptr;
+  size_t read_max = 0;
   static void Cb(int err, nfs_context* ctx, void* data, void* priv) {
     auto* w = static_cast<Waiter*>(priv);
     w->done = true;
     w->err = err;
-    w->data = data;
+    if (err > 0 && w->read_to != nullptr) {
+      w->err = static_cast<int>(std::min<size_t>(static_cast<size_t>(err), w->read_max));
+      std::memcpy(w->read_to, data, static_cast<size_t>(w->err));
+    }
     if (err < 0) {
       const char* e = nfs_get_error(ctx);  // NULL when libnfs has no text
       w->error = e != nullptr ? e : "";
@@ -120,12 +125,13 @@ Result<size_t> File::PRead(uint64_t offset, std::span<std::byte> buf) {
   while (done < buf.size()) {
     const uint64_t n = std::min<uint64_t>(max, buf.size() - done);
     Waiter w;
+    w.read_to = buf.data() + done;
+    w.read_max = n;
     std::string error;
     int r = nfs_pread_async(client_->context(), fh_, offset + done, n, &Waiter::Cb, &w);
     if (r == 0) r = Wait(client_->context(), w, error);
     if (r < 0) return client_->Fail(r, "read", error);
     if (r == 0) break;  // end of file
-    std::memcpy(buf.data() + done, w.data, static_cast<size_t>(r));
     done += static_cast<size_t>(r);
   }
   return done;
