@@ -38,6 +38,14 @@ Status Sync(const std::function<void(IoCallback)>& op) {
   return f.get();
 }
 
+// Copies of whole GiB volumes over NFS on one thread: under ThreadSanitizer they cost a minute
+// and check no threading; the normal and ASan runs cover them.
+#if defined(__SANITIZE_THREAD__)
+#define SKIP_COPY_HEAVY_UNDER_TSAN() GTEST_SKIP() << "single-threaded GiB copies: not under TSan"
+#else
+#define SKIP_COPY_HEAVY_UNDER_TSAN() (void)0
+#endif
+
 class NfsDriverTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -166,6 +174,7 @@ TEST_F(NfsDriverTest, CreateExtendDeleteAreIdempotent) {
 }
 
 TEST_F(NfsDriverTest, ThickVolumesAreWritten) {
+  SKIP_COPY_HEAVY_UNDER_TSAN();
   auto d = MakeDriver({}, "", /*sparse=*/false);
   ASSERT_TRUE(d->Setup().ok());
   const std::string id = NewId();
@@ -225,6 +234,7 @@ TEST_F(NfsDriverTest, AFullShareIsResourceExhausted) {
 }
 
 TEST_F(NfsDriverTest, SnapshotsClonesAndRevertCopyBytes) {
+  SKIP_COPY_HEAVY_UNDER_TSAN();
   auto d = MakeDriver();
   ASSERT_TRUE(d->Setup().ok());
   const std::string vol = NewId(), snap = NewId(), clone = NewId(), fromsnap = NewId();
@@ -247,6 +257,20 @@ TEST_F(NfsDriverTest, SnapshotsClonesAndRevertCopyBytes) {
   ASSERT_EQ(::stat(spath.c_str(), &st), 0);
   EXPECT_LT(st.st_blocks * 512, 8 << 20) << "zero blocks are skipped: the copy stays sparse";
   ASSERT_TRUE(d->CreateSnapshot(vol, snap, {}).ok()) << "idempotent";
+  // Snapshots open read-only (what backups read), and are whole files to read.
+  {
+    auto sdev = d->OpenSnapshot(vol, snap);
+    ASSERT_TRUE(sdev.ok()) << sdev.status().ToString();
+    std::vector<std::byte> head(512);
+    ASSERT_TRUE(Sync([&](IoCallback cb) { (*sdev)->Read(0, head, cb); }).ok());
+    EXPECT_EQ(std::string(reinterpret_cast<const char*>(head.data()), 5), "first");
+    EXPECT_EQ(Sync([&](IoCallback cb) { (*sdev)->Write(0, head, false, cb); }).code(),
+              StatusCode::kFailedPrecondition);
+    auto sranges = d->AllocatedRanges(vol, snap);
+    ASSERT_TRUE(sranges.ok());
+    EXPECT_EQ(*sranges, (std::vector<ByteRange>{{0, uint64_t{kGiB}}}));
+    EXPECT_EQ(d->OpenSnapshot(vol, "no-such-snap").status().code(), StatusCode::kNotFound);
+  }
   auto snaps = d->ListSnapshots();
   ASSERT_TRUE(snaps.ok());
   EXPECT_NE(std::find(snaps->begin(), snaps->end(), snap), snaps->end());
@@ -335,26 +359,12 @@ TEST_F(NfsDriverTest, BlockDeviceReadsWritesAndSeesExtends) {
   });
   released.get_future().get();
 
-  // Snapshots open read-only.
-  const std::string snap = NewId();
-  ASSERT_TRUE(d->CreateSnapshot(id, snap, {}).ok());
-  auto sdev = d->OpenSnapshot(id, snap);
-  ASSERT_TRUE(sdev.ok()) << sdev.status().ToString();
-  ASSERT_TRUE(Sync([&](IoCallback cb) { (*sdev)->Read(1 << 20, back, cb); }).ok());
-  EXPECT_EQ(back[4096], data[4096]);
-  EXPECT_EQ(Sync([&](IoCallback cb) { (*sdev)->Write(0, small, false, cb); }).code(),
-            StatusCode::kFailedPrecondition);
-  sdev->reset();
   EXPECT_EQ(d->Open(NewId()).status().code(), StatusCode::kNotFound);
 
   auto ranges = d->AllocatedRanges(id, "");
   ASSERT_TRUE(ranges.ok());
   EXPECT_EQ(*ranges, (std::vector<ByteRange>{{0, uint64_t{2 * kGiB}}})) << "NFSv3: whole file";
-  auto sranges = d->AllocatedRanges(id, snap);
-  ASSERT_TRUE(sranges.ok());
-  EXPECT_EQ(*sranges, (std::vector<ByteRange>{{0, uint64_t{2 * kGiB}}}));
-  EXPECT_EQ(d->ChangedRanges(id, snap, snap).status().code(), StatusCode::kNotImplemented);
-  ASSERT_TRUE(d->DeleteSnapshot(id, snap).ok());
+  EXPECT_EQ(d->ChangedRanges(id, "a", "b").status().code(), StatusCode::kNotImplemented);
   ASSERT_TRUE(d->DeleteVolume(id).ok());
 }
 
