@@ -283,3 +283,20 @@ def test_backup_to_nfs_store_and_restore_into_a_file_volume(make_daemon, nfs, tm
         digests.append(h.hexdigest())
         os.remove(out)
     assert digests[0] == digests[1], "the restored file volume differs from the nfs volume"
+
+
+def test_bad_nfs_configuration_stops_the_start_clearly(make_daemon, nfs, tmp_path):
+    shares = tmp_path / "shares"
+    shares.write_text(nfs.shares[0] + "\n")
+    cases = [
+        ({"nfs_shares_config": str(tmp_path / "missing")}, "nfs_shares_config"),
+        ({"nfs_shares_config": str(shares), "nfs_mount_options": "vers=4"},
+         "only NFS version 3"),
+        ({"nfs_shares_config": str(shares), "nfs_mount_options": "port=1,mountport=1"},
+         "no NFS share answers"),
+    ]
+    for opts, expected in cases:
+        d = make_daemon(backends={"nfs1": dict({"volume_driver": "nfs"}, **opts)})
+        with pytest.raises(RuntimeError) as e:
+            d.start()
+        assert expected in str(e.value), str(e.value)[-2000:]
