@@ -166,8 +166,8 @@ Result<std::shared_ptr<BackupStore>> OpenNfsStore(const NfsStoreOptions& options
       if (!st.ok() && st.code() != StatusCode::kAlreadyExists) return st;
     }
     ASSIGN_OR_RETURN(nfs::FileStat st, c.Stat(dir));
-    if (!st.is_dir) return InvalidArgument("backup store " + share.Spec() + "/" + dir +
-                                           " is not a directory");
+    if (!st.is_dir)
+      return InvalidArgument("backup store " + share.Spec() + "/" + dir + " is not a directory");
     return Status::Ok();
   }));
   return std::shared_ptr<BackupStore>(std::make_shared<NfsStore>(std::move(pool), dir));

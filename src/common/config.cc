@@ -252,7 +252,8 @@ Result<BackendConfig> ReadBackend(const std::string& path, const IniSection& sec
     return InvalidArgument(path + ": [" + section.name + "] missing required key file_volume_dir");
   }
   if (b.volume_driver == "nfs" && b.nfs.shares_config.empty()) {
-    return InvalidArgument(path + ": [" + section.name + "] missing required key nfs_shares_config");
+    return InvalidArgument(path + ": [" + section.name +
+                           "] missing required key nfs_shares_config");
   }
   return b;
 }
@@ -298,7 +299,8 @@ Result<Config> ParseConfig(const std::string& text, const std::string& path) {
                            std::to_string(c.service_down_time) + "\"");
   }
   if (c.backup_driver == "nfs" && c.ServiceEnabled("backup") && c.backup_share.empty()) {
-    return InvalidArgument(path + ": [DEFAULT] missing required key backup_share (backup_driver "
+    return InvalidArgument(path +
+                           ": [DEFAULT] missing required key backup_share (backup_driver "
                            "is nfs)");
   }
   if (c.ServiceEnabled("volume") && c.enabled_backends.empty()) {

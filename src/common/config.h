@@ -70,9 +70,9 @@ struct Config {
   int report_interval = 10;    // seconds between service heartbeats / stats reports
   int service_down_time = 60;  // seconds without heartbeat before a service is "down"
   std::string backup_driver = "posix";
-  std::string backup_posix_path;  // default $state_path/backup
-  std::string backup_share;           // backup_driver = nfs: "host:/export"
-  std::string backup_mount_options;   // backup_driver = nfs: as nfs_mount_options
+  std::string backup_posix_path;     // default $state_path/backup
+  std::string backup_share;          // backup_driver = nfs: "host:/export"
+  std::string backup_mount_options;  // backup_driver = nfs: as nfs_mount_options
   std::string log_level = "info";
   std::string log_file;  // empty = stderr
   // Quotas (defaults for every project; -1 = unlimited).

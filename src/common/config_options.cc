@@ -293,15 +293,15 @@ const std::vector<OptionSpec>& Table() {
                     .Into(&Config::database_connection));
 
     // Backend sections.
-    t.push_back(Opt(kBackend, "volume_driver", T::kEnum, "",
-                    "The driver. file keeps each volume as a sparse file in file_volume_dir; "
-                    "nfs (Cinder's NfsDriver) keeps them as files on the NFS shares of "
-                    "nfs_shares_config, reached through libnfs.")
-                    .Required()
-                    .Choices({{"file", "file"},
-                              {"nfs", "nfs"},
-                              {"cinder.volume.drivers.nfs.NfsDriver", "nfs"}})
-                    .Into(&BackendConfig::volume_driver));
+    t.push_back(
+        Opt(kBackend, "volume_driver", T::kEnum, "",
+            "The driver. file keeps each volume as a sparse file in file_volume_dir; "
+            "nfs (Cinder's NfsDriver) keeps them as files on the NFS shares of "
+            "nfs_shares_config, reached through libnfs.")
+            .Required()
+            .Choices(
+                {{"file", "file"}, {"nfs", "nfs"}, {"cinder.volume.drivers.nfs.NfsDriver", "nfs"}})
+            .Into(&BackendConfig::volume_driver));
     t.push_back(Opt(kBackend, "volume_backend_name", T::kString, "",
                     "Name reported as the volume_backend_name capability, which volume types "
                     "match on. Backends may share a name so one volume type can land on any.")

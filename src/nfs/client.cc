@@ -3,9 +3,8 @@
 #include <fcntl.h>
 #include <nfsc/libnfs-raw-nfs.h>
 #include <nfsc/libnfs.h>
-#include <sys/stat.h>
-
 #include <poll.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cerrno>

@@ -53,7 +53,7 @@ struct FileStat {
 
 struct FsStat {
   uint64_t total_bytes = 0;
-  uint64_t free_bytes = 0;   // available to us (FSSTAT abytes)
+  uint64_t free_bytes = 0;  // available to us (FSSTAT abytes)
 };
 
 struct DirEntry {

@@ -28,13 +28,14 @@ Result<int> ParseInt(const std::string& key, const std::string& v, int lo, int h
 // client has nothing to do with them. Cinder's examples use several of these.
 const std::set<std::string>& KernelOnly() {
   static const std::set<std::string> k = {
-      "rw",        "hard",     "soft",   "intr",     "nointr",    "retrans",  "noatime",
-      "nodiratime", "relatime", "actimeo", "acregmin", "acregmax", "acdirmin", "acdirmax",
-      "ac",        "noac",     "lookupcache", "_netdev", "defaults", "nolock", "lock",
-      "rsize",     "wsize",    "bg",     "fg",       "retry",     "noexec",   "nosuid",
-      "nodev",     "cto",      "nocto",  "sharecache", "nosharecache", "resvport",
-      "noresvport", "local_lock", "fsc",  "nofsc",    "mountproto", "mountvers", "addr",
-      "clientaddr", "mounthost", "namlen", "timeo_retrans"};
+      "rw",        "hard",       "soft",         "intr",      "nointr",      "retrans",
+      "noatime",   "nodiratime", "relatime",     "actimeo",   "acregmin",    "acregmax",
+      "acdirmin",  "acdirmax",   "ac",           "noac",      "lookupcache", "_netdev",
+      "defaults",  "nolock",     "lock",         "rsize",     "wsize",       "bg",
+      "fg",        "retry",      "noexec",       "nosuid",    "nodev",       "cto",
+      "nocto",     "sharecache", "nosharecache", "resvport",  "noresvport",  "local_lock",
+      "fsc",       "nofsc",      "mountproto",   "mountvers", "addr",        "clientaddr",
+      "mounthost", "namlen",     "timeo_retrans"};
   return k;
 }
 
@@ -85,8 +86,8 @@ Result<Share> ParseShareLine(const std::string& raw) {
     std::string opts = Trim(line.substr(sp));
     if (opts.rfind("-o", 0) == 0) opts = Trim(opts.substr(2));
     if (opts.find_first_of(" \t") != std::string::npos) {
-      return InvalidArgument("NFS share " + s.Spec() + ": expected \"-o opt1,opt2\" after it, got \"" +
-                             opts + "\"");
+      return InvalidArgument("NFS share " + s.Spec() +
+                             ": expected \"-o opt1,opt2\" after it, got \"" + opts + "\"");
     }
     RETURN_IF_ERROR(ParseMountOptions(opts).status());
     s.options = opts;

@@ -25,18 +25,18 @@
 namespace scoria::nfs {
 
 struct MountOptions {
-  int nfs_port = 0;     // 0: ask rpcbind
-  int mount_port = 0;   // 0: ask rpcbind
+  int nfs_port = 0;        // 0: ask rpcbind
+  int mount_port = 0;      // 0: ask rpcbind
   int timeout_ms = 60000;  // per RPC; libnfs counts whole seconds
-  int uid = -1;         // -1: libnfs's default (the process's uid)
+  int uid = -1;            // -1: libnfs's default (the process's uid)
   int gid = -1;
   std::vector<std::string> ignored;  // kernel-only options that were accepted and ignored
 };
 
 struct Share {
-  std::string host;    // as written, without brackets
-  std::string path;    // the export, starting with '/'
-  std::string options; // per-share options from the shares file ("" if none)
+  std::string host;     // as written, without brackets
+  std::string path;     // the export, starting with '/'
+  std::string options;  // per-share options from the shares file ("" if none)
   // "host:/export", the form stored in provider_location and shown in messages.
   std::string Spec() const;
 };

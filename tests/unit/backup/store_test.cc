@@ -55,7 +55,8 @@ class StoreContractTest : public ::testing::TestWithParam<Kind> {
         auto env = nfs_test::GetEnv();
         SCORIA_REQUIRE_NFS(env);
         // A directory of its own on the first export, removed through its local path.
-        const std::string sub = "contract-" + std::filesystem::path(dir_.path()).filename().string();
+        const std::string sub =
+            "contract-" + std::filesystem::path(dir_.path()).filename().string();
         nfs_local_ = env.export_dirs[0] + "/" + sub;
         auto s = OpenNfsStore({env.shares[0], env.mount_options, sub});
         ASSERT_TRUE(s.ok()) << s.status().ToString();

@@ -410,8 +410,8 @@ TEST(ConfigTest, BackupDriverNames) {
     EXPECT_EQ(MustParse(WithDefault(std::string("backup_driver = ") + d)).backup_driver, "posix");
   }
   for (const char* d : {"nfs", "cinder.backup.drivers.nfs.NFSBackupDriver"}) {
-    Config c = MustParse(WithDefault(std::string("backup_driver = ") + d +
-                                     "\nbackup_share = 10.0.0.1:/backups"));
+    Config c = MustParse(
+        WithDefault(std::string("backup_driver = ") + d + "\nbackup_share = 10.0.0.1:/backups"));
     EXPECT_EQ(c.backup_driver, "nfs");
     EXPECT_EQ(c.backup_share, "10.0.0.1:/backups");
   }

@@ -69,7 +69,8 @@ TEST(NfsOptionsTest, ParsesSharesFile) {
 }
 
 TEST(NfsOptionsTest, MountOptionsAppliedIgnoredRefused) {
-  auto o = ParseMountOptions("nfsvers=3,port=2049,mountport=20048,timeo=25,hard,rsize=1048576,uid=0");
+  auto o =
+      ParseMountOptions("nfsvers=3,port=2049,mountport=20048,timeo=25,hard,rsize=1048576,uid=0");
   ASSERT_TRUE(o.ok()) << o.status().ToString();
   EXPECT_EQ(o->nfs_port, 2049);
   EXPECT_EQ(o->mount_port, 20048);
@@ -175,7 +176,8 @@ TEST_F(NfsClientTest, PoolReconnectsAfterAFailedClient) {
   ASSERT_TRUE(pool.Do([](Client& c) {
                     c.set_broken();
                     return Unavailable("simulated");
-                  }).code() == StatusCode::kUnavailable);
+                  })
+                  .code() == StatusCode::kUnavailable);
   EXPECT_TRUE(pool.Do([](Client& c) { return c.StatFs().status(); }).ok());
 }
 

@@ -49,7 +49,7 @@ inline constexpr const char* kSkip =
 
 }  // namespace scoria::nfs_test
 
-#define SCORIA_REQUIRE_NFS(env)                       \
-  do {                                                \
+#define SCORIA_REQUIRE_NFS(env)                                 \
+  do {                                                          \
     if (!(env).ok()) GTEST_SKIP() << ::scoria::nfs_test::kSkip; \
   } while (0)

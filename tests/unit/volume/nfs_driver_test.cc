@@ -81,8 +81,7 @@ class NfsDriverTest : public ::testing::Test {
 
   // A driver over `shares` (default: every normal export) with `mount_options` added.
   std::unique_ptr<NfsDriver> MakeDriver(std::vector<std::string> shares = {},
-                                        const std::string& extra_options = "",
-                                        bool sparse = true) {
+                                        const std::string& extra_options = "", bool sparse = true) {
     if (shares.empty()) shares = env_.shares;
     const std::string path = conf_dir_ + "/shares-" + RandomId();
     std::ofstream f(path);
@@ -349,7 +348,8 @@ TEST_F(NfsDriverTest, BlockDeviceReadsWritesAndSeesExtends) {
   ASSERT_TRUE(d->ExtendVolume(id, 2).ok());
   ASSERT_TRUE((*dev)->Refresh().ok());
   EXPECT_EQ((*dev)->Size(), uint64_t{2 * kGiB});
-  ASSERT_TRUE(Sync([&](IoCallback cb) { (*dev)->Write(uint64_t{kGiB} + 512, small, true, cb); }).ok());
+  ASSERT_TRUE(
+      Sync([&](IoCallback cb) { (*dev)->Write(uint64_t{kGiB} + 512, small, true, cb); }).ok());
   // The last reference may go inside a completion (on the device's own thread).
   std::shared_ptr<BlockDevice> holder = std::move(*dev);
   std::promise<void> released;

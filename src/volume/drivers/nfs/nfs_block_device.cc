@@ -159,9 +159,9 @@ class NfsBlockDevice final : public BlockDevice,
     const uint64_t size = Size();
     if (req->offset % 512 != 0 || req->length % 512 != 0 || req->offset > size ||
         req->length > size - req->offset) {
-      req->done(InvalidArgument("nfs volume " + path_ + ": I/O at " +
-                                std::to_string(req->offset) + "+" + std::to_string(req->length) +
-                                " outside its " + std::to_string(size) + " bytes"));
+      req->done(InvalidArgument("nfs volume " + path_ + ": I/O at " + std::to_string(req->offset) +
+                                "+" + std::to_string(req->length) + " outside its " +
+                                std::to_string(size) + " bytes"));
       return;
     }
     if (req->length == 0) {
@@ -211,9 +211,10 @@ class NfsBlockDevice final : public BlockDevice,
   // Drops the connection: everything in flight fails with `why` (Unavailable).
   void Disconnect(const Status& why) {
     if (!client_) return;
-    spdlog::warn("nfs device {}:{}: connection lost ({}); {} request(s) in flight fail, the next "
-                 "I/O reconnects",
-                 share_.Spec(), path_, why.message(), inflight_.size());
+    spdlog::warn(
+        "nfs device {}:{}: connection lost ({}); {} request(s) in flight fail, the next "
+        "I/O reconnects",
+        share_.Spec(), path_, why.message(), inflight_.size());
     // Pieces leave the set before the context goes, so callbacks libnfs may run while it tears
     // the context down find nothing and touch nothing.
     std::unordered_set<Piece*> lost;
@@ -274,8 +275,8 @@ class NfsBlockDevice final : public BlockDevice,
     if (!client_) {
       // One reconnect attempt a second: while the server stays away, I/O fails fast.
       if (Clock::now() - last_attempt_ < std::chrono::seconds(1)) {
-        return Finish(r, Unavailable("nfs share " + share_.Spec() + " is unreachable (" + path_ +
-                                     ")"));
+        return Finish(
+            r, Unavailable("nfs share " + share_.Spec() + " is unreachable (" + path_ + ")"));
       }
       Status st = Connect();
       if (!st.ok()) {
@@ -305,7 +306,7 @@ class NfsBlockDevice final : public BlockDevice,
       case Kind::kZeroes:
         break;
     }
-    const uint64_t max = r->kind == Kind::kRead ? read_max_
+    const uint64_t max = r->kind == Kind::kRead     ? read_max_
                          : r->kind == Kind::kZeroes ? std::min<uint64_t>(write_max_, kZeroBytes)
                                                     : write_max_;
     r->commit_after = r->fua;
@@ -331,7 +332,8 @@ class NfsBlockDevice final : public BlockDevice,
     inflight_.erase(p);
     Request* r = p->req;
     delete p;
-    MarkBroken(Unavailable("nfs share " + share_.Spec() + ": " + nfs::ErrorText(client_->context())));
+    MarkBroken(
+        Unavailable("nfs share " + share_.Spec() + ": " + nfs::ErrorText(client_->context())));
     PieceDone(r, broken_status_);
   }
 
@@ -349,8 +351,7 @@ class NfsBlockDevice final : public BlockDevice,
   }
 
   Status StatusOf(int err, const char* what, nfs_context* ctx) {
-    Status st =
-        nfs::ToStatus(err, "nfs volume " + share_.Spec() + ":" + path_ + ": " + what, ctx);
+    Status st = nfs::ToStatus(err, "nfs volume " + share_.Spec() + ":" + path_ + ": " + what, ctx);
     if (st.code() == StatusCode::kUnavailable) MarkBroken(st);
     return st;
   }

@@ -102,8 +102,7 @@ Status NfsDriver::Setup() {
   if (reachable == 0) {
     return Unavailable("[" + section_ + "] no NFS share answers (last: " + last_error + ")");
   }
-  spdlog::info("nfs driver [{}]: {} of {} share(s) reachable", section_, reachable,
-               shares_.size());
+  spdlog::info("nfs driver [{}]: {} of {} share(s) reachable", section_, reachable, shares_.size());
   return Status::Ok();
 }
 
@@ -123,8 +122,8 @@ Result<size_t> NfsDriver::Find(const std::string& file, bool reachable_only) con
     if (st.code() != StatusCode::kNotFound && unreachable.ok()) unreachable = st;
   }
   if (!unreachable.ok() && !reachable_only) {
-    return Status(unreachable.code(), "cannot tell whether " + file + " exists: " +
-                                          unreachable.message());
+    return Status(unreachable.code(),
+                  "cannot tell whether " + file + " exists: " + unreachable.message());
   }
   return NotFound(file + " is on no share of backend " + section_);
 }
@@ -280,7 +279,8 @@ Result<std::vector<std::string>> NfsDriver::ListSnapshots() {
     for (const auto& e : entries) {
       if (e.name.rfind(kVolumePrefix, 0) != 0) continue;
       const size_t infix = e.name.find(kSnapshotInfix);
-      if (infix != std::string::npos) ids.push_back(e.name.substr(infix + std::strlen(kSnapshotInfix)));
+      if (infix != std::string::npos)
+        ids.push_back(e.name.substr(infix + std::strlen(kSnapshotInfix)));
     }
   }
   return ids;
@@ -328,8 +328,8 @@ Result<std::shared_ptr<BlockDevice>> NfsDriver::Open(const std::string& id) {
   return OpenNfsBlockDevice(shares_[at].share, shares_[at].options, VolumeFile(id));
 }
 
-Status NfsDriver::Copy(size_t at, const std::string& src, const std::string& dst,
-                       uint64_t min_size, bool keep_larger, const CopyProgress& progress) {
+Status NfsDriver::Copy(size_t at, const std::string& src, const std::string& dst, uint64_t min_size,
+                       bool keep_larger, const CopyProgress& progress) {
   const std::string tmp = kTmpPrefix + dst;
   uint64_t copied = 0, skipped = 0;
   Status st = shares_[at].pool->Do([&](nfs::Client& c) -> Status {

@@ -109,7 +109,7 @@ class NfsDriver : public VolumeDriver {
   const std::string section_;
   const BackendConfig::NfsOptions options_;
   mutable std::once_flag load_once_;
-  mutable Status load_status_;             // written once under load_once_
+  mutable Status load_status_;              // written once under load_once_
   mutable std::vector<ShareState> shares_;  // written once under load_once_, then fixed
   mutable std::mutex mu_;
   mutable std::map<std::string, size_t> volume_share_;  // guarded by mu_
