@@ -91,6 +91,12 @@ def wait_snapshot(d, sid, statuses, timeout=60):
     raise AssertionError("snapshot %s not %s\n%s" % (sid, statuses, d.read_log()[-3000:]))
 
 
+def new_nfs_volume(d, size=1):
+    st, _, out = d.post("/volumes", {"volume": {"size": size, "volume_type": "on-nfs"}})
+    assert st == 202, out
+    return d.wait_volume(out["volume"]["id"], ("available",), timeout=60)
+
+
 def wait_backup(d, bid, timeout=180):
     deadline = time.time() + timeout
     while True:
@@ -101,6 +107,12 @@ def wait_backup(d, bid, timeout=180):
         time.sleep(0.2)
 
 
+def io_failed(p):
+    """A qemu-io run reported an I/O error (its exit code is 0 for some failed commands)."""
+    out = (p.stdout + p.stderr).lower()
+    return p.returncode != 0 or "error" in out or "verification failed" in out
+
+
 def qemu_io(data, *cmds, check=True):
     args = ["qemu-io", "--image-opts", image_opts(data)]
     for c in cmds:
@@ -109,9 +121,7 @@ def qemu_io(data, *cmds, check=True):
 
 
 def test_volume_lifecycle_on_nfs(d, nfs):
-    st, _, out = d.post("/volumes", {"volume": {"size": 1, "volume_type": "on-nfs"}})
-    assert st == 202, out
-    vol = d.wait_volume(out["volume"]["id"], ("available",), timeout=60)
+    vol = new_nfs_volume(d)
     admin = d.get("/volumes/" + vol["id"])[2]["volume"]
     assert admin["os-vol-host-attr:host"].startswith("testhost@nfs1")
     path = local_file(nfs, vol["id"])
@@ -187,9 +197,7 @@ def test_volume_lifecycle_on_nfs(d, nfs):
 
 
 def test_ganesha_stopped_while_attached(d, nfs):
-    st, _, out = d.post("/volumes", {"volume": {"size": 1, "volume_type": "on-nfs"}})
-    assert st == 202, out
-    vol = d.wait_volume(out["volume"]["id"], ("available",), timeout=60)
+    vol = new_nfs_volume(d)
     att, data = attach(d, vol["id"], QEMU_INITIATOR)
     qemu_io(data, "write -P 0x42 4m 1m", "flush")
 
@@ -197,10 +205,9 @@ def test_ganesha_stopped_while_attached(d, nfs):
     try:
         t0 = time.time()
         p = qemu_io(data, "write -P 0x43 8m 64k", "flush", check=False)
-        failed_write = p.returncode != 0 or "error" in (p.stdout + p.stderr).lower()
+        failed_write = io_failed(p)
         p = qemu_io(data, "read -P 0x42 4m 64k", check=False)
-        failed_read = p.returncode != 0 or "error" in (p.stdout + p.stderr).lower() or \
-            "pattern verification failed" in (p.stdout + p.stderr).lower()
+        failed_read = io_failed(p)
         assert failed_write and failed_read, "I/O must fail while the server is gone:\n" + \
             p.stdout + p.stderr
         assert time.time() - t0 < 60, "errors come quickly, not after hanging"
@@ -215,9 +222,7 @@ def test_ganesha_stopped_while_attached(d, nfs):
     while True:
         p = qemu_io(data, "read -P 0x42 4m 1m", "write -P 0x44 12m 64k", "read -P 0x44 12m 64k",
                     "flush", check=False)
-        ok = p.returncode == 0 and "error" not in (p.stdout + p.stderr).lower() and \
-            "verification failed" not in (p.stdout + p.stderr).lower()
-        if ok:
+        if not io_failed(p):
             break
         assert time.time() < deadline, "no recovery after restart:\n%s%s\n%s" % (
             p.stdout, p.stderr, d.read_log()[-3000:])
@@ -237,9 +242,7 @@ def test_backup_to_nfs_store_and_restore_into_a_file_volume(make_daemon, nfs, tm
                   d.get("/os-services?binary=cinder-backup")[2]["services"]):
         assert time.time() < deadline, d.read_log()[-3000:]
         time.sleep(0.1)
-    st, _, out = d.post("/volumes", {"volume": {"size": 1, "volume_type": "on-nfs"}})
-    assert st == 202, out
-    vol = d.wait_volume(out["volume"]["id"], ("available",), timeout=60)
+    vol = new_nfs_volume(d)
     att, data = attach(d, vol["id"], QEMU_INITIATOR)
     qemu_io(data, "write -P 0x3c 0 1m", "write -P 0xc3 333m 5m", "write -P 0x01 1023m 1m",
             "flush")
@@ -300,3 +303,32 @@ def test_bad_nfs_configuration_stops_the_start_clearly(make_daemon, nfs, tmp_pat
         with pytest.raises(RuntimeError) as e:
             d.start()
         assert expected in str(e.value), str(e.value)[-2000:]
+
+
+def test_hung_server_times_out_then_recovers(d, nfs):
+    """ganesha stopped with SIGSTOP: nothing answers, the connection stays open. With timeo=20
+    (2 s, the daemon's nfs_mount_options) I/O fails after the timeout instead of hanging, and
+    works again once the server answers."""
+    vol = new_nfs_volume(d)
+    att, data = attach(d, vol["id"], QEMU_INITIATOR)
+    qemu_io(data, "write -P 0x21 2m 1m", "flush")
+    nfs.pause()
+    try:
+        t0 = time.time()
+        p = qemu_io(data, "read -P 0x21 2m 64k", check=False)
+        took = time.time() - t0
+        assert io_failed(p), p.stdout + p.stderr
+        assert took < 60, "a hung server must time out (took %.1f s)" % took
+        print("hung server: I/O failed after %.1f s" % took)
+    finally:
+        nfs.resume()
+    deadline = time.time() + 30
+    while True:
+        p = qemu_io(data, "read -P 0x21 2m 1m", check=False)
+        if not io_failed(p):
+            break
+        assert time.time() < deadline, "no recovery:\n%s%s\n%s" % (p.stdout, p.stderr,
+                                                                      d.read_log()[-3000:])
+        time.sleep(1)
+    detach(d, att)
+    d.wait_volume(vol["id"], ("available",))

@@ -6,7 +6,8 @@ Used two ways:
     SCORIA_TEST_NFS_SHARES is already set, CMD runs against that server and nothing is started
     (so `make test` can wrap commands that wrap this again).
   - `NfsServer(...)` from Python: start(), stop() (ganesha only: what a fault test needs while
-    a volume is attached), restart() (the same exports and ports again), cleanup().
+    a volume is attached), restart() (the same exports and ports again), pause()/resume()
+    (SIGSTOP/SIGCONT: a server that hangs), cleanup().
 
 Environment given to CMD (all lists comma-separated, in the same order):
   SCORIA_TEST_NFS_SHARES         127.0.0.1:/export1,127.0.0.1:/export2   (Cinder's share spelling)
@@ -230,8 +231,19 @@ LOG { Default_Log_Level = EVENT; }
     def stop(self):
         """Stops ganesha (not rpcbind): clients see the server gone."""
         if self.ganesha_pid:
+            try:
+                os.kill(self.ganesha_pid, signal.SIGCONT)  # a paused one cannot exit
+            except ProcessLookupError:
+                pass
             _stop_pid(self.ganesha_pid)
             self.ganesha_pid = None
+
+    def pause(self):
+        """SIGSTOP to ganesha: connections stay open and nothing answers (a hung server)."""
+        os.kill(self.ganesha_pid, signal.SIGSTOP)
+
+    def resume(self):
+        os.kill(self.ganesha_pid, signal.SIGCONT)
 
     def restart(self, timeout=20):
         """Starts ganesha again on the same ports and exports (after stop())."""
