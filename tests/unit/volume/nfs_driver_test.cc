@@ -172,6 +172,31 @@ TEST_F(NfsDriverTest, CreateExtendDeleteAreIdempotent) {
   EXPECT_EQ(d->CreateVolume(NewId(), -1).code(), StatusCode::kInvalidArgument);
 }
 
+// Regression guard: a crashed create or copy leaves `.tmp-<name>` with bytes in it; the re-run
+// must not hand them out (copies skip zero blocks, so stale bytes would show through).
+TEST_F(NfsDriverTest, LeftoverTemporaryFilesLendNoBytes) {
+  auto d = MakeDriver({env_.shares[0]});
+  ASSERT_TRUE(d->Setup().ok());
+  const std::string vol = NewId(), snap = NewId();
+  const std::string dir = env_.export_dirs[0];
+  {
+    std::ofstream f(dir + "/.tmp-volume-" + vol);
+    f << std::string(1 << 20, 'S');
+  }
+  ASSERT_TRUE(d->CreateVolume(vol, 1).ok());
+  EXPECT_EQ(ReadAt(dir + "/volume-" + vol, 0, 8), std::string(8, '\0'));
+  EXPECT_FALSE(fs::exists(dir + "/.tmp-volume-" + vol));
+  {
+    std::ofstream f(dir + "/.tmp-volume-" + vol + ".snapshot-" + snap);
+    f << std::string(1 << 20, 'S');
+  }
+  SKIP_COPY_HEAVY_UNDER_TSAN();
+  ASSERT_TRUE(d->CreateSnapshot(vol, snap, {}).ok());
+  EXPECT_EQ(ReadAt(dir + "/volume-" + vol + ".snapshot-" + snap, 4096, 8), std::string(8, '\0'));
+  ASSERT_TRUE(d->DeleteSnapshot(vol, snap).ok());
+  ASSERT_TRUE(d->DeleteVolume(vol).ok());
+}
+
 TEST_F(NfsDriverTest, ThickVolumesAreWritten) {
   SKIP_COPY_HEAVY_UNDER_TSAN();
   auto d = MakeDriver({}, "", /*sparse=*/false);

@@ -195,8 +195,12 @@ Status NfsDriver::CreateVolume(const std::string& id, int64_t size_gb) {
   const std::string file = VolumeFile(id);
   const std::string tmp = kTmpPrefix + file;
   Status st = shares_[*best].pool->Do([&](nfs::Client& c) -> Status {
-    ASSIGN_OR_RETURN(auto f, c.Open(tmp, O_RDWR | O_CREAT | O_TRUNC, 0600));
-    Status made = options_.sparsed_volumes ? f->Truncate(bytes) : ZeroFill(*f, 0, bytes);
+    ASSIGN_OR_RETURN(auto f, c.Open(tmp, O_RDWR | O_CREAT, 0600));
+    // Emptied explicitly: a crashed run's temporary file must not lend its bytes.
+    Status made = f->Truncate(0);
+    if (made.ok()) {
+      made = options_.sparsed_volumes ? f->Truncate(bytes) : ZeroFill(*f, 0, bytes);
+    }
     if (made.ok()) made = f->Sync();
     f.reset();
     if (made.ok()) made = c.Rename(tmp, file);
@@ -341,8 +345,10 @@ Status NfsDriver::Copy(size_t at, const std::string& src, const std::string& dst
       auto dst_st = c.Stat(dst);
       if (dst_st.ok()) size = std::max(size, dst_st->size);
     }
-    ASSIGN_OR_RETURN(auto out, c.Open(tmp, O_RDWR | O_CREAT | O_TRUNC, 0600));
-    Status made = out->Truncate(size);
+    ASSIGN_OR_RETURN(auto out, c.Open(tmp, O_RDWR | O_CREAT, 0600));
+    // Emptied first: skipped zero blocks must read as zeroes, not as a crashed run's bytes.
+    Status made = out->Truncate(0);
+    if (made.ok()) made = out->Truncate(size);
     std::vector<std::byte> buf(kCopyChunk);
     for (uint64_t off = 0; made.ok() && off < src_st.size; off += kCopyChunk) {
       auto n = in->PRead(off, buf);
