@@ -13,6 +13,8 @@ pkgs=(
   # PostgreSQL for the cluster tests (started by the tests), ip netns for the multi-host ones
   postgresql iproute2
   libiscsi-bin qemu-utils qemu-block-extra tgt wrk restic zstd xfsprogs
+  # NFS: libnfs for the nfs driver and backup store; ganesha + rpcbind started by the tests
+  libnfs-dev nfs-ganesha nfs-ganesha-vfs rpcbind
 )
 missing=()
 for p in "${pkgs[@]}"; do

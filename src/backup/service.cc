@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include "backup/nfs_store.h"
 #include "db/services_repo.h"
 
 namespace scoria::backup {
@@ -14,18 +15,21 @@ BackupService::BackupService(db::Database& db, const Config& config)
 BackupService::~BackupService() = default;
 
 Status BackupService::Start() {
-  // backup_driver is validated by the config table; posix is the only store so far.
-  auto store = OpenPosixStore(config_.backup_posix_path);
+  // backup_driver is validated by the config table: posix or nfs.
+  const bool nfs = config_.backup_driver == "nfs";
+  const std::string where = nfs ? "backup_share " + config_.backup_share
+                                : "backup_posix_path " + config_.backup_posix_path;
+  auto store = nfs ? OpenNfsStore({config_.backup_share, config_.backup_mount_options, ""})
+                   : OpenPosixStore(config_.backup_posix_path);
   if (!store.ok()) {
-    return Status(store.status().code(),
-                  "backup_posix_path " + config_.backup_posix_path + ": " + store.status().message());
+    return Status(store.status().code(), where + ": " + store.status().message());
   }
   RepositoryOptions options;
   options.owner = config_.host + ":" + std::to_string(::getpid());
   auto repo = Repository::Open(*store, options);
   if (!repo.ok()) {
-    return Status(repo.status().code(), "backup repository in " + config_.backup_posix_path +
-                                            ": " + repo.status().message());
+    return Status(repo.status().code(), "backup repository in " + where + ": " +
+                                            repo.status().message());
   }
   repo_ = *repo;
   RemoveLocksOfEarlierProcesses(options.owner);

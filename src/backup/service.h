@@ -2,7 +2,8 @@
 // It serves the durable tasks the api enqueues for `backup@<host>` (jobs on the volumes of
 // this host's backends, like Cinder's default of backing up on the volume's host) and for
 // `backup` (work any backup service may do), runs BackupJob / RestoreJob / Verify on the
-// repository (backup_driver = posix: a Repository in backup_posix_path), reads and writes
+// repository (backup_driver = posix: a Repository in backup_posix_path; nfs: at the root of
+// backup_share, through libnfs), reads and writes
 // volumes through its own drivers for this host's backends (volume::MakeDriver), and finishes
 // each task in the transaction that writes the final states.
 //

@@ -251,6 +251,10 @@ Result<BackendConfig> ReadBackend(const std::string& path, const IniSection& sec
   if (b.volume_driver == "file" && section.Find("file_volume_dir") == nullptr) {
     return InvalidArgument(path + ": [" + section.name + "] missing required key file_volume_dir");
   }
+  if (b.volume_driver == "nfs" && b.nfs.shares_config.empty()) {
+    return InvalidArgument(path + ": [" + section.name +
+                           "] missing required key nfs_shares_config");
+  }
   return b;
 }
 
@@ -293,6 +297,11 @@ Result<Config> ParseConfig(const std::string& text, const std::string& path) {
     return InvalidArgument(path + ": [DEFAULT] service_down_time: expected more than " +
                            "report_interval (" + std::to_string(c.report_interval) + "), got \"" +
                            std::to_string(c.service_down_time) + "\"");
+  }
+  if (c.backup_driver == "nfs" && c.ServiceEnabled("backup") && c.backup_share.empty()) {
+    return InvalidArgument(path +
+                           ": [DEFAULT] missing required key backup_share (backup_driver "
+                           "is nfs)");
   }
   if (c.ServiceEnabled("volume") && c.enabled_backends.empty()) {
     return InvalidArgument(path +

@@ -21,7 +21,7 @@ namespace scoria {
 // One section named in enabled_backends.
 struct BackendConfig {
   std::string section;              // the section name; the service host is host@section
-  std::string volume_driver;        // canonical driver name: "file" (Cinder's NfsDriver maps here)
+  std::string volume_driver;        // canonical driver name: "file", "nfs" (Cinder's NfsDriver)
   std::string volume_backend_name;  // reported capability; default: the section name
   std::string availability_zone;    // backend_availability_zone; default storage_availability_zone
   int reserved_percentage = 0;      // 0..100
@@ -32,6 +32,13 @@ struct BackendConfig {
   std::string filter_function;    // DriverFilter expression, may be empty
   std::string goodness_function;  // GoodnessWeigher expression, may be empty
   std::string file_volume_dir;    // file driver: directory of volume files (required for file)
+  // nfs driver (volume_driver = nfs): Cinder's NfsDriver keys, read through libnfs.
+  struct NfsOptions {
+    std::string shares_config;     // nfs_shares_config: file of "host:/export [-o opts]" lines
+    bool sparsed_volumes = true;   // nfs_sparsed_volumes: false writes zeroes at create/extend
+    std::string mount_options;     // nfs_mount_options, applied by libnfs where they mean something
+    std::string mount_point_base;  // nfs_mount_point_base: accepted, unused (no kernel mount)
+  } nfs;
 };
 
 struct Config {
@@ -63,7 +70,9 @@ struct Config {
   int report_interval = 10;    // seconds between service heartbeats / stats reports
   int service_down_time = 60;  // seconds without heartbeat before a service is "down"
   std::string backup_driver = "posix";
-  std::string backup_posix_path;  // default $state_path/backup
+  std::string backup_posix_path;     // default $state_path/backup
+  std::string backup_share;          // backup_driver = nfs: "host:/export"
+  std::string backup_mount_options;  // backup_driver = nfs: as nfs_mount_options
   std::string log_level = "info";
   std::string log_file;  // empty = stderr
   // Quotas (defaults for every project; -1 = unlimited).

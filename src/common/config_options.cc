@@ -224,16 +224,24 @@ const std::vector<OptionSpec>& Table() {
     // [DEFAULT]: backup.
     t.push_back(Opt(kDefault, "backup_driver", T::kEnum, "posix",
                     "Where backups are stored. posix writes files under backup_posix_path; "
-                    "Cinder's NFSBackupDriver is read as posix, so mount the share at "
-                    "backup_posix_path yourself.")
+                    "nfs writes them to backup_share through libnfs (no kernel mount).")
                     .Choices({{"posix", "posix"},
                               {"cinder.backup.drivers.posix.PosixBackupDriver", "posix"},
-                              {"cinder.backup.drivers.nfs.NFSBackupDriver", "posix"}})
+                              {"nfs", "nfs"},
+                              {"cinder.backup.drivers.nfs.NFSBackupDriver", "nfs"}})
                     .Into(&Config::backup_driver));
     t.push_back(Opt(kDefault, "backup_posix_path", T::kPath, "$state_path/backup",
                     "Directory of the posix backup store. Put it on other disks than the "
                     "volumes, or a backup does not survive the loss of its volume.")
                     .Into(&Config::backup_posix_path));
+    t.push_back(Opt(kDefault, "backup_share", T::kString, "",
+                    "nfs backup store: the share as host:/export. Required when backup_driver "
+                    "is nfs; the repository is the export's root directory.")
+                    .Into(&Config::backup_share));
+    t.push_back(Opt(kDefault, "backup_mount_options", T::kString, "",
+                    "nfs backup store: mount options, as nfs_mount_options (nfsvers=3, port, "
+                    "mountport, timeo, uid, gid applied; kernel-only options ignored).")
+                    .Into(&Config::backup_mount_options));
     t.push_back(Opt(kDefault, "backup_compression_algorithm", T::kEnum, "zlib",
                     "Compression of backup chunks. Accepted for Cinder's configuration files; "
                     "Scoria always compresses chunks with zstd (a chunk that does not shrink is "
@@ -285,13 +293,15 @@ const std::vector<OptionSpec>& Table() {
                     .Into(&Config::database_connection));
 
     // Backend sections.
-    t.push_back(Opt(kBackend, "volume_driver", T::kEnum, "",
-                    "The driver. file keeps each volume as a sparse file in file_volume_dir; "
-                    "Cinder's NfsDriver is read as file, with the share mounted at "
-                    "file_volume_dir by you.")
-                    .Required()
-                    .Choices({{"file", "file"}, {"cinder.volume.drivers.nfs.NfsDriver", "file"}})
-                    .Into(&BackendConfig::volume_driver));
+    t.push_back(
+        Opt(kBackend, "volume_driver", T::kEnum, "",
+            "The driver. file keeps each volume as a sparse file in file_volume_dir; "
+            "nfs (Cinder's NfsDriver) keeps them as files on the NFS shares of "
+            "nfs_shares_config, reached through libnfs.")
+            .Required()
+            .Choices(
+                {{"file", "file"}, {"nfs", "nfs"}, {"cinder.volume.drivers.nfs.NfsDriver", "nfs"}})
+            .Into(&BackendConfig::volume_driver));
     t.push_back(Opt(kBackend, "volume_backend_name", T::kString, "",
                     "Name reported as the volume_backend_name capability, which volume types "
                     "match on. Backends may share a name so one volume type can land on any.")
@@ -328,6 +338,36 @@ const std::vector<OptionSpec>& Table() {
                     "file driver: directory holding the volume files. Required for file; no "
                     "two backends may share one.")
                     .Into(&BackendConfig::file_volume_dir));
+    // Backend sections: the nfs driver (Cinder's NfsDriver keys).
+    t.push_back(Opt(kBackend, "nfs_shares_config", T::kPath, "",
+                    "nfs driver: file listing the shares, one host:/export a line, optionally "
+                    "followed by -o and mount options for that share. Required for nfs; a new "
+                    "volume goes to the share with the most free space.")
+                    .IntoBackend([](const Value& v, BackendConfig& b) {
+                      b.nfs.shares_config = std::get<std::string>(v);
+                    }));
+    t.push_back(Opt(kBackend, "nfs_sparsed_volumes", T::kBool, "true",
+                    "nfs driver: create volumes as sparse files (space taken on first write). "
+                    "false writes zeroes over the whole volume at create and extend: slow, but "
+                    "the space is really reserved on the share.")
+                    .IntoBackend([](const Value& v, BackendConfig& b) {
+                      b.nfs.sparsed_volumes = std::get<bool>(v);
+                    }));
+    t.push_back(Opt(kBackend, "nfs_mount_options", T::kString, "",
+                    "nfs driver: comma-separated mount options for every share. nfsvers=3, "
+                    "port, mountport, timeo (tenths of a second per RPC), uid, gid are applied "
+                    "by libnfs; kernel-only options (hard, soft, rsize, ...) are ignored with a "
+                    "log line; others are an error.")
+                    .IntoBackend([](const Value& v, BackendConfig& b) {
+                      b.nfs.mount_options = std::get<std::string>(v);
+                    }));
+    t.push_back(Opt(kBackend, "nfs_mount_point_base", T::kString, "$state_path/mnt",
+                    "nfs driver: where Cinder mounts the shares. Accepted for cinder.conf; "
+                    "Scoria mounts nothing (libnfs talks to the server from user space).")
+                    .IntoBackend([](const Value& v, BackendConfig& b) {
+                      b.nfs.mount_point_base = std::get<std::string>(v);
+                    })
+                    .NotUsedYet());
     return t;
   }();
   return kTable;

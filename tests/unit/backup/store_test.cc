@@ -1,5 +1,6 @@
 // BackupStore contract on every implementation (memory, posix with per-put and deferred
-// durability, the fault wrapper with no rules), then posix specifics and fault injection.
+// durability, the fault wrapper with no rules, nfs against the ganesha of
+// tests/support/nfs_server.py when it runs), then posix specifics and fault injection.
 #include "backup/store.h"
 
 #include <gtest/gtest.h>
@@ -10,7 +11,9 @@
 #include <fstream>
 #include <thread>
 
+#include "../nfs/nfs_test_env.h"
 #include "backup/fault_store.h"
+#include "backup/nfs_store.h"
 #include "test_util.h"
 
 namespace scoria::backup {
@@ -27,7 +30,7 @@ std::string Str(const std::vector<std::byte>& b) {
   return std::string(reinterpret_cast<const char*>(b.data()), b.size());
 }
 
-enum class Kind { kMemory, kPosixSync, kPosixDeferred, kFaultWrapper };
+enum class Kind { kMemory, kPosixSync, kPosixDeferred, kFaultWrapper, kNfs };
 
 class StoreContractTest : public ::testing::TestWithParam<Kind> {
  protected:
@@ -48,9 +51,25 @@ class StoreContractTest : public ::testing::TestWithParam<Kind> {
       case Kind::kFaultWrapper:
         store_ = std::make_shared<FaultInjectingStore>(NewMemoryStore());
         break;
+      case Kind::kNfs: {
+        auto env = nfs_test::GetEnv();
+        SCORIA_REQUIRE_NFS(env);
+        // A directory of its own on the first export, removed through its local path.
+        const std::string sub =
+            "contract-" + std::filesystem::path(dir_.path()).filename().string();
+        nfs_local_ = env.export_dirs[0] + "/" + sub;
+        auto s = OpenNfsStore({env.shares[0], env.mount_options, sub});
+        ASSERT_TRUE(s.ok()) << s.status().ToString();
+        store_ = *s;
+        break;
+      }
     }
   }
+  void TearDown() override {
+    if (!nfs_local_.empty()) std::filesystem::remove_all(nfs_local_);
+  }
   TempDir dir_;
+  std::string nfs_local_;
   std::shared_ptr<BackupStore> store_;
 };
 
@@ -137,7 +156,7 @@ TEST_P(StoreContractTest, ConcurrentPutsOfOneNameLeaveAWholeObject) {
 
 INSTANTIATE_TEST_SUITE_P(All, StoreContractTest,
                          ::testing::Values(Kind::kMemory, Kind::kPosixSync, Kind::kPosixDeferred,
-                                           Kind::kFaultWrapper),
+                                           Kind::kFaultWrapper, Kind::kNfs),
                          [](const auto& info) {
                            switch (info.param) {
                              case Kind::kMemory:
@@ -146,6 +165,8 @@ INSTANTIATE_TEST_SUITE_P(All, StoreContractTest,
                                return "PosixSync";
                              case Kind::kPosixDeferred:
                                return "PosixDeferred";
+                             case Kind::kNfs:
+                               return "Nfs";
                              default:
                                return "FaultWrapper";
                            }

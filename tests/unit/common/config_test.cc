@@ -204,7 +204,7 @@ TEST(ConfigTest, EnumErrors) {
             "got \"chatty\"");
   EXPECT_EQ(ErrorOf(WithDefault("backup_driver = cinder.backup.drivers.swift.SwiftBackupDriver")),
             "s.conf: [DEFAULT] backup_driver: expected one of posix, "
-            "cinder.backup.drivers.posix.PosixBackupDriver, "
+            "cinder.backup.drivers.posix.PosixBackupDriver, nfs, "
             "cinder.backup.drivers.nfs.NFSBackupDriver, got "
             "\"cinder.backup.drivers.swift.SwiftBackupDriver\"");
 }
@@ -379,23 +379,44 @@ TEST(ConfigTest, ServiceDownTimeMustExceedReportInterval) {
 }
 
 TEST(ConfigTest, VolumeDriverNamesMapToCanonical) {
+  // Cinder's NfsDriver is the nfs driver (libnfs), no longer the file driver on a mount.
   Config c = MustParse(
       "[DEFAULT]\nenabled_backends = b1\n[b1]\n"
       "volume_driver = cinder.volume.drivers.nfs.NfsDriver\n"
-      "file_volume_dir = /mnt/nfs\n");
-  EXPECT_EQ(c.backends[0].volume_driver, "file");
+      "nfs_shares_config = /etc/scoria/nfs_shares\n");
+  EXPECT_EQ(c.backends[0].volume_driver, "nfs");
+  EXPECT_EQ(c.backends[0].nfs.shares_config, "/etc/scoria/nfs_shares");
+  EXPECT_TRUE(c.backends[0].nfs.sparsed_volumes);
   EXPECT_EQ(ErrorOf("[DEFAULT]\nenabled_backends = b1\n[b1]\n"
                     "volume_driver = cinder.volume.drivers.lvm.LVMVolumeDriver\n"),
-            "s.conf: [b1] volume_driver: expected one of file, "
+            "s.conf: [b1] volume_driver: expected one of file, nfs, "
             "cinder.volume.drivers.nfs.NfsDriver, got "
             "\"cinder.volume.drivers.lvm.LVMVolumeDriver\"");
 }
 
-TEST(ConfigTest, BackupDriverNamesMapToPosix) {
-  for (const char* d : {"posix", "cinder.backup.drivers.posix.PosixBackupDriver",
-                        "cinder.backup.drivers.nfs.NFSBackupDriver"}) {
+TEST(ConfigTest, NfsDriverKeys) {
+  Config c = MustParse(
+      "[DEFAULT]\nenabled_backends = b1\n[b1]\nvolume_driver = nfs\n"
+      "nfs_shares_config = /etc/s\nnfs_sparsed_volumes = false\n"
+      "nfs_mount_options = nfsvers=3,timeo=50\n");
+  EXPECT_FALSE(c.backends[0].nfs.sparsed_volumes);
+  EXPECT_EQ(c.backends[0].nfs.mount_options, "nfsvers=3,timeo=50");
+  EXPECT_EQ(ErrorOf("[DEFAULT]\nenabled_backends = b1\n[b1]\nvolume_driver = nfs\n"),
+            "s.conf: [b1] missing required key nfs_shares_config");
+}
+
+TEST(ConfigTest, BackupDriverNames) {
+  for (const char* d : {"posix", "cinder.backup.drivers.posix.PosixBackupDriver"}) {
     EXPECT_EQ(MustParse(WithDefault(std::string("backup_driver = ") + d)).backup_driver, "posix");
   }
+  for (const char* d : {"nfs", "cinder.backup.drivers.nfs.NFSBackupDriver"}) {
+    Config c = MustParse(
+        WithDefault(std::string("backup_driver = ") + d + "\nbackup_share = 10.0.0.1:/backups"));
+    EXPECT_EQ(c.backup_driver, "nfs");
+    EXPECT_EQ(c.backup_share, "10.0.0.1:/backups");
+  }
+  EXPECT_EQ(ErrorOf(WithDefault("backup_driver = nfs")),
+            "s.conf: [DEFAULT] missing required key backup_share (backup_driver is nfs)");
 }
 
 TEST(ConfigTest, TwoBackends) {
@@ -410,7 +431,7 @@ TEST(ConfigTest, TwoBackends) {
       "reserved_percentage = 10\n"
       "volume_backend_name = cheap\n"
       "[fast]\n"
-      "volume_driver = cinder.volume.drivers.nfs.NfsDriver\n"
+      "volume_driver = file\n"
       "file_volume_dir = /srv/nvme\n"
       "backend_availability_zone = az2\n"
       "filter_function = volume.size < 100\n"
