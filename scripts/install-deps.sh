@@ -13,6 +13,8 @@ pkgs=(
   # PostgreSQL for the cluster tests (started by the tests), ip netns for the multi-host ones
   postgresql iproute2
   libiscsi-bin qemu-utils qemu-block-extra tgt wrk restic zstd xfsprogs
+  # Ceph: librbd/librados to build the rbd driver; a single-node cluster for its tests
+  librbd-dev librados-dev ceph-mon ceph-mgr ceph-osd ceph-common radosgw
 )
 missing=()
 for p in "${pkgs[@]}"; do
