@@ -1,12 +1,16 @@
 #include "volume/driver.h"
 
 #include "volume/drivers/file/file_driver.h"
+#include "volume/drivers/rbd/rbd_driver.h"
 
 namespace scoria::volume {
 
 Result<std::unique_ptr<VolumeDriver>> MakeDriver(const BackendConfig& backend) {
   if (backend.volume_driver == "file") {
     return std::unique_ptr<VolumeDriver>(new FileDriver(backend.file_volume_dir));
+  }
+  if (backend.volume_driver == "rbd") {
+    return std::unique_ptr<VolumeDriver>(new RbdDriver(backend.section, backend.rbd));
   }
   return InvalidArgument("[" + backend.section + "] unknown volume_driver " +
                          backend.volume_driver);
