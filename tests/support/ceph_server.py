@@ -21,6 +21,8 @@ Why it is set up this way (each line fixed a failure on this kind of machine, se
   - `mon_data_avail_*` low: test machines have nearly full disks and the mon would stop;
   - every port chosen free at start (the messenger's port range too), so two clusters on one
     machine (two engineers' test runs) do not meet;
+  - admin sockets for the daemons only: clients (many librados handles in one test process)
+    would collide on one socket name;
   - every daemon gets its own log file and stdin from /dev/null: a daemon that inherits a pipe
     keeps `make test | tee` open for ever.
 Keyrings are `<base>/ceph.<name>.keyring` (the conf's `keyring = $cluster.$name.keyring`
@@ -154,7 +156,6 @@ auth_service_required = cephx
 auth_client_required = cephx
 keyring = {b}/$cluster.$name.keyring
 run_dir = {b}/run
-admin_socket = {b}/run/$name.$pid.asok
 log_file = {b}/log/$name.log
 crash_dir = {b}/crash
 log_to_stderr = false
@@ -174,12 +175,15 @@ mon_max_pg_per_osd = 1000
 mon_data_avail_warn = 2
 mon_data_avail_crit = 1
 [mon]
+admin_socket = {b}/run/$name.asok
 mon_data = {b}/mon.$id
 mon_cluster_log_file = {b}/log/cluster.log
 [mgr]
+admin_socket = {b}/run/$name.asok
 mgr_data = {b}/mgr.$id
 keyring = {b}/mgr.$id/keyring
 [osd]
+admin_socket = {b}/run/$name.asok
 osd_data = {b}/osd.$id
 keyring = {b}/osd.$id/keyring
 osd_objectstore = bluestore

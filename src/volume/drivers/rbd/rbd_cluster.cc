@@ -60,6 +60,10 @@ Result<std::shared_ptr<RbdCluster>> RbdCluster::Connect(const Options& options) 
     }
     return c->Error(r, "open pool " + options.pool);
   }
+  // A full pool (quota or full ratio) would otherwise hold every write until space returns,
+  // hanging tasks and initiators for ever; with "full try" the OSDs answer EDQUOT/ENOSPC, which
+  // the driver reports as ResourceExhausted. Deletes still succeed on a full pool.
+  rados_set_pool_full_try(c->ioctx_);
   return c;
 }
 

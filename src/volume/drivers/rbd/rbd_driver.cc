@@ -258,6 +258,13 @@ Status RbdDriver::DeleteVolume(const std::string& id) {
                        cluster_->pool() + ")");
   }
   if (r < 0 && r != -ENOENT) return cluster_->Error(r, "remove image " + name);
+  if (r == -ENOENT && RbdImage::OpenReadOnly(*cluster_, name, "").ok()) {
+    // librbd removes by moving to the trash first; on a full pool that move fails and
+    // rbd_remove answers ENOENT for an image that is still there.
+    return ResourceExhausted("rbd: cannot remove image " + name + " (pool " + cluster_->pool() +
+                             "): librbd could not move it to the trash, the pool is likely "
+                             "full; retry once it has space");
+  }
   if (parent) return ReleaseParent(parent->image, parent->snap);
   return Status::Ok();
 }
