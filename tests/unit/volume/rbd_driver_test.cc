@@ -260,7 +260,18 @@ TEST_F(RbdDriverTest, SnapshotOpenRevertAndDelete) {
   ASSERT_TRUE(driver_->DeleteSnapshot("v1", "s1").ok());
   ASSERT_TRUE(driver_->DeleteSnapshot("v1", "s1").ok());
   ASSERT_TRUE(driver_->DeleteSnapshot("gone", "s1").ok());
-  EXPECT_EQ(Snaps("volume-v1"), "");
+  EXPECT_TRUE(driver_->ListSnapshots()->empty());
+  EXPECT_EQ(driver_->OpenSnapshot("v1", "s1").status().code(), StatusCode::kNotFound)
+      << "a deleted snapshot is gone for its users";
+  // Kept hidden as the base of the next incremental backup; a newer deleted one replaces it.
+  EXPECT_NE(Snaps("volume-v1").find("snapshot-s1.deleted"), std::string::npos);
+  ASSERT_TRUE(driver_->CreateSnapshot("v1", "s2", nullptr).ok());
+  ASSERT_TRUE(driver_->DeleteSnapshot("v1", "s2").ok());
+  EXPECT_EQ(Snaps("volume-v1").find("snapshot-s1"), std::string::npos);
+  EXPECT_NE(Snaps("volume-v1").find("snapshot-s2.deleted"), std::string::npos);
+  // All go with the volume.
+  ASSERT_TRUE(driver_->DeleteVolume("v1").ok());
+  EXPECT_FALSE(ImageExists("volume-v1"));
   EXPECT_EQ(driver_->CreateSnapshot("nope", "s2", nullptr).code(), StatusCode::kNotFound);
 }
 
@@ -350,8 +361,9 @@ TEST_F(RbdDriverTest, ClonesDeeperThanMaxCloneDepthAreFlattened) {
   ASSERT_TRUE(driver_->CreateSnapshot("v0", "s", nullptr).ok());
   ASSERT_TRUE(driver_->CreateVolumeFromSnapshot("f", 1, "v0", "s").ok());
   EXPECT_EQ(driver_->CloneDepth("volume-f").value(), 0);
-  ASSERT_TRUE(driver_->DeleteSnapshot("v0", "s").ok());  // no child left: really removed
-  EXPECT_EQ(Snaps("volume-v0").find("snapshot-s"), std::string::npos);
+  ASSERT_TRUE(driver_->DeleteSnapshot("v0", "s").ok());  // no child left: only the diff base
+  EXPECT_NE(Snaps("volume-v0").find("snapshot-s.deleted"), std::string::npos);
+  EXPECT_EQ(Snaps("volume-v0").find("protected"), std::string::npos);
 
   // rbd_max_clone_depth = 0: every clone is a copy.
   o.flatten_volume_from_snapshot = false;
@@ -414,9 +426,16 @@ TEST_F(RbdDriverTest, ChangedAndAllocatedRangesAreTheWrittenExtents) {
                           [](const ByteRange& a) { return a.offset == 700 * kMiB; }));
 
   EXPECT_EQ(driver_->ChangedRanges("v1", "s1", "nope").status().code(), StatusCode::kNotFound);
+  // The backup service deletes the snapshot a backup read: the next incremental still diffs
+  // against it (kept hidden), until a newer deleted snapshot replaces it.
   ASSERT_TRUE(driver_->DeleteSnapshot("v1", "s1").ok());
-  EXPECT_EQ(driver_->ChangedRanges("v1", "s1", "s2").status().code(),
+  changed = driver_->ChangedRanges("v1", "s1", "s2");
+  ASSERT_TRUE(changed.ok()) << changed.status().ToString();
+  EXPECT_EQ(*changed, written);
+  ASSERT_TRUE(driver_->DeleteSnapshot("v1", "s2").ok());
+  EXPECT_EQ(driver_->ChangedRanges("v1", "s1", "s3").status().code(),
             StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(driver_->ChangedRanges("v1", "s2", "s3").ok());
 }
 
 TEST_F(RbdDriverTest, StatsComeFromTheCluster) {

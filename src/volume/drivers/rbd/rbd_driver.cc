@@ -72,16 +72,29 @@ Result<std::optional<Parent>> ParentOf(const RbdCluster& c, const RbdImage& img,
   return std::optional<Parent>(std::move(p));
 }
 
-Result<std::vector<std::string>> SnapNames(const RbdCluster& c, const RbdImage& img,
-                                           const std::string& name) {
+struct SnapInfo {
+  uint64_t id;  // RBD's snapshot ids grow: a larger id is a newer snapshot
+  std::string name;
+};
+
+Result<std::vector<SnapInfo>> Snaps(const RbdCluster& c, const RbdImage& img,
+                                    const std::string& name) {
   std::vector<rbd_snap_info_t> snaps(16);
   int max = static_cast<int>(snaps.size());
   int r;
   while ((r = rbd_snap_list(img.get(), snaps.data(), &max)) == -ERANGE) snaps.resize(max);
   if (r < 0) return c.Error(r, "list snapshots of image " + name);
-  std::vector<std::string> names;
-  for (int i = 0; i < r; ++i) names.emplace_back(snaps[i].name);
+  std::vector<SnapInfo> out;
+  for (int i = 0; i < r; ++i) out.push_back({snaps[i].id, snaps[i].name});
   rbd_snap_list_end(snaps.data());
+  return out;
+}
+
+Result<std::vector<std::string>> SnapNames(const RbdCluster& c, const RbdImage& img,
+                                           const std::string& name) {
+  ASSIGN_OR_RETURN(auto snaps, Snaps(c, img, name));
+  std::vector<std::string> names;
+  for (auto& s : snaps) names.push_back(std::move(s.name));
   return names;
 }
 
@@ -182,6 +195,12 @@ Result<std::vector<ByteRange>> Diff(const RbdCluster& c, const RbdImage& img,
 }  // namespace
 
 Status RbdDriver::Setup() {
+  std::lock_guard lock(connect_mu_);
+  return ConnectLocked();
+}
+
+Status RbdDriver::ConnectLocked() {
+  if (cluster_) return Status::Ok();
   RbdCluster::Options o;
   o.ceph_conf = options_.ceph_conf;
   o.user = options_.user;
@@ -193,9 +212,10 @@ Status RbdDriver::Setup() {
   return Status::Ok();
 }
 
-Status RbdDriver::CheckReady() const {
-  if (!cluster_) return Unavailable("rbd driver [" + section_ + "]: not connected to Ceph");
-  return Status::Ok();
+Status RbdDriver::CheckReady() {
+  // The backup service builds its own drivers and calls no Setup(): connect on first use.
+  std::lock_guard lock(connect_mu_);
+  return ConnectLocked();
 }
 
 std::string RbdDriver::ProviderLocation(const std::string& id) const {
@@ -371,8 +391,11 @@ Result<std::shared_ptr<BlockDevice>> RbdDriver::Open(const std::string& id) {
 }
 
 Result<std::string> RbdDriver::FindSnapshot(const RbdImage& image, const std::string& volume_id,
-                                            const std::string& snapshot_id) {
-  for (const std::string& name : {SnapName(snapshot_id), SnapName(snapshot_id) + kDeferred}) {
+                                            const std::string& snapshot_id,
+                                            bool include_deleted) {
+  std::vector<std::string> names = {SnapName(snapshot_id)};
+  if (include_deleted) names.push_back(SnapName(snapshot_id) + kDeferred);
+  for (const std::string& name : names) {
     bool exists = false;
     int r = rbd_snap_exists(image.get(), name.c_str(), &exists);
     if (r < 0) return cluster_->Error(r, "look up snapshot " + name);
@@ -410,16 +433,34 @@ Status RbdDriver::DeleteSnapshot(const std::string& volume_id, const std::string
   if (r < 0) return cluster_->Error(r, "look up snapshot " + name + "@" + snap);
   if (!exists) return Status::Ok();  // gone, or deferred by an earlier run
   ASSIGN_OR_RETURN(bool childless, UnprotectIfChildless(*cluster_, img, name, snap));
+  // Hidden, not removed: with clones it must stay until the last one is gone; without, it is
+  // what the volume's next incremental backup diffs against (the backup service deletes its
+  // snapshot when a backup ends, and RBD compares snapshots only). Cinder's Ceph backup driver
+  // keeps one such base snapshot per volume too.
+  const std::string hidden = snap + kDeferred;
+  r = rbd_snap_rename(img.get(), snap.c_str(), hidden.c_str());
+  if (r < 0) return cluster_->Error(r, "rename snapshot " + name + "@" + snap);
   if (!childless) {
-    // Volumes cloned from it still read through it: hide it, remove it with its last child.
-    const std::string hidden = snap + kDeferred;
-    r = rbd_snap_rename(img.get(), snap.c_str(), hidden.c_str());
-    if (r < 0) return cluster_->Error(r, "rename snapshot " + name + "@" + snap);
     spdlog::info("rbd driver [{}]: snapshot {} has clones; kept as {}@{} until they are gone",
                  section_, snapshot_id, name, hidden);
-    return Status::Ok();
   }
-  return RemoveSnap(*cluster_, img, name, snap);
+  return PruneDeletedSnapshots(img, name);
+}
+
+Status RbdDriver::PruneDeletedSnapshots(const RbdImage& img, const std::string& name) {
+  // Of the deleted snapshots without clones, only the newest stays (the diff base).
+  ASSIGN_OR_RETURN(auto snaps, Snaps(*cluster_, img, name));
+  std::vector<SnapInfo> deleted;
+  for (auto& s : snaps) {
+    if (EndsWith(s.name, kDeferred)) deleted.push_back(std::move(s));
+  }
+  std::sort(deleted.begin(), deleted.end(),
+            [](const SnapInfo& a, const SnapInfo& b) { return a.id > b.id; });
+  for (size_t i = 1; i < deleted.size(); ++i) {
+    ASSIGN_OR_RETURN(bool childless, UnprotectIfChildless(*cluster_, img, name, deleted[i].name));
+    if (childless) RETURN_IF_ERROR(RemoveSnap(*cluster_, img, name, deleted[i].name));
+  }
+  return Status::Ok();
 }
 
 Result<int> RbdDriver::CloneDepth(const std::string& image) {
@@ -485,7 +526,8 @@ Status RbdDriver::CreateVolumeFromSnapshot(const std::string& volume_id, int64_t
   {
     auto src = RbdImage::OpenReadOnly(*cluster_, source, "");
     if (src.ok()) {
-      auto found = FindSnapshot(*src, source_volume_id, snapshot_id);
+      // A re-run after a crash may find it deleted (hidden) since: its clone is finished.
+      auto found = FindSnapshot(*src, source_volume_id, snapshot_id, /*include_deleted=*/true);
       if (found.ok()) snap = *found;
     }
   }
@@ -519,7 +561,7 @@ Status RbdDriver::RevertToSnapshot(const std::string& volume_id, const std::stri
   RETURN_IF_ERROR(CheckReady());
   const std::string name = ImageName(volume_id);
   ASSIGN_OR_RETURN(RbdImage img, RbdImage::Open(*cluster_, name));
-  ASSIGN_OR_RETURN(std::string snap, FindSnapshot(img, volume_id, snapshot_id));
+  ASSIGN_OR_RETURN(std::string snap, FindSnapshot(img, volume_id, snapshot_id, false));
   ASSIGN_OR_RETURN(uint64_t size, SizeOf(*cluster_, img, name));
   // Rollback rewrites every object from the snapshot; re-running it after a crash ends the same.
   int r = rbd_snap_rollback(img.get(), snap.c_str());
@@ -534,7 +576,7 @@ Result<std::shared_ptr<BlockDevice>> RbdDriver::OpenSnapshot(const std::string& 
   RETURN_IF_ERROR(CheckReady());
   const std::string name = ImageName(volume_id);
   ASSIGN_OR_RETURN(RbdImage img, RbdImage::OpenReadOnly(*cluster_, name, ""));
-  ASSIGN_OR_RETURN(std::string snap, FindSnapshot(img, volume_id, snapshot_id));
+  ASSIGN_OR_RETURN(std::string snap, FindSnapshot(img, volume_id, snapshot_id, false));
   return OpenRbdBlockDevice(cluster_, name, snap);
 }
 
@@ -545,7 +587,7 @@ Result<std::vector<ByteRange>> RbdDriver::AllocatedRanges(const std::string& vol
   std::string snap;
   if (!snapshot_id.empty()) {
     ASSIGN_OR_RETURN(RbdImage head, RbdImage::OpenReadOnly(*cluster_, name, ""));
-    ASSIGN_OR_RETURN(snap, FindSnapshot(head, volume_id, snapshot_id));
+    ASSIGN_OR_RETURN(snap, FindSnapshot(head, volume_id, snapshot_id, false));
   }
   ASSIGN_OR_RETURN(RbdImage img, RbdImage::OpenReadOnly(*cluster_, name, snap));
   return Diff(*cluster_, img, name, nullptr, true);
@@ -557,8 +599,8 @@ Result<std::vector<ByteRange>> RbdDriver::ChangedRanges(const std::string& volum
   RETURN_IF_ERROR(CheckReady());
   const std::string name = ImageName(volume_id);
   ASSIGN_OR_RETURN(RbdImage head, RbdImage::OpenReadOnly(*cluster_, name, ""));
-  ASSIGN_OR_RETURN(std::string to, FindSnapshot(head, volume_id, to_snapshot_id));
-  auto from = FindSnapshot(head, volume_id, from_snapshot_id);
+  ASSIGN_OR_RETURN(std::string to, FindSnapshot(head, volume_id, to_snapshot_id, false));
+  auto from = FindSnapshot(head, volume_id, from_snapshot_id, /*include_deleted=*/true);
   if (!from.ok()) {
     if (from.status().code() != StatusCode::kNotFound) return from.status();
     // RBD compares snapshots; once `from` is gone nothing records what changed since.
@@ -585,6 +627,55 @@ Result<std::vector<std::string>> RbdDriver::ListSnapshots() {
     }
   }
   return ids;
+}
+
+Result<VolumeDriver::NativeConnection> RbdDriver::NativeConnectionInfo(
+    const std::string& volume_id) {
+  RETURN_IF_ERROR(CheckReady());
+  const std::string name = ImageName(volume_id);
+  { ASSIGN_OR_RETURN(RbdImage img, RbdImage::OpenReadOnly(*cluster_, name, "")); }
+  ASSIGN_OR_RETURN(std::string dump,
+                   cluster_->MonCommand(R"({"prefix": "mon dump", "format": "json"})"));
+  auto doc = nlohmann::json::parse(dump, nullptr, false);
+  nlohmann::json hosts = nlohmann::json::array(), ports = nlohmann::json::array();
+  if (doc.is_object() && doc.contains("mons")) {
+    for (const auto& mon : doc["mons"]) {
+      // The v1 (legacy) address where a monitor has one: every librbd client speaks it.
+      std::string addr;
+      if (mon.contains("public_addrs") && mon["public_addrs"].contains("addrvec")) {
+        for (const auto& a : mon["public_addrs"]["addrvec"]) {
+          if (addr.empty() || a.value("type", "") == "v1") addr = a.value("addr", "");
+        }
+      }
+      if (addr.empty()) addr = mon.value("addr", "");
+      addr = addr.substr(0, addr.find('/'));
+      const size_t colon = addr.rfind(':');
+      if (colon == std::string::npos) continue;
+      hosts.push_back(addr.substr(0, colon));
+      ports.push_back(addr.substr(colon + 1));
+    }
+  }
+  if (hosts.empty()) return Internal("rbd: the monitors' mon dump names no monitor address");
+  char auth[64] = {};
+  const bool cephx = rados_conf_get(cluster_->cluster(), "auth_client_required", auth,
+                                    sizeof(auth)) == 0 &&
+                     std::string(auth).find("cephx") != std::string::npos;
+  nlohmann::json data = {
+      {"name", options_.pool + "/" + name},
+      {"hosts", hosts},
+      {"ports", ports},
+      {"cluster_name", "ceph"},
+      {"auth_enabled", cephx},
+      {"auth_username", options_.user.empty() ? "admin" : options_.user},
+      {"secret_type", "ceph"},
+      {"secret_uuid", options_.secret_uuid.empty() ? nlohmann::json(nullptr)
+                                                   : nlohmann::json(options_.secret_uuid)},
+      {"volume_id", volume_id},
+      {"discard", options_.report_discard_supported},
+      {"qos_specs", nullptr},
+      {"encrypted", false},
+  };
+  return NativeConnection{"rbd", data.dump()};
 }
 
 }  // namespace scoria::volume

@@ -20,6 +20,11 @@
 // child removes them (and, up the chain, every deferred ancestor left without children). The
 // user sees the deletion at once; the space comes back with the last child.
 //
+// A deleted snapshot without clones is hidden the same way, and the newest such one of each
+// volume is kept: it is the base of the volume's next incremental backup (the backup service
+// deletes the snapshot it read, and RBD can only diff two snapshots). An older one is removed
+// when a newer one replaces it, all of them with the volume.
+//
 // Capacity (Stats) comes from the cluster: the pool's `max_avail` and `bytes_used` from the
 // monitors' `df` (replication and quotas accounted), provisioned from librbd's pool stats
 // (the sum of image sizes). Thin provisioning is reported.
@@ -29,10 +34,12 @@
 // against nothing. Both are exact, not supersets, and survive daemon restarts (RBD keeps them).
 //
 // Threading: every method may be called concurrently for different volumes (librados is
-// thread-safe; each call opens the images it needs). Setup() must have succeeded first.
+// thread-safe; each call opens the images it needs). Setup() connects; a driver that was not
+// set up (the backup service's) connects on its first call.
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "common/config.h"
@@ -75,6 +82,10 @@ class RbdDriver : public VolumeDriver {
                                                const std::string& from_snapshot_id,
                                                const std::string& to_snapshot_id) override;
   Result<std::vector<std::string>> ListSnapshots() override;
+  // Cinder's `rbd` connection_info data: name "<pool>/volume-<id>", the monitors' hosts and
+  // ports (from `mon dump`), auth_enabled/auth_username (cephx), secret_type "ceph" and
+  // rbd_secret_uuid, discard = report_discard_supported.
+  Result<NativeConnection> NativeConnectionInfo(const std::string& volume_id) override;
 
   static std::string ImageName(const std::string& volume_id) { return "volume-" + volume_id; }
   static std::string SnapName(const std::string& snapshot_id) {
@@ -86,7 +97,10 @@ class RbdDriver : public VolumeDriver {
   const std::shared_ptr<RbdCluster>& cluster() const { return cluster_; }
 
  private:
-  Status CheckReady() const;
+  // Connects unless connected (Setup, or the first call of a driver nobody set up). After it
+  // succeeded cluster_ is set for good, so the caller may read it without the lock.
+  Status CheckReady();
+  Status ConnectLocked();
   // Makes `child` a clone of parent@snap (protecting snap), then the size and flattening
   // rules; idempotent (a child left by a crash is finished, not made again).
   Status MakeClone(const std::string& parent, const std::string& snap, const std::string& child,
@@ -95,13 +109,17 @@ class RbdDriver : public VolumeDriver {
   // snapshot when no child is left, removes it when it is deferred or a clone snapshot, and
   // removes a deferred parent image left without snapshots, up the chain.
   Status ReleaseParent(std::string parent, std::string snap);
-  // "snapshot-<id>", or "snapshot-<id>.deleted" when deferred; NotFound when neither exists.
+  // Removes the deleted (hidden) snapshots of an image that no clone needs, but the newest.
+  Status PruneDeletedSnapshots(const RbdImage& img, const std::string& name);
+  // "snapshot-<id>", or with include_deleted "snapshot-<id>.deleted" when it was deleted and
+  // kept (a diff base, or clones hang from it); NotFound when neither exists.
   Result<std::string> FindSnapshot(const RbdImage& image, const std::string& volume_id,
-                                   const std::string& snapshot_id);
+                                   const std::string& snapshot_id, bool include_deleted);
 
   const std::string section_;
   const BackendConfig::RbdOptions options_;
-  std::shared_ptr<RbdCluster> cluster_;
+  std::mutex connect_mu_;
+  std::shared_ptr<RbdCluster> cluster_;  // set once, under connect_mu_
 };
 
 }  // namespace scoria::volume
