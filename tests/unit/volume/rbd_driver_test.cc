@@ -47,10 +47,12 @@ std::string Sh(const std::string& cmd, int* rc = nullptr) {
   return out;
 }
 
+// The promise is shared with the callback: the waiter may wake and return while set_value is
+// still running on librbd's thread, which must not find the promise destroyed.
 Status SyncIo(const std::function<void(IoCallback)>& start) {
-  std::promise<Status> done;
-  auto f = done.get_future();
-  start([&done](Status st) { done.set_value(std::move(st)); });
+  auto done = std::make_shared<std::promise<Status>>();
+  auto f = done->get_future();
+  start([done](Status st) { done->set_value(std::move(st)); });
   return f.get();
 }
 
@@ -63,6 +65,14 @@ std::vector<std::byte> Pattern(size_t n, int seed) {
 class RbdDriverTest : public ::testing::Test {
  protected:
   void SetUp() override {
+#if defined(__SANITIZE_THREAD__)
+    // librados/librbd are not built with TSan: the hand-offs between their threads and ours
+    // (synchronous calls whose buffers their messenger threads read, completions) go through
+    // synchronisation TSan cannot see, so every test reports races that are not there (tried:
+    // suppressing the libraries' frames still leaves reports on our stack buffers). The plain
+    // and ASan builds run these tests.
+    GTEST_SKIP() << "librados/librbd are not TSan-instrumented";
+#endif
     if (CephConf() == nullptr) {
       GTEST_SKIP() << "SCORIA_TEST_CEPH_CONF is not set: these tests need a Ceph cluster; "
                       "`make test` starts one (tests/support/ceph_server.py), or run "
@@ -78,7 +88,7 @@ class RbdDriverTest : public ::testing::Test {
     ASSERT_TRUE(driver_->Setup().ok());
   }
   void TearDown() override {
-    if (CephConf() == nullptr) return;
+    if (pool_.empty()) return;  // skipped
     driver_.reset();
     Sh("ceph osd pool rm " + pool_ + " " + pool_ + " --yes-i-really-really-mean-it");
   }
@@ -208,17 +218,21 @@ TEST_F(RbdDriverTest, ManyConcurrentRequestsAllComplete) {
   constexpr int kRequests = 256;
   std::vector<std::vector<std::byte>> bufs;
   for (int i = 0; i < kRequests; ++i) bufs.push_back(Pattern(4096, i));
-  std::atomic<int> left{kRequests}, failed{0};
-  std::promise<void> all;
+  struct Count {
+    std::atomic<int> left{kRequests}, failed{0};
+    std::promise<void> all;
+  };
+  auto count = std::make_shared<Count>();  // outlives the last callback, see SyncIo
+  auto all_done = count->all.get_future();
   for (int i = 0; i < kRequests; ++i) {
     dev->Write(static_cast<uint64_t>(i) * 3 * kMiB % (1ULL << 30), bufs[i], false,
-               [&](Status st) {
-                 if (!st.ok()) ++failed;
-                 if (--left == 0) all.set_value();
+               [count](Status st) {
+                 if (!st.ok()) ++count->failed;
+                 if (--count->left == 0) count->all.set_value();
                });
   }
-  all.get_future().get();
-  EXPECT_EQ(failed, 0);
+  all_done.get();
+  EXPECT_EQ(count->failed, 0);
   for (int i = 0; i < kRequests; i += 37) {
     EXPECT_EQ(Read(*dev, static_cast<uint64_t>(i) * 3 * kMiB % (1ULL << 30), 4096), bufs[i]);
   }
