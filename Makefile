@@ -52,11 +52,13 @@ integration: build build-asan
 
 # The same integration suite with every daemon on PostgreSQL instead of SQLite (a fresh
 # database each, on the server of $$SCORIA_TEST_POSTGRES, or one pytest starts). The cluster
-# tests are left out: they run their own PostgreSQL in a network namespace either way.
+# tests are left out: they run their own PostgreSQL in a network namespace either way; the RBD
+# tests too: they test the driver, not the database.
 integration-pg: build build-asan
 	SCORIA_INTEGRATION_DB=postgresql SCORIA_BIN=$(CURDIR)/$(BUILD)/bin \
 	  SCORIA_ASAN_BIN=$(CURDIR)/$(ASAN_BUILD)/bin \
-	  /usr/bin/python3 -m pytest -q tests/integration --ignore=tests/integration/test_cluster.py --ignore=tests/integration/test_nfs.py
+	  /usr/bin/python3 -m pytest -q tests/integration --ignore=tests/integration/test_cluster.py \
+	  --ignore=tests/integration/test_nfs.py --ignore=tests/integration/test_rbd.py
 
 # libFuzzer targets (clang) for the iSCSI PDU parser and login, a bounded run over the kept
 # corpus (tests/fuzz/corpus); FUZZ_SECONDS per fuzzer.
@@ -68,9 +70,14 @@ check-vocabulary:
 	@bash scripts/check-vocabulary.sh
 
 # One PostgreSQL server for the whole run (tests/support/pg_server.py: started before, stopped
-# by pid after), shared by the database unit tests and both integration passes.
+# by pid after), shared by the database unit tests and both integration passes; inside it one
+# single-node Ceph with radosgw (tests/support/ceph_server.py, ~25 s to start), shared by the
+# RBD driver's unit and integration tests and the object-store backup tests.
 test: deps
-	@/usr/bin/python3 tests/support/pg_server.py run -- /usr/bin/python3 tests/support/nfs_server.py run -- $(MAKE) --no-print-directory test-all
+	@/usr/bin/python3 tests/support/pg_server.py run -- \
+	  /usr/bin/python3 tests/support/ceph_server.py run --rgw -- \
+	  /usr/bin/python3 tests/support/nfs_server.py run -- \
+	  $(MAKE) --no-print-directory test-all
 
 test-all: check-vocabulary unit tsan integration integration-pg fuzz
 

@@ -15,6 +15,8 @@ pkgs=(
   libiscsi-bin qemu-utils qemu-block-extra tgt wrk restic zstd xfsprogs
   # NFS: libnfs for the nfs driver and backup store; ganesha + rpcbind started by the tests
   libnfs-dev nfs-ganesha nfs-ganesha-vfs rpcbind
+  # Ceph: librbd/librados to build the rbd driver; a single-node cluster for its tests
+  librbd-dev librados-dev ceph-mon ceph-mgr ceph-osd ceph-common radosgw
 )
 missing=()
 for p in "${pkgs[@]}"; do

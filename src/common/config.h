@@ -21,7 +21,7 @@ namespace scoria {
 // One section named in enabled_backends.
 struct BackendConfig {
   std::string section;              // the section name; the service host is host@section
-  std::string volume_driver;        // canonical driver name: "file", "nfs" (Cinder's NfsDriver)
+  std::string volume_driver;        // canonical: "file", "nfs" (Cinder's NfsDriver), "rbd"
   std::string volume_backend_name;  // reported capability; default: the section name
   std::string availability_zone;    // backend_availability_zone; default storage_availability_zone
   int reserved_percentage = 0;      // 0..100
@@ -39,6 +39,19 @@ struct BackendConfig {
     std::string mount_options;     // nfs_mount_options, applied by libnfs where they mean something
     std::string mount_point_base;  // nfs_mount_point_base: accepted, unused (no kernel mount)
   } nfs;
+
+  // rbd driver (volume_driver = rbd): Cinder's RBDDriver options, same names and meanings.
+  struct RbdOptions {
+    std::string pool = "rbd";                // rbd_pool
+    std::string ceph_conf;                   // rbd_ceph_conf; empty: librados's search path
+    std::string user;                        // rbd_user; empty: client.admin
+    std::string secret_uuid;                 // rbd_secret_uuid: only passed to connection_info
+    bool flatten_volume_from_snapshot = false;  // rbd_flatten_volume_from_snapshot
+    int max_clone_depth = 5;                 // rbd_max_clone_depth; 0: every clone is flattened
+    int store_chunk_size_mb = 4;             // rbd_store_chunk_size: RADOS object size, MiB
+    int connect_timeout = -1;                // rados_connect_timeout, seconds; < 0: librados's
+    bool report_discard_supported = false;   // report_discard_supported (connection_info)
+  } rbd;
 };
 
 struct Config {

@@ -97,6 +97,61 @@ const char* TypeName(OptType t) {
 
 // The option table: the single source for parsing, validation, defaults and the docs.
 // Help texts say what the option means and, where there is one, the trade-off.
+// The rbd driver's keys (Cinder's RBDDriver names, defaults and meanings), in one block.
+static void AddRbdOptions(std::vector<OptionSpec>& t) {
+  using T = OptType;
+  using R = BackendConfig::RbdOptions;
+  auto into = [](auto R::*m) {
+    return [m](const Value& v, BackendConfig& b) {
+      b.rbd.*m = As<std::remove_reference_t<decltype(b.rbd.*m)>>(v);
+    };
+  };
+  t.push_back(Opt(kBackend, "rbd_pool", T::kString, "rbd",
+                  "rbd driver: the RADOS pool holding the volumes' images (volume-<id>). "
+                  "Cinder's default; deployments usually name it volumes.")
+                  .NonEmpty()
+                  .IntoBackend(into(&R::pool)));
+  t.push_back(Opt(kBackend, "rbd_ceph_conf", T::kPath, "",
+                  "rbd driver: the ceph.conf naming the monitors and the keyring; empty uses "
+                  "librados's search ($CEPH_CONF, /etc/ceph/ceph.conf, ~/.ceph/config).")
+                  .IntoBackend(into(&R::ceph_conf)));
+  t.push_back(Opt(kBackend, "rbd_user", T::kString, "",
+                  "rbd driver: the cephx user, without client. (e.g. cinder); empty connects "
+                  "as client.admin, as Cinder does. Give it mon 'profile rbd' and osd "
+                  "'profile rbd pool=<rbd_pool>'.")
+                  .IntoBackend(into(&R::user)));
+  t.push_back(Opt(kBackend, "rbd_secret_uuid", T::kString, "",
+                  "rbd driver: the libvirt secret holding rbd_user's key on the hosts; only "
+                  "passed on in rbd connection_info, never used by Scoria itself.")
+                  .IntoBackend(into(&R::secret_uuid)));
+  t.push_back(Opt(kBackend, "rbd_flatten_volume_from_snapshot", T::kBool, "false",
+                  "rbd driver: copy a volume made from a snapshot in full (flatten) instead of "
+                  "leaving it a copy-on-write clone of the snapshot: slower to create, but "
+                  "no dependency on the snapshot's data.")
+                  .IntoBackend(into(&R::flatten_volume_from_snapshot)));
+  t.push_back(Opt(kBackend, "rbd_max_clone_depth", T::kInt, "5",
+                  "rbd driver: how many clones of clones may chain before a new one is "
+                  "flattened; long chains slow reads of unwritten data. 0 flattens every "
+                  "clone (full copies).")
+                  .Range(0, 1000)
+                  .IntoBackend(into(&R::max_clone_depth)));
+  t.push_back(Opt(kBackend, "rbd_store_chunk_size", T::kInt, "4",
+                  "rbd driver: size in MiB of the RADOS objects new images are striped over "
+                  "(rounded down to a power of two). Larger objects suit sequential I/O, "
+                  "smaller ones thin allocation of scattered writes.")
+                  .Range(1, 32)
+                  .IntoBackend(into(&R::store_chunk_size_mb)));
+  t.push_back(Opt(kBackend, "rados_connect_timeout", T::kInt, "-1",
+                  "rbd driver: seconds to wait for the cluster when connecting and for each "
+                  "monitor request; below 0 keeps librados's defaults (5 minutes to connect).")
+                  .AtLeast(-1)
+                  .IntoBackend(into(&R::connect_timeout)));
+  t.push_back(Opt(kBackend, "report_discard_supported", T::kBool, "false",
+                  "rbd driver: say in rbd connection_info that the volume takes discards, so "
+                  "hypervisors pass guests' TRIM on (space returns to the pool).")
+                  .IntoBackend(into(&R::report_discard_supported)));
+}
+
 const std::vector<OptionSpec>& Table() {
   using T = OptType;
   static const std::vector<OptionSpec> kTable = [] {
@@ -297,10 +352,14 @@ const std::vector<OptionSpec>& Table() {
         Opt(kBackend, "volume_driver", T::kEnum, "",
             "The driver. file keeps each volume as a sparse file in file_volume_dir; "
             "nfs (Cinder's NfsDriver) keeps them as files on the NFS shares of "
-            "nfs_shares_config, reached through libnfs.")
+            "nfs_shares_config, reached through libnfs; rbd keeps each volume as a Ceph RBD "
+            "image in rbd_pool (Cinder's RBDDriver is read as rbd).")
             .Required()
-            .Choices(
-                {{"file", "file"}, {"nfs", "nfs"}, {"cinder.volume.drivers.nfs.NfsDriver", "nfs"}})
+            .Choices({{"file", "file"},
+                      {"nfs", "nfs"},
+                      {"cinder.volume.drivers.nfs.NfsDriver", "nfs"},
+                      {"rbd", "rbd"},
+                      {"cinder.volume.drivers.rbd.RBDDriver", "rbd"}})
             .Into(&BackendConfig::volume_driver));
     t.push_back(Opt(kBackend, "volume_backend_name", T::kString, "",
                     "Name reported as the volume_backend_name capability, which volume types "
@@ -368,6 +427,7 @@ const std::vector<OptionSpec>& Table() {
                       b.nfs.mount_point_base = std::get<std::string>(v);
                     })
                     .NotUsedYet());
+    AddRbdOptions(t);
     return t;
   }();
   return kTable;

@@ -2,6 +2,7 @@
 
 #include "volume/drivers/file/file_driver.h"
 #include "volume/drivers/nfs/nfs_driver.h"
+#include "volume/drivers/rbd/rbd_driver.h"
 
 namespace scoria::volume {
 
@@ -11,6 +12,9 @@ Result<std::unique_ptr<VolumeDriver>> MakeDriver(const BackendConfig& backend) {
   }
   if (backend.volume_driver == "nfs") {
     return std::unique_ptr<VolumeDriver>(new NfsDriver(backend.section, backend.nfs));
+  }
+  if (backend.volume_driver == "rbd") {
+    return std::unique_ptr<VolumeDriver>(new RbdDriver(backend.section, backend.rbd));
   }
   return InvalidArgument("[" + backend.section + "] unknown volume_driver " +
                          backend.volume_driver);

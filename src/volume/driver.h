@@ -155,6 +155,19 @@ class VolumeDriver {
     return NotImplemented("the " + name() + " driver does not track changes (volume " + volume_id +
                           ", snapshots " + from_snapshot_id + " to " + to_snapshot_id + ")");
   }
+  // ---- Native attachment: a host opens the volume itself, without the target (Cinder's
+  // non-iSCSI connection_info, e.g. `rbd` for QEMU's and Nova's librbd). The connection_info's
+  // driver_volume_type and its `data` object (JSON text); no secret is put in it (hosts hold
+  // their keys). Default: NotImplemented, the volume attaches over iSCSI only.
+  struct NativeConnection {
+    std::string driver_volume_type;
+    std::string data_json;
+  };
+  virtual Result<NativeConnection> NativeConnectionInfo(const std::string& volume_id) {
+    return NotImplemented("the " + name() + " driver attaches volume " + volume_id +
+                          " over iSCSI only");
+  }
+
   // Ids of the snapshots the backend holds (start-up consistency checks). Default: none known.
   virtual Result<std::vector<std::string>> ListSnapshots() { return std::vector<std::string>{}; }
 };

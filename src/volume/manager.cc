@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include <optional>
 #include <set>
 
 #include "common/clock.h"
@@ -299,6 +300,30 @@ json IscsiConnectionInfo(const Exporter& exporter, const db::AttachmentRecord& a
           {"enforce_multipath", false}};
 }
 
+bool AsksNativeConnection(const db::AttachmentRecord& a) {
+  if (!a.connector) return false;
+  auto c = nlohmann::json::parse(*a.connector, nullptr, false);
+  return c.is_object() && c.contains("driver_volume_type") &&
+         c["driver_volume_type"].is_string() && c["driver_volume_type"] != "iscsi";
+}
+
+bool IsNativeConnection(const db::AttachmentRecord& a) {
+  if (!a.connection_info) return false;
+  auto ci = nlohmann::json::parse(*a.connection_info, nullptr, false);
+  return ci.is_object() && ci.value("driver_volume_type", "iscsi") != "iscsi";
+}
+
+nlohmann::json NativeConnectionInfo(const VolumeDriver::NativeConnection& native,
+                                    const db::AttachmentRecord& a) {
+  nlohmann::json data = nlohmann::json::parse(native.data_json, nullptr, false);
+  if (!data.is_object()) data = nlohmann::json::object();
+  data["access_mode"] = a.attach_mode.value_or("rw");
+  return {{"driver_volume_type", native.driver_volume_type},
+          {"data", data},
+          {"attachment_id", a.id},
+          {"enforce_multipath", false}};
+}
+
 Result<std::shared_ptr<BlockDevice>> VolumeManager::Device(const std::string& volume_id) {
   {
     std::lock_guard lock(devices_mu_);
@@ -365,6 +390,7 @@ void VolumeManager::RestoreExports() {
     return;
   }
   for (const auto& a : rows) {
+    if (IsNativeConnection(a)) continue;  // the host opens the volume itself: nothing to restore
     Status p = Publish(a);
     if (p.ok()) {
       spdlog::info("volume {}: restored export of volume {} for attachment {}", backend_host_,
@@ -398,7 +424,18 @@ Status VolumeManager::HandleExportAttachment(tasks::TaskContext& ctx,
     return ctx.Finish([](db::Transaction&) { return Status::Ok(); }, db::Durability::kRelaxed);
   }
   RETURN_IF_ERROR(load);
-  Status st = Publish(a);
+  // A host that opens the volume itself (rbd for QEMU's librbd) needs no export.
+  std::optional<VolumeDriver::NativeConnection> native;
+  Status st;
+  if (AsksNativeConnection(a)) {
+    auto n = driver_->NativeConnectionInfo(a.volume_id);
+    if (n.ok()) {
+      native = std::move(n).value();
+    } else if (n.status().code() != StatusCode::kNotImplemented) {
+      st = n.status();
+    }
+  }
+  if (st.ok() && !native) st = Publish(a);
   if (!st.ok()) {
     if (IsTransient(st) && ctx.task().attempts < kMaxStepAttempts) return st;
     return FailExport(ctx, aid, st);
@@ -407,7 +444,8 @@ Status VolumeManager::HandleExportAttachment(tasks::TaskContext& ctx,
     auto cur = db::GetAttachment(tx, aid);
     if (!cur.ok()) return Status::Ok();  // removed meanwhile; its unexport task follows
     cur->exported = true;
-    cur->connection_info = IscsiConnectionInfo(*exporter_, *cur).dump();
+    cur->connection_info = native ? NativeConnectionInfo(*native, *cur).dump()
+                                  : IscsiConnectionInfo(*exporter_, *cur).dump();
     return db::UpdateAttachment(tx, *cur);
   });
 }
@@ -443,7 +481,7 @@ Status VolumeManager::HandleUnexportAttachment(tasks::TaskContext& ctx,
     bool others = false;
     RETURN_IF_ERROR(db::InReadTransaction(db_, [&](db::Transaction& tx) {
       ASSIGN_OR_RETURN(auto rows, db::VolumeAttachments(tx, volume_id));
-      for (const auto& r : rows) others |= r.id != aid && r.exported;
+      for (const auto& r : rows) others |= r.id != aid && r.exported && !IsNativeConnection(r);
       return Status::Ok();
     }));
     if (!others) {

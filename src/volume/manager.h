@@ -142,6 +142,16 @@ class VolumeManager {
 // exporter's target name and portal and the row's CHAP credentials and mode.
 nlohmann::json IscsiConnectionInfo(const Exporter& exporter, const db::AttachmentRecord& a);
 
+// Whether an attachment's host wants to open the volume itself (Cinder's non-iSCSI
+// connection_info, e.g. rbd): its connector (a Scoria extension, docs/backends.md) names a
+// driver_volume_type other than iscsi. Drivers that cannot (NotImplemented) export over iSCSI.
+bool AsksNativeConnection(const db::AttachmentRecord& a);
+// Whether an exported attachment's connection_info is native (nothing exported by the target).
+bool IsNativeConnection(const db::AttachmentRecord& a);
+// The connection_info of a native attachment: the driver's type and data, the row's mode.
+nlohmann::json NativeConnectionInfo(const VolumeDriver::NativeConnection& native,
+                                    const db::AttachmentRecord& a);
+
 // Transient errors are worth a retry of the same step; the rest are final for that step.
 bool IsTransient(const Status& st);
 inline constexpr int kMaxStepAttempts = 5;

@@ -390,7 +390,7 @@ TEST(ConfigTest, VolumeDriverNamesMapToCanonical) {
   EXPECT_EQ(ErrorOf("[DEFAULT]\nenabled_backends = b1\n[b1]\n"
                     "volume_driver = cinder.volume.drivers.lvm.LVMVolumeDriver\n"),
             "s.conf: [b1] volume_driver: expected one of file, nfs, "
-            "cinder.volume.drivers.nfs.NfsDriver, got "
+            "cinder.volume.drivers.nfs.NfsDriver, rbd, cinder.volume.drivers.rbd.RBDDriver, got "
             "\"cinder.volume.drivers.lvm.LVMVolumeDriver\"");
 }
 
