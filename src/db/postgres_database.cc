@@ -414,8 +414,12 @@ class PostgresDatabase : public Database {
     // Notices ("relation already exists, skipping") would go to stderr: not for operators.
     PQsetNoticeProcessor(c, [](void*, const char*) {}, nullptr);
     PreparedStatements::AttachTo(c);
-    // A lock held by a hung peer must not stall a thread for ever.
-    Status st = Simple(c, "SET statement_timeout = '60s'");
+    // A lock held by a hung peer must not stall a thread for ever. Generic plans: the
+    // repositories' statements are prepared once per connection, but PostgreSQL would still
+    // plan a custom plan on each execution while it judges that cheaper, and an IN list of a
+    // page's 200 ids took 0.7-0.85 ms to plan against 0.03 ms to run (EXPLAIN ANALYZE). The
+    // statements are plain key and index lookups: one plan for all values is right for them.
+    Status st = Simple(c, "SET statement_timeout = '60s'; SET plan_cache_mode = force_generic_plan");
     if (!st.ok()) {
       PQfinish(c);
       return st;
