@@ -49,6 +49,13 @@ Result<std::string> GetTypeName(Transaction& tx, const std::string& id) {
   return rows[0].Str(0);
 }
 
+Result<std::map<std::string, std::string>> TypeNames(Transaction& tx) {
+  ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT id, name FROM volume_types"));
+  std::map<std::string, std::string> out;
+  for (const Row& r : rows) out.emplace(r.Str(0), r.Str(1));
+  return out;
+}
+
 Result<VolumeTypeRecord> GetTypeByName(Transaction& tx, const std::string& name) {
   return GetOne(tx, "name = ?", name, "Volume type with name " + name + " could not be found.");
 }

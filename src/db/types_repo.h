@@ -26,6 +26,8 @@ Result<VolumeTypeRecord> GetType(Transaction& tx, const std::string& id);
 Result<VolumeTypeRecord> GetTypeByName(Transaction& tx, const std::string& name);
 // Only the name of type `id` (one query; GetType reads the extra specs too). NotFound as GetType.
 Result<std::string> GetTypeName(Transaction& tx, const std::string& id);
+// Every type's name by id (one query): what a page of volume views needs.
+Result<std::map<std::string, std::string>> TypeNames(Transaction& tx);
 // Id first, then name.
 Result<VolumeTypeRecord> FindType(Transaction& tx, const std::string& id_or_name);
 // is_public: nullopt = all; project: when set, private types are visible only with access.

@@ -173,6 +173,7 @@ TEST_P(DbTest, TypesAndServices) {
   EXPECT_EQ(FindType(*tx, "nope").status().code(), StatusCode::kNotFound);
   EXPECT_EQ(*GetTypeName(*tx, t->id), "__DEFAULT__");
   EXPECT_EQ(GetTypeName(*tx, "nope").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(TypeNames(*tx)->at(t->id), "__DEFAULT__");
   ASSERT_TRUE(Heartbeat(*tx, "h@b", kVolumeBinary, "nova", std::string("{}")).ok());
   ASSERT_TRUE(Heartbeat(*tx, "h@b", kVolumeBinary, "nova", std::nullopt).ok());
   auto s = ListServices(*tx, std::nullopt, std::nullopt);

@@ -94,9 +94,7 @@ Status WritePage(db::Transaction& tx, const Request& req, const std::vector<db::
     w.EndArray();
     return Status::Ok();
   }
-  std::map<std::string, std::string> type_names;
-  ASSIGN_OR_RETURN(auto types, db::ListTypes(tx, std::nullopt, std::nullopt));
-  for (const auto& t : types) type_names[t.id] = t.name;
+  ASSIGN_OR_RETURN(auto type_names, db::TypeNames(tx));
   std::vector<std::string> ids;
   ids.reserve(vols.size());
   for (const auto& v : vols) ids.push_back(v.id);
