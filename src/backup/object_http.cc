@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <random>
@@ -213,6 +214,37 @@ int64_t ParseIsoTime(const std::string& s) {
     }
   }
   return micros;
+}
+
+Result<std::vector<std::byte>> HttpObjectStore::Get(std::string_view name) {
+  RETURN_IF_ERROR(CheckObjectName(name));
+  const std::string n(name);
+  ASSIGN_OR_RETURN(auto r, ObjectRequest("GET", n));
+  if (r.status == 404) return NotFound("backup object " + n + " not found");
+  if (r.status != 200) return Refused(r, "GET " + n);
+  const auto* p = reinterpret_cast<const std::byte*>(r.body.data());
+  return std::vector<std::byte>(p, p + r.body.size());
+}
+
+Result<ObjectInfo> HttpObjectStore::Stat(std::string_view name) {
+  RETURN_IF_ERROR(CheckObjectName(name));
+  const std::string n(name);
+  ASSIGN_OR_RETURN(auto r, ObjectRequest("HEAD", n));
+  if (r.status == 404) return NotFound("backup object " + n + " not found");
+  if (r.status != 200) return Refused(r, "HEAD " + n);
+  ObjectInfo info;
+  info.name = n;
+  info.size = std::strtoull(r.Header("content-length").c_str(), nullptr, 10);
+  info.modified_micros = ParseHttpDate(r.Header("last-modified"));
+  return info;
+}
+
+Status HttpObjectStore::Delete(std::string_view name) {
+  RETURN_IF_ERROR(CheckObjectName(name));
+  const std::string n(name);
+  ASSIGN_OR_RETURN(auto r, ObjectRequest("DELETE", n));
+  if (r.status == 204 || r.status == 200 || r.status == 404) return Status::Ok();  // idempotent
+  return Refused(r, "DELETE " + n);
 }
 
 }  // namespace scoria::backup::http

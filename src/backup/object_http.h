@@ -11,6 +11,9 @@
 // request is rebuilt for each attempt (`build`), so S3 re-signs with a fresh date and Swift
 // uses the newest token.
 //
+// HttpObjectStore is the part of a BackupStore that is the same on S3 and Swift (GET, HEAD,
+// DELETE of one object and how their answers read); each store adds Put, List and its requests.
+//
 // Threading: thread-safe. Each exchange takes a CURL easy handle from a pool (at most
 // `max_connections` idle handles are kept, so keep-alive connections are reused); calls run
 // in parallel, one handle each.
@@ -26,20 +29,13 @@
 #include <string_view>
 #include <vector>
 
+#include "backup/http_store_options.h"
+#include "backup/store.h"
 #include "common/status.h"
 
 namespace scoria::backup::http {
 
-struct Options {
-  int attempts = 4;                // total tries of one request (>= 1)
-  int backoff_initial_ms = 500;    // sleep before the 2nd try; doubled each time
-  int backoff_max_ms = 8000;       // cap of one sleep
-  long connect_timeout_ms = 10'000;
-  long stall_timeout_s = 60;       // abort a transfer that moves no byte for this long
-  bool verify_tls = true;          // check the server's certificate (https)
-  std::string ca_file;             // CA bundle for https; "" = the system's
-  int max_connections = 10;        // idle handles (connections) kept for reuse
-};
+using Options = HttpStoreOptions;  // http_store_options.h
 
 struct Request {
   std::string method = "GET";  // GET, HEAD, PUT, POST, DELETE
@@ -100,5 +96,21 @@ struct ParsedUrl {
 // time ("2026-12-07T16:44:50.123Z", with or without the Z and fraction); 0 when unparsable.
 int64_t ParseHttpDate(const std::string& s);
 int64_t ParseIsoTime(const std::string& s);
+
+// Get, Stat, Delete and Sync over ObjectRequest (store.h's contract; names checked here).
+class HttpObjectStore : public BackupStore {
+ public:
+  [[nodiscard]] Result<std::vector<std::byte>> Get(std::string_view name) override;
+  [[nodiscard]] Result<ObjectInfo> Stat(std::string_view name) override;
+  [[nodiscard]] Status Delete(std::string_view name) override;
+  // An answered PUT is durable on both stores.
+  [[nodiscard]] Status Sync() override { return Status::Ok(); }
+
+ protected:
+  // One body-less request (GET, HEAD, DELETE) for the object `name`, retried.
+  virtual Result<Response> ObjectRequest(const std::string& method, const std::string& name) = 0;
+  // A non-success answer to `what` as a Status (credentials, the store's error codes).
+  virtual Status Refused(const Response& r, const std::string& what) const = 0;
+};
 
 }  // namespace scoria::backup::http

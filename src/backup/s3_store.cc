@@ -76,22 +76,10 @@ std::string XmlText(const std::string& xml, const std::string& tag, size_t* from
   return out;
 }
 
-class S3Store : public BackupStore {
+class S3Store : public http::HttpObjectStore {
  public:
   S3Store(S3StoreOptions o, http::ParsedUrl url)
-      : o_(std::move(o)), url_(std::move(url)), client_(o_.endpoint_url, HttpOptions(o_)) {}
-
-  static http::Options HttpOptions(const S3StoreOptions& o) {
-    http::Options h;
-    h.attempts = o.attempts;
-    h.backoff_initial_ms = o.backoff_initial_ms;
-    h.backoff_max_ms = o.backoff_max_ms;
-    h.stall_timeout_s = o.timeout_s;
-    h.verify_tls = o.verify_ssl;
-    h.ca_file = o.ca_cert_file;
-    h.max_connections = o.max_pool_connections;
-    return h;
-  }
+      : o_(std::move(o)), url_(std::move(url)), client_(o_.endpoint_url, o_.http) {}
 
   Status EnsureBucket() {
     ASSIGN_OR_RETURN(auto head, Call("HEAD", "", {}, {}, "HEAD bucket"));
@@ -105,30 +93,9 @@ class S3Store : public BackupStore {
   Status Put(std::string_view name, std::span<const std::byte> data) override {
     RETURN_IF_ERROR(CheckObjectName(name));
     if (data.size() > o_.multipart_threshold) return PutMultipart(name, data);
-    ASSIGN_OR_RETURN(auto r, Call("PUT", Key(name), {}, data, "PUT " + std::string(name)));
+    ASSIGN_OR_RETURN(auto r, Call("PUT", std::string(name), {}, data, "PUT " + std::string(name)));
     if (r.status != 200) return Refused(r, "PUT " + std::string(name));
     return Status::Ok();
-  }
-
-  Result<std::vector<std::byte>> Get(std::string_view name) override {
-    RETURN_IF_ERROR(CheckObjectName(name));
-    ASSIGN_OR_RETURN(auto r, Call("GET", Key(name), {}, {}, "GET " + std::string(name)));
-    if (r.status == 404) return NotFound("backup object " + std::string(name) + " not found");
-    if (r.status != 200) return Refused(r, "GET " + std::string(name));
-    const auto* p = reinterpret_cast<const std::byte*>(r.body.data());
-    return std::vector<std::byte>(p, p + r.body.size());
-  }
-
-  Result<ObjectInfo> Stat(std::string_view name) override {
-    RETURN_IF_ERROR(CheckObjectName(name));
-    ASSIGN_OR_RETURN(auto r, Call("HEAD", Key(name), {}, {}, "HEAD " + std::string(name)));
-    if (r.status == 404) return NotFound("backup object " + std::string(name) + " not found");
-    if (r.status != 200) return Refused(r, "HEAD " + std::string(name));
-    ObjectInfo info;
-    info.name = std::string(name);
-    info.size = std::strtoull(r.Header("content-length").c_str(), nullptr, 10);
-    info.modified_micros = http::ParseHttpDate(r.Header("last-modified"));
-    return info;
   }
 
   Result<std::vector<ObjectInfo>> List(std::string_view prefix) override {
@@ -162,19 +129,12 @@ class S3Store : public BackupStore {
     return out;
   }
 
-  Status Delete(std::string_view name) override {
-    RETURN_IF_ERROR(CheckObjectName(name));
-    ASSIGN_OR_RETURN(auto r, Call("DELETE", Key(name), {}, {}, "DELETE " + std::string(name)));
-    if (r.status == 204 || r.status == 200 || r.status == 404) return Status::Ok();
-    return Refused(r, "DELETE " + std::string(name));
-  }
-
-  Status Sync() override { return Status::Ok(); }  // an answered PUT is durable
-
  private:
   using Query = std::vector<std::pair<std::string, std::string>>;
 
-  std::string Key(std::string_view name) const { return std::string(name); }
+  Result<http::Response> ObjectRequest(const std::string& method, const std::string& name) override {
+    return Call(method, name, {}, {}, method + " " + name);
+  }
 
   // One signed request to /<bucket>[/<key>]?<query>, retried (object_http.h).
   Result<http::Response> Call(const std::string& method, const std::string& key, const Query& query,
@@ -226,7 +186,7 @@ class S3Store : public BackupStore {
 
   // A non-success answer as a Status: authentication problems say which credentials and
   // where (never the secret), everything else carries S3's error code.
-  Status Refused(const http::Response& r, const std::string& what) const {
+  Status Refused(const http::Response& r, const std::string& what) const override {
     const std::string code = XmlText(r.body, "Code");
     const std::string where = " (S3 endpoint " + o_.endpoint_url + ", bucket " + o_.bucket + ")";
     if (r.status == 403 || r.status == 401 || code == "InvalidAccessKeyId" ||
@@ -313,7 +273,7 @@ Result<std::shared_ptr<BackupStore>> OpenS3Store(const S3StoreOptions& options) 
   if (options.part_size < kMinPartSize || options.multipart_threshold < kMinPartSize) {
     return InvalidArgument("backup_s3_object_size: S3 parts must be at least 5242880 bytes");
   }
-  if (options.max_keys < 1 || options.attempts < 1) {
+  if (options.max_keys < 1 || options.http.attempts < 1) {
     return InvalidArgument("S3 store: max_keys and attempts must be at least 1");
   }
   auto store = std::make_shared<S3Store>(options, *url);

@@ -23,6 +23,7 @@
 #include <memory>
 #include <string>
 
+#include "backup/http_store_options.h"
 #include "backup/store.h"
 
 namespace scoria::backup {
@@ -38,13 +39,10 @@ struct S3StoreOptions {
   size_t multipart_threshold = 52428800;  // backup_s3_object_size
   size_t part_size = 52428800;
   int max_keys = 1000;                 // keys per ListObjectsV2 page (tests use small pages)
-  int attempts = 4;                    // backup_s3_retry_max_attempts
-  int backoff_initial_ms = 500;
-  int backoff_max_ms = 8000;
-  long timeout_s = 60;                 // backup_s3_timeout: a stalled transfer fails
-  bool verify_ssl = true;              // backup_s3_verify_ssl
-  std::string ca_cert_file;            // backup_s3_ca_cert_file
-  int max_pool_connections = 10;       // backup_s3_max_pool_connections
+  // attempts: backup_s3_retry_max_attempts; stall_timeout_s: backup_s3_timeout; verify_tls:
+  // backup_s3_verify_ssl; ca_file: backup_s3_ca_cert_file; max_connections:
+  // backup_s3_max_pool_connections.
+  HttpStoreOptions http;
 };
 
 // Checks the options (InvalidArgument naming the bad one), then makes sure the bucket exists

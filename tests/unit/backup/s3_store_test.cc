@@ -6,9 +6,9 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
-#include <set>
 
 #include "fake_http_server.h"
+#include "paged_list_check.h"
 #include "rgw_test_env.h"
 #include "test_util.h"
 
@@ -115,25 +115,7 @@ TEST(S3StoreTest, ListAcrossPages) {
   o.max_keys = 7;
   auto s = OpenS3Store(o);
   ASSERT_TRUE(s.ok()) << s.status().ToString();
-  std::set<std::string> want;
-  for (int i = 0; i < 23; ++i) {
-    std::string n = "chunks/p" + std::to_string(i % 3) + "/c" + std::to_string(i);
-    ASSERT_TRUE((*s)->Put(n, Bytes(n)).ok());
-    want.insert(n);
-  }
-  ASSERT_TRUE((*s)->Put("manifests/m", Bytes("m")).ok());
-  auto l = (*s)->List("chunks/");
-  ASSERT_TRUE(l.ok()) << l.status().ToString();
-  std::set<std::string> got;
-  for (auto& i : *l) {
-    got.insert(i.name);
-    EXPECT_EQ(i.size, i.name.size());
-    EXPECT_GT(i.modified_micros, 0);
-  }
-  EXPECT_EQ(l->size(), 23u);  // no page listed twice
-  EXPECT_EQ(got, want);
-  EXPECT_EQ((*s)->List("chunks/p1/")->size(), 8u);
-  EXPECT_EQ((*s)->List("")->size(), 24u);
+  testing::ExpectListAcrossPagesOfSeven(**s);
 }
 
 TEST(S3StoreTest, WrongSecretIsAClearErrorWithoutTheSecret) {
@@ -159,9 +141,9 @@ TEST(S3StoreTest, Retries503ThenSucceedsOrEndsUnavailable) {
   o.access_key = "a";
   o.secret_key = "s";
   o.bucket = "backups";
-  o.attempts = 3;
-  o.backoff_initial_ms = 10;
-  o.backoff_max_ms = 20;
+  o.http.attempts = 3;
+  o.http.backoff_initial_ms = 10;
+  o.http.backoff_max_ms = 20;
   fake.Script({503, 503}, 200);  // the bucket HEAD succeeds on the third try
   auto s = OpenS3Store(o);
   ASSERT_TRUE(s.ok()) << s.status().ToString();
@@ -194,8 +176,8 @@ TEST(S3StoreTest, NothingListeningIsUnavailable) {
   o.access_key = "a";
   o.secret_key = "s";
   o.bucket = "backups";
-  o.attempts = 2;
-  o.backoff_initial_ms = 10;
+  o.http.attempts = 2;
+  o.http.backoff_initial_ms = 10;
   auto s = OpenS3Store(o);
   EXPECT_EQ(s.status().code(), StatusCode::kUnavailable) << s.status().ToString();
 }

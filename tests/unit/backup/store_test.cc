@@ -1,6 +1,6 @@
 // BackupStore contract on every implementation (memory, posix with per-put and deferred
 // durability, the fault wrapper with no rules, nfs against the ganesha of
-// tests/support/nfs_server.py when it runs, s3 against the radosgw of
+// tests/support/nfs_server.py when it runs, s3 and swift against the radosgw of
 // tests/support/ceph_server.py --rgw when it runs), then posix specifics and fault injection.
 #include "backup/store.h"
 
@@ -16,6 +16,7 @@
 #include "backup/fault_store.h"
 #include "backup/nfs_store.h"
 #include "backup/s3_store.h"
+#include "backup/swift_store.h"
 #include "rgw_test_env.h"
 #include "test_util.h"
 
@@ -33,7 +34,7 @@ std::string Str(const std::vector<std::byte>& b) {
   return std::string(reinterpret_cast<const char*>(b.data()), b.size());
 }
 
-enum class Kind { kMemory, kPosixSync, kPosixDeferred, kFaultWrapper, kNfs, kS3 };
+enum class Kind { kMemory, kPosixSync, kPosixDeferred, kFaultWrapper, kNfs, kS3, kSwift };
 
 class StoreContractTest : public ::testing::TestWithParam<Kind> {
  protected:
@@ -75,6 +76,19 @@ class StoreContractTest : public ::testing::TestWithParam<Kind> {
         o.secret_key = env.s3_secret_key;
         o.bucket = rgw_test::UniqueBucket("contract");
         auto s = OpenS3Store(o);
+        ASSERT_TRUE(s.ok()) << s.status().ToString();
+        store_ = *s;
+        break;
+      }
+      case Kind::kSwift: {
+        auto env = rgw_test::GetEnv();
+        SCORIA_REQUIRE_RGW(env);
+        SwiftStoreOptions o;  // a container of its own
+        o.auth_url = env.swift_auth_url();
+        o.user = env.swift_user;
+        o.key = env.swift_key;
+        o.container = rgw_test::UniqueBucket("contract");
+        auto s = OpenSwiftStore(o);
         ASSERT_TRUE(s.ok()) << s.status().ToString();
         store_ = *s;
         break;
@@ -172,7 +186,8 @@ TEST_P(StoreContractTest, ConcurrentPutsOfOneNameLeaveAWholeObject) {
 
 INSTANTIATE_TEST_SUITE_P(All, StoreContractTest,
                          ::testing::Values(Kind::kMemory, Kind::kPosixSync, Kind::kPosixDeferred,
-                                           Kind::kFaultWrapper, Kind::kNfs, Kind::kS3),
+                                           Kind::kFaultWrapper, Kind::kNfs, Kind::kS3,
+                                           Kind::kSwift),
                          [](const auto& info) {
                            switch (info.param) {
                              case Kind::kMemory:
@@ -185,6 +200,8 @@ INSTANTIATE_TEST_SUITE_P(All, StoreContractTest,
                                return "Nfs";
                              case Kind::kS3:
                                return "S3";
+                             case Kind::kSwift:
+                               return "Swift";
                              default:
                                return "FaultWrapper";
                            }
