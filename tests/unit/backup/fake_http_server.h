@@ -1,7 +1,8 @@
 // A tiny HTTP/1.1 server on 127.0.0.1 for the object stores' fault paths only (the stores'
 // behaviour is tested against the real radosgw): it answers each request with the next status
-// of a script (then `fallback`), with an empty body, and counts the requests. Connection:
-// close on every answer, so each request is one connection and the count is exact.
+// of a script (then `fallback`), with an empty body (or SetOkBody's on 2xx), counts the
+// requests and keeps their request lines. Connection: close on every answer, so each request
+// is one connection and the count is exact.
 #pragma once
 
 #include <arpa/inet.h>
@@ -14,6 +15,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace scoria::backup::testing {
 
@@ -52,6 +54,15 @@ class FakeHttpServer {
     std::lock_guard l(mu_);
     ok_headers_ = std::move(h);
   }
+  void SetOkBody(std::string b) {
+    std::lock_guard l(mu_);
+    ok_body_ = std::move(b);
+  }
+  // "PUT /bucket/key?partNumber=1&uploadId=u HTTP/1.1", in arrival order.
+  std::vector<std::string> request_lines() const {
+    std::lock_guard l(mu_);
+    return lines_;
+  }
 
  private:
   void Serve() {
@@ -80,16 +91,21 @@ class FakeHttpServer {
         }
       }
       int status;
-      std::string extra;
+      std::string extra, body;
       {
         std::lock_guard l(mu_);
         ++requests_;
+        lines_.push_back(req.substr(0, req.find("\r\n")));
         status = script_.empty() ? fallback_ : script_.front();
         if (!script_.empty()) script_.pop_front();
-        if (status < 300) extra = ok_headers_;
+        if (status < 300) {
+          extra = ok_headers_;
+          body = ok_body_;
+        }
       }
-      std::string ans = "HTTP/1.1 " + std::to_string(status) + " X\r\nContent-Length: 0\r\n" +
-                        extra + "Connection: close\r\n\r\n";
+      std::string ans = "HTTP/1.1 " + std::to_string(status) + " X\r\nContent-Length: " +
+                        std::to_string(body.size()) + "\r\n" + extra +
+                        "Connection: close\r\n\r\n" + body;
       (void)!::write(c, ans.data(), ans.size());
       ::close(c);
     }
@@ -99,8 +115,10 @@ class FakeHttpServer {
   int port_ = 0;
   std::thread thread_;
   std::atomic<bool> stop_{false};
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::deque<int> script_;
+  std::vector<std::string> lines_;
+  std::string ok_body_;
   int fallback_ = 503;
   std::atomic<int> requests_{0};
   std::string ok_headers_;

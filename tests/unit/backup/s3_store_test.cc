@@ -165,6 +165,33 @@ TEST(S3StoreTest, Retries503ThenSucceedsOrEndsUnavailable) {
   EXPECT_EQ(fake.requests(), 12);
 }
 
+TEST(S3StoreTest, FailedMultipartUploadIsAborted) {
+  FakeHttpServer fake;
+  S3StoreOptions o;
+  o.endpoint_url = fake.url();
+  o.access_key = "a";
+  o.secret_key = "s";
+  o.bucket = "backups";
+  o.multipart_threshold = o.part_size = 5 << 20;
+  o.http.attempts = 2;
+  o.http.backoff_initial_ms = 10;
+  fake.SetOkBody("<InitiateMultipartUploadResult><UploadId>up-1</UploadId>"
+                 "</InitiateMultipartUploadResult>");
+  fake.Script({200}, 200);
+  auto s = OpenS3Store(o);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  // start 200, part 1 200, part 2 refused for good (403), then the abort
+  fake.Script({200, 200, 403}, 204);
+  Status st = (*s)->Put("chunks/mp/big", TextBytes((6 << 20) + 1, 3));
+  EXPECT_EQ(st.code(), StatusCode::kFailedPrecondition) << st.ToString();
+  auto lines = fake.request_lines();
+  ASSERT_EQ(lines.size(), 5u);
+  EXPECT_EQ(lines[1], "POST /backups/chunks/mp/big?uploads= HTTP/1.1");
+  EXPECT_EQ(lines[2], "PUT /backups/chunks/mp/big?partNumber=1&uploadId=up-1 HTTP/1.1");
+  EXPECT_EQ(lines[3], "PUT /backups/chunks/mp/big?partNumber=2&uploadId=up-1 HTTP/1.1");
+  EXPECT_EQ(lines[4], "DELETE /backups/chunks/mp/big?uploadId=up-1 HTTP/1.1");
+}
+
 TEST(S3StoreTest, NothingListeningIsUnavailable) {
   int port;
   {
