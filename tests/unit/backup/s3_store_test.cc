@@ -31,6 +31,19 @@ S3StoreOptions RgwOptions(const rgw_test::Env& env, const std::string& stem) {
   return o;
 }
 
+// A store on the fake endpoint, quick to give up.
+S3StoreOptions FakeOptions(const FakeHttpServer& fake, int attempts) {
+  S3StoreOptions o;
+  o.endpoint_url = fake.url();
+  o.access_key = "a";
+  o.secret_key = "s";
+  o.bucket = "backups";
+  o.http.attempts = attempts;
+  o.http.backoff_initial_ms = 10;
+  o.http.backoff_max_ms = 20;
+  return o;
+}
+
 // Runs a shell command, returns its stdout.
 std::string RunShell(const std::string& cmd) {
   std::string out;
@@ -136,14 +149,7 @@ TEST(S3StoreTest, WrongSecretIsAClearErrorWithoutTheSecret) {
 
 TEST(S3StoreTest, Retries503ThenSucceedsOrEndsUnavailable) {
   FakeHttpServer fake;
-  S3StoreOptions o;
-  o.endpoint_url = fake.url();
-  o.access_key = "a";
-  o.secret_key = "s";
-  o.bucket = "backups";
-  o.http.attempts = 3;
-  o.http.backoff_initial_ms = 10;
-  o.http.backoff_max_ms = 20;
+  S3StoreOptions o = FakeOptions(fake, 3);
   fake.Script({503, 503}, 200);  // the bucket HEAD succeeds on the third try
   auto s = OpenS3Store(o);
   ASSERT_TRUE(s.ok()) << s.status().ToString();
@@ -167,14 +173,8 @@ TEST(S3StoreTest, Retries503ThenSucceedsOrEndsUnavailable) {
 
 TEST(S3StoreTest, FailedMultipartUploadIsAborted) {
   FakeHttpServer fake;
-  S3StoreOptions o;
-  o.endpoint_url = fake.url();
-  o.access_key = "a";
-  o.secret_key = "s";
-  o.bucket = "backups";
+  S3StoreOptions o = FakeOptions(fake, 2);
   o.multipart_threshold = o.part_size = 5 << 20;
-  o.http.attempts = 2;
-  o.http.backoff_initial_ms = 10;
   fake.SetOkBody("<InitiateMultipartUploadResult><UploadId>up-1</UploadId>"
                  "</InitiateMultipartUploadResult>");
   fake.Script({200}, 200);
