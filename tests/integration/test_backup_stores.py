@@ -3,14 +3,18 @@ and `backup_driver = swift` (the radosgw that `make test` starts with
 tests/support/ceph_server.py --rgw, named by SCORIA_TEST_RGW_URL; without it the module is
 skipped, saying so). A full backup of a file volume, an incremental, restores byte for byte
 after the source is gone, deduplication seen in the bucket, deletes with garbage collection;
-and a gateway answering 503 (a fake endpoint) stops scoriad at start with a clear line.
+a gateway that answers 503 for a while during a backup (a proxy in front of radosgw: the job is
+retried and succeeds), and for good (the backup goes to error naming the gateway); and a gateway
+answering 503 (a fake endpoint) stops scoriad at start with a clear line.
 
 What is in the bucket is checked behind the daemon's back with boto3: the S3 bucket and the
 Swift container of one radosgw user are one namespace, so both stores are read the same way.
 """
+import http.client
 import http.server
 import os
 import threading
+import time
 import uuid
 
 import pytest
@@ -146,5 +150,93 @@ def test_gateway_answering_503_stops_start_with_a_clear_error(make_daemon, kind)
         secret = conf.get("backup_s3_store_secret_key") or conf["backup_swift_key"]
         assert secret not in d.read_log()
     finally:
+        server.shutdown()
+        server.server_close()
+
+
+class _Proxy(http.server.BaseHTTPRequestHandler):
+    """Forwards every request to radosgw as it came (the Host header too: S3 signs it), or
+    answers 503 while `failing` is set."""
+    protocol_version = "HTTP/1.1"
+    failing = False
+    refused = 0
+
+    def _forward(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else None
+        if type(self).failing:
+            type(self).refused += 1
+            self.send_response(503)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        host, port = RGW_URL[len("http://"):].split(":")
+        conn = http.client.HTTPConnection(host, int(port), timeout=60)
+        conn.request(self.command, self.path, body=body, headers=dict(self.headers.items()))
+        resp = conn.getresponse()
+        data = resp.read()
+        conn.close()
+        self.send_response(resp.status)
+        for k, v in resp.getheaders():
+            if k.lower() in ("transfer-encoding", "connection", "keep-alive") or (
+                    k.lower() == "content-length" and self.command != "HEAD"):
+                continue
+            self.send_header(k, v)
+        if self.command != "HEAD":
+            self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+    do_GET = do_HEAD = do_PUT = do_POST = do_DELETE = _forward
+
+    def log_message(self, *args):
+        pass
+
+
+@needs_qemu
+@pytest.mark.parametrize("kind", ["s3", "swift"])
+def test_gateway_503_during_a_backup_is_retried_then_fails_clearly(make_daemon, kind):
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Proxy)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        _Proxy.failing, _Proxy.refused = False, 0
+        url = "http://127.0.0.1:%d" % server.server_address[1]
+        bucket = "scoria-it-503-%s-%s" % (kind, uuid.uuid4().hex[:12])
+        conf = store_config(kind, bucket)
+        if kind == "s3":
+            conf.update(backup_s3_endpoint_url=url, backup_s3_retry_max_attempts="2")
+        else:  # the auth answer names radosgw itself: the storage URL goes through the proxy
+            conf.update(backup_swift_auth_url=url + "/auth/1.0", backup_swift_url=url + "/swift/v1",
+                        backup_swift_retry_attempts="1", backup_swift_retry_backoff="0")
+        bd = enable_backup(make_daemon(), conf)
+        bd.start()
+        wait_backup_service(bd)
+        vol = bd.create_volume(size=1)
+        write(bd, vol["id"], "write -P 0x5a 0 8m")
+        want = digest(volume_file(bd, vol["id"]))
+        # down for a while: the store's retries give up, the task is retried with back-off
+        _Proxy.failing = True
+        b = create_backup(bd, vol["id"], wait=False)
+        deadline = time.time() + 30
+        while _Proxy.refused < 4:
+            assert time.time() < deadline, bd.read_log()[-3000:]
+            time.sleep(0.05)
+        _Proxy.failing = False
+        b = wait_backup(bd, b["id"], ("available", "error"), timeout=90)
+        assert b["status"] == "available", (b, bd.read_log()[-3000:])
+        out = restore(bd, b["id"])
+        rv = wait_restored(bd, b["id"], out["restore"]["volume_id"])
+        assert digest(volume_file(bd, rv["id"])) == want
+        # down for good: the backup ends in error with the reason, not stuck in creating
+        _Proxy.failing = True
+        b2 = create_backup(bd, vol["id"], wait=False)
+        b2 = wait_backup(bd, b2["id"], ("available", "error"), timeout=120)
+        assert b2["status"] == "error", b2
+        s, _, shown = bd.get("/backups/" + b2["id"], version="3.64")
+        assert url in shown["backup"]["fail_reason"] and "503" in shown["backup"]["fail_reason"], \
+            shown["backup"]
+    finally:
+        _Proxy.failing = False
         server.shutdown()
         server.server_close()
