@@ -136,7 +136,8 @@ Result<Response> Client::Send(const std::function<Request()>& build, std::string
   for (int attempt = 1; attempt <= attempts; ++attempt) {
     if (attempt > 1) {
       // Jitter in [sleep/2, sleep]: workers that failed together do not retry together.
-      int jittered = sleep_ms / 2 + static_cast<int>(rng() % static_cast<unsigned>(sleep_ms / 2 + 1));
+      int jittered =
+          sleep_ms / 2 + static_cast<int>(rng() % static_cast<unsigned>(sleep_ms / 2 + 1));
       std::this_thread::sleep_for(std::chrono::milliseconds(jittered));
       sleep_ms = std::min(options_.backoff_max_ms, sleep_ms * 2);
     }
@@ -181,9 +182,8 @@ Result<ParsedUrl> ParseUrl(std::string_view url) {
   }
   size_t slash = url.find('/', scheme_end);
   ParsedUrl p;
-  p.authority = std::string(url.substr(scheme_end, slash == std::string_view::npos
-                                                       ? std::string_view::npos
-                                                       : slash - scheme_end));
+  p.authority = std::string(url.substr(
+      scheme_end, slash == std::string_view::npos ? std::string_view::npos : slash - scheme_end));
   if (p.authority.empty() || p.authority.find('@') != std::string::npos ||
       p.authority.find_first_of("?# ") != std::string::npos) {
     return InvalidArgument("expected a URL with a host (and no credentials), got \"" +

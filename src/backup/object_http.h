@@ -76,7 +76,7 @@ class Client {
   const std::string endpoint_;
   const Options options_;
   mutable std::mutex mu_;
-  std::vector<void*> idle_;  // CURL* handles, guarded by mu_
+  std::vector<void*> idle_;     // CURL* handles, guarded by mu_
   uint64_t attempts_made_ = 0;  // guarded by mu_
 };
 

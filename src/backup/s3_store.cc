@@ -103,7 +103,9 @@ class S3Store : public http::HttpObjectStore {
     std::string token;
     for (;;) {
       std::vector<std::pair<std::string, std::string>> q = {
-          {"list-type", "2"}, {"max-keys", std::to_string(o_.max_keys)}, {"prefix", std::string(prefix)}};
+          {"list-type", "2"},
+          {"max-keys", std::to_string(o_.max_keys)},
+          {"prefix", std::string(prefix)}};
       if (!token.empty()) q.emplace_back("continuation-token", token);
       ASSIGN_OR_RETURN(auto r, Call("GET", "", q, {}, "LIST " + std::string(prefix)));
       if (r.status != 200) return Refused(r, "LIST " + std::string(prefix));
@@ -132,15 +134,16 @@ class S3Store : public http::HttpObjectStore {
  private:
   using Query = std::vector<std::pair<std::string, std::string>>;
 
-  Result<http::Response> ObjectRequest(const std::string& method, const std::string& name) override {
+  Result<http::Response> ObjectRequest(const std::string& method,
+                                       const std::string& name) override {
     return Call(method, name, {}, {}, method + " " + name);
   }
 
   // One signed request to /<bucket>[/<key>]?<query>, retried (object_http.h).
   Result<http::Response> Call(const std::string& method, const std::string& key, const Query& query,
                               std::span<const std::byte> body, const std::string& what) {
-    const std::string path =
-        url_.path + "/" + PercentEncode(o_.bucket, false) + (key.empty() ? "" : "/" + PercentEncode(key, true));
+    const std::string path = url_.path + "/" + PercentEncode(o_.bucket, false) +
+                             (key.empty() ? "" : "/" + PercentEncode(key, true));
     Query sorted = query;
     for (auto& [k, v] : sorted) {
       k = PercentEncode(k, false);
@@ -158,27 +161,24 @@ class S3Store : public http::HttpObjectStore {
       std::strftime(amz_date, sizeof(amz_date), "%Y%m%dT%H%M%SZ", &tm);
       std::strftime(date, sizeof(date), "%Y%m%d", &tm);
       const std::string signed_headers = "host;x-amz-content-sha256;x-amz-date";
-      const std::string canonical = method + "\n" + path + "\n" + qs + "\n" + "host:" +
-                                    url_.authority + "\n" + "x-amz-content-sha256:" + payload_hash +
-                                    "\n" + "x-amz-date:" + amz_date + "\n\n" + signed_headers +
-                                    "\n" + payload_hash;
+      const std::string canonical =
+          method + "\n" + path + "\n" + qs + "\n" + "host:" + url_.authority + "\n" +
+          "x-amz-content-sha256:" + payload_hash + "\n" + "x-amz-date:" + amz_date + "\n\n" +
+          signed_headers + "\n" + payload_hash;
       const std::string scope = std::string(date) + "/" + o_.region + "/s3/aws4_request";
-      const std::string to_sign = std::string("AWS4-HMAC-SHA256\n") + amz_date + "\n" + scope +
-                                  "\n" +
-                                  Sha256Hex({reinterpret_cast<const std::byte*>(canonical.data()),
-                                             canonical.size()});
+      const std::string to_sign =
+          std::string("AWS4-HMAC-SHA256\n") + amz_date + "\n" + scope + "\n" +
+          Sha256Hex({reinterpret_cast<const std::byte*>(canonical.data()), canonical.size()});
       http::Request req;
       req.method = method;
       req.url = url_.scheme_authority + path + (qs.empty() ? "" : "?" + qs);
       req.body = body;
-      req.headers = {
-          "Host: " + url_.authority,
-          "x-amz-content-sha256: " + payload_hash,
-          std::string("x-amz-date: ") + amz_date,
-          "Content-Type: application/octet-stream",
-          "Authorization: AWS4-HMAC-SHA256 Credential=" + o_.access_key + "/" + scope +
-              ", SignedHeaders=" + signed_headers +
-              ", Signature=" + Signature(o_.secret_key, date, o_.region, "s3", to_sign)};
+      req.headers = {"Host: " + url_.authority, "x-amz-content-sha256: " + payload_hash,
+                     std::string("x-amz-date: ") + amz_date,
+                     "Content-Type: application/octet-stream",
+                     "Authorization: AWS4-HMAC-SHA256 Credential=" + o_.access_key + "/" + scope +
+                         ", SignedHeaders=" + signed_headers +
+                         ", Signature=" + Signature(o_.secret_key, date, o_.region, "s3", to_sign)};
       return req;
     };
     return client_.Send(build, what);
@@ -191,10 +191,9 @@ class S3Store : public http::HttpObjectStore {
     const std::string where = " (S3 endpoint " + o_.endpoint_url + ", bucket " + o_.bucket + ")";
     if (r.status == 403 || r.status == 401 || code == "InvalidAccessKeyId" ||
         code == "SignatureDoesNotMatch") {
-      return FailedPrecondition(what + ": access key " + o_.access_key +
-                                " refused: HTTP " + std::to_string(r.status) + " " + code +
-                                "; check backup_s3_store_access_key and backup_s3_store_secret_key" +
-                                where);
+      return FailedPrecondition(
+          what + ": access key " + o_.access_key + " refused: HTTP " + std::to_string(r.status) +
+          " " + code + "; check backup_s3_store_access_key and backup_s3_store_secret_key" + where);
     }
     if (code == "NoSuchBucket") return NotFound(what + ": no such bucket" + where);
     return Internal(what + ": HTTP " + std::to_string(r.status) + (code.empty() ? "" : " " + code) +
@@ -222,18 +221,19 @@ class S3Store : public http::HttpObjectStore {
     for (size_t off = 0; off < data.size(); off += o_.part_size, ++number) {
       auto part = data.subspan(off, std::min(o_.part_size, data.size() - off));
       const std::string what = "PUT " + key + " part " + std::to_string(number);
-      ASSIGN_OR_RETURN(auto r, Call("PUT", key,
-                                    {{"partNumber", std::to_string(number)}, {"uploadId", upload_id}},
-                                    part, what));
+      ASSIGN_OR_RETURN(
+          auto r,
+          Call("PUT", key, {{"partNumber", std::to_string(number)}, {"uploadId", upload_id}}, part,
+               what));
       if (r.status != 200) return Refused(r, what);
       complete += "<Part><PartNumber>" + std::to_string(number) + "</PartNumber><ETag>" +
                   r.Header("etag") + "</ETag></Part>";
     }
     complete += "</CompleteMultipartUpload>";
-    ASSIGN_OR_RETURN(auto done, Call("POST", key, {{"uploadId", upload_id}},
-                                     {reinterpret_cast<const std::byte*>(complete.data()),
-                                      complete.size()},
-                                     "complete upload " + key));
+    ASSIGN_OR_RETURN(auto done,
+                     Call("POST", key, {{"uploadId", upload_id}},
+                          {reinterpret_cast<const std::byte*>(complete.data()), complete.size()},
+                          "complete upload " + key));
     // S3 may answer 200 and report the failure in the body (it streams the answer).
     if (done.status != 200 || done.body.find("<Error>") != std::string::npos) {
       return Refused(done, "complete upload " + key);
@@ -263,12 +263,13 @@ Result<std::shared_ptr<BackupStore>> OpenS3Store(const S3StoreOptions& options) 
   // Bucket names per S3's rules (3-63 of [a-z0-9.-]): anything else would need virtual-host
   // style or be refused by the gateway with a less helpful message.
   const std::string& b = options.bucket;
-  if (b.size() < 3 || b.size() > 63 ||
-      !std::all_of(b.begin(), b.end(), [](char c) {
+  if (b.size() < 3 || b.size() > 63 || !std::all_of(b.begin(), b.end(), [](char c) {
         return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-';
       })) {
-    return InvalidArgument("backup_s3_store_bucket: expected 3 to 63 characters of a-z, 0-9, '.' "
-                           "and '-', got \"" + b + "\"");
+    return InvalidArgument(
+        "backup_s3_store_bucket: expected 3 to 63 characters of a-z, 0-9, '.' "
+        "and '-', got \"" +
+        b + "\"");
   }
   if (options.part_size < kMinPartSize || options.multipart_threshold < kMinPartSize) {
     return InvalidArgument("backup_s3_object_size: S3 parts must be at least 5242880 bytes");

@@ -38,7 +38,7 @@ struct S3StoreOptions {
   // part but the last >= 5 MiB.
   size_t multipart_threshold = 52428800;  // backup_s3_object_size
   size_t part_size = 52428800;
-  int max_keys = 1000;                 // keys per ListObjectsV2 page (tests use small pages)
+  int max_keys = 1000;  // keys per ListObjectsV2 page (tests use small pages)
   // attempts: backup_s3_retry_max_attempts; stall_timeout_s: backup_s3_timeout; verify_tls:
   // backup_s3_verify_ssl; ca_file: backup_s3_ca_cert_file; max_connections:
   // backup_s3_max_pool_connections.

@@ -24,8 +24,7 @@ std::string Md5Hex(std::span<const std::byte> data) {
 
 class SwiftStore : public http::HttpObjectStore {
  public:
-  explicit SwiftStore(SwiftStoreOptions o)
-      : o_(std::move(o)), client_(o_.auth_url, o_.http) {}
+  explicit SwiftStore(SwiftStoreOptions o) : o_(std::move(o)), client_(o_.auth_url, o_.http) {}
 
   Status Authenticate() {
     auto build = [&] {
@@ -71,9 +70,10 @@ class SwiftStore : public http::HttpObjectStore {
       return InvalidArgument(what + ": " + std::to_string(data.size()) +
                              " bytes is above Swift's 5 GiB object limit");
     }
-    ASSIGN_OR_RETURN(auto r, Call("PUT", std::string(name), "",
-                                  {"ETag: " + Md5Hex(data), "Content-Type: application/octet-stream"},
-                                  data, what));
+    ASSIGN_OR_RETURN(
+        auto r,
+        Call("PUT", std::string(name), "",
+             {"ETag: " + Md5Hex(data), "Content-Type: application/octet-stream"}, data, what));
     if (r.status != 201) return Refused(r, what);
     return Status::Ok();
   }
@@ -82,17 +82,19 @@ class SwiftStore : public http::HttpObjectStore {
     std::vector<ObjectInfo> out;
     std::string marker;
     for (;;) {
-      std::string q = "format=json&limit=" + std::to_string(o_.limit) +
-                      "&prefix=" + PercentEncode(prefix);
+      std::string q =
+          "format=json&limit=" + std::to_string(o_.limit) + "&prefix=" + PercentEncode(prefix);
       if (!marker.empty()) q += "&marker=" + PercentEncode(marker);
       ASSIGN_OR_RETURN(auto r, Call("GET", "", q, {}, {}, "LIST " + std::string(prefix)));
       if (r.status == 204) break;  // an empty container
       if (r.status != 200) return Refused(r, "LIST " + std::string(prefix));
       auto page = nlohmann::json::parse(r.body, nullptr, false);
-      if (!page.is_array()) return Internal("Swift listing of " + o_.container + ": not a JSON array");
+      if (!page.is_array())
+        return Internal("Swift listing of " + o_.container + ": not a JSON array");
       if (page.empty()) break;
       for (const auto& e : page) {
-        if (!e.is_object() || !e.contains("name")) continue;  // "subdir" entries: none without delimiter
+        if (!e.is_object() || !e.contains("name"))
+          continue;  // "subdir" entries: none without delimiter
         ObjectInfo info;
         info.name = e.value("name", "");
         info.size = e.value("bytes", uint64_t{0});
@@ -106,7 +108,8 @@ class SwiftStore : public http::HttpObjectStore {
   }
 
  private:
-  Result<http::Response> ObjectRequest(const std::string& method, const std::string& name) override {
+  Result<http::Response> ObjectRequest(const std::string& method,
+                                       const std::string& name) override {
     return Call(method, name, "", {}, {}, method + " " + name);
   }
 
@@ -152,7 +155,8 @@ class SwiftStore : public http::HttpObjectStore {
                                 std::to_string(r.status) +
                                 "; check backup_swift_user and backup_swift_key" + where);
     }
-    if (r.status == 422) return Internal(what + ": the server's checksum differs from ours" + where);
+    if (r.status == 422)
+      return Internal(what + ": the server's checksum differs from ours" + where);
     return Internal(what + ": HTTP " + std::to_string(r.status) + where);
   }
 
@@ -178,8 +182,8 @@ Result<std::shared_ptr<BackupStore>> OpenSwiftStore(const SwiftStoreOptions& opt
   if (options.key.empty()) return InvalidArgument("backup_swift_key is not set");
   const std::string& c = options.container;
   if (c.empty() || c.size() > 256 || c.find('/') != std::string::npos) {
-    return InvalidArgument("backup_swift_container: expected 1 to 256 characters without '/', got \"" +
-                           c + "\"");
+    return InvalidArgument(
+        "backup_swift_container: expected 1 to 256 characters without '/', got \"" + c + "\"");
   }
   if (options.limit < 1 || options.http.attempts < 1) {
     return InvalidArgument("Swift store: limit and attempts must be at least 1");

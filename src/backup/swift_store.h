@@ -36,7 +36,7 @@ struct SwiftStoreOptions {
   std::string user;         // backup_swift_user: "account:user"
   std::string key;          // backup_swift_key (never logged nor in messages)
   std::string container = "volumebackups";  // backup_swift_container; created when missing
-  int limit = 10000;        // names per listing page (Swift's own maximum)
+  int limit = 10000;                        // names per listing page (Swift's own maximum)
   // attempts: backup_swift_retry_attempts + 1 (the first try); backoff_initial_ms:
   // backup_swift_retry_backoff in ms; verify_tls: !backup_swift_auth_insecure; ca_file:
   // backup_swift_ca_cert_file.

@@ -103,8 +103,8 @@ class FakeHttpServer {
           body = ok_body_;
         }
       }
-      std::string ans = "HTTP/1.1 " + std::to_string(status) + " X\r\nContent-Length: " +
-                        std::to_string(body.size()) + "\r\n" + extra +
+      std::string ans = "HTTP/1.1 " + std::to_string(status) +
+                        " X\r\nContent-Length: " + std::to_string(body.size()) + "\r\n" + extra +
                         "Connection: close\r\n\r\n" + body;
       (void)!::write(c, ans.data(), ans.size());
       ::close(c);

@@ -4,12 +4,11 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstdlib>
 #include <string>
-
-#include <unistd.h>
 
 namespace scoria::rgw_test {
 

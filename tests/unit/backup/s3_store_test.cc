@@ -58,12 +58,12 @@ std::string RunShell(const std::string& cmd) {
 
 TEST(S3SignatureTest, MatchesAwsPublishedExample) {
   // docs.aws.amazon.com, "Create a signature for AWS Signature Version 4", the IAM example.
-  EXPECT_EQ(S3SignatureForTest("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "20150830", "us-east-1",
-                               "iam",
-                               "AWS4-HMAC-SHA256\n20150830T123600Z\n20150830/us-east-1/iam/"
-                               "aws4_request\nf536975d06c0309214f805bb90ccff089219ecd68b2577efef2"
-                               "3edd43b7e1a59"),
-            "5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7");
+  EXPECT_EQ(
+      S3SignatureForTest("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "20150830", "us-east-1", "iam",
+                         "AWS4-HMAC-SHA256\n20150830T123600Z\n20150830/us-east-1/iam/"
+                         "aws4_request\nf536975d06c0309214f805bb90ccff089219ecd68b2577efef2"
+                         "3edd43b7e1a59"),
+      "5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7");
 }
 
 TEST(S3StoreTest, BadOptionsAreRefusedBeforeAnyRequest) {
@@ -104,16 +104,18 @@ TEST(S3StoreTest, MultipartUploadAboveTheThreshold) {
   EXPECT_EQ((*s)->Stat("chunks/mp/big")->size, big.size());
   // Seen by another client (boto3): a multipart object's ETag ends in "-<parts>", and no
   // upload is left in progress.
-  std::string out = RunShell("/usr/bin/python3 -c 'import boto3,sys\n"
-                        "from botocore.config import Config\n"
-                        "c=boto3.client(\"s3\",endpoint_url=\"" + env.url +
-                        "\",aws_access_key_id=\"" + env.s3_access_key +
-                        "\",aws_secret_access_key=\"" + env.s3_secret_key +
-                        "\",region_name=\"us-east-1\",config=Config(s3={\"addressing_style\":\"path\"}))\n"
-                        "print(c.head_object(Bucket=\"" + o.bucket +
-                        "\",Key=\"chunks/mp/big\")[\"ETag\"])\n"
-                        "print(len(c.list_multipart_uploads(Bucket=\"" + o.bucket +
-                        "\").get(\"Uploads\",[])))' 2>&1");
+  std::string out = RunShell(
+      "/usr/bin/python3 -c 'import boto3,sys\n"
+      "from botocore.config import Config\n"
+      "c=boto3.client(\"s3\",endpoint_url=\"" +
+      env.url + "\",aws_access_key_id=\"" + env.s3_access_key + "\",aws_secret_access_key=\"" +
+      env.s3_secret_key +
+      "\",region_name=\"us-east-1\",config=Config(s3={\"addressing_style\":\"path\"}))\n"
+      "print(c.head_object(Bucket=\"" +
+      o.bucket +
+      "\",Key=\"chunks/mp/big\")[\"ETag\"])\n"
+      "print(len(c.list_multipart_uploads(Bucket=\"" +
+      o.bucket + "\").get(\"Uploads\",[])))' 2>&1");
   EXPECT_NE(out.find("-3\""), std::string::npos) << out;
   EXPECT_NE(out.find("\n0\n"), std::string::npos) << out;
   // Below the threshold: one PUT, a plain ETag.
@@ -175,8 +177,9 @@ TEST(S3StoreTest, FailedMultipartUploadIsAborted) {
   FakeHttpServer fake;
   S3StoreOptions o = FakeOptions(fake, 2);
   o.multipart_threshold = o.part_size = 5 << 20;
-  fake.SetOkBody("<InitiateMultipartUploadResult><UploadId>up-1</UploadId>"
-                 "</InitiateMultipartUploadResult>");
+  fake.SetOkBody(
+      "<InitiateMultipartUploadResult><UploadId>up-1</UploadId>"
+      "</InitiateMultipartUploadResult>");
   fake.Script({200}, 200);
   auto s = OpenS3Store(o);
   ASSERT_TRUE(s.ok()) << s.status().ToString();

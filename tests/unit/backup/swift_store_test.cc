@@ -5,7 +5,6 @@
 
 #include <gtest/gtest.h>
 
-
 #include "fake_http_server.h"
 #include "paged_list_check.h"
 #include "rgw_test_env.h"
