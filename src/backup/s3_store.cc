@@ -44,16 +44,15 @@ std::string Signature(const std::string& secret, const std::string& date, const 
   return Hex({reinterpret_cast<const unsigned char*>(sig.data()), sig.size()});
 }
 
-// The text between <tag> and </tag> from `from` on; npos-safe. XML entities decoded (keys
-// and continuation tokens may carry &amp; and friends).
-std::string XmlText(const std::string& xml, const std::string& tag, size_t* from = nullptr) {
-  size_t start = from ? *from : 0;
-  size_t a = xml.find("<" + tag + ">", start);
+// The text of the first <tag>...</tag>, "" when absent. S3's answers are flat enough that
+// this is all the XML we need; entities are decoded (keys and continuation tokens may carry
+// &amp; and friends).
+std::string XmlText(const std::string& xml, const std::string& tag) {
+  size_t a = xml.find("<" + tag + ">");
   if (a == std::string::npos) return "";
   a += tag.size() + 2;
   size_t b = xml.find("</" + tag + ">", a);
   if (b == std::string::npos) return "";
-  if (from) *from = b;
   std::string raw = xml.substr(a, b - a), out;
   for (size_t i = 0; i < raw.size(); ++i) {
     if (raw[i] != '&') {
@@ -195,7 +194,9 @@ class S3Store : public http::HttpObjectStore {
           what + ": access key " + o_.access_key + " refused: HTTP " + std::to_string(r.status) +
           " " + code + "; check backup_s3_store_access_key and backup_s3_store_secret_key" + where);
     }
-    if (code == "NoSuchBucket") return NotFound(what + ": no such bucket" + where);
+    if (code == "NoSuchBucket") {  // removed behind our back: not an absent object
+      return FailedPrecondition(what + ": the bucket does not exist any more" + where);
+    }
     return Internal(what + ": HTTP " + std::to_string(r.status) + (code.empty() ? "" : " " + code) +
                     where);
   }
