@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include "backup/nfs_store.h"
+#include "backup/s3_store.h"
+#include "backup/swift_store.h"
 #include "db/services_repo.h"
 
 namespace scoria::backup {
@@ -14,13 +16,51 @@ BackupService::BackupService(db::Database& db, const Config& config)
 
 BackupService::~BackupService() = default;
 
+// The store backup_driver names. `where` says which for messages (no credential in it).
+Result<std::shared_ptr<BackupStore>> BackupService::OpenConfiguredStore(std::string* where) {
+  const Config& c = config_;
+  if (c.backup_driver == "nfs") {
+    *where = "backup_share " + c.backup_share;
+    return OpenNfsStore({c.backup_share, c.backup_mount_options, ""});
+  }
+  if (c.backup_driver == "s3") {
+    *where = "S3 bucket " + c.backup_s3_store_bucket + " at " + c.backup_s3_endpoint_url;
+    S3StoreOptions o;
+    o.endpoint_url = c.backup_s3_endpoint_url;
+    o.access_key = c.backup_s3_store_access_key;
+    o.secret_key = c.backup_s3_store_secret_key;
+    o.bucket = c.backup_s3_store_bucket;
+    o.multipart_threshold = o.part_size = static_cast<size_t>(c.backup_s3_object_size);
+    o.http.attempts = c.backup_s3_retry_max_attempts;
+    o.http.stall_timeout_s = c.backup_s3_timeout;
+    o.http.verify_tls = c.backup_s3_verify_ssl;
+    o.http.ca_file = c.backup_s3_ca_cert_file;
+    o.http.max_connections = c.backup_s3_max_pool_connections;
+    return OpenS3Store(o);
+  }
+  if (c.backup_driver == "swift") {
+    *where = "Swift container " + c.backup_swift_container + " at " + c.backup_swift_auth_url;
+    SwiftStoreOptions o;
+    o.auth_url = c.backup_swift_auth_url;
+    o.storage_url = c.backup_swift_url;
+    o.user = c.backup_swift_user;
+    o.key = c.backup_swift_key;
+    o.container = c.backup_swift_container;
+    o.http.attempts = c.backup_swift_retry_attempts + 1;
+    o.http.backoff_initial_ms = c.backup_swift_retry_backoff * 1000;
+    o.http.backoff_max_ms = c.backup_swift_retry_backoff * 16000;
+    o.http.verify_tls = !c.backup_swift_auth_insecure;
+    o.http.ca_file = c.backup_swift_ca_cert_file;
+    return OpenSwiftStore(o);
+  }
+  *where = "backup_posix_path " + c.backup_posix_path;
+  return OpenPosixStore(c.backup_posix_path);
+}
+
 Status BackupService::Start() {
-  // backup_driver is validated by the config table: posix or nfs.
-  const bool nfs = config_.backup_driver == "nfs";
-  const std::string where = nfs ? "backup_share " + config_.backup_share
-                                : "backup_posix_path " + config_.backup_posix_path;
-  auto store = nfs ? OpenNfsStore({config_.backup_share, config_.backup_mount_options, ""})
-                   : OpenPosixStore(config_.backup_posix_path);
+  // backup_driver is validated by the config table: posix, nfs, s3 or swift.
+  std::string where;
+  auto store = OpenConfiguredStore(&where);
   if (!store.ok()) {
     return Status(store.status().code(), where + ": " + store.status().message());
   }

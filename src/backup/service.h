@@ -89,6 +89,7 @@ class BackupService {
   // pid) belong to a crashed scoriad: they protect nothing, and would hold off every GC until
   // they go stale. Removed at start, as the daemon releases that process's task leases.
   void RemoveLocksOfEarlierProcesses(const std::string& me);
+  Result<std::shared_ptr<BackupStore>> OpenConfiguredStore(std::string* where);
   // The driver of the backend `volume_host` ("host@backend#pool") names, if this host has it.
   Result<volume::VolumeDriver*> DriverFor(const std::optional<std::string>& volume_host);
   // Ends a backup's create: the row's final state (ok: available, else error + reason) and its

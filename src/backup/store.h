@@ -23,8 +23,9 @@
 // Puts of the same name (last one wins, both complete objects).
 //
 // Implementations: OpenPosixStore (a directory: local disk or an NFS mount),
-// NewMemoryStore (tests, benchmarks), FaultInjectingStore (fault_store.h, tests). An S3 store
-// implements the same interface later.
+// NewMemoryStore (tests, benchmarks), FaultInjectingStore (fault_store.h, tests), OpenNfsStore
+// (nfs_store.h), OpenS3Store (s3_store.h), OpenSwiftStore (swift_store.h). Unavailable also
+// covers an object store that still answers 5xx after its retries.
 #pragma once
 
 #include <cstddef>

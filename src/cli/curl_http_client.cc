@@ -6,36 +6,9 @@
 #include <cctype>
 #include <mutex>
 
+#include "common/http_text.h"
+
 namespace scoria::cli {
-namespace {
-
-size_t OnBody(char* data, size_t size, size_t n, void* user) {
-  static_cast<std::string*>(user)->append(data, size * n);
-  return size * n;
-}
-
-size_t OnHeader(char* data, size_t size, size_t n, void* user) {
-  auto* headers = static_cast<std::map<std::string, std::string>*>(user);
-  std::string line(data, size * n);
-  // A new status line starts a new header block (after "100 Continue" or a redirect).
-  if (line.rfind("HTTP/", 0) == 0) {
-    headers->clear();
-    return size * n;
-  }
-  auto colon = line.find(':');
-  if (colon == std::string::npos) return size * n;
-  std::string name = line.substr(0, colon);
-  std::transform(name.begin(), name.end(), name.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  std::string value = line.substr(colon + 1);
-  auto first = value.find_first_not_of(" \t");
-  auto last = value.find_last_not_of(" \t\r\n");
-  value = first == std::string::npos ? "" : value.substr(first, last - first + 1);
-  (*headers)[name] = value;
-  return size * n;
-}
-
-}  // namespace
 
 CurlHttpClient::CurlHttpClient(std::string endpoint, CurlOptions options)
     : endpoint_(std::move(endpoint)), options_(options) {
@@ -49,20 +22,7 @@ CurlHttpClient::~CurlHttpClient() {
   if (curl_ != nullptr) curl_easy_cleanup(static_cast<CURL*>(curl_));
 }
 
-std::string CurlHttpClient::Escape(const std::string& s) {
-  static const char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
+std::string CurlHttpClient::Escape(const std::string& s) { return PercentEncode(s); }
 
 Result<HttpResponse> CurlHttpClient::Send(const HttpRequest& request) {
   CURL* curl = static_cast<CURL*>(curl_);
@@ -92,9 +52,9 @@ Result<HttpResponse> CurlHttpClient::Send(const HttpRequest& request) {
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, options_.request_timeout_ms);
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, OnBody);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, CurlAppendToString);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
-  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, OnHeader);
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, CurlAddHeaderLine);
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &response.headers);
   if (request.method == "GET") {
     curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);

@@ -303,6 +303,23 @@ Result<Config> ParseConfig(const std::string& text, const std::string& path) {
                            ": [DEFAULT] missing required key backup_share (backup_driver "
                            "is nfs)");
   }
+  // The object stores: what Cinder leaves to a service catalog, Scoria needs spelled out.
+  if ((c.backup_driver == "s3" || c.backup_driver == "swift") && c.ServiceEnabled("backup")) {
+    const bool s3 = c.backup_driver == "s3";
+    const std::pair<const char*, const std::string*> required[] = {
+        {s3 ? "backup_s3_endpoint_url" : "backup_swift_auth_url",
+         s3 ? &c.backup_s3_endpoint_url : &c.backup_swift_auth_url},
+        {s3 ? "backup_s3_store_access_key" : "backup_swift_user",
+         s3 ? &c.backup_s3_store_access_key : &c.backup_swift_user},
+        {s3 ? "backup_s3_store_secret_key" : "backup_swift_key",
+         s3 ? &c.backup_s3_store_secret_key : &c.backup_swift_key}};
+    for (const auto& [key, value] : required) {
+      if (value->empty()) {
+        return InvalidArgument(path + ": [DEFAULT] missing required key " + key +
+                               " (backup_driver is " + c.backup_driver + ")");
+      }
+    }
+  }
   if (c.ServiceEnabled("volume") && c.enabled_backends.empty()) {
     return InvalidArgument(path +
                            ": [DEFAULT] enabled_backends: expected at least one backend "

@@ -86,6 +86,27 @@ struct Config {
   std::string backup_posix_path;     // default $state_path/backup
   std::string backup_share;          // backup_driver = nfs: "host:/export"
   std::string backup_mount_options;  // backup_driver = nfs: as nfs_mount_options
+  // backup_driver = s3 (Cinder's S3BackupDriver names; backup/s3_store.h).
+  std::string backup_s3_endpoint_url;
+  std::string backup_s3_store_access_key;
+  std::string backup_s3_store_secret_key;  // a secret: never logged
+  std::string backup_s3_store_bucket = "volumebackups";
+  int64_t backup_s3_object_size = 52428800;  // multipart threshold and part size
+  int backup_s3_max_pool_connections = 10;
+  int backup_s3_retry_max_attempts = 4;
+  int backup_s3_timeout = 60;  // seconds without progress
+  bool backup_s3_verify_ssl = true;
+  std::string backup_s3_ca_cert_file;
+  // backup_driver = swift (Cinder's SwiftBackupDriver names; backup/swift_store.h).
+  std::string backup_swift_url;  // overrides the storage URL the auth answer gives
+  std::string backup_swift_auth_url;
+  std::string backup_swift_user;
+  std::string backup_swift_key;  // a secret: never logged
+  std::string backup_swift_container = "volumebackups";
+  int backup_swift_retry_attempts = 3;
+  int backup_swift_retry_backoff = 2;  // seconds before the first retry
+  bool backup_swift_auth_insecure = false;
+  std::string backup_swift_ca_cert_file;
   std::string log_level = "info";
   std::string log_file;  // empty = stderr
   // Quotas (defaults for every project; -1 = unlimited).

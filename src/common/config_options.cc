@@ -279,11 +279,17 @@ const std::vector<OptionSpec>& Table() {
     // [DEFAULT]: backup.
     t.push_back(Opt(kDefault, "backup_driver", T::kEnum, "posix",
                     "Where backups are stored. posix writes files under backup_posix_path; "
-                    "nfs writes them to backup_share through libnfs (no kernel mount).")
+                    "nfs writes them to backup_share through libnfs (no kernel mount); s3 to "
+                    "the bucket backup_s3_store_bucket; swift to the container "
+                    "backup_swift_container.")
                     .Choices({{"posix", "posix"},
                               {"cinder.backup.drivers.posix.PosixBackupDriver", "posix"},
                               {"nfs", "nfs"},
-                              {"cinder.backup.drivers.nfs.NFSBackupDriver", "nfs"}})
+                              {"cinder.backup.drivers.nfs.NFSBackupDriver", "nfs"},
+                              {"s3", "s3"},
+                              {"cinder.backup.drivers.s3.S3BackupDriver", "s3"},
+                              {"swift", "swift"},
+                              {"cinder.backup.drivers.swift.SwiftBackupDriver", "swift"}})
                     .Into(&Config::backup_driver));
     t.push_back(Opt(kDefault, "backup_posix_path", T::kPath, "$state_path/backup",
                     "Directory of the posix backup store. Put it on other disks than the "
@@ -297,6 +303,108 @@ const std::vector<OptionSpec>& Table() {
                     "nfs backup store: mount options, as nfs_mount_options (nfsvers=3, port, "
                     "mountport, timeo, uid, gid applied; kernel-only options ignored).")
                     .Into(&Config::backup_mount_options));
+    // [DEFAULT]: the s3 backup store (Cinder's S3BackupDriver names).
+    t.push_back(Opt(kDefault, "backup_s3_endpoint_url", T::kString, "",
+                    "s3 backup store: the S3 endpoint, http(s)://host:port (radosgw: its "
+                    "rgw_frontends port). Requests are path-style and signed with AWS "
+                    "Signature V4 (region us-east-1). Required when backup_driver is s3.")
+                    .Into(&Config::backup_s3_endpoint_url));
+    t.push_back(Opt(kDefault, "backup_s3_store_access_key", T::kString, "",
+                    "s3 backup store: the access key. Required when backup_driver is s3.")
+                    .Into(&Config::backup_s3_store_access_key));
+    t.push_back(Opt(kDefault, "backup_s3_store_secret_key", T::kString, "",
+                    "s3 backup store: the secret key; never logged nor shown in errors. "
+                    "Required when backup_driver is s3.")
+                    .Into(&Config::backup_s3_store_secret_key));
+    t.push_back(Opt(kDefault, "backup_s3_store_bucket", T::kString, "volumebackups",
+                    "s3 backup store: the bucket, created when missing. One bucket is one "
+                    "repository: chunks are shared (deduplicated) between all its backups.")
+                    .Into(&Config::backup_s3_store_bucket));
+    t.push_back(Opt(kDefault, "backup_s3_object_size", T::kInt, "52428800",
+                    "s3 backup store: objects larger than this many bytes are sent as "
+                    "multipart uploads of parts this size (S3's minimum part is 5 MiB). "
+                    "Chunks and manifests are usually smaller: one PUT each.")
+                    .AtLeast(5242880)
+                    .Into(&Config::backup_s3_object_size));
+    t.push_back(Opt(kDefault, "backup_s3_max_pool_connections", T::kInt, "10",
+                    "s3 backup store: idle connections kept open for reuse. More than the "
+                    "backup jobs' parallel workers buys nothing.")
+                    .AtLeast(1)
+                    .Into(&Config::backup_s3_max_pool_connections));
+    t.push_back(Opt(kDefault, "backup_s3_retry_max_attempts", T::kInt, "4",
+                    "s3 backup store: tries of one request, the first included, when the "
+                    "endpoint answers 5xx or cannot be reached; the waits double from 0.5 s "
+                    "(at most 8 s). Then the operation fails as unavailable.")
+                    .AtLeast(1)
+                    .Into(&Config::backup_s3_retry_max_attempts));
+    t.push_back(Opt(kDefault, "backup_s3_timeout", T::kInt, "60",
+                    "s3 backup store: seconds a transfer may make no progress before it "
+                    "fails (and is retried).")
+                    .AtLeast(1)
+                    .Into(&Config::backup_s3_timeout));
+    t.push_back(Opt(kDefault, "backup_s3_verify_ssl", T::kBool, "true",
+                    "s3 backup store: check the endpoint's TLS certificate (https). Turn off "
+                    "only for a test gateway with a self-signed certificate.")
+                    .Into(&Config::backup_s3_verify_ssl));
+    t.push_back(Opt(kDefault, "backup_s3_ca_cert_file", T::kPath, "",
+                    "s3 backup store: CA bundle for the endpoint's certificate; empty uses the "
+                    "system's.")
+                    .Into(&Config::backup_s3_ca_cert_file));
+    // [DEFAULT]: the swift backup store (Cinder's SwiftBackupDriver names).
+    t.push_back(Opt(kDefault, "backup_swift_auth_url", T::kString, "",
+                    "swift backup store: the auth v1 URL (radosgw: http://host:port/auth/1.0). "
+                    "Required when backup_driver is swift.")
+                    .Into(&Config::backup_swift_auth_url));
+    t.push_back(Opt(kDefault, "backup_swift_url", T::kString, "",
+                    "swift backup store: the storage URL (http://host:port/swift/v1 on "
+                    "radosgw); empty uses the X-Storage-Url the auth answer gives.")
+                    .Into(&Config::backup_swift_url));
+    t.push_back(Opt(kDefault, "backup_swift_auth", T::kEnum, "single_user",
+                    "swift backup store: how to authenticate. single_user: as "
+                    "backup_swift_user with backup_swift_key, the only way for now. Cinder's "
+                    "per_user (the requesting user's Keystone token) is recognised but not "
+                    "supported yet.")
+                    .Items({"single_user"})
+                    .NotYet({"per_user"})
+                    .NotUsedYet());
+    t.push_back(Opt(kDefault, "backup_swift_auth_version", T::kEnum, "1",
+                    "swift backup store: the auth protocol; 1 is TempAuth-style "
+                    "X-Auth-User/X-Auth-Key, which radosgw answers. Keystone's 2 and 3 are "
+                    "recognised but not supported yet.")
+                    .Items({"1"})
+                    .NotYet({"2", "3"})
+                    .NotUsedYet());
+    t.push_back(Opt(kDefault, "backup_swift_user", T::kString, "",
+                    "swift backup store: the user, as account:user (radosgw: a subuser). "
+                    "Required when backup_driver is swift.")
+                    .Into(&Config::backup_swift_user));
+    t.push_back(Opt(kDefault, "backup_swift_key", T::kString, "",
+                    "swift backup store: the user's key; never logged nor shown in errors. "
+                    "Required when backup_driver is swift.")
+                    .Into(&Config::backup_swift_key));
+    t.push_back(Opt(kDefault, "backup_swift_container", T::kString, "volumebackups",
+                    "swift backup store: the container, created when missing. One container "
+                    "is one repository: chunks are shared (deduplicated) between its backups.")
+                    .Into(&Config::backup_swift_container));
+    t.push_back(Opt(kDefault, "backup_swift_retry_attempts", T::kInt, "3",
+                    "swift backup store: retries of one request after the first try when "
+                    "the gateway answers 5xx or cannot be reached. Then the operation fails "
+                    "as unavailable.")
+                    .AtLeast(0)
+                    .Into(&Config::backup_swift_retry_attempts));
+    t.push_back(Opt(kDefault, "backup_swift_retry_backoff", T::kInt, "2",
+                    "swift backup store: seconds before the first retry; each later wait "
+                    "doubles (at most 16 times this).")
+                    .AtLeast(0)
+                    .Into(&Config::backup_swift_retry_backoff));
+    t.push_back(Opt(kDefault, "backup_swift_auth_insecure", T::kBool, "false",
+                    "swift backup store: skip the check of the gateway's TLS certificate "
+                    "(https). Only for a test gateway with a self-signed certificate.")
+                    .Into(&Config::backup_swift_auth_insecure));
+    t.push_back(Opt(kDefault, "backup_swift_ca_cert_file", T::kPath, "",
+                    "swift backup store: CA bundle for the gateway's certificate; empty uses "
+                    "the system's.")
+                    .Into(&Config::backup_swift_ca_cert_file));
     t.push_back(Opt(kDefault, "backup_compression_algorithm", T::kEnum, "zlib",
                     "Compression of backup chunks. Accepted for Cinder's configuration files; "
                     "Scoria always compresses chunks with zstd (a chunk that does not shrink is "

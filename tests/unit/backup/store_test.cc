@@ -1,6 +1,7 @@
 // BackupStore contract on every implementation (memory, posix with per-put and deferred
 // durability, the fault wrapper with no rules, nfs against the ganesha of
-// tests/support/nfs_server.py when it runs), then posix specifics and fault injection.
+// tests/support/nfs_server.py when it runs, s3 and swift against the radosgw of
+// tests/support/ceph_server.py --rgw when it runs), then posix specifics and fault injection.
 #include "backup/store.h"
 
 #include <gtest/gtest.h>
@@ -14,6 +15,9 @@
 #include "../nfs/nfs_test_env.h"
 #include "backup/fault_store.h"
 #include "backup/nfs_store.h"
+#include "backup/s3_store.h"
+#include "backup/swift_store.h"
+#include "rgw_test_env.h"
 #include "test_util.h"
 
 namespace scoria::backup {
@@ -30,7 +34,7 @@ std::string Str(const std::vector<std::byte>& b) {
   return std::string(reinterpret_cast<const char*>(b.data()), b.size());
 }
 
-enum class Kind { kMemory, kPosixSync, kPosixDeferred, kFaultWrapper, kNfs };
+enum class Kind { kMemory, kPosixSync, kPosixDeferred, kFaultWrapper, kNfs, kS3, kSwift };
 
 class StoreContractTest : public ::testing::TestWithParam<Kind> {
  protected:
@@ -59,6 +63,32 @@ class StoreContractTest : public ::testing::TestWithParam<Kind> {
             "contract-" + std::filesystem::path(dir_.path()).filename().string();
         nfs_local_ = env.export_dirs[0] + "/" + sub;
         auto s = OpenNfsStore({env.shares[0], env.mount_options, sub});
+        ASSERT_TRUE(s.ok()) << s.status().ToString();
+        store_ = *s;
+        break;
+      }
+      case Kind::kS3: {
+        auto env = rgw_test::GetEnv();
+        SCORIA_REQUIRE_RGW(env);
+        S3StoreOptions o;  // a bucket of its own, so List sees only this test's objects
+        o.endpoint_url = env.url;
+        o.access_key = env.s3_access_key;
+        o.secret_key = env.s3_secret_key;
+        o.bucket = rgw_test::UniqueBucket("contract");
+        auto s = OpenS3Store(o);
+        ASSERT_TRUE(s.ok()) << s.status().ToString();
+        store_ = *s;
+        break;
+      }
+      case Kind::kSwift: {
+        auto env = rgw_test::GetEnv();
+        SCORIA_REQUIRE_RGW(env);
+        SwiftStoreOptions o;  // a container of its own
+        o.auth_url = env.swift_auth_url();
+        o.user = env.swift_user;
+        o.key = env.swift_key;
+        o.container = rgw_test::UniqueBucket("contract");
+        auto s = OpenSwiftStore(o);
         ASSERT_TRUE(s.ok()) << s.status().ToString();
         store_ = *s;
         break;
@@ -156,7 +186,8 @@ TEST_P(StoreContractTest, ConcurrentPutsOfOneNameLeaveAWholeObject) {
 
 INSTANTIATE_TEST_SUITE_P(All, StoreContractTest,
                          ::testing::Values(Kind::kMemory, Kind::kPosixSync, Kind::kPosixDeferred,
-                                           Kind::kFaultWrapper, Kind::kNfs),
+                                           Kind::kFaultWrapper, Kind::kNfs, Kind::kS3,
+                                           Kind::kSwift),
                          [](const auto& info) {
                            switch (info.param) {
                              case Kind::kMemory:
@@ -167,6 +198,10 @@ INSTANTIATE_TEST_SUITE_P(All, StoreContractTest,
                                return "PosixDeferred";
                              case Kind::kNfs:
                                return "Nfs";
+                             case Kind::kS3:
+                               return "S3";
+                             case Kind::kSwift:
+                               return "Swift";
                              default:
                                return "FaultWrapper";
                            }

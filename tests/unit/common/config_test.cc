@@ -202,11 +202,13 @@ TEST(ConfigTest, EnumErrors) {
   EXPECT_EQ(ErrorOf(WithDefault("log_level = chatty")),
             "s.conf: [DEFAULT] log_level: expected one of trace, debug, info, warning, error, "
             "got \"chatty\"");
-  EXPECT_EQ(ErrorOf(WithDefault("backup_driver = cinder.backup.drivers.swift.SwiftBackupDriver")),
+  EXPECT_EQ(ErrorOf(WithDefault("backup_driver = cinder.backup.drivers.tsm.TSMBackupDriver")),
             "s.conf: [DEFAULT] backup_driver: expected one of posix, "
             "cinder.backup.drivers.posix.PosixBackupDriver, nfs, "
-            "cinder.backup.drivers.nfs.NFSBackupDriver, got "
-            "\"cinder.backup.drivers.swift.SwiftBackupDriver\"");
+            "cinder.backup.drivers.nfs.NFSBackupDriver, s3, "
+            "cinder.backup.drivers.s3.S3BackupDriver, swift, "
+            "cinder.backup.drivers.swift.SwiftBackupDriver, got "
+            "\"cinder.backup.drivers.tsm.TSMBackupDriver\"");
 }
 
 TEST(ConfigTest, NotSupportedYet) {
@@ -417,6 +419,45 @@ TEST(ConfigTest, BackupDriverNames) {
   }
   EXPECT_EQ(ErrorOf(WithDefault("backup_driver = nfs")),
             "s.conf: [DEFAULT] missing required key backup_share (backup_driver is nfs)");
+}
+
+TEST(ConfigTest, ObjectStoreBackupDrivers) {
+  const std::string s3 =
+      "backup_s3_endpoint_url = http://127.0.0.1:7480\n"
+      "backup_s3_store_access_key = ak\nbackup_s3_store_secret_key = sk\n";
+  for (const char* d : {"s3", "cinder.backup.drivers.s3.S3BackupDriver"}) {
+    Config c = MustParse(WithDefault(std::string("backup_driver = ") + d + "\n" + s3));
+    EXPECT_EQ(c.backup_driver, "s3");
+    EXPECT_EQ(c.backup_s3_endpoint_url, "http://127.0.0.1:7480");
+    EXPECT_EQ(c.backup_s3_store_secret_key, "sk");
+    EXPECT_EQ(c.backup_s3_store_bucket, "volumebackups");  // Cinder's default
+    EXPECT_EQ(c.backup_s3_object_size, 52428800);
+    EXPECT_TRUE(c.backup_s3_verify_ssl);
+  }
+  EXPECT_EQ(ErrorOf(WithDefault("backup_driver = s3\nbackup_s3_endpoint_url = http://h:1\n"
+                                "backup_s3_store_access_key = ak")),
+            "s.conf: [DEFAULT] missing required key backup_s3_store_secret_key (backup_driver "
+            "is s3)");
+  EXPECT_EQ(ErrorOf(WithDefault("backup_s3_object_size = 1048576")),
+            "s.conf: [DEFAULT] backup_s3_object_size: expected an integer >= 5242880, got "
+            "\"1048576\"");
+  const std::string swift =
+      "backup_swift_auth_url = http://127.0.0.1:7480/auth/1.0\n"
+      "backup_swift_user = acct:user\nbackup_swift_key = k\n";
+  for (const char* d : {"swift", "cinder.backup.drivers.swift.SwiftBackupDriver"}) {
+    Config c = MustParse(WithDefault(std::string("backup_driver = ") + d + "\n" + swift));
+    EXPECT_EQ(c.backup_driver, "swift");
+    EXPECT_EQ(c.backup_swift_user, "acct:user");
+    EXPECT_EQ(c.backup_swift_container, "volumebackups");
+    EXPECT_EQ(c.backup_swift_retry_attempts, 3);
+    EXPECT_EQ(c.backup_swift_retry_backoff, 2);
+  }
+  EXPECT_EQ(ErrorOf(WithDefault("backup_driver = swift")),
+            "s.conf: [DEFAULT] missing required key backup_swift_auth_url (backup_driver is "
+            "swift)");
+  EXPECT_EQ(ErrorOf(WithDefault("backup_swift_auth = per_user"), StatusCode::kNotImplemented),
+            "s.conf: [DEFAULT] backup_swift_auth: per_user is not supported yet; expected one of "
+            "single_user, got \"per_user\"");
 }
 
 TEST(ConfigTest, TwoBackends) {
