@@ -64,19 +64,11 @@ Status InTransaction(Database& db, bool write, const std::function<Status(Transa
                      Durability d = Durability::kDurable,
                      WriteScope scope = WriteScope::kAllWriters) {
   constexpr int kAttempts = 5;
-  // Unavailable from Begin means no connection could start a transaction: one more try covers
-  // a pooled connection the server had dropped (the retry opens a fresh one); past that the
-  // server is unreachable, and each further try would cost a connect timeout (5 s) before
-  // the caller hears 503. Unavailable from a statement (serialisation failure, deadlock, a
-  // busy SQLite) is worth the five tries.
-  constexpr int kBeginAttempts = 2;
-  int begin_failures = 0;
   Status last;
   for (int attempt = 0; attempt < kAttempts; ++attempt) {
     auto tx = db.Begin(write, d, scope);
     if (!tx.ok()) {
       last = tx.status();
-      if (++begin_failures >= kBeginAttempts) return last;
     } else {
       Status st = fn(**tx);
       if (st.ok()) st = (*tx)->Commit();

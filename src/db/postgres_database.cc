@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/config.h"
 #include "common/ids.h"
 #include "db/migrations.h"
@@ -374,7 +375,17 @@ class PostgresDatabase : public Database {
     }
     if (c != nullptr && PQstatus(c) == CONNECTION_OK) return c;
     if (c != nullptr) PQfinish(c);
-    auto fresh = Connect();
+    // A server that cannot be reached costs each connect attempt connect_timeout (5 s): for a
+    // moment after one failed (here or in the listener, which retries every second) new
+    // connections fail at once, so a request's retries (InWriteTransaction tries five times)
+    // answer 503 after one timeout, not five. A server that restarted is reached on the first
+    // try and never opens this window.
+    const int64_t failed_at = connect_failed_at_us_.load();
+    Result<PGconn*> fresh = Unavailable("database unavailable: cannot connect to " + shown_ +
+                                        ": the previous attempt failed less than " +
+                                        std::to_string(kConnectFailureWindowUs / 1000) +
+                                        " ms ago");
+    if (failed_at == 0 || NowMicros() - failed_at >= kConnectFailureWindowUs) fresh = Connect();
     if (!fresh.ok()) {
       std::lock_guard lock(pool_mu_);
       --open_;
@@ -407,10 +418,12 @@ class PostgresDatabase : public Database {
   Result<PGconn*> Connect() {
     PGconn* c = PQconnectdb(conninfo_.c_str());
     if (c == nullptr || PQstatus(c) != CONNECTION_OK) {
+      connect_failed_at_us_.store(NowMicros());
       std::string why = c ? OneLine(PQerrorMessage(c)) : "out of memory";
       PQfinish(c);
       return Unavailable("database unavailable: cannot connect to " + shown_ + ": " + why);
     }
+    connect_failed_at_us_.store(0);
     // Notices ("relation already exists, skipping") would go to stderr: not for operators.
     PQsetNoticeProcessor(c, [](void*, const char*) {}, nullptr);
     PreparedStatements::AttachTo(c);
@@ -471,6 +484,8 @@ class PostgresDatabase : public Database {
   size_t open_ = 1;            // GUARDED_BY(pool_mu_); the connection Init opens
 
   TaskSignal signal_;
+  static constexpr int64_t kConnectFailureWindowUs = 1'000'000;
+  std::atomic<int64_t> connect_failed_at_us_{0};  // 0: the last connect worked
   std::atomic<bool> stopping_{false};
   std::thread listener_;
 };
