@@ -17,6 +17,8 @@ pkgs=(
   libnfs-dev nfs-ganesha nfs-ganesha-vfs rpcbind
   # Ceph: librbd/librados to build the rbd driver; a single-node cluster for its tests
   librbd-dev librados-dev ceph-mon ceph-mgr ceph-osd ceph-common radosgw
+  # boto3: the object-store tests look into the bucket with another S3 client
+  python3-boto3
 )
 missing=()
 for p in "${pkgs[@]}"; do
