@@ -158,6 +158,17 @@ Status File::Truncate(uint64_t size) {
   return r < 0 ? client_->Fail(r, "truncate") : Status::Ok();
 }
 
+// What callers need of an NFS stat, for File::Stat and Client::Stat alike.
+static FileStat ToFileStat(const struct nfs_stat_64& st) {
+  FileStat out;
+  out.size = st.nfs_size;
+  out.used = st.nfs_used;
+  out.is_dir = S_ISDIR(st.nfs_mode);
+  out.is_regular = S_ISREG(st.nfs_mode);
+  out.mtime_micros = Micros(st.nfs_mtime, st.nfs_mtime_nsec);
+  return out;
+}
+
 Status File::Sync() {
   int r = nfs_fsync(client_->context(), fh_);
   return r < 0 ? client_->Fail(r, "commit") : Status::Ok();
@@ -167,13 +178,7 @@ Result<FileStat> File::Stat() {
   struct nfs_stat_64 st {};
   int r = nfs_fstat64(client_->context(), fh_, &st);
   if (r < 0) return client_->Fail(r, "stat");
-  FileStat out;
-  out.size = st.nfs_size;
-  out.used = st.nfs_used;
-  out.is_dir = S_ISDIR(st.nfs_mode);
-  out.is_regular = S_ISREG(st.nfs_mode);
-  out.mtime_micros = Micros(st.nfs_mtime, st.nfs_mtime_nsec);
-  return out;
+  return ToFileStat(st);
 }
 
 // ---- Client
@@ -238,13 +243,7 @@ Result<FileStat> Client::Stat(const std::string& path) {
   struct nfs_stat_64 st {};
   int r = nfs_stat64(ctx_, Abs(path).c_str(), &st);
   if (r < 0) return Fail(r, "stat " + path);
-  FileStat out;
-  out.size = st.nfs_size;
-  out.used = st.nfs_used;
-  out.is_dir = S_ISDIR(st.nfs_mode);
-  out.is_regular = S_ISREG(st.nfs_mode);
-  out.mtime_micros = Micros(st.nfs_mtime, st.nfs_mtime_nsec);
-  return out;
+  return ToFileStat(st);
 }
 
 Status Client::Unlink(const std::string& path) {
