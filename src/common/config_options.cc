@@ -143,7 +143,8 @@ static void AddRbdOptions(std::vector<OptionSpec>& t) {
                   .IntoBackend(into(&R::store_chunk_size_mb)));
   t.push_back(Opt(kBackend, "rados_connect_timeout", T::kInt, "-1",
                   "rbd driver: seconds to wait for the cluster when connecting and for each "
-                  "monitor request; below 0 keeps librados's defaults (5 minutes to connect).")
+                  "monitor request; 0 or below: librados's 5 minutes to connect, 30 s per "
+                  "monitor request (librados itself would wait for ever).")
                   .AtLeast(-1)
                   .IntoBackend(into(&R::connect_timeout)));
   t.push_back(Opt(kBackend, "report_discard_supported", T::kBool, "false",

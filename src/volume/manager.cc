@@ -87,7 +87,22 @@ void VolumeManager::RegisterHandlers(tasks::TaskWorker& worker) {
 }
 
 Status VolumeManager::ReportStats() {
-  ASSIGN_OR_RETURN(DriverStats s, driver_->Stats());
+  Result<DriverStats> stats = driver_->Stats();
+  if (!stats.ok()) {
+    std::optional<std::string> caps;
+    if (last_caps_) {
+      json stale = *last_caps_;
+      for (json& pool : stale["pools"]) pool["backend_state"] = "down";
+      caps = stale.dump();
+    }
+    Status st = db::InWriteTransaction(db_, [&](db::Transaction& tx) {
+      return db::Heartbeat(tx, backend_host_, db::kVolumeBinary, backend_.availability_zone,
+                           caps);
+    });
+    if (!st.ok()) spdlog::warn("volume {}: heartbeat failed: {}", backend_host_, st.ToString());
+    return stats.status();
+  }
+  const DriverStats& s = *stats;
   json pool = {
       {"pool_name", backend_.volume_backend_name},
       {"total_capacity_gb", s.total_capacity_gb},
@@ -117,11 +132,11 @@ Status VolumeManager::ReportStats() {
       {"volume_driver", driver_->name()},
       {"pools", json::array({pool})},
   };
-  Status st = db::InWriteTransaction(db_, [&](db::Transaction& tx) {
+  last_caps_ = caps;
+  return db::InWriteTransaction(db_, [&](db::Transaction& tx) {
     return db::Heartbeat(tx, backend_host_, db::kVolumeBinary, backend_.availability_zone,
                          caps.dump());
   });
-  return st;
 }
 
 Status VolumeManager::HandleCreate(tasks::TaskContext& ctx, const tasks::CreateVolume& args) {

@@ -57,6 +57,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -88,7 +89,10 @@ class VolumeManager {
   // without rows are logged, never deleted: a wrong database must not wipe a backend).
   Status Start();
   void RegisterHandlers(tasks::TaskWorker& worker);
-  // Heartbeat + capabilities; called every report_interval.
+  // Heartbeat + capabilities; called every report_interval. When the driver cannot say how
+  // full its backend is (a Ceph monitor or every NFS share unreachable) the service is still
+  // alive: the heartbeat goes on with the last pool it reported, marked backend_state "down"
+  // (none before the first good report), and the driver's error is returned for the log.
   Status ReportStats();
 
  private:
@@ -136,6 +140,8 @@ class VolumeManager {
   std::map<std::string, std::shared_ptr<GatedBlockDevice>> devices_;
   std::string backend_host_;
   std::string pool_host_;
+  // The capabilities of the last good report (ReportStats runs on one thread at a time).
+  std::optional<nlohmann::json> last_caps_;
 };
 
 // The connection_info Cinder returns for an iSCSI attachment (cinder-api.md §3.6), from the

@@ -293,3 +293,94 @@ def test_native_rbd_connection_info_for_qemu(make_daemon, pool):
     att2, idata = attach(d, vol["id"], QEMU_INITIATOR)
     qemu_io(idata, "read -P 0x5a 1m 2m")
     detach(d, att2)
+
+
+
+def _signal_mon(sig):
+    pid = os.environ.get("SCORIA_TEST_CEPH_MON_PID")
+    if not pid:
+        pytest.skip("SCORIA_TEST_CEPH_MON_PID is not set (tests/support/ceph_server.py sets it)")
+    os.kill(int(pid), sig)
+
+
+def _wait_status(d, path, key, leaving, timeout=90):
+    """Polls until the resource's status is no longer in `leaving`; returns it."""
+    deadline = time.time() + timeout
+    while True:
+        status = d.get(path)[2][key]["status"]
+        if status not in leaving:
+            return status
+        assert time.time() < deadline, "%s stuck in %s:\n%s" % (path, status, d.read_log()[-3000:])
+        time.sleep(0.2)
+
+
+def pool_state(d):
+    st, _, out = d.get("/scheduler-stats/get_pools?detail=true",
+                       headers={"OpenStack-API-Version": "volume 3.49"})
+    assert st == 200, out
+    return out["pools"][0]["capabilities"]["backend_state"]
+
+
+def test_monitor_stopped_mid_operation(make_daemon, pool):
+    """The single monitor stopped (SIGSTOP: nothing answers, connections stay open) while
+    operations run. What needs only the OSDs completes (a new volume, an extend); what needs the
+    monitor (a snapshot id) times out after rados_connect_timeout, is retried, and ends in
+    `error` with the cause logged; a snapshot whose monitor comes back during its retries
+    completes. Nothing is left creating or extending, and everything works after the return."""
+    import signal
+    d = make_daemon(backends={"ceph": rbd_backend(pool, rados_connect_timeout="3")},
+                    extra_default={"quota_gigabytes": "-1", "quota_volumes": "-1",
+                                   "quota_snapshots": "-1"}).start()
+    vol = d.create_volume(size=1)
+
+    def post_snapshot():
+        st, _, out = d.post("/snapshots", {"snapshot": {"volume_id": vol["id"], "name": "s"}})
+        assert st == 202, out
+        return out["snapshot"]
+
+    # The monitor stays away for good: every attempt times out.
+    _signal_mon(signal.SIGSTOP)
+    try:
+        snap = post_snapshot()
+        st, _, out = d.post("/volumes", {"volume": {"size": 1}})
+        assert st == 202, out
+        new = out["volume"]
+        assert d.post("/volumes/%s/action" % vol["id"],
+                      {"os-extend": {"new_size": 2}})[0] == 202
+        assert _wait_status(d, "/volumes/" + new["id"], "volume", ("creating",)) == "available"
+        assert _wait_status(d, "/snapshots/" + snap["id"], "snapshot", ("creating",)) == "error"
+        assert _wait_status(d, "/volumes/" + vol["id"], "volume", ("extending",)) == "available"
+        # The service is up; its pool says the backend is down, with the last capacities.
+        assert pool_state(d) == "down"
+        assert [s["state"] for s in d.get("/os-services?binary=cinder-volume")[2]["services"]] \
+            == ["up"]
+    finally:
+        _signal_mon(signal.SIGCONT)
+    log = d.read_log()
+    assert "failed to allocate snapshot id" in log or "Connection timed out" in log, log[-3000:]
+    assert "snapshot %s of %s failed" % (snap["id"], vol["id"]) in log, log[-3000:]
+    assert d.get("/volumes/" + vol["id"])[2]["volume"]["size"] == 2
+    assert info(pool, "volume-" + vol["id"])["size"] == 2 * GiB
+
+    # The monitor comes back while the task is retrying: the snapshot completes.
+    _signal_mon(signal.SIGSTOP)
+    try:
+        retried = post_snapshot()
+        time.sleep(5)  # at least one attempt timed out (3 s)
+        assert d.get("/snapshots/" + retried["id"])[2]["snapshot"]["status"] == "creating"
+    finally:
+        _signal_mon(signal.SIGCONT)
+    assert _wait_status(d, "/snapshots/" + retried["id"], "snapshot", ("creating",)) == "available"
+    deadline = time.time() + 30
+    while pool_state(d) != "up":
+        assert time.time() < deadline, d.read_log()[-3000:]
+        time.sleep(0.2)
+
+    # Afterwards everything works: the failed snapshot and the rest are deleted cleanly.
+    for path in ("/snapshots/" + snap["id"], "/snapshots/" + retried["id"]):
+        assert d.delete(path)[0] == 202
+        wait_gone(d, path)
+    for v in (vol, new):
+        assert d.delete("/volumes/" + v["id"])[0] == 202
+        d.wait_volume(v["id"], ("deleted",))
+    assert image_names(pool) == []

@@ -6,7 +6,8 @@ Used two ways:
     runs CMD with SCORIA_TEST_CEPH_CONF=<ceph.conf> (client.admin's keyring is the file the
     conf's `keyring` names, next to it) and, with --rgw, SCORIA_TEST_RGW_URL,
     SCORIA_TEST_S3_ACCESS_KEY, SCORIA_TEST_S3_SECRET_KEY, SCORIA_TEST_SWIFT_USER and
-    SCORIA_TEST_SWIFT_KEY, stops the cluster, exits with CMD's code. When SCORIA_TEST_CEPH_CONF
+    SCORIA_TEST_SWIFT_KEY (and SCORIA_TEST_CEPH_MON_PID / _OSD_PID, for fault tests that pause
+    a daemon and resume it), stops the cluster, exits with CMD's code. When SCORIA_TEST_CEPH_CONF
     is already set, CMD simply runs against that cluster (nested `make test` runs share one).
     `make test` wraps the whole test run in it: the cluster starts once (~15 s, +10-15 s for
     radosgw), every test shares it.
@@ -322,7 +323,10 @@ rgw_thread_pool_size = 64
         shutil.rmtree(self.base, ignore_errors=True)
 
     def environment(self):
-        env = {"SCORIA_TEST_CEPH_CONF": self.conf}
+        # The daemons' pids let fault tests pause one (SIGSTOP) and resume it (SIGCONT).
+        env = {"SCORIA_TEST_CEPH_CONF": self.conf,
+               "SCORIA_TEST_CEPH_MON_PID": str(self.pids.get("mon.a", "")),
+               "SCORIA_TEST_CEPH_OSD_PID": str(self.pids.get("osd.0", ""))}
         if self.rgw:
             env.update(SCORIA_TEST_RGW_URL=self.rgw_url,
                        SCORIA_TEST_S3_ACCESS_KEY=self.s3_access_key,

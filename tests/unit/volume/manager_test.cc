@@ -77,6 +77,8 @@ class FaultyDriver : public VolumeDriver {
   }
   std::string ProviderLocation(const std::string& id) const override { return "fake://" + id; }
   Result<DriverStats> Stats() override {
+    std::lock_guard lock(mu_);
+    if (stats_error_) return *stats_error_;
     DriverStats s;
     s.total_capacity_gb = 100;
     s.free_capacity_gb = 60;
@@ -90,6 +92,10 @@ class FaultyDriver : public VolumeDriver {
   void FailCreateWith(Status st) { create_error_ = std::move(st); }
   void FailDeleteWith(Status st) { delete_error_ = std::move(st); }
   void FailExtendWith(Status st) { extend_error_ = std::move(st); }
+  void FailStatsWith(std::optional<Status> st) {
+    std::lock_guard lock(mu_);
+    stats_error_ = std::move(st);
+  }
   void AddExisting(const std::string& id) { volumes_.push_back(id); }
 
   std::vector<Call> calls() const {
@@ -115,6 +121,7 @@ class FaultyDriver : public VolumeDriver {
   std::optional<Status> create_error_;
   std::optional<Status> delete_error_;
   std::optional<Status> extend_error_;
+  std::optional<Status> stats_error_;
 };
 
 bool WaitFor(const std::function<bool()>& done, std::chrono::milliseconds timeout = 10'000ms) {
@@ -490,6 +497,42 @@ TEST_F(ManagerTest, ReportStatsWritesServiceCapabilities) {
               }).ok());
   ASSERT_EQ(services.size(), 1u);
   EXPECT_EQ(services[0].report_count, 2);
+}
+
+TEST_F(ManagerTest, AFailedStatsReportStillHeartbeatsWithTheLastPoolMarkedDown) {
+  auto service = [&] {
+    std::vector<db::ServiceRecord> services;
+    EXPECT_TRUE(db::InReadTransaction(*db_, [&](db::Transaction& tx) {
+                  ASSIGN_OR_RETURN(services,
+                                   db::ListServices(tx, std::string(kBackendHost), std::nullopt));
+                  return Status::Ok();
+                }).ok());
+    EXPECT_EQ(services.size(), 1u);
+    return services.empty() ? db::ServiceRecord{} : services[0];
+  };
+  // Before any good report: the service is alive, no pool is known.
+  driver_->FailStatsWith(Unavailable("monitor command df: timed out"));
+  Status st = manager_->ReportStats();
+  EXPECT_EQ(st.code(), StatusCode::kUnavailable) << st.ToString();
+  EXPECT_EQ(service().report_count, 1);
+  EXPECT_FALSE(service().capabilities.has_value());
+
+  driver_->FailStatsWith(std::nullopt);
+  ASSERT_TRUE(manager_->ReportStats().ok());
+  EXPECT_EQ(json::parse(*service().capabilities)["pools"][0]["backend_state"], "up");
+
+  // The backend stops answering: the last capacities stay, the pool says down.
+  driver_->FailStatsWith(Unavailable("monitor command df: timed out"));
+  EXPECT_FALSE(manager_->ReportStats().ok());
+  db::ServiceRecord s = service();
+  EXPECT_EQ(s.report_count, 3);  // the heartbeat went on
+  json pool = json::parse(*s.capabilities)["pools"][0];
+  EXPECT_EQ(pool["backend_state"], "down");
+  EXPECT_DOUBLE_EQ(pool["free_capacity_gb"].get<double>(), 60.0);
+
+  driver_->FailStatsWith(std::nullopt);
+  ASSERT_TRUE(manager_->ReportStats().ok());
+  EXPECT_EQ(json::parse(*service().capabilities)["pools"][0]["backend_state"], "up");
 }
 
 TEST_F(ManagerTest, StartSetsUpAndLeavesUnknownVolumesAlone) {

@@ -2,6 +2,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <string>
+#include <vector>
 
 namespace scoria::volume {
 
@@ -40,12 +42,16 @@ Result<std::shared_ptr<RbdCluster>> RbdCluster::Connect(const Options& options) 
     r = rados_conf_set(c->cluster_, key, value.c_str());
     if (r < 0) return Internal("rbd: cannot set " + std::string(key) + ": " + std::strerror(-r));
   }
-  if (options.connect_timeout > 0) {
-    const std::string t = std::to_string(options.connect_timeout);
-    for (const char* key : {"client_mount_timeout", "rados_mon_op_timeout"}) {
-      r = rados_conf_set(c->cluster_, key, t.c_str());
-      if (r < 0) return Internal("rbd: cannot set " + std::string(key) + ": " + std::strerror(-r));
-    }
+  // Monitor requests (snapshot ids, pool stats) never wait for ever: librados's default does,
+  // which would leave a snapshot `creating` for as long as the monitors are away. A timed-out
+  // request is Unavailable, retried by the task, then an error.
+  const int64_t timeout = options.connect_timeout > 0 ? options.connect_timeout
+                                                      : kDefaultMonitorOpTimeoutSeconds;
+  std::vector<const char*> keys = {"rados_mon_op_timeout"};
+  if (options.connect_timeout > 0) keys.push_back("client_mount_timeout");
+  for (const char* key : keys) {
+    r = rados_conf_set(c->cluster_, key, std::to_string(timeout).c_str());
+    if (r < 0) return Internal("rbd: cannot set " + std::string(key) + ": " + std::strerror(-r));
   }
   r = rados_connect(c->cluster_);
   if (r < 0) {

@@ -34,8 +34,11 @@ class RbdCluster {
     std::string ceph_conf;    // empty: librados's search path ($CEPH_CONF, /etc/ceph/ceph.conf)
     std::string user;         // cephx id without "client."; empty: admin
     std::string pool;         // the pool every image lives in
-    int connect_timeout = -1;  // seconds, for connecting and monitor requests; < 0: defaults
+    // Seconds for connecting and for each monitor request. < 0: connecting waits librados's
+    // client_mount_timeout (5 min), monitor requests kDefaultMonitorOpTimeoutSeconds.
+    int connect_timeout = -1;
   };
+  static constexpr int kDefaultMonitorOpTimeoutSeconds = 30;
 
   // Connects and opens the pool. Unavailable when the monitors cannot be reached in time;
   // FailedPrecondition for a key the cluster refuses, or a pool that does not exist (named).
