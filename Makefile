@@ -52,14 +52,15 @@ integration: build build-asan
 
 # The same integration suite with every daemon on PostgreSQL instead of SQLite (a fresh
 # database each, on the server of $$SCORIA_TEST_POSTGRES, or one pytest starts). The cluster
-# tests are left out: they run their own PostgreSQL in a network namespace either way; the RBD
-# and object-store backup tests too: they test the driver and the stores, not the database.
+# tests are left out: they run their own PostgreSQL in a network namespace either way; the RBD,
+# NFS, mixed-backend and object-store tests too: they test drivers and stores, not the database.
 integration-pg: build build-asan
 	SCORIA_INTEGRATION_DB=postgresql SCORIA_BIN=$(CURDIR)/$(BUILD)/bin \
 	  SCORIA_ASAN_BIN=$(CURDIR)/$(ASAN_BUILD)/bin \
 	  /usr/bin/python3 -m pytest -q tests/integration --ignore=tests/integration/test_cluster.py \
 	  --ignore=tests/integration/test_nfs.py --ignore=tests/integration/test_rbd.py \
-	  --ignore=tests/integration/test_backup_stores.py
+	  --ignore=tests/integration/test_backup_stores.py \
+	  --ignore=tests/integration/test_mixed_backends.py
 
 # libFuzzer targets (clang) for the iSCSI PDU parser and login, a bounded run over the kept
 # corpus (tests/fuzz/corpus); FUZZ_SECONDS per fuzzer.
