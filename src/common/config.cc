@@ -320,6 +320,18 @@ Result<Config> ParseConfig(const std::string& text, const std::string& path) {
       }
     }
   }
+  // Server-side encryption with customer keys: backups must not go out unencrypted when the
+  // operator asked for encryption. The value (a key) is never repeated.
+  for (const auto& [key, value] :
+       {std::pair{"backup_s3_sse_customer_key", &c.backup_s3_sse_customer_key},
+        std::pair{"backup_s3_sse_customer_algorithm", &c.backup_s3_sse_customer_algorithm}}) {
+    if (!value->empty()) {
+      return NotImplemented(path + ": [DEFAULT] " + key +
+                            ": S3 server-side encryption with customer keys is not supported "
+                            "yet; remove the option (chunks are stored compressed and "
+                            "checksummed, not encrypted)");
+    }
+  }
   if (c.ServiceEnabled("volume") && c.enabled_backends.empty()) {
     return InvalidArgument(path +
                            ": [DEFAULT] enabled_backends: expected at least one backend "

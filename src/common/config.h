@@ -97,6 +97,9 @@ struct Config {
   int backup_s3_timeout = 60;  // seconds without progress
   bool backup_s3_verify_ssl = true;
   std::string backup_s3_ca_cert_file;
+  // Recognised so that a Cinder configuration with SSE-C is refused clearly, never ignored.
+  std::string backup_s3_sse_customer_key;
+  std::string backup_s3_sse_customer_algorithm;
   // backup_driver = swift (Cinder's SwiftBackupDriver names; backup/swift_store.h).
   std::string backup_swift_url;  // overrides the storage URL the auth answer gives
   std::string backup_swift_auth_url;

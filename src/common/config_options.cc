@@ -351,6 +351,14 @@ const std::vector<OptionSpec>& Table() {
                     "s3 backup store: CA bundle for the endpoint's certificate; empty uses the "
                     "system's.")
                     .Into(&Config::backup_s3_ca_cert_file));
+    t.push_back(Opt(kDefault, "backup_s3_sse_customer_key", T::kString, "",
+                    "s3 backup store: Cinder's key for server-side encryption with customer "
+                    "keys (SSE-C). Not supported yet: any value stops the start.")
+                    .Into(&Config::backup_s3_sse_customer_key));
+    t.push_back(Opt(kDefault, "backup_s3_sse_customer_algorithm", T::kString, "",
+                    "s3 backup store: Cinder's SSE-C algorithm (AES256). Not supported yet: "
+                    "any value stops the start.")
+                    .Into(&Config::backup_s3_sse_customer_algorithm));
     // [DEFAULT]: the swift backup store (Cinder's SwiftBackupDriver names).
     t.push_back(Opt(kDefault, "backup_swift_auth_url", T::kString, "",
                     "swift backup store: the auth v1 URL (radosgw: http://host:port/auth/1.0). "

@@ -458,6 +458,18 @@ TEST(ConfigTest, ObjectStoreBackupDrivers) {
   EXPECT_EQ(ErrorOf(WithDefault("backup_swift_auth = per_user"), StatusCode::kNotImplemented),
             "s.conf: [DEFAULT] backup_swift_auth: per_user is not supported yet; expected one of "
             "single_user, got \"per_user\"");
+  // SSE-C is refused, and the key is not repeated in the message.
+  const std::string err = ErrorOf(WithDefault("backup_s3_sse_customer_key = s3cr3tk3y"),
+                                  StatusCode::kNotImplemented);
+  EXPECT_EQ(err,
+            "s.conf: [DEFAULT] backup_s3_sse_customer_key: S3 server-side encryption with "
+            "customer keys is not supported yet; remove the option (chunks are stored "
+            "compressed and checksummed, not encrypted)");
+  EXPECT_EQ(err.find("s3cr3tk3y"), std::string::npos);
+  EXPECT_NE(ErrorOf(WithDefault("backup_s3_sse_customer_algorithm = AES256"),
+                    StatusCode::kNotImplemented)
+                .find("backup_s3_sse_customer_algorithm: S3 server-side encryption"),
+            std::string::npos);
 }
 
 TEST(ConfigTest, TwoBackends) {
