@@ -8,6 +8,7 @@
 namespace scoria::db {
 
 int64_t Row::Int(size_t i) const {
+  if (source_) return source_->Int(row_, i);
   const Value& v = cols_.at(i);
   if (auto* n = std::get_if<int64_t>(&v)) return *n;
   if (auto* d = std::get_if<double>(&v)) return static_cast<int64_t>(*d);
@@ -16,6 +17,7 @@ int64_t Row::Int(size_t i) const {
 }
 
 double Row::Real(size_t i) const {
+  if (source_) return source_->Real(row_, i);
   const Value& v = cols_.at(i);
   if (auto* d = std::get_if<double>(&v)) return *d;
   if (auto* n = std::get_if<int64_t>(&v)) return static_cast<double>(*n);
@@ -24,6 +26,7 @@ double Row::Real(size_t i) const {
 }
 
 std::string Row::Str(size_t i) const {
+  if (source_) return source_->Str(row_, i);
   const Value& v = cols_.at(i);
   if (auto* s = std::get_if<std::string>(&v)) return *s;
   if (auto* n = std::get_if<int64_t>(&v)) return std::to_string(*n);

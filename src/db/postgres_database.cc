@@ -6,6 +6,8 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <charconv>
+#include <stdexcept>
 #include <condition_variable>
 #include <cstdio>
 #include <mutex>
@@ -145,22 +147,87 @@ Status Simple(PGconn* c, const char* sql) {
   return Status::Ok();
 }
 
-// Column values by type: integers (and booleans, as 0/1) as int64, floating and numeric
-// (SUM over BIGINT is numeric) as double, everything else as text.
-Value ColumnValue(const PGresult* r, int row, int col) {
-  if (PQgetisnull(r, row, col)) return nullptr;
-  const char* v = PQgetvalue(r, row, col);
-  switch (PQftype(r, col)) {
-    case 20: case 21: case 23: case 26:  // int8, int2, int4, oid
-      return static_cast<int64_t>(std::strtoll(v, nullptr, 10));
-    case 16:  // bool
-      return static_cast<int64_t>(v[0] == 't');
-    case 700: case 701: case 1700:  // float4, float8, numeric
-      return std::strtod(v, nullptr);
-    default:
-      return std::string(v, PQgetlength(r, row, col));
+// A PGresult read in place (CellSource, database.h). Column kinds by type: integers (and
+// booleans, as 0/1) read as int64, floating and numeric (SUM over BIGINT is numeric) as double,
+// everything else as text; each converts as a Value of that kind would in Row.
+class PgCells : public CellSource {
+ public:
+  explicit PgCells(PGresult* r) : r_(r), kinds_(PQnfields(r)) {
+    for (size_t c = 0; c < kinds_.size(); ++c) {
+      switch (PQftype(r, static_cast<int>(c))) {
+        case 20: case 21: case 23: case 26:  // int8, int2, int4, oid
+          kinds_[c] = Kind::kInt;
+          break;
+        case 16:  // bool
+          kinds_[c] = Kind::kBool;
+          break;
+        case 700: case 701: case 1700:  // float4, float8, numeric
+          kinds_[c] = Kind::kReal;
+          break;
+        default:
+          kinds_[c] = Kind::kText;
+      }
+    }
   }
-}
+  ~PgCells() override { PQclear(r_); }
+  PgCells(const PgCells&) = delete;
+  PgCells& operator=(const PgCells&) = delete;
+
+  size_t Columns() const override { return kinds_.size(); }
+  bool IsNull(int row, size_t col) const override {
+    return PQgetisnull(r_, row, Checked(col)) != 0;
+  }
+  int64_t Int(int row, size_t col) const override {
+    const int c = Checked(col);
+    if (PQgetisnull(r_, row, c)) return 0;
+    const char* v = PQgetvalue(r_, row, c);
+    switch (kinds_[col]) {
+      case Kind::kBool:
+        return v[0] == 't';
+      case Kind::kReal:
+        return static_cast<int64_t>(std::strtod(v, nullptr));
+      case Kind::kInt: {
+        int64_t n = 0;
+        std::from_chars(v, v + PQgetlength(r_, row, c), n);
+        return n;
+      }
+      case Kind::kText:
+        break;
+    }
+    return std::strtoll(v, nullptr, 10);
+  }
+  double Real(int row, size_t col) const override {
+    const int c = Checked(col);
+    if (PQgetisnull(r_, row, c)) return 0;
+    if (kinds_[col] == Kind::kBool || kinds_[col] == Kind::kInt) {
+      return static_cast<double>(Int(row, col));
+    }
+    return std::strtod(PQgetvalue(r_, row, c), nullptr);
+  }
+  std::string Str(int row, size_t col) const override {
+    const int c = Checked(col);
+    if (PQgetisnull(r_, row, c)) return "";
+    switch (kinds_[col]) {
+      case Kind::kBool:
+        return Int(row, col) ? "1" : "0";
+      case Kind::kReal:
+        return std::to_string(Real(row, col));
+      case Kind::kInt:  // PostgreSQL writes integers as std::to_string does
+      case Kind::kText:
+        break;
+    }
+    return std::string(PQgetvalue(r_, row, c), PQgetlength(r_, row, c));
+  }
+
+ private:
+  enum class Kind : uint8_t { kInt, kBool, kReal, kText };
+  int Checked(size_t col) const {
+    if (col >= kinds_.size()) throw std::out_of_range("column " + std::to_string(col));
+    return static_cast<int>(col);
+  }
+  PGresult* const r_;
+  std::vector<Kind> kinds_;
+};
 
 // The statements a connection has prepared, SQL text -> statement name: a repository's
 // statement is parsed and planned by the server once per connection, not on every call (on
@@ -191,9 +258,13 @@ struct PreparedStatements {
 
 class PostgresDatabase;
 
+// BEGIN (and the statements that go with it) is not sent on its own: it waits for the
+// transaction's first statement and goes in the same pipeline (libpq's pipeline mode, one round
+// trip for both). A transaction that runs no statement costs no round trip at all.
 class PostgresTransaction : public Transaction {
  public:
-  PostgresTransaction(PostgresDatabase* db, PGconn* conn) : db_(db), conn_(conn) {}
+  PostgresTransaction(PostgresDatabase* db, PGconn* conn, std::vector<const char*> begin)
+      : db_(db), conn_(conn), begin_(std::move(begin)) {}
   ~PostgresTransaction() override;
   Dialect dialect() const override { return Dialect::kPostgres; }
 
@@ -206,15 +277,10 @@ class PostgresTransaction : public Transaction {
   Result<std::vector<Row>> Query(std::string_view sql, const std::vector<Value>& params) override {
     ASSIGN_OR_RETURN(ResultPtr r, Run(sql, params));
     const int rows = PQntuples(r.get());
-    const int cols = PQnfields(r.get());
+    auto cells = std::make_shared<const PgCells>(r.release());
     std::vector<Row> out;
     out.reserve(rows);
-    for (int i = 0; i < rows; ++i) {
-      std::vector<Value> values;
-      values.reserve(cols);
-      for (int c = 0; c < cols; ++c) values.push_back(ColumnValue(r.get(), i, c));
-      out.emplace_back(std::move(values));
-    }
+    for (int i = 0; i < rows; ++i) out.emplace_back(cells, i);
     return out;
   }
 
@@ -223,6 +289,7 @@ class PostgresTransaction : public Transaction {
  private:
   Result<ResultPtr> Run(std::string_view sql, const std::vector<Value>& params) {
     if (done_) return Internal("statement on a finished transaction");
+    if (conn_ == nullptr) return Unavailable("database unavailable: the connection was lost");
     std::vector<std::string> text(params.size());
     std::vector<const char*> values(params.size(), nullptr);
     for (size_t i = 0; i < params.size(); ++i) {
@@ -241,6 +308,7 @@ class PostgresTransaction : public Transaction {
     }
     const std::string numbered = NumberPlaceholders(sql);
     const int n = static_cast<int>(params.size());
+    if (!begin_.empty()) return RunAfterBegin(numbered, n, values.data());
     ASSIGN_OR_RETURN(const std::string* name, Prepared(numbered, n));
     ResultPtr r(name ? PQexecPrepared(conn_, name->c_str(), n, values.data(), nullptr, nullptr, 0)
                      : PQexecParams(conn_, numbered.c_str(), n, nullptr, values.data(), nullptr,
@@ -253,6 +321,79 @@ class PostgresTransaction : public Transaction {
       return PgError(conn_, r.get(), numbered.substr(0, 120));
     }
     return r;
+  }
+
+  // The pending BEGIN statements, the PREPARE of `sql` when it is new on this connection, and
+  // `sql` itself, sent as one pipeline: one round trip. Returns `sql`'s result, or the first
+  // error (the statements after a failed one are skipped by the server).
+  Result<ResultPtr> RunAfterBegin(const std::string& sql, int n, const char* const* values) {
+    std::vector<const char*> begin;
+    begin.swap(begin_);
+    if (!PQenterPipelineMode(conn_)) return PgError(conn_, nullptr, "pipeline mode");
+    PreparedStatements* cache = PreparedStatements::Of(conn_);
+    const std::string* name = nullptr;
+    std::string new_name;
+    if (cache != nullptr) {
+      auto it = cache->names.find(sql);
+      if (it != cache->names.end()) {
+        name = &it->second;
+      } else if (cache->names.size() < PreparedStatements::kMax) {
+        new_name = "scoria_" + std::to_string(cache->names.size());
+      }
+    }
+    int expected = 0;
+    bool sent = true;
+    for (const char* b : begin) {
+      sent = sent && PQsendQueryParams(conn_, b, 0, nullptr, nullptr, nullptr, nullptr, 0);
+      ++expected;
+    }
+    if (!new_name.empty()) {
+      sent = sent && PQsendPrepare(conn_, new_name.c_str(), sql.c_str(), n, nullptr);
+      ++expected;
+    }
+    const char* run_name = name ? name->c_str() : new_name.empty() ? nullptr : new_name.c_str();
+    sent = sent && (run_name ? PQsendQueryPrepared(conn_, run_name, n, values, nullptr, nullptr, 0)
+                             : PQsendQueryParams(conn_, sql.c_str(), n, nullptr, values, nullptr,
+                                                 nullptr, 0));
+    ++expected;
+    sent = sent && PQpipelineSync(conn_);
+    Status error;
+    ResultPtr last(nullptr, &PQclear);
+    bool prepared = false;
+    for (int i = 0; sent && i < expected; ++i) {
+      ResultPtr r(PQgetResult(conn_), &PQclear);
+      if (!r) {
+        sent = false;  // the connection broke
+        break;
+      }
+      const ExecStatusType st = PQresultStatus(r.get());
+      const bool good = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+      if (!good && error.ok()) {
+        error = PgError(conn_, r.get(), i < static_cast<int>(begin.size())
+                                            ? std::string_view(begin[i])
+                                            : std::string_view(sql).substr(0, 120));
+      }
+      if (good && !new_name.empty() && i == static_cast<int>(begin.size())) prepared = true;
+      if (i == expected - 1) last = std::move(r);
+      while (PGresult* end = PQgetResult(conn_)) PQclear(end);  // the NULL after each result
+    }
+    if (sent) {
+      ResultPtr sync(PQgetResult(conn_), &PQclear);
+      if (!sync || PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC) sent = false;
+    }
+    if (!sent || !PQexitPipelineMode(conn_)) {
+      // Out of step with the server: the connection cannot be trusted with another statement.
+      Status lost = PgError(conn_, nullptr, std::string_view(sql).substr(0, 120));
+      PQfinish(conn_);
+      conn_ = nullptr;
+      return error.ok() ? (lost.code() == StatusCode::kUnavailable
+                               ? lost
+                               : Unavailable("database unavailable: " + lost.message()))
+                        : error;
+    }
+    if (prepared) cache->names.emplace(sql, std::move(new_name));
+    if (!error.ok()) return error;
+    return last;
   }
 
   // The name of `sql` prepared on this connection (preparing it now if need be), or nullptr
@@ -272,7 +413,8 @@ class PostgresTransaction : public Transaction {
   }
 
   PostgresDatabase* db_;
-  PGconn* conn_;
+  PGconn* conn_;  // nullptr once a pipeline went wrong and it was closed
+  std::vector<const char*> begin_;  // BEGIN and its companions, until the first statement
   bool done_ = false;
 };
 
@@ -299,16 +441,10 @@ class PostgresDatabase : public Database {
   Result<std::unique_ptr<Transaction>> Begin(bool write, Durability d,
                                              WriteScope scope) override {
     ASSIGN_OR_RETURN(PGconn * c, Acquire());
-    std::string sql = write ? "BEGIN" : "BEGIN ISOLATION LEVEL REPEATABLE READ";
-    if (write && d == Durability::kRelaxed) sql += "; SET LOCAL synchronous_commit = off";
-    if (write && scope == WriteScope::kAllWriters) sql += std::string("; ") + kWriteLockSql;
-    Status st = Simple(c, sql.c_str());
-    if (!st.ok()) {
-      (void)Simple(c, "ROLLBACK");
-      Release(c);
-      return st;
-    }
-    return std::unique_ptr<Transaction>(new PostgresTransaction(this, c));
+    std::vector<const char*> begin = {write ? "BEGIN" : "BEGIN ISOLATION LEVEL REPEATABLE READ"};
+    if (write && d == Durability::kRelaxed) begin.push_back("SET LOCAL synchronous_commit = off");
+    if (write && scope == WriteScope::kAllWriters) begin.push_back(kWriteLockSql);
+    return std::unique_ptr<Transaction>(new PostgresTransaction(this, c, std::move(begin)));
   }
 
   Status Migrate() override {
@@ -401,6 +537,11 @@ class PostgresDatabase : public Database {
     std::vector<PGconn*> broken;
     {
       std::lock_guard lock(pool_mu_);
+      if (c == nullptr) {  // closed by its transaction
+        --open_;
+        pool_cv_.notify_one();
+        return;
+      }
       if (PQstatus(c) != CONNECTION_BAD) {
         idle_.push_back(c);
         pool_cv_.notify_one();
@@ -495,6 +636,11 @@ class PostgresDatabase : public Database {
 Status PostgresTransaction::Commit() {
   if (done_) return Internal("transaction already finished");
   done_ = true;
+  if (!begin_.empty()) {  // nothing was sent: nothing to commit, nobody to wake
+    begin_.clear();
+    return Status::Ok();
+  }
+  if (conn_ == nullptr) return Unavailable("database unavailable: the connection was lost");
   if (wake_targets().empty()) return Simple(conn_, "COMMIT");
   RETURN_IF_ERROR(Simple(conn_, (db_->NotifySql(wake_targets()) + "; COMMIT").c_str()));
   db_->BumpLocal(wake_targets());
@@ -502,7 +648,7 @@ Status PostgresTransaction::Commit() {
 }
 
 PostgresTransaction::~PostgresTransaction() {
-  if (!done_) (void)Simple(conn_, "ROLLBACK");
+  if (!done_ && begin_.empty() && conn_ != nullptr) (void)Simple(conn_, "ROLLBACK");
   db_->Release(conn_);
 }
 
