@@ -81,6 +81,7 @@ Status BackupService::HandleRestore(tasks::TaskContext& ctx, const tasks::Restor
     } else {
       RestoreJobOptions opts;
       opts.backup_id = id;
+      opts.zero_beyond_backup = config_.restore_discard_excess_bytes;
       RestoreJob job(repo_, *device, std::move(opts));
       result = RunMonitored(db_, id, "restore", std::string(Of(BackupOp::kRestore).during), job)
                    .status();

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include "backup/ceph_store.h"
 #include "backup/nfs_store.h"
 #include "backup/s3_store.h"
 #include "backup/swift_store.h"
@@ -53,12 +54,22 @@ Result<std::shared_ptr<BackupStore>> BackupService::OpenConfiguredStore(std::str
     o.http.ca_file = c.backup_swift_ca_cert_file;
     return OpenSwiftStore(o);
   }
+  if (c.backup_driver == "ceph") {
+    *where = "RADOS pool " + c.backup_ceph_pool + " as client." + c.backup_ceph_user;
+    CephStoreOptions o;
+    o.ceph_conf = c.backup_ceph_conf;
+    o.user = c.backup_ceph_user;
+    o.pool = c.backup_ceph_pool;
+    o.max_object_bytes = static_cast<size_t>(c.backup_ceph_chunk_size);
+    o.op_timeout_s = c.backup_ceph_op_timeout;
+    return OpenCephStore(o);
+  }
   *where = "backup_posix_path " + c.backup_posix_path;
   return OpenPosixStore(c.backup_posix_path);
 }
 
 Status BackupService::Start() {
-  // backup_driver is validated by the config table: posix, nfs, s3 or swift.
+  // backup_driver is validated by the config table: posix, nfs, s3, swift or ceph.
   std::string where;
   auto store = OpenConfiguredStore(&where);
   if (!store.ok()) {

@@ -3,7 +3,8 @@
 // this host's backends, like Cinder's default of backing up on the volume's host) and for
 // `backup` (work any backup service may do), runs BackupJob / RestoreJob / Verify on the
 // repository (backup_driver = posix: a Repository in backup_posix_path; nfs: at the root of
-// backup_share, through libnfs), reads and writes
+// backup_share, through libnfs; s3, swift, ceph: a bucket, a container, a RADOS pool), reads
+// and writes
 // volumes through its own drivers for this host's backends (volume::MakeDriver), and finishes
 // each task in the transaction that writes the final states.
 //

@@ -24,8 +24,9 @@
 //
 // Implementations: OpenPosixStore (a directory: local disk or an NFS mount),
 // NewMemoryStore (tests, benchmarks), FaultInjectingStore (fault_store.h, tests), OpenNfsStore
-// (nfs_store.h), OpenS3Store (s3_store.h), OpenSwiftStore (swift_store.h). Unavailable also
-// covers an object store that still answers 5xx after its retries.
+// (nfs_store.h), OpenS3Store (s3_store.h), OpenSwiftStore (swift_store.h), OpenCephStore
+// (ceph_store.h). Unavailable also covers an object store that still answers 5xx after its
+// retries, and a Ceph cluster that does not answer in time.
 #pragma once
 
 #include <cstddef>

@@ -110,6 +110,13 @@ struct Config {
   int backup_swift_retry_backoff = 2;  // seconds before the first retry
   bool backup_swift_auth_insecure = false;
   std::string backup_swift_ca_cert_file;
+  // backup_driver = ceph (Cinder's CephBackupDriver names; backup/ceph_store.h).
+  std::string backup_ceph_conf = "/etc/ceph/ceph.conf";
+  std::string backup_ceph_user = "cinder";
+  std::string backup_ceph_pool = "backups";
+  int64_t backup_ceph_chunk_size = 134217728;  // largest object one write carries
+  int backup_ceph_op_timeout = 120;            // seconds: connect, monitor and OSD requests
+  bool restore_discard_excess_bytes = true;  // RestoreJobOptions::zero_beyond_backup
   std::string log_level = "info";
   std::string log_file;  // empty = stderr
   // Quotas (defaults for every project; -1 = unlimited).

@@ -282,7 +282,8 @@ const std::vector<OptionSpec>& Table() {
                     "Where backups are stored. posix writes files under backup_posix_path; "
                     "nfs writes them to backup_share through libnfs (no kernel mount); s3 to "
                     "the bucket backup_s3_store_bucket; swift to the container "
-                    "backup_swift_container.")
+                    "backup_swift_container; ceph to RADOS objects in the pool "
+                    "backup_ceph_pool.")
                     .Choices({{"posix", "posix"},
                               {"cinder.backup.drivers.posix.PosixBackupDriver", "posix"},
                               {"nfs", "nfs"},
@@ -290,7 +291,9 @@ const std::vector<OptionSpec>& Table() {
                               {"s3", "s3"},
                               {"cinder.backup.drivers.s3.S3BackupDriver", "s3"},
                               {"swift", "swift"},
-                              {"cinder.backup.drivers.swift.SwiftBackupDriver", "swift"}})
+                              {"cinder.backup.drivers.swift.SwiftBackupDriver", "swift"},
+                              {"ceph", "ceph"},
+                              {"cinder.backup.drivers.ceph.CephBackupDriver", "ceph"}})
                     .Into(&Config::backup_driver));
     t.push_back(Opt(kDefault, "backup_posix_path", T::kPath, "$state_path/backup",
                     "Directory of the posix backup store. Put it on other disks than the "
@@ -414,6 +417,60 @@ const std::vector<OptionSpec>& Table() {
                     "swift backup store: CA bundle for the gateway's certificate; empty uses "
                     "the system's.")
                     .Into(&Config::backup_swift_ca_cert_file));
+    // [DEFAULT]: the ceph backup store (Cinder's CephBackupDriver names; backup/ceph_store.h).
+    t.push_back(Opt(kDefault, "backup_ceph_conf", T::kPath, "/etc/ceph/ceph.conf",
+                    "ceph backup store: the ceph.conf naming the monitors and the keyring.")
+                    .Into(&Config::backup_ceph_conf));
+    t.push_back(Opt(kDefault, "backup_ceph_user", T::kString, "cinder",
+                    "ceph backup store: the cephx user, without client.; it needs mon 'allow r' "
+                    "and osd 'allow rw pool=<backup_ceph_pool>' (or the rbd profiles).")
+                    .NonEmpty()
+                    .Into(&Config::backup_ceph_user));
+    t.push_back(Opt(kDefault, "backup_ceph_pool", T::kString, "backups",
+                    "ceph backup store: the RADOS pool holding the repository's objects (made "
+                    "by the operator; not created here). One pool is one repository: chunks "
+                    "are shared (deduplicated) between all its backups.")
+                    .NonEmpty()
+                    .Into(&Config::backup_ceph_pool));
+    t.push_back(Opt(kDefault, "backup_ceph_chunk_size", T::kInt, "134217728",
+                    "ceph backup store: the largest object, in bytes, one write may carry; "
+                    "every object is written whole in one atomic write, and a larger one is "
+                    "refused. At least 65 MiB, so the largest chunk (64 MiB and its header) "
+                    "fits; the OSDs' osd_max_write_size (90 MiB by default) bounds it too.")
+                    .AtLeast(68157440)
+                    .Into(&Config::backup_ceph_chunk_size));
+    t.push_back(Opt(kDefault, "backup_ceph_op_timeout", T::kInt, "120",
+                    "ceph backup store: seconds to wait for the monitors when connecting and "
+                    "for each monitor or OSD request; then the operation fails as unavailable "
+                    "(retryable) instead of hanging the backup job.")
+                    .AtLeast(1)
+                    .Into(&Config::backup_ceph_op_timeout));
+    t.push_back(Opt(kDefault, "backup_ceph_stripe_unit", T::kInt, "0",
+                    "ceph backup store: RBD striping of Cinder's backup images. Scoria writes "
+                    "plain RADOS objects, which are not striped.")
+                    .AtLeast(0)
+                    .NotUsedYet());
+    t.push_back(Opt(kDefault, "backup_ceph_stripe_count", T::kInt, "0",
+                    "ceph backup store: RBD striping of Cinder's backup images. Scoria writes "
+                    "plain RADOS objects, which are not striped.")
+                    .AtLeast(0)
+                    .NotUsedYet());
+    t.push_back(Opt(kDefault, "backup_ceph_image_journals", T::kBool, "false",
+                    "ceph backup store: journaling of Cinder's backup images (RBD mirroring). "
+                    "Scoria keeps no images in the backup pool.")
+                    .NotUsedYet());
+    t.push_back(Opt(kDefault, "backup_ceph_max_snapshots", T::kInt, "0",
+                    "ceph backup store: snapshots Cinder keeps on an RBD source for its "
+                    "export-diff incrementals. Scoria's incrementals compare with the parent "
+                    "backup's manifest and need no kept snapshot.")
+                    .AtLeast(0)
+                    .NotUsedYet());
+    t.push_back(Opt(kDefault, "restore_discard_excess_bytes", T::kBool, "true",
+                    "A restore into a volume larger than the backup zeroes (with unmap) the "
+                    "bytes beyond the backup's size, so the volume reads as the backup plus "
+                    "zeroes; false leaves them as the volume held them. Applies to every "
+                    "backup_driver (Cinder's applies it to its ceph driver only).")
+                    .Into(&Config::restore_discard_excess_bytes));
     t.push_back(Opt(kDefault, "backup_compression_algorithm", T::kEnum, "zlib",
                     "Compression of backup chunks. Accepted for Cinder's configuration files; "
                     "Scoria always compresses chunks with zstd (a chunk that does not shrink is "

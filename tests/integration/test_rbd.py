@@ -190,6 +190,15 @@ def test_backup_of_rbd_volume_restored_into_file_volume(make_daemon, pool, tmp_p
                     extra_default={"quota_gigabytes": "-1", "quota_volumes": "-1"})
     enable_backup(d).start()
     wait_backup_service(d)
+    back_up_rbd_volume_and_restore_into_file_volume(d, pool, tmp_path)
+
+
+def back_up_rbd_volume_and_restore_into_file_volume(d, pool, tmp_path, stored_chunks=None):
+    """On a started daemon with backends "ceph" (rbd on `pool`) and "file-1" and a backup
+    service: a full backup of an RBD volume, an incremental that reads only RBD's changed
+    extents, and its restore into a file volume, compared byte for byte with the source and
+    with Ceph's own export. `stored_chunks()`, when given, lists the store's chunk objects: the
+    full backup stores 3, the incremental 3 more (test_backup_stores.py, the ceph store)."""
     type_for(d, "ceph", "ceph")
     type_for(d, "plain", "file-1")
     vol = d.create_volume(size=1, volume_type="ceph")
@@ -200,6 +209,9 @@ def test_backup_of_rbd_volume_restored_into_file_volume(make_daemon, pool, tmp_p
     detach(d, att)
     d.wait_volume(vol["id"], ("available",))
     full = create_backup(d, vol["id"], name="full")
+    if stored_chunks:
+        chunks_full = set(stored_chunks())
+        assert len(chunks_full) == 3, chunks_full  # one 4 MiB chunk each write
 
     # three extents changed: the incremental reads those (RBD's diff), not the volume
     att, data = attach(d, vol["id"], QEMU_INITIATOR)
@@ -217,6 +229,8 @@ def test_backup_of_rbd_volume_restored_into_file_volume(make_daemon, pool, tmp_p
     assert " in 3 changed range(s)" in line[0], line[0]
     changed_bytes = int(line[0].split("backup %s: " % inc["id"])[1].split(" B in")[0])
     assert changed_bytes < 12 * MiB, line[0]  # within the three 4 MiB objects touched
+    if stored_chunks:
+        assert len(set(stored_chunks()) - chunks_full) == 3
 
     # restore into a volume of the file backend, compare byte for byte
     target = d.create_volume(size=1, volume_type="plain")

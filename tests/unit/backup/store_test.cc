@@ -1,7 +1,8 @@
 // BackupStore contract on every implementation (memory, posix with per-put and deferred
 // durability, the fault wrapper with no rules, nfs against the ganesha of
 // tests/support/nfs_server.py when it runs, s3 and swift against the radosgw of
-// tests/support/ceph_server.py --rgw when it runs), then posix specifics and fault injection.
+// tests/support/ceph_server.py --rgw when it runs, ceph against that script's cluster, in a pool
+// of its own), then posix specifics and fault injection.
 #include "backup/store.h"
 
 #include <gtest/gtest.h>
@@ -13,10 +14,12 @@
 #include <thread>
 
 #include "../nfs/nfs_test_env.h"
+#include "backup/ceph_store.h"
 #include "backup/fault_store.h"
 #include "backup/nfs_store.h"
 #include "backup/s3_store.h"
 #include "backup/swift_store.h"
+#include "ceph_test_env.h"
 #include "rgw_test_env.h"
 #include "test_util.h"
 
@@ -34,7 +37,7 @@ std::string Str(const std::vector<std::byte>& b) {
   return std::string(reinterpret_cast<const char*>(b.data()), b.size());
 }
 
-enum class Kind { kMemory, kPosixSync, kPosixDeferred, kFaultWrapper, kNfs, kS3, kSwift };
+enum class Kind { kMemory, kPosixSync, kPosixDeferred, kFaultWrapper, kNfs, kS3, kSwift, kCeph };
 
 class StoreContractTest : public ::testing::TestWithParam<Kind> {
  protected:
@@ -93,13 +96,29 @@ class StoreContractTest : public ::testing::TestWithParam<Kind> {
         store_ = *s;
         break;
       }
+      case Kind::kCeph: {
+        SCORIA_REQUIRE_CEPH();
+        ceph_pool_ = std::make_unique<ceph_test::TestPool>("contract");  // List sees only ours
+        CephStoreOptions o;
+        o.ceph_conf = ceph_test::Conf();
+        o.user = "admin";
+        o.pool = ceph_pool_->name();
+        o.op_timeout_s = 30;
+        auto s = OpenCephStore(o);
+        ASSERT_TRUE(s.ok()) << s.status().ToString();
+        store_ = *s;
+        break;
+      }
     }
   }
   void TearDown() override {
     if (!nfs_local_.empty()) std::filesystem::remove_all(nfs_local_);
+    store_.reset();
+    ceph_pool_.reset();
   }
   TempDir dir_;
   std::string nfs_local_;
+  std::unique_ptr<ceph_test::TestPool> ceph_pool_;
   std::shared_ptr<BackupStore> store_;
 };
 
@@ -187,7 +206,7 @@ TEST_P(StoreContractTest, ConcurrentPutsOfOneNameLeaveAWholeObject) {
 INSTANTIATE_TEST_SUITE_P(All, StoreContractTest,
                          ::testing::Values(Kind::kMemory, Kind::kPosixSync, Kind::kPosixDeferred,
                                            Kind::kFaultWrapper, Kind::kNfs, Kind::kS3,
-                                           Kind::kSwift),
+                                           Kind::kSwift, Kind::kCeph),
                          [](const auto& info) {
                            switch (info.param) {
                              case Kind::kMemory:
@@ -202,6 +221,8 @@ INSTANTIATE_TEST_SUITE_P(All, StoreContractTest,
                                return "S3";
                              case Kind::kSwift:
                                return "Swift";
+                             case Kind::kCeph:
+                               return "Ceph";
                              default:
                                return "FaultWrapper";
                            }

@@ -207,7 +207,8 @@ TEST(ConfigTest, EnumErrors) {
             "cinder.backup.drivers.posix.PosixBackupDriver, nfs, "
             "cinder.backup.drivers.nfs.NFSBackupDriver, s3, "
             "cinder.backup.drivers.s3.S3BackupDriver, swift, "
-            "cinder.backup.drivers.swift.SwiftBackupDriver, got "
+            "cinder.backup.drivers.swift.SwiftBackupDriver, ceph, "
+            "cinder.backup.drivers.ceph.CephBackupDriver, got "
             "\"cinder.backup.drivers.tsm.TSMBackupDriver\"");
 }
 
@@ -470,6 +471,32 @@ TEST(ConfigTest, ObjectStoreBackupDrivers) {
                     StatusCode::kNotImplemented)
                 .find("backup_s3_sse_customer_algorithm: S3 server-side encryption"),
             std::string::npos);
+}
+
+// Cinder's CephBackupDriver options: every one loads; stripe, journal and snapshot options are
+// accepted and not used (Scoria writes no RBD images for backups).
+TEST(ConfigTest, CephBackupDriver) {
+  for (const char* d : {"ceph", "cinder.backup.drivers.ceph.CephBackupDriver"}) {
+    Config c = MustParse(WithDefault(std::string("backup_driver = ") + d + "\n"));
+    EXPECT_EQ(c.backup_driver, "ceph");
+    EXPECT_EQ(c.backup_ceph_conf, "/etc/ceph/ceph.conf");  // Cinder's defaults
+    EXPECT_EQ(c.backup_ceph_user, "cinder");
+    EXPECT_EQ(c.backup_ceph_pool, "backups");
+    EXPECT_EQ(c.backup_ceph_chunk_size, 134217728);
+    EXPECT_EQ(c.backup_ceph_op_timeout, 120);
+    EXPECT_TRUE(c.restore_discard_excess_bytes);
+  }
+  Config c = MustParse(WithDefault(
+      "backup_driver = ceph\nbackup_ceph_user = backup\nbackup_ceph_pool = bk\n"
+      "backup_ceph_stripe_unit = 4194304\nbackup_ceph_stripe_count = 4\n"
+      "backup_ceph_image_journals = true\nbackup_ceph_max_snapshots = 2\n"
+      "restore_discard_excess_bytes = false\n"));
+  EXPECT_EQ(c.backup_ceph_user, "backup");
+  EXPECT_EQ(c.backup_ceph_pool, "bk");
+  EXPECT_FALSE(c.restore_discard_excess_bytes);
+  EXPECT_EQ(ErrorOf(WithDefault("backup_ceph_chunk_size = 4194304")),
+            "s.conf: [DEFAULT] backup_ceph_chunk_size: expected an integer >= 68157440, got "
+            "\"4194304\"");
 }
 
 TEST(ConfigTest, TwoBackends) {

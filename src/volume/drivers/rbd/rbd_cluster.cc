@@ -18,17 +18,19 @@ RbdCluster::~RbdCluster() {
 
 Result<std::shared_ptr<RbdCluster>> RbdCluster::Connect(const Options& options) {
   std::shared_ptr<RbdCluster> c(new RbdCluster(options));
-  const std::string conf_name = options.ceph_conf.empty() ? "the default ceph.conf"
-                                                          : "rbd_ceph_conf " + options.ceph_conf;
+  const std::string& label = options.label;
+  const std::string conf_name = options.ceph_conf.empty()
+                                    ? "the default ceph.conf"
+                                    : options.conf_option + " " + options.ceph_conf;
   int r = rados_create2(&c->cluster_, "ceph", c->client_name_.c_str(), 0);
   if (r < 0) {
     c->cluster_ = nullptr;
-    return Internal("rbd: cannot create a RADOS handle: " + std::string(std::strerror(-r)));
+    return Internal(label + ": cannot create a RADOS handle: " + std::string(std::strerror(-r)));
   }
   r = rados_conf_read_file(c->cluster_, options.ceph_conf.empty() ? nullptr
                                                                   : options.ceph_conf.c_str());
   if (r < 0) {
-    return FailedPrecondition("rbd: cannot read " + conf_name + ": " + std::strerror(-r));
+    return FailedPrecondition(label + ": cannot read " + conf_name + ": " + std::strerror(-r));
   }
   // No librbd cache: a write completes when the OSDs have it, so the BlockDevice may hand
   // librbd the caller's buffer without a copy (zero-copy writes are only safe when librbd does
@@ -40,7 +42,7 @@ Result<std::shared_ptr<RbdCluster>> RbdCluster::Connect(const Options& options) 
   };
   for (const auto& [key, value] : settings) {
     r = rados_conf_set(c->cluster_, key, value.c_str());
-    if (r < 0) return Internal("rbd: cannot set " + std::string(key) + ": " + std::strerror(-r));
+    if (r < 0) return Internal(label + ": cannot set " + key + ": " + std::strerror(-r));
   }
   // Monitor requests (snapshot ids, pool stats) never wait for ever: librados's default does,
   // which would leave a snapshot `creating` for as long as the monitors are away. A timed-out
@@ -51,9 +53,21 @@ Result<std::shared_ptr<RbdCluster>> RbdCluster::Connect(const Options& options) 
   if (options.connect_timeout > 0) keys.push_back("client_mount_timeout");
   for (const char* key : keys) {
     r = rados_conf_set(c->cluster_, key, std::to_string(timeout).c_str());
-    if (r < 0) return Internal("rbd: cannot set " + std::string(key) + ": " + std::strerror(-r));
+    if (r < 0) return Internal(label + ": cannot set " + key + ": " + std::strerror(-r));
+  }
+  if (options.op_timeout > 0) {
+    r = rados_conf_set(c->cluster_, "rados_osd_op_timeout",
+                       std::to_string(options.op_timeout).c_str());
+    if (r < 0) return Internal(label + ": cannot set rados_osd_op_timeout: " + std::strerror(-r));
   }
   r = rados_connect(c->cluster_);
+  // librados says ENOENT when the keyring the conf names has no key for the user (or is
+  // absent): the operator's to fix, not an object that is missing.
+  if (r == -ENOENT) {
+    return FailedPrecondition(label + ": connect to the cluster of " + conf_name + " as " +
+                              c->client_name_ + ": no key for it (the keyring file the "
+                              "conf's `keyring` names is missing or does not hold it)");
+  }
   if (r < 0) {
     return c->Error(r, "connect to the cluster of " + conf_name + " as " + c->client_name_);
   }
@@ -61,8 +75,8 @@ Result<std::shared_ptr<RbdCluster>> RbdCluster::Connect(const Options& options) 
   if (r < 0) {
     c->ioctx_ = nullptr;
     if (r == -ENOENT) {
-      return FailedPrecondition("rbd: pool " + options.pool + " does not exist (rbd_pool; create "
-                                "it with `ceph osd pool create` and `rbd pool init`)");
+      return FailedPrecondition(label + ": pool " + options.pool + " does not exist (" +
+                                options.pool_option + "; " + options.pool_setup + ")");
     }
     return c->Error(r, "open pool " + options.pool);
   }
@@ -75,7 +89,8 @@ Result<std::shared_ptr<RbdCluster>> RbdCluster::Connect(const Options& options) 
 
 Status RbdCluster::Error(int r, const std::string& what) const {
   const int e = r < 0 ? -r : r;
-  std::string msg = "rbd: " + what + " (pool " + options_.pool + "): " + std::strerror(e);
+  std::string msg = options_.label + ": " + what + " (pool " + options_.pool + "): " +
+                    std::strerror(e);
   switch (e) {
     case ENOENT:
       return NotFound(std::move(msg));
@@ -92,13 +107,23 @@ Status RbdCluster::Error(int r, const std::string& what) const {
       return ResourceExhausted(std::move(msg));
     case EPERM:
     case EACCES:
-      return FailedPrecondition(
-          "rbd: " + what + ": Ceph refused user " + client_name_ + " on pool " + options_.pool +
-          " (" + std::strerror(e) + "): check its key in the keyring and its caps (mon "
-          "'profile rbd', osd 'profile rbd pool=" + options_.pool + "')");
+      return FailedPrecondition(options_.label + ": " + what + ": Ceph refused user " +
+                                client_name_ + " on pool " + options_.pool + " (" +
+                                std::strerror(e) + "): check its key in the keyring and its " +
+                                "caps (" + Caps() + ")");
     default:
       return Internal(std::move(msg));
   }
+}
+
+std::string RbdCluster::Caps() const {
+  std::string caps = options_.caps;
+  const std::string placeholder = "<pool>";
+  for (size_t at = caps.find(placeholder); at != std::string::npos;
+       at = caps.find(placeholder, at + options_.pool.size())) {
+    caps.replace(at, placeholder.size(), options_.pool);
+  }
+  return caps;
 }
 
 Result<std::string> RbdCluster::MonCommand(const std::string& json) const {

@@ -12,7 +12,9 @@
 // (volume/driver.h): ETIMEDOUT/ENOTCONN/ESHUTDOWN/ECONNREFUSED/EBUSY-on-remove -> Unavailable,
 // ENOSPC/EDQUOT -> ResourceExhausted, ENOENT -> NotFound, EEXIST -> AlreadyExists,
 // EPERM/EACCES -> FailedPrecondition naming the cephx user and the pool (retrying cannot help;
-// the operator must fix the caps or the key), everything else Internal.
+// the operator must fix the caps or the key), everything else Internal. The ceph backup store
+// (backup/ceph_store.h) connects through this class too, with its own Options::label, option
+// names and caps in the messages.
 //
 // Threading: librados handles and ioctxs are thread-safe; an RbdCluster may be used from any
 // thread concurrently. An RbdImage is used by one thread at a time.
@@ -37,6 +39,17 @@ class RbdCluster {
     // Seconds for connecting and for each monitor request. < 0: connecting waits librados's
     // client_mount_timeout (5 min), monitor requests kDefaultMonitorOpTimeoutSeconds.
     int connect_timeout = -1;
+    // Seconds an OSD request may take before it fails with ETIMEDOUT (rados_osd_op_timeout);
+    // < 0: librados's default, wait for ever (right for a volume's I/O, which must not fail
+    // while the cluster recovers; the backup store sets it so a job cannot hang).
+    int op_timeout = -1;
+    // How messages name this connection: the user of the connection ("rbd" for the driver,
+    // "ceph backup store"), the options its settings came from, the caps to suggest on EPERM.
+    std::string label = "rbd";
+    std::string conf_option = "rbd_ceph_conf";
+    std::string pool_option = "rbd_pool";
+    std::string pool_setup = "create it with `ceph osd pool create` and `rbd pool init`";
+    std::string caps = "mon 'profile rbd', osd 'profile rbd pool=<pool>'";
   };
   static constexpr int kDefaultMonitorOpTimeoutSeconds = 30;
 
@@ -63,6 +76,7 @@ class RbdCluster {
 
  private:
   explicit RbdCluster(Options options);
+  std::string Caps() const;  // options_.caps with the pool filled in
   Options options_;
   std::string client_name_;
   rados_t cluster_ = nullptr;
