@@ -7,12 +7,12 @@
 #      three: qemu-img bench (libiscsi for iscsi://, librbd for rbd), cache=none (librbd's cache
 #      off, as on scoriad's connection).
 #   2. backups of a SIZE_GB RBD volume of random bytes: Scoria's full backup (POST /backups until
-#      available, posix store) vs `rbd snap create` + `rbd export`; then PCT % of the volume
-#      rewritten in scattered BLOCK-sized blocks, Scoria's incremental vs `rbd snap create` +
-#      `rbd export-diff --from-snap`. Files on the backup store's filesystem, synced.
+#      available, posix store) vs `rbd snap create` + `rbd export`; then, per round, PCT % of
+#      the volume rewritten in scattered blocks (1 MiB, then 4 KiB), Scoria's incremental vs
+#      `rbd snap create` + `rbd export-diff --from-snap`. Files on the store's filesystem, synced.
 # Prints figures and ratios; nothing fails on numbers. Method: docs/benchmarks.md.
 #
-# Usage: bench/rbd_bench.sh [BUILD_DIR]
+# Usage: bench/rbd_bench.sh [BUILD_DIR]   (needs ceph-common with python3-rbd, qemu-block-extra)
 # Without SCORIA_TEST_CEPH_CONF it starts its own single-node Ceph (tests/support/ceph_server.py,
 # ~15 s) and runs itself under it.
 # Environment (all optional):
@@ -22,7 +22,8 @@
 #   REPS=3       repetitions per data-path cell, paths interleaved; the table shows the median
 #   CELLS="rr1 rr32 rw1 rw32 sr sw"   data-path cells to run (default: all; CELLS= skips them)
 #   BACKUP=1     run the backup part (0: skip it)
-#   PCT=1 BLOCK=1048576   the incremental's change: PCT % of the volume in BLOCK-byte blocks
+#   PCT=1        each incremental follows a rewrite of PCT % of the volume, in random aligned blocks
+#   BLOCKS="1048576 4096"  block sizes of those rewrites, one incremental round each
 #   BENCH_DIR=   parent of the temp dir (scoriad's state, file volume, backup store, exports)
 set -euo pipefail
 
@@ -43,7 +44,7 @@ REPS=${REPS:-3}
 CELLS=" ${CELLS-rr1 rr32 rw1 rw32 sr sw} "
 BACKUP=${BACKUP:-1}
 PCT=${PCT:-1}
-BLOCK=${BLOCK:-1048576}
+BLOCKS=${BLOCKS:-1048576 4096}
 INIT=iqn.2026-01.org.scoria:rbd-bench
 HZ=$(getconf CLK_TCK)
 py() { /usr/bin/python3 "$repo/bench/rbd_bench.py" "$@"; }
@@ -153,9 +154,9 @@ if [[ -n ${CELLS// /} ]]; then
   OPTS[librbd]="driver=raw,file.driver=rbd,file.pool=$pool,file.image=volume-$data_rbd,file.conf=$CONF,file.user=admin"
   PID[iscsi-rbd]=$spid; PID[iscsi-file]=$spid; PID[librbd]=
 fi
-SIZE_B=$((DATA_GB * 1073741824))
 # qemu-img bench steps through the image by -S modulo (size - 4 KiB); a prime stride of 7919
 # blocks (31 MiB: a different RADOS object each time) visits every 4 KiB block once per cycle.
+# Sequential runs wrap around the same way (a 1 GiB image is read in about a second).
 STRIDE=$((4096 * 7919))
 
 qbench() {   # path count depth size step [-w] -> prints seconds
@@ -173,7 +174,6 @@ qcell() {   # path depth size step [-w]
   local t0 c secs a1 a2 o1 o2
   t0=$(qbench "$p" "$c0" "$d" "$s" "$st" "$@")            # warm-up and calibration
   c=$(awk -v c0="$c0" -v t0="$t0" -v dur="$DUR" 'BEGIN {c = int(c0 * dur / (t0 > 0.001 ? t0 : 0.001)); if (c < c0) c = c0; print c}')
-  if (( s > 65536 )); then local max=$(( SIZE_B / s - d )); (( c > max )) && c=$max; fi
   a1=$(cpu_ticks "${PID[$p]}"); o1=$(cpu_ticks "$osd_pid")
   secs=$(qbench "$p" "$c" "$d" "$s" "$st" "$@")
   a2=$(cpu_ticks "${PID[$p]}"); o2=$(cpu_ticks "$osd_pid")
@@ -233,20 +233,28 @@ if [[ $BACKUP == 1 ]]; then
   B[rbd_full]=$(awk -v a="$t0" -v b="$(now)" 'BEGIN{printf "%.2f", b-a}')
   B[rbd_full_bytes]=$(stored "$exp/full.raw")
 
-  read -r changed_blocks changed_bytes < <(py change "$CONF" "$pool" "volume-$bvol" "$PCT" "$BLOCK" 1)
-  echo "# changed $changed_blocks blocks of $BLOCK bytes at random aligned offsets ($changed_bytes bytes)"
-
-  settle; echo "# Scoria incremental backup"
-  read -r incr_id B[scoria_incr] < <(py backup "$URL" "$bvol" incr incr)
-  B[scoria_incr_bytes]=$(( $(stored "$store") - B[scoria_full_bytes] ))
-  settle; echo "# rbd snap create + rbd export-diff --from-snap"
-  t0=$(now)
-  rbd snap create "$img@bench-incr" >/dev/null 2>&1
-  rbd export-diff --no-progress --from-snap bench-full "$img@bench-incr" "$exp/incr.diff" >/dev/null
-  sync "$exp/incr.diff"
-  B[rbd_incr]=$(awk -v a="$t0" -v b="$(now)" 'BEGIN{printf "%.2f", b-a}')
-  B[rbd_incr_bytes]=$(stored "$exp/incr.diff")
-  grep -E "backup ($full_id|$incr_id)" "$state/scoriad.log" | grep -iE "changed range|bytes|done|complete" | tail -4 | sed 's/^/# scoriad: /' || true
+  # Each round: PCT % of the volume rewritten in blocks of one size, then both incrementals
+  # (Scoria's from its last backup, rbd's from the previous round's snapshot).
+  prev=bench-full; round=0
+  for blk in $BLOCKS; do
+    round=$((round + 1))
+    read -r nblk B[chg_$round] < <(py change "$CONF" "$pool" "volume-$bvol" "$PCT" "$blk" "$round")
+    B[blk_$round]=$blk
+    echo "# round $round: changed $nblk blocks of $blk bytes at random aligned offsets (${B[chg_$round]} bytes)"
+    settle; echo "# Scoria incremental backup"
+    before=$(stored "$store")
+    read -r incr_id B[scoria_incr_$round] < <(py backup "$URL" "$bvol" "incr$round" incr)
+    B[scoria_incr_${round}_bytes]=$(( $(stored "$store") - before ))
+    grep -F "backup $incr_id:" "$state/scoriad.log" | grep "changed range" | tail -1 | sed 's/^.*backup [^:]*: /# scoriad: /' || true
+    settle; echo "# rbd snap create + rbd export-diff --from-snap $prev"
+    t0=$(now)
+    rbd snap create "$img@bench-incr$round" >/dev/null 2>&1
+    rbd export-diff --no-progress --from-snap "$prev" "$img@bench-incr$round" "$exp/incr$round.diff" >/dev/null
+    sync "$exp/incr$round.diff"
+    B[rbd_incr_$round]=$(awk -v a="$t0" -v b="$(now)" 'BEGIN{printf "%.2f", b-a}')
+    B[rbd_incr_${round}_bytes]=$(stored "$exp/incr$round.diff")
+    prev=bench-incr$round
+  done
 fi
 
 # ---- results ----
@@ -266,20 +274,23 @@ if [[ -n ${CELLS// /} ]]; then
 fi
 if [[ $BACKUP == 1 ]]; then
   vol_mib=$((SIZE_GB * 1024))
-  chg_mib=$(awk -v b="$changed_bytes" 'BEGIN{printf "%.1f", b/1048576}')
   echo
-  echo "== backups of a ${SIZE_GB} GiB RBD volume of random bytes; incremental after ${chg_mib} MiB changed (${PCT}% in ${BLOCK}-byte blocks)"
-  printf '%-46s | %8s | %12s | %12s | %10s\n' step seconds "volume MiB/s" "data MiB/s" "stored MiB"
-  printf '%s\n' "-----------------------------------------------+----------+--------------+--------------+-----------"
-  brow() { printf '%-46s | %8s | %12s | %12s | %10s\n' "$1" "$2" \
+  echo "== backups of a ${SIZE_GB} GiB RBD volume of random bytes; incrementals after ${PCT}% of it is rewritten in scattered blocks (data MiB/s: of the changed bytes)"
+  printf '%-52s | %8s | %12s | %12s | %10s\n' step seconds "volume MiB/s" "data MiB/s" "stored MiB"
+  printf '%s\n' "-----------------------------------------------------+----------+--------------+--------------+-----------"
+  brow() { printf '%-52s | %8s | %12s | %12s | %10s\n' "$1" "$2" \
              "$(awk -v m="$vol_mib" -v s="$2" 'BEGIN{printf "%.0f", m/s}')" \
-             "$(awk -v m="$3" -v s="$2" 'BEGIN{printf "%.1f", m/s}')" \
+             "$(awk -v m="$3" -v s="$2" 'BEGIN{printf "%.1f", m/1048576/s}')" \
              "$(awk -v b="$4" 'BEGIN{printf "%.1f", b/1048576}')"; }
-  brow "Scoria full backup (POST -> available)" "${B[scoria_full]}" "$vol_mib" "${B[scoria_full_bytes]}"
-  brow "rbd snap create + export + sync" "${B[rbd_full]}" "$vol_mib" "${B[rbd_full_bytes]}"
-  brow "Scoria incremental backup" "${B[scoria_incr]}" "$chg_mib" "${B[scoria_incr_bytes]}"
-  brow "rbd snap create + export-diff + sync" "${B[rbd_incr]}" "$chg_mib" "${B[rbd_incr_bytes]}"
-  echo "# Scoria / rbd time: full $(ratio "${B[scoria_full]}" "${B[rbd_full]}"), incremental $(ratio "${B[scoria_incr]}" "${B[rbd_incr]}")"
+  brow "Scoria full backup (POST -> available)" "${B[scoria_full]}" $((vol_mib * 1048576)) "${B[scoria_full_bytes]}"
+  brow "rbd export (+ snap create, sync)" "${B[rbd_full]}" $((vol_mib * 1048576)) "${B[rbd_full_bytes]}"
+  echo "# Scoria / rbd time, full: $(ratio "${B[scoria_full]}" "${B[rbd_full]}")"
+  for r in $(seq "$round"); do
+    what="$(awk -v b="${B[chg_$r]}" -v k="${B[blk_$r]}" 'BEGIN{printf "%.0f MiB in %s blocks", b/1048576, (k >= 1048576 ? k/1048576 " MiB" : k/1024 " KiB")}')"
+    brow "Scoria incremental, $what" "${B[scoria_incr_$r]}" "${B[chg_$r]}" "${B[scoria_incr_${r}_bytes]}"
+    brow "rbd export-diff (+ snap, sync), $what" "${B[rbd_incr_$r]}" "${B[chg_$r]}" "${B[rbd_incr_${r}_bytes]}"
+    echo "# Scoria / rbd time, incremental $r: $(ratio "${B[scoria_incr_$r]}" "${B[rbd_incr_$r]}")"
+  done
   echo "# stored: du of the posix store (Scoria; incremental = growth) and of the export file (rbd)"
 fi
 echo "# end load $(cut -d' ' -f1-3 /proc/loadavg)"
