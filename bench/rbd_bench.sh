@@ -127,15 +127,6 @@ py type "$URL" ceph ceph
 py type "$URL" file file
 osd_pid=$(pgrep -f -- "ceph-osd -c $CONF" | head -1 || true)   # read for its CPU time only
 
-# ---- volumes, filled with random bytes so no read is of an unwritten object or hole ----
-t0=$(now)
-data_rbd=$(py create "$URL" "$DATA_GB" ceph)
-data_file=$(py create "$URL" "$DATA_GB" file)
-py fill "$CONF" "$pool" "volume-$data_rbd"
-dd if=/dev/urandom of="$state/file/volume-$data_file" bs=1M count=$((DATA_GB * 1024)) conv=notrunc status=none
-echo "# data-path volumes ($DATA_GB GiB each, rbd $data_rbd, file $data_file) written in $(awk -v a="$t0" -v b="$(now)" 'BEGIN{printf "%.0f", b-a}') s"
-sync
-
 # ---- data path ----
 declare -A OPTS PID
 qopts_iscsi() {   # attachment line -> qemu --image-opts string
@@ -145,6 +136,14 @@ qopts_iscsi() {   # attachment line -> qemu --image-opts string
 }
 PATHS=(iscsi-rbd librbd iscsi-file)
 if [[ -n ${CELLS// /} ]]; then
+  # Both volumes filled with random bytes: no read is of an unwritten object or of a hole.
+  t0=$(now)
+  data_rbd=$(py create "$URL" "$DATA_GB" ceph)
+  data_file=$(py create "$URL" "$DATA_GB" file)
+  py fill "$CONF" "$pool" "volume-$data_rbd"
+  dd if=/dev/urandom of="$state/file/volume-$data_file" bs=1M count=$((DATA_GB * 1024)) conv=notrunc status=none
+  echo "# data-path volumes ($DATA_GB GiB each, rbd $data_rbd, file $data_file) written in $(awk -v a="$t0" -v b="$(now)" 'BEGIN{printf "%.0f", b-a}') s"
+  sync
   att_rbd=$(py attach "$URL" "$data_rbd" "$INIT")
   att_file=$(py attach "$URL" "$data_file" "$INIT")
   OPTS[iscsi-rbd]=$(qopts_iscsi "$att_rbd")
