@@ -15,3 +15,9 @@ if [[ $(id -u) == 0 ]] && command -v mkfs.xfs >/dev/null; then
   BENCH_FS=xfs bash bench/iscsi_bench.sh "$build"
 fi
 echo "== backup: Scoria's repository vs restic and zstd -1 | sha256sum"; bash bench/backup_bench.sh "$build"
+if command -v ceph-osd >/dev/null && command -v rbd >/dev/null; then
+  echo "== RBD: one image through Scoria's iSCSI target and through QEMU's librbd; backups vs rbd export (a throw-away Ceph)"
+  bash bench/rbd_bench.sh "$build"
+else
+  echo "== RBD: skipped (no ceph-osd / rbd: scripts/install-deps.sh installs them)"
+fi
