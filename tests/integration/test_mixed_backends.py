@@ -55,6 +55,13 @@ def store_config(kind, tmp_path):
     """The [DEFAULT] options of one backup store; None when this run has no such store."""
     if kind == "posix":
         return {}
+    if kind == "ceph":
+        name = "it-mixed-backups-%d-%s" % (os.getpid(), tmp_path.name[-8:].lower()
+                                           .replace("_", "-"))
+        ceph("ceph", "osd", "pool", "create", name, "8", "8", "replicated")
+        return {"backup_driver": "ceph", "backup_ceph_conf": CEPH_CONF,
+                "backup_ceph_user": "admin", "backup_ceph_pool": name,
+                "backup_ceph_op_timeout": "20"}
     if kind == "nfs":
         return {"backup_driver": "nfs", "backup_share": NFS_SHARES[1],
                 "backup_mount_options": os.environ["SCORIA_TEST_NFS_MOUNT_OPTIONS"]}
@@ -137,13 +144,20 @@ def test_volume_types_choose_the_backend_and_each_backend_works(make_daemon, poo
     assert placed <= set(TYPES.values()), placed
 
 
-@pytest.mark.parametrize("store", ["posix", "nfs", "s3"])
-def test_backups_from_each_backend_restore_into_the_others(make_daemon, pool, tmp_path, store):
+@pytest.mark.parametrize("store", ["posix", "nfs", "s3", "ceph"])
+def test_backups_from_each_backend_restore_into_the_others(request, make_daemon, pool, tmp_path,
+                                                          store):
     """Each backend's volume is backed up to the store and restored into a volume of the next
     backend (ceph -> nfs -> file-1 -> ceph), byte for byte."""
     config = store_config(store, tmp_path)
     if config is None:
         pytest.skip("no %s gateway in this run (SCORIA_TEST_RGW_URL)" % store)
+    if store == "ceph":
+        request.addfinalizer(lambda: subprocess.run(
+            ["ceph", "osd", "pool", "rm", config["backup_ceph_pool"],
+             config["backup_ceph_pool"], "--yes-i-really-really-mean-it"],
+            env=dict(os.environ, CEPH_CONF=CEPH_CONF), capture_output=True,
+            stdin=subprocess.DEVNULL))
     d = mixed_daemon(make_daemon, pool, tmp_path, config)
     order = ["gold", "silver", "bronze"]
     sources = {}
