@@ -49,12 +49,14 @@ std::vector<Value> MutableParams(const AttachmentRecord& a) {
           OptInt(a.detach_time), OptStr(a.target_chap_user), OptStr(a.target_chap_secret)};
 }
 
+std::string SelectSql(const std::string& where) {
+  return std::string("SELECT ") + kColumns + " FROM attachments a " + where +
+         " ORDER BY a.created_at DESC, a.id DESC";
+}
+
 Result<std::vector<AttachmentRecord>> Select(Transaction& tx, const std::string& where,
                                              const std::vector<Value>& params) {
-  ASSIGN_OR_RETURN(auto rows, tx.Query(std::string("SELECT ") + kColumns +
-                                           " FROM attachments a " + where +
-                                           " ORDER BY a.created_at DESC, a.id DESC",
-                                       params));
+  ASSIGN_OR_RETURN(auto rows, tx.Query(SelectSql(where), params));
   std::vector<AttachmentRecord> out;
   out.reserve(rows.size());
   for (const Row& r : rows) out.push_back(FromRow(r));
@@ -93,19 +95,33 @@ Result<std::vector<AttachmentRecord>> VolumeAttachments(Transaction& tx,
   return Select(tx, "WHERE a.volume_id = ?", {volume_id});
 }
 
-Result<std::map<std::string, std::vector<AttachmentRecord>>> AttachmentsOfVolumes(
-    Transaction& tx, const std::vector<std::string>& volume_ids) {
-  std::map<std::string, std::vector<AttachmentRecord>> out;
-  if (volume_ids.empty()) return out;
-  std::string in;
+Statement AttachmentsOfVolumesQuery(const std::vector<std::string>& volume_ids) {
+  // No volume: a statement that matches nothing, so callers need no special case.
+  std::string in = volume_ids.empty() ? "NULL" : "";
   std::vector<Value> params;
   for (size_t i = 0; i < volume_ids.size(); ++i) {
     in += i ? ",?" : "?";
     params.emplace_back(volume_ids[i]);
   }
-  ASSIGN_OR_RETURN(auto rows, Select(tx, "WHERE a.volume_id IN (" + in + ")", params));
-  for (auto& a : rows) out[a.volume_id].push_back(std::move(a));
+  return {SelectSql("WHERE a.volume_id IN (" + in + ")"), std::move(params)};
+}
+
+std::map<std::string, std::vector<AttachmentRecord>> AttachmentsByVolume(
+    const std::vector<Row>& rows) {
+  std::map<std::string, std::vector<AttachmentRecord>> out;
+  for (const Row& r : rows) {
+    AttachmentRecord a = FromRow(r);
+    out[a.volume_id].push_back(std::move(a));
+  }
   return out;
+}
+
+Result<std::map<std::string, std::vector<AttachmentRecord>>> AttachmentsOfVolumes(
+    Transaction& tx, const std::vector<std::string>& volume_ids) {
+  if (volume_ids.empty()) return std::map<std::string, std::vector<AttachmentRecord>>{};
+  Statement q = AttachmentsOfVolumesQuery(volume_ids);
+  ASSIGN_OR_RETURN(auto rows, tx.Query(q.sql, q.params));
+  return AttachmentsByVolume(rows);
 }
 
 Result<std::vector<AttachmentRecord>> ExportedAttachmentsOnBackend(Transaction& tx,

@@ -70,6 +70,10 @@ Result<std::vector<AttachmentRecord>> VolumeAttachments(Transaction& tx,
 // The attachments of several volumes at once (for volume listings), keyed by volume id.
 Result<std::map<std::string, std::vector<AttachmentRecord>>> AttachmentsOfVolumes(
     Transaction& tx, const std::vector<std::string>& volume_ids);
+// The same as a statement for Transaction::QueryAll, and its rows read back.
+Statement AttachmentsOfVolumesQuery(const std::vector<std::string>& volume_ids);
+std::map<std::string, std::vector<AttachmentRecord>> AttachmentsByVolume(
+    const std::vector<Row>& rows);
 // Exported attachments of the volumes on a backend (host@backend, any pool): what a volume
 // manager re-publishes when it starts.
 Result<std::vector<AttachmentRecord>> ExportedAttachmentsOnBackend(Transaction& tx,

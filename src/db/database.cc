@@ -44,6 +44,16 @@ std::optional<int64_t> Row::OptInt(size_t i) const {
   return Int(i);
 }
 
+Result<std::vector<std::vector<Row>>> Transaction::QueryAll(const std::vector<Statement>& stmts) {
+  std::vector<std::vector<Row>> out;
+  out.reserve(stmts.size());
+  for (const Statement& st : stmts) {
+    ASSIGN_OR_RETURN(auto rows, Query(st.sql, st.params));
+    out.push_back(std::move(rows));
+  }
+  return out;
+}
+
 Result<std::unique_ptr<Database>> OpenDatabase(const std::string& connection) {
   // SQLAlchemy spelling: sqlite:////abs/path (three slashes, then the absolute path).
   if (connection == "sqlite://") return OpenSqlite(":memory:");

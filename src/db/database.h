@@ -79,6 +79,12 @@ class Row {
 // is (task claims: `FOR UPDATE SKIP LOCKED` exists only in PostgreSQL).
 enum class Dialect { kSqlite, kPostgres };
 
+// One query of a batch (Transaction::QueryAll).
+struct Statement {
+  std::string sql;
+  std::vector<Value> params;
+};
+
 class Transaction {
  public:
   virtual ~Transaction() = default;
@@ -87,6 +93,10 @@ class Transaction {
   virtual Result<int64_t> Exec(std::string_view sql, const std::vector<Value>& params = {}) = 0;
   virtual Result<std::vector<Row>> Query(std::string_view sql,
                                          const std::vector<Value>& params = {}) = 0;
+  // Queries that do not depend on each other, run in order; their rows in the same order, or
+  // the first error. PostgreSQL sends them all in one round trip (a page of volumes' metadata,
+  // attachments and type names); SQLite runs them one by one, as Query would.
+  virtual Result<std::vector<std::vector<Row>>> QueryAll(const std::vector<Statement>& stmts);
   // After Commit the transaction is finished; further calls fail with Internal.
   virtual Status Commit() = 0;
 

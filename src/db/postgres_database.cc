@@ -11,6 +11,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <mutex>
+#include <span>
 #include <thread>
 #include <unordered_map>
 #include <utility>
@@ -276,6 +277,61 @@ class PostgresTransaction : public Transaction {
 
   Result<std::vector<Row>> Query(std::string_view sql, const std::vector<Value>& params) override {
     ASSIGN_OR_RETURN(ResultPtr r, Run(sql, params));
+    return Rows(std::move(r));
+  }
+
+  // All of them in one pipeline: one round trip.
+  Result<std::vector<std::vector<Row>>> QueryAll(const std::vector<Statement>& stmts) override {
+    RETURN_IF_ERROR(Usable());
+    std::vector<Bound> bound;
+    bound.reserve(stmts.size());
+    for (const Statement& st : stmts) bound.push_back(Bind(st.sql, st.params));
+    ASSIGN_OR_RETURN(std::vector<ResultPtr> results, Pipeline(bound));
+    std::vector<std::vector<Row>> out;
+    out.reserve(results.size());
+    for (ResultPtr& r : results) out.push_back(Rows(std::move(r)));
+    return out;
+  }
+
+  Status Commit() override;
+
+ private:
+  // A statement ready to send: `?` numbered as `$n`, parameters as text (null: SQL NULL).
+  struct Bound {
+    std::string sql;
+    std::vector<std::string> text;
+    std::vector<bool> null;
+    std::vector<const char*> Values() const {
+      std::vector<const char*> v(text.size(), nullptr);
+      for (size_t i = 0; i < text.size(); ++i) {
+        if (!null[i]) v[i] = text[i].c_str();
+      }
+      return v;
+    }
+    int count() const { return static_cast<int>(text.size()); }
+  };
+
+  static Bound Bind(std::string_view sql, const std::vector<Value>& params) {
+    Bound b{NumberPlaceholders(sql), std::vector<std::string>(params.size()),
+            std::vector<bool>(params.size(), false)};
+    for (size_t i = 0; i < params.size(); ++i) {
+      const Value& v = params[i];
+      if (std::holds_alternative<std::nullptr_t>(v)) {
+        b.null[i] = true;
+      } else if (auto* n = std::get_if<int64_t>(&v)) {
+        b.text[i] = std::to_string(*n);
+      } else if (auto* d = std::get_if<double>(&v)) {
+        char buf[32];
+        std::snprintf(buf, sizeof(buf), "%.17g", *d);
+        b.text[i] = buf;
+      } else {
+        b.text[i] = std::get<std::string>(v);
+      }
+    }
+    return b;
+  }
+
+  static std::vector<Row> Rows(ResultPtr r) {
     const int rows = PQntuples(r.get());
     auto cells = std::make_shared<const PgCells>(r.release());
     std::vector<Row> out;
@@ -284,83 +340,84 @@ class PostgresTransaction : public Transaction {
     return out;
   }
 
-  Status Commit() override;
-
- private:
-  Result<ResultPtr> Run(std::string_view sql, const std::vector<Value>& params) {
+  Status Usable() const {
     if (done_) return Internal("statement on a finished transaction");
     if (conn_ == nullptr) return Unavailable("database unavailable: the connection was lost");
-    std::vector<std::string> text(params.size());
-    std::vector<const char*> values(params.size(), nullptr);
-    for (size_t i = 0; i < params.size(); ++i) {
-      const Value& v = params[i];
-      if (std::holds_alternative<std::nullptr_t>(v)) continue;
-      if (auto* n = std::get_if<int64_t>(&v)) {
-        text[i] = std::to_string(*n);
-      } else if (auto* d = std::get_if<double>(&v)) {
-        char buf[32];
-        std::snprintf(buf, sizeof(buf), "%.17g", *d);
-        text[i] = buf;
-      } else {
-        text[i] = std::get<std::string>(v);
-      }
-      values[i] = text[i].c_str();
+    return Status::Ok();
+  }
+
+  Result<ResultPtr> Run(std::string_view sql, const std::vector<Value>& params) {
+    RETURN_IF_ERROR(Usable());
+    Bound b = Bind(sql, params);
+    if (!begin_.empty()) {
+      ASSIGN_OR_RETURN(std::vector<ResultPtr> results, Pipeline(std::span<const Bound>(&b, 1)));
+      return std::move(results[0]);
     }
-    const std::string numbered = NumberPlaceholders(sql);
-    const int n = static_cast<int>(params.size());
-    if (!begin_.empty()) return RunAfterBegin(numbered, n, values.data());
-    ASSIGN_OR_RETURN(const std::string* name, Prepared(numbered, n));
-    ResultPtr r(name ? PQexecPrepared(conn_, name->c_str(), n, values.data(), nullptr, nullptr, 0)
-                     : PQexecParams(conn_, numbered.c_str(), n, nullptr, values.data(), nullptr,
-                                    nullptr, 0),
+    ASSIGN_OR_RETURN(const std::string* name, Prepared(b.sql, b.count()));
+    const std::vector<const char*> values = b.Values();
+    ResultPtr r(name ? PQexecPrepared(conn_, name->c_str(), b.count(), values.data(), nullptr,
+                                      nullptr, 0)
+                     : PQexecParams(conn_, b.sql.c_str(), b.count(), nullptr, values.data(),
+                                    nullptr, nullptr, 0),
                 &PQclear);
     ExecStatusType s = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
     if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
       // The transaction is aborted on the server: further statements would fail anyway, and
       // the destructor rolls it back.
-      return PgError(conn_, r.get(), numbered.substr(0, 120));
+      return PgError(conn_, r.get(), b.sql.substr(0, 120));
     }
     return r;
   }
 
-  // The pending BEGIN statements, the PREPARE of `sql` when it is new on this connection, and
-  // `sql` itself, sent as one pipeline: one round trip. Returns `sql`'s result, or the first
-  // error (the statements after a failed one are skipped by the server).
-  Result<ResultPtr> RunAfterBegin(const std::string& sql, int n, const char* const* values) {
+  // Sends the pending BEGIN statements, then each statement (with its PREPARE when it is new
+  // on this connection), as one pipeline: one round trip. Returns the statements' results, or
+  // the first error (the server skips what follows a failed statement).
+  Result<std::vector<ResultPtr>> Pipeline(std::span<const Bound> stmts) {
     std::vector<const char*> begin;
     begin.swap(begin_);
     if (!PQenterPipelineMode(conn_)) return PgError(conn_, nullptr, "pipeline mode");
     PreparedStatements* cache = PreparedStatements::Of(conn_);
-    const std::string* name = nullptr;
-    std::string new_name;
-    if (cache != nullptr) {
-      auto it = cache->names.find(sql);
-      if (it != cache->names.end()) {
-        name = &it->second;
-      } else if (cache->names.size() < PreparedStatements::kMax) {
-        new_name = "scoria_" + std::to_string(cache->names.size());
-      }
-    }
-    int expected = 0;
+    // What each result read back is: a BEGIN statement, a PREPARE of a new statement, or the
+    // result of stmts[i].
+    struct Expected {
+      enum { kBegin, kPrepare, kStatement } kind;
+      size_t index;
+    };
+    std::vector<Expected> expected;
+    std::unordered_map<std::string, std::string> preparing;  // SQL -> its new name
     bool sent = true;
-    for (const char* b : begin) {
-      sent = sent && PQsendQueryParams(conn_, b, 0, nullptr, nullptr, nullptr, nullptr, 0);
-      ++expected;
+    for (size_t i = 0; i < begin.size(); ++i) {
+      sent = sent && PQsendQueryParams(conn_, begin[i], 0, nullptr, nullptr, nullptr, nullptr, 0);
+      expected.push_back({Expected::kBegin, i});
     }
-    if (!new_name.empty()) {
-      sent = sent && PQsendPrepare(conn_, new_name.c_str(), sql.c_str(), n, nullptr);
-      ++expected;
+    for (size_t i = 0; i < stmts.size(); ++i) {
+      const Bound& b = stmts[i];
+      const std::string* name = nullptr;
+      if (cache != nullptr) {
+        if (auto it = cache->names.find(b.sql); it != cache->names.end()) {
+          name = &it->second;
+        } else if (auto p = preparing.find(b.sql); p != preparing.end()) {
+          name = &p->second;
+        } else if (cache->names.size() + preparing.size() < PreparedStatements::kMax) {
+          std::string fresh = "scoria_" + std::to_string(cache->names.size() + preparing.size());
+          name = &preparing.emplace(b.sql, std::move(fresh)).first->second;
+          sent = sent && PQsendPrepare(conn_, name->c_str(), b.sql.c_str(), b.count(), nullptr);
+          expected.push_back({Expected::kPrepare, i});
+        }
+      }
+      const std::vector<const char*> values = b.Values();
+      sent = sent && (name ? PQsendQueryPrepared(conn_, name->c_str(), b.count(), values.data(),
+                                                 nullptr, nullptr, 0)
+                           : PQsendQueryParams(conn_, b.sql.c_str(), b.count(), nullptr,
+                                               values.data(), nullptr, nullptr, 0));
+      expected.push_back({Expected::kStatement, i});
     }
-    const char* run_name = name ? name->c_str() : new_name.empty() ? nullptr : new_name.c_str();
-    sent = sent && (run_name ? PQsendQueryPrepared(conn_, run_name, n, values, nullptr, nullptr, 0)
-                             : PQsendQueryParams(conn_, sql.c_str(), n, nullptr, values, nullptr,
-                                                 nullptr, 0));
-    ++expected;
     sent = sent && PQpipelineSync(conn_);
     Status error;
-    ResultPtr last(nullptr, &PQclear);
-    bool prepared = false;
-    for (int i = 0; sent && i < expected; ++i) {
+    std::vector<ResultPtr> results;
+    results.reserve(stmts.size());
+    std::vector<std::string> prepared;  // SQL whose PREPARE succeeded
+    for (size_t k = 0; sent && k < expected.size(); ++k) {
       ResultPtr r(PQgetResult(conn_), &PQclear);
       if (!r) {
         sent = false;  // the connection broke
@@ -368,13 +425,14 @@ class PostgresTransaction : public Transaction {
       }
       const ExecStatusType st = PQresultStatus(r.get());
       const bool good = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+      const Expected& e = expected[k];
       if (!good && error.ok()) {
-        error = PgError(conn_, r.get(), i < static_cast<int>(begin.size())
-                                            ? std::string_view(begin[i])
-                                            : std::string_view(sql).substr(0, 120));
+        error = PgError(conn_, r.get(), e.kind == Expected::kBegin
+                                            ? std::string_view(begin[e.index])
+                                            : std::string_view(stmts[e.index].sql).substr(0, 120));
       }
-      if (good && !new_name.empty() && i == static_cast<int>(begin.size())) prepared = true;
-      if (i == expected - 1) last = std::move(r);
+      if (good && e.kind == Expected::kPrepare) prepared.push_back(stmts[e.index].sql);
+      if (e.kind == Expected::kStatement) results.push_back(std::move(r));
       while (PGresult* end = PQgetResult(conn_)) PQclear(end);  // the NULL after each result
     }
     if (sent) {
@@ -383,17 +441,20 @@ class PostgresTransaction : public Transaction {
     }
     if (!sent || !PQexitPipelineMode(conn_)) {
       // Out of step with the server: the connection cannot be trusted with another statement.
-      Status lost = PgError(conn_, nullptr, std::string_view(sql).substr(0, 120));
+      Status lost = PgError(conn_, nullptr, "pipeline");
       PQfinish(conn_);
       conn_ = nullptr;
-      return error.ok() ? (lost.code() == StatusCode::kUnavailable
-                               ? lost
-                               : Unavailable("database unavailable: " + lost.message()))
-                        : error;
+      if (!error.ok()) return error;
+      return lost.code() == StatusCode::kUnavailable
+                 ? lost
+                 : Unavailable("database unavailable: " + lost.message());
     }
-    if (prepared) cache->names.emplace(sql, std::move(new_name));
+    for (std::string& sql : prepared) {
+      auto p = preparing.find(sql);
+      cache->names.emplace(std::move(sql), std::move(p->second));
+    }
     if (!error.ok()) return error;
-    return last;
+    return results;
   }
 
   // The name of `sql` prepared on this connection (preparing it now if need be), or nullptr

@@ -49,11 +49,17 @@ Result<std::string> GetTypeName(Transaction& tx, const std::string& id) {
   return rows[0].Str(0);
 }
 
-Result<std::map<std::string, std::string>> TypeNames(Transaction& tx) {
-  ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT id, name FROM volume_types"));
+Statement TypeNamesQuery() { return {"SELECT id, name FROM volume_types", {}}; }
+
+std::map<std::string, std::string> TypeNamesOf(const std::vector<Row>& rows) {
   std::map<std::string, std::string> out;
   for (const Row& r : rows) out.emplace(r.Str(0), r.Str(1));
   return out;
+}
+
+Result<std::map<std::string, std::string>> TypeNames(Transaction& tx) {
+  ASSIGN_OR_RETURN(auto rows, tx.Query(TypeNamesQuery().sql));
+  return TypeNamesOf(rows);
 }
 
 Result<VolumeTypeRecord> GetTypeByName(Transaction& tx, const std::string& name) {

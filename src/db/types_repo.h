@@ -28,6 +28,9 @@ Result<VolumeTypeRecord> GetTypeByName(Transaction& tx, const std::string& name)
 Result<std::string> GetTypeName(Transaction& tx, const std::string& id);
 // Every type's name by id (one query): what a page of volume views needs.
 Result<std::map<std::string, std::string>> TypeNames(Transaction& tx);
+// The same as a statement for Transaction::QueryAll, and its rows read back.
+Statement TypeNamesQuery();
+std::map<std::string, std::string> TypeNamesOf(const std::vector<Row>& rows);
 // Id first, then name.
 Result<VolumeTypeRecord> FindType(Transaction& tx, const std::string& id_or_name);
 // is_public: nullopt = all; project: when set, private types are visible only with access.

@@ -103,21 +103,34 @@ Status BuildWhere(const VolumeFilter& f, std::string& sql, std::vector<Value>& p
 
 Status LoadMetadata(Transaction& tx, std::vector<VolumeRecord>& vols) {
   if (vols.empty()) return Status::Ok();
-  std::map<std::string, VolumeRecord*> by_id;
-  std::string sql = "SELECT volume_id, key, value FROM volume_metadata WHERE volume_id IN (";
-  std::vector<Value> params;
-  for (size_t i = 0; i < vols.size(); ++i) {
-    sql += i ? ",?" : "?";
-    params.emplace_back(vols[i].id);
-    by_id[vols[i].id] = &vols[i];
-  }
-  sql += ")";
-  ASSIGN_OR_RETURN(auto rows, tx.Query(sql, params));
-  for (const Row& r : rows) by_id[r.Str(0)]->metadata[r.Str(1)] = r.Str(2);
+  Statement q = VolumeMetadataQuery(vols);
+  ASSIGN_OR_RETURN(auto rows, tx.Query(q.sql, q.params));
+  AddVolumeMetadata(rows, vols);
   return Status::Ok();
 }
 
 }  // namespace
+
+Statement VolumeMetadataQuery(const std::vector<VolumeRecord>& vols) {
+  // No volume: a statement that matches nothing, so callers need no special case.
+  std::string sql = "SELECT volume_id, key, value FROM volume_metadata WHERE volume_id IN (";
+  std::vector<Value> params;
+  if (vols.empty()) sql += "NULL";
+  for (size_t i = 0; i < vols.size(); ++i) {
+    sql += i ? ",?" : "?";
+    params.emplace_back(vols[i].id);
+  }
+  return {sql + ")", std::move(params)};
+}
+
+void AddVolumeMetadata(const std::vector<Row>& rows, std::vector<VolumeRecord>& vols) {
+  if (rows.empty()) return;
+  std::map<std::string, VolumeRecord*, std::less<>> by_id;
+  for (VolumeRecord& v : vols) by_id[v.id] = &v;
+  for (const Row& r : rows) {
+    if (auto it = by_id.find(r.Str(0)); it != by_id.end()) it->second->metadata[r.Str(1)] = r.Str(2);
+  }
+}
 
 bool IsVolumeColumn(const std::string& column) { return Columns().count(column) > 0; }
 

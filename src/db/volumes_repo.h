@@ -74,6 +74,10 @@ inline Result<VolumeRecord> GetVolumeState(Transaction& tx, const std::string& i
 }
 Result<std::vector<VolumeRecord>> ListVolumes(Transaction& tx, const VolumeFilter& filter,
                                               const VolumePage& page, bool with_metadata = true);
+// The metadata of `vols` as a statement for Transaction::QueryAll, and its rows added to them
+// (a listing read with with_metadata = false batches it with its other queries).
+Statement VolumeMetadataQuery(const std::vector<VolumeRecord>& vols);
+void AddVolumeMetadata(const std::vector<Row>& rows, std::vector<VolumeRecord>& vols);
 Result<int64_t> CountVolumes(Transaction& tx, const VolumeFilter& filter);
 Status InsertVolume(Transaction& tx, const VolumeRecord& v);
 // Writes every mutable column (not metadata). NotFound if the row is gone.

@@ -80,6 +80,48 @@ TEST_P(DbTest, VolumeRoundTripAndMetadata) {
   EXPECT_EQ(GetVolume(*tx, "v1").status().code(), StatusCode::kNotFound);
 }
 
+TEST_P(DbTest, QueryAllReturnsEachStatementsRowsInOrderOrTheFirstError) {
+  {
+    auto tx = Tx();
+    VolumeRecord a = Vol("a", 1), b = Vol("b", 2);
+    a.metadata = {{"k", "v"}};
+    ASSERT_TRUE(InsertVolume(*tx, a).ok());
+    ASSERT_TRUE(InsertVolume(*tx, b).ok());
+    ASSERT_TRUE(tx->Commit().ok());
+  }
+  // A read transaction whose first statements are a batch (on PostgreSQL: BEGIN, the PREPAREs
+  // and the queries in one pipeline), then a batch of prepared statements, then a plain query.
+  for (int round = 0; round < 2; ++round) {
+    auto tx = std::move(db_->Begin(false).value());
+    std::vector<VolumeRecord> vols(2);
+    vols[0].id = "a";
+    vols[1].id = "b";
+    auto batch = tx->QueryAll({VolumeMetadataQuery(vols), TypeNamesQuery(),
+                               {"SELECT id, size FROM volumes WHERE id = ? OR id = ? ORDER BY id",
+                                {std::string("b"), std::string("a")}},
+                               VolumeMetadataQuery({})});
+    ASSERT_TRUE(batch.ok()) << batch.status().ToString();
+    ASSERT_EQ(batch->size(), 4u);
+    AddVolumeMetadata((*batch)[0], vols);
+    EXPECT_EQ(vols[0].metadata, (std::map<std::string, std::string>{{"k", "v"}}));
+    EXPECT_TRUE(vols[1].metadata.empty());
+    ASSERT_EQ((*batch)[2].size(), 2u);
+    EXPECT_EQ((*batch)[2][0].Str(0), "a");
+    EXPECT_EQ((*batch)[2][1].Int(1), 1);
+    EXPECT_TRUE((*batch)[3].empty());
+    auto again = tx->Query("SELECT COUNT(*) FROM volumes");
+    ASSERT_TRUE(again.ok()) << again.status().ToString();
+    EXPECT_EQ((*again)[0].Int(0), 2);
+    EXPECT_TRUE(tx->Commit().ok());
+  }
+  // An error in the middle: the batch fails with it, and the transaction is not committed.
+  auto tx = Tx();
+  auto bad = tx->QueryAll({{"SELECT id FROM volumes", {}}, {"SELECT nonsense FROM volumes", {}},
+                           {"SELECT id FROM volumes", {}}});
+  EXPECT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("nonsense"), std::string::npos) << bad.status().ToString();
+}
+
 TEST_P(DbTest, PaginationWithMarkerVisitsEveryRowOnce) {
   auto tx = Tx();
   // Equal created_at values force the id tiebreaker.
