@@ -239,6 +239,8 @@ class PgCells : public CellSource {
 struct PreparedStatements {
   static constexpr size_t kMax = 256;
   std::unordered_map<std::string, std::string> names;
+  // A read transaction's COMMIT was sent and its answer not read yet (DrainCommit).
+  bool commit_unread = false;
 
   static int Events(PGEventId event, void* info, void*) {
     if (event == PGEVT_CONNDESTROY) {
@@ -264,8 +266,9 @@ class PostgresDatabase;
 // trip for both). A transaction that runs no statement costs no round trip at all.
 class PostgresTransaction : public Transaction {
  public:
-  PostgresTransaction(PostgresDatabase* db, PGconn* conn, std::vector<const char*> begin)
-      : db_(db), conn_(conn), begin_(std::move(begin)) {}
+  PostgresTransaction(PostgresDatabase* db, PGconn* conn, bool write,
+                      std::vector<const char*> begin)
+      : db_(db), conn_(conn), write_(write), begin_(std::move(begin)) {}
   ~PostgresTransaction() override;
   Dialect dialect() const override { return Dialect::kPostgres; }
 
@@ -475,6 +478,7 @@ class PostgresTransaction : public Transaction {
 
   PostgresDatabase* db_;
   PGconn* conn_;  // nullptr once a pipeline went wrong and it was closed
+  const bool write_;
   std::vector<const char*> begin_;  // BEGIN and its companions, until the first statement
   bool done_ = false;
 };
@@ -505,7 +509,7 @@ class PostgresDatabase : public Database {
     std::vector<const char*> begin = {write ? "BEGIN" : "BEGIN ISOLATION LEVEL REPEATABLE READ"};
     if (write && d == Durability::kRelaxed) begin.push_back("SET LOCAL synchronous_commit = off");
     if (write && scope == WriteScope::kAllWriters) begin.push_back(kWriteLockSql);
-    return std::unique_ptr<Transaction>(new PostgresTransaction(this, c, std::move(begin)));
+    return std::unique_ptr<Transaction>(new PostgresTransaction(this, c, write, std::move(begin)));
   }
 
   Status Migrate() override {
@@ -570,7 +574,7 @@ class PostgresDatabase : public Database {
         ++open_;
       }
     }
-    if (c != nullptr && PQstatus(c) == CONNECTION_OK) return c;
+    if (c != nullptr && PQstatus(c) == CONNECTION_OK && DrainCommit(c)) return c;
     if (c != nullptr) PQfinish(c);
     // A server that cannot be reached costs each connect attempt connect_timeout (5 s): for a
     // moment after one failed (here or in the listener, which retries every second) new
@@ -591,6 +595,20 @@ class PostgresDatabase : public Database {
     return fresh;
   }
 
+  // Reads the answer to a read transaction's COMMIT sent before the connection went back to
+  // the pool, and leaves pipeline mode. false: the connection is not fit for use.
+  static bool DrainCommit(PGconn* c) {
+    PreparedStatements* state = PreparedStatements::Of(c);
+    if (state == nullptr || !state->commit_unread) return true;
+    state->commit_unread = false;
+    ResultPtr commit(PQgetResult(c), &PQclear);
+    if (!commit || PQresultStatus(commit.get()) != PGRES_COMMAND_OK) return false;
+    while (PGresult* end = PQgetResult(c)) PQclear(end);
+    ResultPtr sync(PQgetResult(c), &PQclear);
+    if (!sync || PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC) return false;
+    return PQexitPipelineMode(c) == 1;
+  }
+
   // A connection that broke (the server went away or stopped answering) takes the idle ones
   // with it: they lead to the same server, and each would cost the next request a timeout of
   // its own (tcp_user_timeout) before it found out. The next Acquire connects afresh.
@@ -598,18 +616,15 @@ class PostgresDatabase : public Database {
     std::vector<PGconn*> broken;
     {
       std::lock_guard lock(pool_mu_);
-      if (c == nullptr) {  // closed by its transaction
-        --open_;
-        pool_cv_.notify_one();
-        return;
-      }
-      if (PQstatus(c) != CONNECTION_BAD) {
+      // c == nullptr: its transaction closed it when a pipeline broke, as broken as BAD.
+      if (c != nullptr && PQstatus(c) != CONNECTION_BAD) {
         idle_.push_back(c);
         pool_cv_.notify_one();
         return;
       }
       broken.swap(idle_);
-      broken.push_back(c);
+      open_ -= c == nullptr ? 1 : 0;
+      if (c != nullptr) broken.push_back(c);
       open_ -= broken.size();
       pool_cv_.notify_all();
     }
@@ -702,6 +717,20 @@ Status PostgresTransaction::Commit() {
     return Status::Ok();
   }
   if (conn_ == nullptr) return Unavailable("database unavailable: the connection was lost");
+  if (!write_) {
+    // A read-only transaction has nothing to confirm: its COMMIT is sent and its answer read
+    // when the connection is next taken from the pool (DrainCommit), not waited for here.
+    PreparedStatements* state = PreparedStatements::Of(conn_);
+    if (state != nullptr && PQenterPipelineMode(conn_)) {
+      if (PQsendQueryParams(conn_, "COMMIT", 0, nullptr, nullptr, nullptr, nullptr, 0) &&
+          PQpipelineSync(conn_)) {
+        state->commit_unread = true;
+        return Status::Ok();
+      }
+      // Not sent: the connection is broken; the pool finds out from its status.
+      return PgError(conn_, nullptr, "COMMIT");
+    }
+  }
   if (wake_targets().empty()) return Simple(conn_, "COMMIT");
   RETURN_IF_ERROR(Simple(conn_, (db_->NotifySql(wake_targets()) + "; COMMIT").c_str()));
   db_->BumpLocal(wake_targets());

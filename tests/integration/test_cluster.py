@@ -324,10 +324,15 @@ def test_database_goes_away_and_comes_back(cl):
     # (A claim already waiting on the network when the database returns may fail after
     # another thread's succeeded, so the bound is the worker threads: 1 scheduler thread on
     # ctl; 4 per backend and 3 backup threads on a node.)
+    # Each worker logs its recovery at its next successful claim, which an idle worker may
+    # make a moment after the services show up: wait for the lines, not for the clock.
     for n, threads in (("ctl", 1), ("node1", 7), ("node2", 7)):
-        log = cl.nodes[n].read_log()[log_mark[n]:]
-        assert log.count("tasks: claim failed") <= threads, (n, log[-3000:])
-        assert log.count("tasks: claims work again") == log.count("tasks: claim failed"), n
+        def log_since():
+            return cl.nodes[n].read_log()[log_mark[n]:]
+        cl.wait_for(lambda: log_since().count("tasks: claims work again") ==
+                    log_since().count("tasks: claim failed"), 30,
+                    "a recovery line for each claim failure on %s" % n)
+        assert log_since().count("tasks: claim failed") <= threads, (n, log_since()[-3000:])
     after = cl.create_volume()
     assert after["status"] == "available"
     assert all(cl.nodes[n].running() for n in ("ctl", "node1", "node2"))
