@@ -481,9 +481,11 @@ void Connection::Execute(Task& task) {
       self->Finish(itt, std::move(result));
       self->ScheduleFlush();
     } else {
+      // Completions posted together (librbd's and libnfs's threads finish several at once)
+      // go out in one send at the end of the reactor's iteration, not one send each.
       reactor->Post([self, itt, r = std::move(result)]() mutable {
         self->Finish(itt, std::move(r));
-        self->Flush();
+        self->ScheduleFlush();
       });
     }
   });
