@@ -170,6 +170,18 @@ class ManagerTest : public ::testing::Test {
     worker_->Start();
   }
 
+  // The backend's row in services (the test fails when there is not exactly one).
+  db::ServiceRecord BackendService() {
+    std::vector<db::ServiceRecord> services;
+    EXPECT_TRUE(db::InReadTransaction(*db_, [&](db::Transaction& tx) {
+                  ASSIGN_OR_RETURN(services,
+                                   db::ListServices(tx, std::string(kBackendHost), std::nullopt));
+                  return Status::Ok();
+                }).ok());
+    EXPECT_EQ(services.size(), 1u);
+    return services.empty() ? db::ServiceRecord{} : services[0];
+  }
+
   db::VolumeRecord Vol(const std::string& id, const std::string& status, int64_t size = 2) {
     db::VolumeRecord v;
     v.id = id;
@@ -466,17 +478,11 @@ TEST_F(ManagerTest, ExtendWithMalformedArgsIsErrorExtendingNotRetried) {
 
 TEST_F(ManagerTest, ReportStatsWritesServiceCapabilities) {
   ASSERT_TRUE(manager_->ReportStats().ok());
-  std::vector<db::ServiceRecord> services;
-  ASSERT_TRUE(db::InReadTransaction(*db_, [&](db::Transaction& tx) {
-                ASSIGN_OR_RETURN(services,
-                                 db::ListServices(tx, std::string(kBackendHost), std::nullopt));
-                return Status::Ok();
-              }).ok());
-  ASSERT_EQ(services.size(), 1u);
-  EXPECT_EQ(services[0].binary, db::kVolumeBinary);
-  EXPECT_EQ(services[0].availability_zone, "nova");
-  ASSERT_TRUE(services[0].capabilities.has_value());
-  json caps = json::parse(*services[0].capabilities);
+  db::ServiceRecord service = BackendService();
+  EXPECT_EQ(service.binary, db::kVolumeBinary);
+  EXPECT_EQ(service.availability_zone, "nova");
+  ASSERT_TRUE(service.capabilities.has_value());
+  json caps = json::parse(*service.capabilities);
   EXPECT_EQ(caps["volume_backend_name"], "b");
   EXPECT_EQ(caps["volume_driver"], "fake");
   ASSERT_EQ(caps["pools"].size(), 1u);
@@ -490,41 +496,25 @@ TEST_F(ManagerTest, ReportStatsWritesServiceCapabilities) {
 
   // A second report refreshes the same row.
   ASSERT_TRUE(manager_->ReportStats().ok());
-  ASSERT_TRUE(db::InReadTransaction(*db_, [&](db::Transaction& tx) {
-                ASSIGN_OR_RETURN(services,
-                                 db::ListServices(tx, std::string(kBackendHost), std::nullopt));
-                return Status::Ok();
-              }).ok());
-  ASSERT_EQ(services.size(), 1u);
-  EXPECT_EQ(services[0].report_count, 2);
+  EXPECT_EQ(BackendService().report_count, 2);
 }
 
 TEST_F(ManagerTest, AFailedStatsReportStillHeartbeatsWithTheLastPoolMarkedDown) {
-  auto service = [&] {
-    std::vector<db::ServiceRecord> services;
-    EXPECT_TRUE(db::InReadTransaction(*db_, [&](db::Transaction& tx) {
-                  ASSIGN_OR_RETURN(services,
-                                   db::ListServices(tx, std::string(kBackendHost), std::nullopt));
-                  return Status::Ok();
-                }).ok());
-    EXPECT_EQ(services.size(), 1u);
-    return services.empty() ? db::ServiceRecord{} : services[0];
-  };
   // Before any good report: the service is alive, no pool is known.
   driver_->FailStatsWith(Unavailable("monitor command df: timed out"));
   Status st = manager_->ReportStats();
   EXPECT_EQ(st.code(), StatusCode::kUnavailable) << st.ToString();
-  EXPECT_EQ(service().report_count, 1);
-  EXPECT_FALSE(service().capabilities.has_value());
+  EXPECT_EQ(BackendService().report_count, 1);
+  EXPECT_FALSE(BackendService().capabilities.has_value());
 
   driver_->FailStatsWith(std::nullopt);
   ASSERT_TRUE(manager_->ReportStats().ok());
-  EXPECT_EQ(json::parse(*service().capabilities)["pools"][0]["backend_state"], "up");
+  EXPECT_EQ(json::parse(*BackendService().capabilities)["pools"][0]["backend_state"], "up");
 
   // The backend stops answering: the last capacities stay, the pool says down.
   driver_->FailStatsWith(Unavailable("monitor command df: timed out"));
   EXPECT_FALSE(manager_->ReportStats().ok());
-  db::ServiceRecord s = service();
+  db::ServiceRecord s = BackendService();
   EXPECT_EQ(s.report_count, 3);  // the heartbeat went on
   json pool = json::parse(*s.capabilities)["pools"][0];
   EXPECT_EQ(pool["backend_state"], "down");
@@ -532,7 +522,7 @@ TEST_F(ManagerTest, AFailedStatsReportStillHeartbeatsWithTheLastPoolMarkedDown) 
 
   driver_->FailStatsWith(std::nullopt);
   ASSERT_TRUE(manager_->ReportStats().ok());
-  EXPECT_EQ(json::parse(*service().capabilities)["pools"][0]["backend_state"], "up");
+  EXPECT_EQ(json::parse(*BackendService().capabilities)["pools"][0]["backend_state"], "up");
 }
 
 TEST_F(ManagerTest, StartSetsUpAndLeavesUnknownVolumesAlone) {
