@@ -722,12 +722,13 @@ Status PostgresTransaction::Commit() {
     // when the connection is next taken from the pool (DrainCommit), not waited for here.
     PreparedStatements* state = PreparedStatements::Of(conn_);
     if (state != nullptr && PQenterPipelineMode(conn_)) {
+      // Set first: if the send fails, the drain fails too and the pool drops the connection
+      // instead of handing it out still in pipeline mode.
+      state->commit_unread = true;
       if (PQsendQueryParams(conn_, "COMMIT", 0, nullptr, nullptr, nullptr, nullptr, 0) &&
           PQpipelineSync(conn_)) {
-        state->commit_unread = true;
         return Status::Ok();
       }
-      // Not sent: the connection is broken; the pool finds out from its status.
       return PgError(conn_, nullptr, "COMMIT");
     }
   }
