@@ -16,6 +16,7 @@
 // Threading: one writer per thread; it owns nothing but a reference to the output string.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
@@ -23,6 +24,24 @@
 #include <string_view>
 
 namespace scoria {
+
+// An object key written in the source (a string literal): checked at compile time for
+// characters JSON would escape, so writing it is a copy. Keys known only at run time (metadata,
+// extra specs) go through JsonWriter::EscapedKey.
+class JsonKey {
+ public:
+  template <size_t N>
+  consteval JsonKey(const char (&key)[N]) : text_(key, N - 1) {  // NOLINT: implicit on purpose
+    for (char c : text_) {
+      const auto u = static_cast<unsigned char>(c);
+      if (u < 0x20 || u >= 0x80 || c == '"' || c == '\\') throw "JsonKey: a key that needs escaping";
+    }
+  }
+  std::string_view text() const { return text_; }
+
+ private:
+  std::string_view text_;
+};
 
 class JsonWriter {
  public:
@@ -33,8 +52,17 @@ class JsonWriter {
   JsonWriter& EndObject() { return Close('}'); }
   JsonWriter& BeginArray() { return Open('['); }
   JsonWriter& EndArray() { return Close(']'); }
-  // The key of the next value, inside an object.
-  JsonWriter& Key(std::string_view key);
+  // The key of the next value, inside an object: one written in the source, or one known only
+  // at run time (escaped).
+  JsonWriter& EscapedKey(std::string_view key);
+  JsonWriter& Key(JsonKey key) {
+    Separate();
+    out_.push_back('"');
+    out_.append(key.text());
+    out_.append("\":", 2);
+    first_ = true;  // the value follows the colon directly
+    return *this;
+  }
 
   JsonWriter& String(std::string_view s);
   JsonWriter& Int(int64_t n);
@@ -49,21 +77,22 @@ class JsonWriter {
   // Text that is already one JSON value (e.g. a nested view written by another writer).
   JsonWriter& Raw(std::string_view json) { return Literal(json); }
 
-  // Key and value in one call, for the common object members.
-  JsonWriter& Field(std::string_view key, std::string_view s) { return Key(key).String(s); }
-  JsonWriter& Field(std::string_view key, const char* s) {
+  // Key and value in one call, for the common object members (keys written in the source; a
+  // run-time key is EscapedKey(k) then the value).
+  JsonWriter& Field(JsonKey key, std::string_view s) { return Key(key).String(s); }
+  JsonWriter& Field(JsonKey key, const char* s) {
     return Key(key).String(std::string_view(s));
   }
-  JsonWriter& Field(std::string_view key, const std::string& s) {
+  JsonWriter& Field(JsonKey key, const std::string& s) {
     return Key(key).String(std::string_view(s));
   }
-  JsonWriter& Field(std::string_view key, const std::optional<std::string>& s) {
+  JsonWriter& Field(JsonKey key, const std::optional<std::string>& s) {
     return Key(key).OptString(s);
   }
-  JsonWriter& Field(std::string_view key, int64_t n) { return Key(key).Int(n); }
-  JsonWriter& Field(std::string_view key, int n) { return Key(key).Int(n); }
-  JsonWriter& Field(std::string_view key, bool b) { return Key(key).Bool(b); }
-  JsonWriter& NullField(std::string_view key) { return Key(key).Null(); }
+  JsonWriter& Field(JsonKey key, int64_t n) { return Key(key).Int(n); }
+  JsonWriter& Field(JsonKey key, int n) { return Key(key).Int(n); }
+  JsonWriter& Field(JsonKey key, bool b) { return Key(key).Bool(b); }
+  JsonWriter& NullField(JsonKey key) { return Key(key).Null(); }
 
  private:
   void Separate() {

@@ -117,7 +117,7 @@ void WriteVolumeDetail(JsonWriter& w, const Request& req, const db::VolumeRecord
       .Field("source_volid", v.source_volid)
       .Key("metadata")
       .BeginObject();
-  for (const auto& [k, val] : v.metadata) w.Field(k, val);
+  for (const auto& [k, val] : v.metadata) w.EscapedKey(k).String(val);
   w.EndObject().Key("links");
   WriteResourceLinks(w, req, "volumes", v.id);
   w.Field("user_id", v.user_id)

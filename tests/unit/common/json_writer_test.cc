@@ -47,6 +47,18 @@ TEST(JsonWriterTest, StructureAndCommas) {
   EXPECT_TRUE(json::accept(out));
 }
 
+TEST(JsonWriterTest, RunTimeKeysAreEscaped) {
+  // Keys written in the source are checked when compiled (JsonKey); a stored metadata key may
+  // hold anything and is escaped like a value.
+  for (std::string k : {std::string("plain"), std::string("quo\"te"), std::string("nl\n"),
+                        std::string("bad\xff")}) {
+    std::string out;
+    JsonWriter(out).BeginObject().EscapedKey(k).Int(1).Field("next", true).EndObject();
+    EXPECT_EQ(out, "{" + Reference(k) + ":1,\"next\":true}") << k;
+    EXPECT_TRUE(json::accept(out)) << out;
+  }
+}
+
 TEST(JsonWriterTest, EscapesAsNlohmannDoes) {
   for (std::string s : {std::string(""), std::string("plain"), std::string("quote\" back\\ slash/"),
                         std::string("\b\f\n\r\t"), std::string("\x01\x1f\x7f", 3),
@@ -87,7 +99,7 @@ TEST(JsonWriterTest, RandomBytesMatchNlohmann) {
   }
 }
 
-// The writer skips 8 plain bytes at a time: one byte that needs a look, at every position of a
+// The writer skips 16 and 8 plain bytes at a time: one byte that needs a look, at every position of a
 // long plain string, must still be seen.
 TEST(JsonWriterTest, OneSpecialByteAnywhereInALongString) {
   for (char special : {'"', '\\', '\n', '\x01', '\x1f', '\x7f', '\x80', '\xff', ' ', '~'}) {

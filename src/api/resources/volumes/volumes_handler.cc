@@ -118,7 +118,7 @@ Status WritePage(db::Transaction& tx, const Request& req, std::vector<db::Volume
 std::string Wrap(std::string_view key, const std::string& json_text) {
   std::string out;
   JsonWriter w(out);
-  w.BeginObject().Key(key).Raw(json_text).EndObject();
+  w.BeginObject().EscapedKey(key).Raw(json_text).EndObject();
   return out;
 }
 
