@@ -300,35 +300,34 @@ class PostgresTransaction : public Transaction {
 
  private:
   // A statement ready to send: `?` numbered as `$n`, parameters as text (null: SQL NULL).
+  // Text parameters point into the caller's values, which outlive the statement's sending;
+  // only numbers are formatted into `numbers`.
   struct Bound {
     std::string sql;
-    std::vector<std::string> text;
-    std::vector<bool> null;
-    std::vector<const char*> Values() const {
-      std::vector<const char*> v(text.size(), nullptr);
-      for (size_t i = 0; i < text.size(); ++i) {
-        if (!null[i]) v[i] = text[i].c_str();
-      }
-      return v;
-    }
-    int count() const { return static_cast<int>(text.size()); }
+    std::vector<const char*> values;
+    std::vector<std::string> numbers;
+    const std::vector<const char*>& Values() const { return values; }
+    int count() const { return static_cast<int>(values.size()); }
   };
 
   static Bound Bind(std::string_view sql, const std::vector<Value>& params) {
-    Bound b{NumberPlaceholders(sql), std::vector<std::string>(params.size()),
-            std::vector<bool>(params.size(), false)};
+    Bound b{NumberPlaceholders(sql), std::vector<const char*>(params.size(), nullptr), {}};
+    size_t numbers = 0;
+    for (const Value& v : params) {
+      numbers += std::holds_alternative<int64_t>(v) || std::holds_alternative<double>(v);
+    }
+    b.numbers.reserve(numbers);  // no reallocation: values point into these strings
     for (size_t i = 0; i < params.size(); ++i) {
       const Value& v = params[i];
-      if (std::holds_alternative<std::nullptr_t>(v)) {
-        b.null[i] = true;
-      } else if (auto* n = std::get_if<int64_t>(&v)) {
-        b.text[i] = std::to_string(*n);
+      if (std::holds_alternative<std::nullptr_t>(v)) continue;  // SQL NULL
+      if (auto* n = std::get_if<int64_t>(&v)) {
+        b.values[i] = b.numbers.emplace_back(std::to_string(*n)).c_str();
       } else if (auto* d = std::get_if<double>(&v)) {
         char buf[32];
         std::snprintf(buf, sizeof(buf), "%.17g", *d);
-        b.text[i] = buf;
+        b.values[i] = b.numbers.emplace_back(buf).c_str();
       } else {
-        b.text[i] = std::get<std::string>(v);
+        b.values[i] = std::get<std::string>(v).c_str();
       }
     }
     return b;
@@ -357,7 +356,7 @@ class PostgresTransaction : public Transaction {
       return std::move(results[0]);
     }
     ASSIGN_OR_RETURN(const std::string* name, Prepared(b.sql, b.count()));
-    const std::vector<const char*> values = b.Values();
+    const std::vector<const char*>& values = b.Values();
     ResultPtr r(name ? PQexecPrepared(conn_, name->c_str(), b.count(), values.data(), nullptr,
                                       nullptr, 0)
                      : PQexecParams(conn_, b.sql.c_str(), b.count(), nullptr, values.data(),
@@ -408,7 +407,7 @@ class PostgresTransaction : public Transaction {
           expected.push_back({Expected::kPrepare, i});
         }
       }
-      const std::vector<const char*> values = b.Values();
+      const std::vector<const char*>& values = b.Values();
       sent = sent && (name ? PQsendQueryPrepared(conn_, name->c_str(), b.count(), values.data(),
                                                  nullptr, nullptr, 0)
                            : PQsendQueryParams(conn_, b.sql.c_str(), b.count(), nullptr,

@@ -98,8 +98,12 @@ Status WritePage(db::Transaction& tx, const Request& req, std::vector<db::Volume
   ids.reserve(vols.size());
   for (const auto& v : vols) ids.push_back(v.id);
   // Metadata, type names and attachments in one batch (one round trip on PostgreSQL).
-  ASSIGN_OR_RETURN(auto batch, tx.QueryAll({db::VolumeMetadataQuery(vols), db::TypeNamesQuery(),
-                                            db::AttachmentsOfVolumesQuery(ids)}));
+  std::vector<db::Statement> queries;  // moved in: an initializer list would copy each one
+  queries.reserve(3);
+  queries.push_back(db::VolumeMetadataQuery(vols));
+  queries.push_back(db::TypeNamesQuery());
+  queries.push_back(db::AttachmentsOfVolumesQuery(ids));
+  ASSIGN_OR_RETURN(auto batch, tx.QueryAll(queries));
   db::AddVolumeMetadata(batch[0], vols);
   const auto type_names = db::TypeNamesOf(batch[1]);
   const auto atts = db::AttachmentsByVolume(batch[2]);
