@@ -76,6 +76,7 @@ Status BackupService::Start() {
     return Status(store.status().code(), where + ": " + store.status().message());
   }
   RepositoryOptions options;
+  options.chunk_size = static_cast<uint32_t>(config_.backup_chunk_size);
   options.owner = config_.host + ":" + std::to_string(::getpid());
   auto repo = Repository::Open(*store, options);
   if (!repo.ok()) {

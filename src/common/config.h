@@ -116,6 +116,7 @@ struct Config {
   std::string backup_ceph_pool = "backups";
   int64_t backup_ceph_chunk_size = 134217728;  // largest object one write carries
   int backup_ceph_op_timeout = 120;            // seconds: connect, monitor and OSD requests
+  int64_t backup_chunk_size = 4194304;  // chunk size of a new repository (RepositoryOptions)
   bool restore_discard_excess_bytes = true;  // RestoreJobOptions::zero_beyond_backup
   std::string log_level = "info";
   std::string log_file;  // empty = stderr

@@ -481,6 +481,19 @@ const std::vector<OptionSpec>& Table() {
                     "Size in bytes of one backup object.")
                     .AtLeast(1)
                     .NotUsedYet());
+    t.push_back(Opt(kDefault, "backup_chunk_size", T::kInt, "4194304",
+                    "Bytes per chunk of a new backup repository: the unit of change tracking, "
+                    "deduplication and storage. An incremental stores every chunk a change "
+                    "touches whole, so scattered small writes favour small chunks (64 KiB: 64x "
+                    "the manifest entries of 4 MiB) and sequential change large ones. Read "
+                    "only when the store holds no repository yet; an existing repository keeps "
+                    "its own. 64 KiB to 64 MiB, a multiple of 512.")
+                    .Range(65536, 67108864)
+                    .Verify([](const std::string& v) -> std::optional<std::string> {
+                      if (std::stoll(v) % 512 != 0) return "a multiple of 512";
+                      return std::nullopt;
+                    })
+                    .Into(&Config::backup_chunk_size));
     t.push_back(Opt(kDefault, "backup_sha_block_size_bytes", T::kInt, "32768",
                     "Block size in bytes for incremental-backup change detection.")
                     .AtLeast(1)
@@ -669,6 +682,7 @@ std::variant<Value, Problem> Convert(const OptionSpec& o, const std::string& tex
         }
         return Problem{e, ""};
       }
+      if (auto p = checked(text)) return *p;
       return Value(v);
     }
     case OptType::kFloat:

@@ -172,6 +172,14 @@ TEST(ConfigTest, IntErrors) {
             "\"99999999999999999999\"");
   EXPECT_EQ(ErrorOf(WithBackend("reserved_percentage = 101")),
             "s.conf: [b1] reserved_percentage: expected an integer in 0..100, got \"101\"");
+  // An integer option with a check of its own, past its range.
+  EXPECT_EQ(ErrorOf(WithDefault("backup_chunk_size = 65537")),
+            "s.conf: [DEFAULT] backup_chunk_size: expected a multiple of 512, got "
+            "\"65537\"");
+  EXPECT_EQ(ErrorOf(WithDefault("backup_chunk_size = 32768")),
+            "s.conf: [DEFAULT] backup_chunk_size: expected an integer in 65536..67108864, got "
+            "\"32768\"");
+  EXPECT_EQ(MustParse(WithDefault("backup_chunk_size = 65536")).backup_chunk_size, 65536);
 }
 
 TEST(ConfigTest, FloatErrors) {
