@@ -8,7 +8,14 @@
 // Allocate() leaves the bytes indeterminate: the caller must write every byte it later reads
 // or sends.
 //
-// Threading: a plain value; whoever owns it may use it. Once shared, nobody writes it.
+// Blocks of 64 KiB and more come from a process-wide pool of power-of-two size classes (up to
+// 16 MiB; at most 64 MiB kept free) and go back to it when the last owner lets go. Without it
+// glibc trims the top of a thread's heap when a large block is freed, and the next READ's
+// buffer faults its pages back in zeroed by the kernel: the memset this type avoids, and more
+// (measured: 1 MiB reads at QD4 cost 590 instead of 205 µs of target CPU each).
+//
+// Threading: a plain value; whoever owns it may use it. Once shared, nobody writes it. The
+// pool is thread-safe (a block may be released on another thread than it was taken on).
 #pragma once
 
 #include <cstddef>
@@ -38,10 +45,7 @@ class DataBuffer {
 
   // Replaces the contents with `n` uninitialised bytes (a new block: a buffer shared before
   // keeps its old bytes).
-  void Allocate(size_t n) {
-    bytes_ = n ? std::make_shared_for_overwrite<std::byte[]>(n) : nullptr;
-    size_ = n;
-  }
+  void Allocate(size_t n);
   // Replaces the contents with a copy of `n` bytes at `p`.
   void Assign(const void* p, size_t n) {
     Allocate(n);
