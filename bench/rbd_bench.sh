@@ -25,6 +25,8 @@
 #   PCT=1        each incremental follows a rewrite of PCT % of the volume, in random aligned blocks
 #   BLOCKS="1048576 4096"  block sizes of those rewrites, one incremental round each
 #   BENCH_DIR=   parent of the temp dir (scoriad's state, file volume, backup store, exports)
+#   SCORIA_EXTRA_CONF=  lines added to the [DEFAULT] section of scoriad's config, e.g.
+#                $'iscsi_poll_max_us = 0' to run the target without adaptive polling
 set -euo pipefail
 
 build=${1:-build}
@@ -79,6 +81,7 @@ settle() { sync; sleep 2; }
 echo "# $(date -u +%FT%TZ) $(uname -r), $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "# scoria $(git rev-parse --short HEAD 2>/dev/null || echo '?'), $(ceph --version | awk '{print "ceph", $3}'), qemu-img $(qemu-img --version | head -1 | awk '{print $3}'), libiscsi $(dpkg-query -W -f '${Version}' libiscsi7 2>/dev/null || echo '?')"
 echo "# cluster $CONF; work dir $work ($(df -T "$work" | awk 'NR==2{print $2}')); SIZE_GB=$SIZE_GB DATA_GB=$DATA_GB DUR=${DUR}s REPS=$REPS"
+[[ -z ${SCORIA_EXTRA_CONF:-} ]] || echo "# scoriad [DEFAULT] extra: $(tr '\n' ';' <<<"$SCORIA_EXTRA_CONF")"
 
 # ---- a pool of our own, removed at the end ----
 ceph osd pool create "$pool" 8 8 replicated >/dev/null 2>&1
@@ -103,6 +106,7 @@ quota_volumes = -1
 quota_gigabytes = -1
 quota_backups = -1
 quota_backup_gigabytes = -1
+${SCORIA_EXTRA_CONF:-}
 
 [database]
 connection = sqlite:///\$state_path/scoria.sqlite

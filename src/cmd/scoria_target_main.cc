@@ -16,7 +16,7 @@ int main(int argc, char** argv) {
   std::string address = "127.0.0.1", file, volume_id = "00000000-0000-0000-0000-000000000001";
   std::string chap_user, chap_secret, log_level = "warning";
   std::vector<std::string> initiators;
-  int port = 3260, threads = 0;
+  int port = 3260, threads = 0, poll_max_us = 50;
   bool read_only = false;
   app.add_option("--address", address, "IPv4 address to listen on");
   app.add_option("--port", port, "TCP port (0: ephemeral, printed on stdout)");
@@ -27,6 +27,8 @@ int main(int argc, char** argv) {
   app.add_option("--chap-user", chap_user, "CHAP user name (empty: no CHAP)");
   app.add_option("--chap-secret", chap_secret, "CHAP secret");
   app.add_option("--threads", threads, "io threads (0: one per core)");
+  app.add_option("--poll-max-us", poll_max_us,
+                 "longest adaptive poll before a reactor sleeps, in µs (0: never poll)");
   app.add_flag("--read-only", read_only, "refuse writes");
   app.add_option("--log-level", log_level, "trace, debug, info, warning, error");
   CLI11_PARSE(app, argc, argv);
@@ -48,6 +50,7 @@ int main(int argc, char** argv) {
   o.address = address;
   o.port = static_cast<uint16_t>(port);
   o.io_threads = threads;
+  o.poll_max_us = poll_max_us;
   scoria::target::TargetServer server(o);
   if (auto st = server.Start(); !st.ok()) {
     std::fprintf(stderr, "scoria-target: %s\n", st.message().c_str());

@@ -72,6 +72,7 @@ struct Config {
   std::string target_ip_address = "127.0.0.1";
   int target_port = 3260;
   std::string target_prefix = "iqn.2010-10.org.openstack:";
+  int iscsi_poll_max_us = 50;  // adaptive polling of the target's reactors; 0 = off
   std::vector<std::string> scheduler_default_filters = {"AvailabilityZoneFilter", "CapacityFilter",
                                                         "CapabilitiesFilter"};
   std::vector<std::string> scheduler_default_weighers = {"CapacityWeigher"};

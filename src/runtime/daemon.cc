@@ -59,6 +59,7 @@ Status Daemon::Start() {
     t.address = config_.target_ip_address;
     t.port = static_cast<uint16_t>(config_.target_port);
     t.target_prefix = config_.target_prefix;
+    t.poll_max_us = config_.iscsi_poll_max_us;
     auto server = std::make_unique<target::TargetServer>(t);
     RETURN_IF_ERROR(server->Start());
     target_ = server.get();

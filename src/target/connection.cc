@@ -23,7 +23,6 @@ namespace scoria::target {
 namespace {
 
 constexpr size_t kReadChunk = 256 * 1024;
-constexpr size_t kCompactAfter = 256 * 1024;  // sent bytes kept in out_ before compaction
 constexpr size_t kMaxTasks = 512;  // beyond the advertised window: a misbehaving initiator
 
 // Fixed-format sense data (SPC-4 4.5.3).
@@ -92,6 +91,8 @@ void Connection::Start() {
   opts.target_portal_group_tag = server_.portal_group_tag();
   login_ = std::make_unique<LoginNegotiator>(server_.target_params(), opts,
                                              &server_.login_policy());
+  parser_.set_data_sink(
+      [this](const Bhs& bhs, uint32_t length) { return DataDestination(bhs, length); });
   auto self = shared_from_this();
   reactor_.Add(fd_, EPOLLIN | EPOLLRDHUP, [self](uint32_t ev) { self->OnEvents(ev); });
 }
@@ -106,6 +107,7 @@ void Connection::Close() {
   closed_ = true;
   reactor_.Remove(fd_);
   ::shutdown(fd_, SHUT_RDWR);
+  out_.Clear();  // releases the Data-In buffers still queued
   // Tasks still executing complete into the void: their completions find closed_ set.
   if (target_.unit) target_.unit->NexusLost(nexus_);
   server_.ConnectionClosed(this);
@@ -135,11 +137,12 @@ void Connection::OnReadable() {
       return;
     }
     std::span<const uint8_t> rest(in_buf_.data(), static_cast<size_t>(n));
+    std::vector<ReceivedPdu> pdus;
     while (!rest.empty() && !closed_) {
-      std::vector<ReceivedPdu> pdus;
-      // During login one PDU at a time: digests and limits change after the last login PDU.
-      size_t max = full_feature_ ? SIZE_MAX : 1;
-      auto used = parser_.Feed(rest, &pdus, max);
+      // One PDU at a time: during login digests and limits change after the last login PDU,
+      // and the data sink (DataDestination) must see the tasks as the PDUs before left them.
+      pdus.clear();
+      auto used = parser_.Feed(rest, &pdus, 1);
       for (auto& p : pdus) {
         if (closed_) break;
         HandlePdu(p);
@@ -156,6 +159,31 @@ void Connection::OnReadable() {
   Flush();
 }
 
+std::span<uint8_t> Connection::DataDestination(const Bhs& bhs, uint32_t length) {
+  if (!full_feature_) return {};
+  const Pdu header(bhs);
+  if (header.opcode() == Opcode::kDataOut) {
+    // Data-Out at the offset the task expects next: straight into the command's buffer.
+    // HandleDataOut still checks the PDU; if it fails the task, the bytes written are moot.
+    auto it = tasks_.find(header.itt());
+    if (it == tasks_.end()) return {};
+    Task& task = *it->second;
+    if (task.failed || task.executing || !task.cmd.write ||
+        header.buffer_offset() != task.received ||
+        length > task.cmd.data_out.size() - task.received) {
+      return {};
+    }
+    return {reinterpret_cast<uint8_t*>(task.cmd.data_out.data()) + task.received, length};
+  }
+  if (header.opcode() == Opcode::kScsiCommand && header.write_bit() && params_.immediate_data &&
+      length <= header.edtl() && length <= params_.first_burst) {
+    // Immediate data: into the buffer HandleScsiCommand then gives the task.
+    pending_data_out_.assign(header.edtl(), std::byte{0});
+    return {reinterpret_cast<uint8_t*>(pending_data_out_.data()), length};
+  }
+  return {};
+}
+
 void Connection::OnWritable() { Flush(); }
 
 void Connection::ScheduleFlush() {
@@ -168,37 +196,32 @@ void Connection::ScheduleFlush() {
 }
 
 void Connection::Flush() {
-  while (!closed_ && out_off_ < out_.size()) {
-    ssize_t n = ::send(fd_, out_.data() + out_off_, out_.size() - out_off_, MSG_NOSIGNAL);
+  while (!closed_ && !out_.empty()) {
+    ssize_t n = out_.SendTo(fd_);
     if (n < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) {
         if (!want_writable_) reactor_.Modify(fd_, EPOLLIN | EPOLLRDHUP | EPOLLOUT);
         want_writable_ = true;
-        // Drop what was sent once it is most of the buffer: with a pipeline of large reads
-        // that complete at once, responses are appended before the buffer ever drains, and
-        // it would otherwise grow by every byte sent.
-        if (out_off_ >= kCompactAfter && out_off_ >= out_.size() - out_off_) {
-          out_.erase(out_.begin(), out_.begin() + static_cast<ptrdiff_t>(out_off_));
-          out_off_ = 0;
-        }
         return;
       }
       if (errno == EINTR) continue;
       Close();
       return;
     }
-    out_off_ += static_cast<size_t>(n);
   }
   if (closed_) return;
-  out_.clear();
-  out_off_ = 0;
   if (want_writable_) reactor_.Modify(fd_, EPOLLIN | EPOLLRDHUP);  // one epoll_ctl, not per send
   want_writable_ = false;
   if (close_after_flush_) Close();
 }
 
 void Connection::Send(const Pdu& pdu) {
-  EncodeTo(pdu, full_feature_ ? params_.digests : DigestConfig{}, &out_);
+  out_.Append(EncodedPdu(pdu, full_feature_ ? params_.digests : DigestConfig{}), nullptr);
+}
+
+void Connection::SendShared(const Pdu& pdu, std::shared_ptr<const void> payload) {
+  out_.Append(EncodedPdu(pdu, full_feature_ ? params_.digests : DigestConfig{}),
+              std::move(payload));
 }
 
 TargetSn Connection::Sn(bool advance_stat_sn) {
@@ -214,6 +237,11 @@ void Connection::Reject(uint8_t reason, const Bhs& bhs) { Send(BuildReject(reaso
 
 void Connection::HandlePdu(ReceivedPdu& in) {
   Pdu& pdu = in.pdu;
+  // Immediate data the sink placed belongs to this PDU only (HandleScsiCommand takes it).
+  struct DropPending {
+    std::vector<std::byte>& v;
+    ~DropPending() { v = {}; }
+  } drop_pending{pending_data_out_};
   if (!full_feature_) {
     if (pdu.opcode() != Opcode::kLoginRequest) {
       // RFC 7143 §6.3: anything but a Login Request before full feature phase ends it.
@@ -280,7 +308,7 @@ void Connection::HandleLogin(Pdu& pdu) {
     }
   }
   if (step.outcome != LoginOutcome::kCompleted) {
-    EncodeTo(step.response, DigestConfig{}, &out_);
+    out_.Append(EncodedPdu(step.response, DigestConfig{}), nullptr);
     if (step.outcome == LoginOutcome::kFailed) {
       spdlog::info("iscsi: login from {} failed (0x{:04x}): {}", peer_, step.status,
                    step.error.message());
@@ -291,7 +319,7 @@ void Connection::HandleLogin(Pdu& pdu) {
   const LoginInfo& info = login_->info();
   tsih_ = server_.NewTsih();
   step.response.set_tsih(tsih_);
-  EncodeTo(step.response, DigestConfig{}, &out_);
+  out_.Append(EncodedPdu(step.response, DigestConfig{}), nullptr);
   nexus_.id = session_key();
   nexus_.initiator_name = initiator_name_;
   const SessionParams& sp = info.params;
@@ -339,8 +367,12 @@ void Connection::HandleScsiCommand(Pdu& pdu) {
       Reject(kRejectProtocolError, pdu.bhs());
       return;
     }
-    task->cmd.data_out.resize(task->cmd.expected_length);
-    if (!data.empty()) std::memcpy(task->cmd.data_out.data(), data.data(), data.size());
+    if (!data.empty() && data.data() == reinterpret_cast<uint8_t*>(pending_data_out_.data())) {
+      task->cmd.data_out = std::move(pending_data_out_);  // the parser put the data there
+    } else {
+      task->cmd.data_out.resize(task->cmd.expected_length);
+      if (!data.empty()) std::memcpy(task->cmd.data_out.data(), data.data(), data.size());
+    }
     task->received = static_cast<uint32_t>(data.size());
     task->unsolicited_end = params_.initial_r2t
                                 ? task->received
@@ -427,8 +459,9 @@ void Connection::HandleDataOut(Pdu& pdu) {
     FailTask(task, 0x0b, 0x4b, 0x00);  // ABORTED COMMAND, DATA PHASE ERROR
     return;
   }
-  if (!data.empty()) {
-    std::memcpy(task.cmd.data_out.data() + task.received, data.data(), data.size());
+  std::byte* dest = task.cmd.data_out.data() + task.received;
+  if (!data.empty() && data.data() != reinterpret_cast<const uint8_t*>(dest)) {
+    std::memcpy(dest, data.data(), data.size());  // the data sink did not place it
   }
   task.received += static_cast<uint32_t>(data.size());
   ++task.expected_data_sn;
@@ -519,6 +552,8 @@ void Connection::SendResponse(Task& task, const ScsiResult& result) {
     // MaxBurstLength sequence, status collapsed into the last PDU.
     const uint32_t total = std::min(produced, edtl);
     const auto* bytes = reinterpret_cast<const uint8_t*>(result.data_in.data());
+    // The Data-In PDUs reference the result's buffer until they are sent: no copy.
+    const std::shared_ptr<const void> payload = result.data_in.Share();
     uint32_t off = 0;
     uint32_t in_burst = 0;
     while (off < total) {
@@ -542,8 +577,7 @@ void Connection::SendResponse(Task& task, const ScsiResult& result) {
       } else {
         f.sn = Sn(false);
       }
-      // Copying encode: the result buffer dies with this call.
-      Send(BuildDataIn(f, std::span<const uint8_t>(bytes + off, len)));
+      SendShared(BuildDataIn(f, std::span<const uint8_t>(bytes + off, len)), payload);
       off += len;
       if (last) break;
     }

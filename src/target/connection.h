@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "target/logical_unit.h"
+#include "target/output_queue.h"
 #include "target/pdu.h"
 #include "target/pdu_build.h"
 #include "target/pdu_parser.h"
@@ -79,6 +80,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void OnEvents(uint32_t events);
   void OnReadable();
   void OnWritable();
+  // The parser's data sink: where a Data-Out's or an immediate-data command's data segment
+  // goes (the task's buffer), so it is not copied again; empty = let the parser allocate.
+  std::span<uint8_t> DataDestination(const Bhs& bhs, uint32_t length);
   void Close();
   void HandlePdu(ReceivedPdu& in);
   void HandleLogin(Pdu& pdu);
@@ -96,6 +100,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void FailTask(Task& task, uint8_t sense_key, uint8_t asc, uint8_t ascq);
   void SendResponse(Task& task, const ScsiResult& result);
   void Send(const Pdu& pdu);
+  // Queues a Data-In PDU whose data is borrowed from `payload` (kept alive until sent).
+  void SendShared(const Pdu& pdu, std::shared_ptr<const void> payload);
   void Flush();
   // Flush at the end of this reactor iteration: completions of one iteration share a send.
   void ScheduleFlush();
@@ -117,8 +123,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   PduParser parser_;
   std::vector<uint8_t> in_buf_;
-  std::vector<uint8_t> out_;
-  size_t out_off_ = 0;
+  std::vector<std::byte> pending_data_out_;  // immediate data of the PDU being parsed
+  OutputQueue out_;  // Data-In payloads are referenced, not copied
 
   // Login.
   std::unique_ptr<LoginNegotiator> login_;

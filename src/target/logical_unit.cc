@@ -29,8 +29,7 @@ int HighestBit(uint8_t v) {
 // SPC-4 4.2.5.6).
 void SetDataIn(ScsiResult& result, const uint8_t* data, size_t len, size_t alloc_len) {
   len = std::min(len, alloc_len);
-  result.data_in.resize(len);
-  if (len) std::memcpy(result.data_in.data(), data, len);
+  result.data_in.Assign(data, len);
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "target/data_buffer.h"
 #include "volume/block_device.h"
 
 namespace scoria::target {
@@ -58,9 +59,9 @@ struct ScsiCommand {
 struct ScsiResult {
   uint8_t status = kStatusGood;
   std::vector<uint8_t> sense;       // fixed-format sense data when CHECK CONDITION
-  std::vector<std::byte> data_in;   // what the command returns (the CDB's allocation length
+  DataBuffer data_in;               // what the command returns (the CDB's allocation length
                                     // bounds it; the iSCSI layer trims to expected_length and
-                                    // reports residuals)
+                                    // reports residuals); uninitialised when allocated
 };
 
 using ScsiCallback = std::function<void(ScsiResult)>;

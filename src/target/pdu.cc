@@ -179,9 +179,17 @@ EncodedPdu::EncodedPdu(const Pdu& pdu, DigestConfig digests) : data_(pdu.data())
 }
 
 void EncodedPdu::AppendIovecs(std::vector<iovec>* out) const {
-  out->push_back({const_cast<uint8_t*>(head()), head_len_});
-  if (!data_.empty()) out->push_back({const_cast<uint8_t*>(data_.data()), data_.size()});
-  if (tail_len_ > 0) out->push_back({const_cast<uint8_t*>(tail_.data()), tail_len_});
+  iovec parts[3];
+  const size_t n = Iovecs(parts);
+  out->insert(out->end(), parts, parts + n);
+}
+
+size_t EncodedPdu::Iovecs(iovec (&out)[3]) const {
+  size_t n = 0;
+  out[n++] = {const_cast<uint8_t*>(head()), head_len_};
+  if (!data_.empty()) out[n++] = {const_cast<uint8_t*>(data_.data()), data_.size()};
+  if (tail_len_ > 0) out[n++] = {const_cast<uint8_t*>(tail_.data()), tail_len_};
+  return n;
 }
 
 std::vector<uint8_t> EncodedPdu::Flatten() const {

@@ -381,6 +381,10 @@ class EncodedPdu {
   size_t size() const { return head_len_ + data_.size() + tail_len_; }
   // Appends 1 to 3 iovecs pointing into this object and the Pdu's data.
   void AppendIovecs(std::vector<iovec>* out) const;
+  // The same iovecs into out[0..2], without allocating; returns how many (1 to 3). The data
+  // segment's iovec, if any, is the one whose base is data().data().
+  size_t Iovecs(iovec (&out)[3]) const;
+  std::span<const uint8_t> data() const { return data_; }
   // Contiguous copy (tests, small PDUs).
   std::vector<uint8_t> Flatten() const;
 

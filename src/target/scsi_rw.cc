@@ -167,7 +167,7 @@ void ScsiUnit::Read(const Nexus&, ScsiCommand& cmd, ScsiCallback& done) {
   if (d.len == 0) return done(ScsiResult{});
   IoContext* ctx = AcquireContext();
   ctx->done = std::move(done);
-  ctx->result.data_in.resize(size_t(d.len) * block_size_);
+  ctx->result.data_in.Allocate(size_t(d.len) * block_size_);
   device_->Read(d.lba * block_size_, ctx->result.data_in, [ctx](Status st) { IoDone(ctx, st); });
 }
 
@@ -223,14 +223,14 @@ void ScsiUnit::Verify(const Nexus&, ScsiCommand& cmd, ScsiCallback& done) {
     ctx->data = std::move(cmd.data_out);
     ctx->data.resize(std::min<size_t>(ctx->data.size(), ctx->length));
   }
-  ctx->result.data_in.resize(ctx->length);
+  ctx->result.data_in.Allocate(ctx->length);
   ctx->next = &ScsiUnit::VerifyRead;
   device_->Read(d.lba * block_size_, ctx->result.data_in, [ctx](Status st) { IoDone(ctx, st); });
 }
 
 void ScsiUnit::VerifyRead(IoContext* ctx, const Status& st) {
   if (st.ok()) {
-    std::vector<std::byte> medium = std::move(ctx->result.data_in);
+    DataBuffer medium = std::move(ctx->result.data_in);
     ctx->result = ScsiResult{};
     const size_t n = ctx->data.size();
     if (n && std::memcmp(medium.data(), ctx->data.data(), n) != 0) {
@@ -262,7 +262,7 @@ void ScsiUnit::CompareAndWrite(const Nexus&, ScsiCommand& cmd, ScsiCallback& don
   ctx->exclusive = true;
   ctx->next = &ScsiUnit::CompareAndWriteRead;
   auto start = [this, ctx] {
-    ctx->result.data_in.resize(ctx->length);
+    ctx->result.data_in.Allocate(ctx->length);
     device_->Read(ctx->offset, ctx->result.data_in, [ctx](Status st) { IoDone(ctx, st); });
   };
   std::function<void()> later = start;
@@ -271,7 +271,7 @@ void ScsiUnit::CompareAndWrite(const Nexus&, ScsiCommand& cmd, ScsiCallback& don
 
 void ScsiUnit::CompareAndWriteRead(IoContext* ctx, const Status& st) {
   if (!st.ok()) return FinishIo(ctx, st);
-  std::vector<std::byte> medium = std::move(ctx->result.data_in);
+  DataBuffer medium = std::move(ctx->result.data_in);
   ctx->result = ScsiResult{};
   if (std::memcmp(medium.data(), ctx->data.data(), ctx->length) != 0) {
     size_t i = 0;

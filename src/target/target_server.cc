@@ -41,7 +41,9 @@ Status TargetServer::Start() {
                     ? options_.io_threads
                     : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   for (int i = 0; i < threads; ++i) {
-    reactors_.push_back(std::make_unique<Reactor>());
+    ReactorOptions ro;
+    ro.poll_max = std::chrono::microseconds(std::max(0, options_.poll_max_us));
+    reactors_.push_back(std::make_unique<Reactor>(ro));
     reactors_.back()->Start();
   }
   acceptor_ = std::thread([this] { AcceptLoop(); });

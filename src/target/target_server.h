@@ -40,6 +40,8 @@ class TargetServer : public volume::Exporter {
     TargetParams params;
     size_t max_connections = 1024;
     size_t max_connections_per_address = 64;  // before login the initiator is only an address
+    // Longest adaptive poll of a reactor before it blocks, in µs (reactor.h); 0 = never poll.
+    int poll_max_us = 50;
   };
 
   explicit TargetServer(Options options);

@@ -11,7 +11,7 @@ namespace {
 using scsi::Load32;
 using scsi::Load64;
 
-bool AllEqual(const std::vector<std::byte>& v, size_t from, size_t n, uint8_t value) {
+bool AllEqual(std::span<const std::byte> v, size_t from, size_t n, uint8_t value) {
   for (size_t i = from; i < from + n; ++i)
     if (v[i] != std::byte{value}) return false;
   return true;

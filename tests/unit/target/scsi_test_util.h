@@ -105,6 +105,9 @@ inline void ExpectGood(const ScsiResult& r) {
                                    << " asc " << (r.sense.size() > 13 ? int(r.sense[12]) : -1);
 }
 
-inline uint8_t Byte(const ScsiResult& r, size_t i) { return uint8_t(r.data_in.at(i)); }
+inline uint8_t Byte(const ScsiResult& r, size_t i) {
+  EXPECT_LT(i, r.data_in.size());
+  return i < r.data_in.size() ? uint8_t(r.data_in[i]) : 0;
+}
 
 }  // namespace scoria::target::testing

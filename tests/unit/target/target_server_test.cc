@@ -55,9 +55,13 @@ class TempVolume {
   std::string path_;
 };
 
-// A minimal initiator: one connection, no digests, immediate data, one command at a time.
+// A minimal initiator: one connection, immediate data, one command at a time; no digests
+// unless set_digests(true) before Login (then CRC32C both ways, checked on every PDU).
 class Initiator {
  public:
+  void set_digests(bool on) { want_digests_ = on; }
+  int digest_errors() const { return digest_errors_; }
+
   ~Initiator() {
     if (fd_ >= 0) ::close(fd_);
   }
@@ -89,8 +93,8 @@ class Initiator {
     p.set_data(SerializeText({{"InitiatorName", kInitiator},
                               {"TargetName", target},
                               {"SessionType", "Normal"},
-                              {"HeaderDigest", "None"},
-                              {"DataDigest", "None"},
+                              {"HeaderDigest", want_digests_ ? "CRC32C" : "None"},
+                              {"DataDigest", want_digests_ ? "CRC32C" : "None"},
                               {"InitialR2T", "No"},
                               {"ImmediateData", "Yes"},
                               {"MaxRecvDataSegmentLength", "262144"},
@@ -102,6 +106,14 @@ class Initiator {
       return std::nullopt;
     }
     exp_stat_sn_ = r->stat_sn() + 1;
+    if (want_digests_) {
+      const std::string text(r->data().begin(), r->data().end());
+      if (text.find("HeaderDigest=CRC32C") == std::string::npos ||
+          text.find("DataDigest=CRC32C") == std::string::npos) {
+        return std::nullopt;
+      }
+      digests_ = DigestConfig{true, true};  // from the next PDU on (RFC 7143 13.1)
+    }
     return static_cast<uint16_t>(r->status_class() << 8 | r->status_detail());
   }
 
@@ -188,7 +200,7 @@ class Initiator {
 
   bool SendPdu(const Pdu& p) {
     std::vector<uint8_t> out;
-    EncodeTo(p, DigestConfig{}, &out);
+    EncodeTo(p, digests_, &out);
     size_t off = 0;
     while (off < out.size()) {
       ssize_t n = ::send(fd_, out.data() + off, out.size() - off, MSG_NOSIGNAL);
@@ -208,19 +220,31 @@ class Initiator {
     return true;
   }
 
+  // One PDU, framed here and checked (digests included) by a PduParser. nullopt when the
+  // connection is gone or a digest does not match.
   std::optional<Pdu> RecvPdu() {
-    Bhs bhs;
-    if (!RecvAll(bhs.data(), bhs.size())) return std::nullopt;
-    const uint32_t ahs = bhs[4] * 4u;
-    const uint32_t dlen = static_cast<uint32_t>(bhs[5]) << 16 | bhs[6] << 8 | bhs[7];
-    std::vector<uint8_t> rest(ahs + PaddedLength(dlen));
-    if (!rest.empty() && !RecvAll(rest.data(), rest.size())) return std::nullopt;
-    Pdu p(bhs);
-    p.set_data(std::vector<uint8_t>(rest.begin() + ahs, rest.begin() + ahs + dlen));
-    return p;
+    std::vector<uint8_t> wire(kBhsLength);
+    if (!RecvAll(wire.data(), kBhsLength)) return std::nullopt;
+    const uint32_t ahs = wire[4] * 4u;
+    const uint32_t dlen = static_cast<uint32_t>(wire[5]) << 16 | wire[6] << 8 | wire[7];
+    const size_t rest = ahs + (digests_.header ? kDigestLength : 0) + PaddedLength(dlen) +
+                        (digests_.data && dlen > 0 ? kDigestLength : 0);
+    wire.resize(kBhsLength + rest);
+    if (rest > 0 && !RecvAll(wire.data() + kBhsLength, rest)) return std::nullopt;
+    PduParser parser(ParserOptions{kMaxDataSegmentLength, digests_});
+    std::vector<ReceivedPdu> out;
+    auto used = parser.Feed(wire, &out);
+    if (!used.ok() || out.size() != 1 || out[0].data_digest_error) {
+      ++digest_errors_;
+      return std::nullopt;
+    }
+    return std::move(out[0].pdu);
   }
 
   int fd_ = -1;
+  bool want_digests_ = false;
+  DigestConfig digests_;
+  int digest_errors_ = 0;
   uint32_t itt_ = 1;
   uint32_t cmd_sn_ = 1;
   uint32_t exp_stat_sn_ = 0;
@@ -249,6 +273,18 @@ volume::ExportAccess Access(const std::string& attachment) {
   a.attachment_id = attachment;
   a.initiator = kInitiator;
   return a;
+}
+
+// Starts `server`, exports `dev` as "v1" to kInitiator and logs `ini` in to it.
+void ExportAndLogIn(TargetServer& server, const std::shared_ptr<volume::BlockDevice>& dev,
+                    Initiator& ini) {
+  ASSERT_TRUE(dev);
+  ASSERT_TRUE(server.Start().ok());
+  ASSERT_TRUE(server.Export("v1", dev).ok());
+  ASSERT_TRUE(server.Allow("v1", Access("a1")).ok());
+  ASSERT_TRUE(ini.Connect(server.port()));
+  auto login = ini.Login(server.TargetName("v1"), 1);
+  ASSERT_TRUE(login && *login == 0);
 }
 
 TEST(TargetServerTest, ConcurrentSessionsReadBackTheirWritesWhileTheControlPlaneChangesExports) {
@@ -382,16 +418,9 @@ TEST(TargetServerTest, UnexportWithIoInFlightEndsTheSessionsAndDrainsTheDevice) 
 // command the target has not received yet (RFC 7143 §11.6.1).
 TEST(TargetServerTest, AbortTaskOfAnsweredCommandSaysTaskDoesNotExist) {
   TempVolume v;
-  auto dev = v.Open();
-  ASSERT_TRUE(dev);
   TargetServer server(TestOptions());
-  ASSERT_TRUE(server.Start().ok());
-  ASSERT_TRUE(server.Export("v1", dev).ok());
-  ASSERT_TRUE(server.Allow("v1", Access("a1")).ok());
   Initiator ini;
-  ASSERT_TRUE(ini.Connect(server.port()));
-  auto login = ini.Login(server.TargetName("v1"), 1);
-  ASSERT_TRUE(login && *login == 0);
+  ASSERT_NO_FATAL_FAILURE(ExportAndLogIn(server, v.Open(), ini));
 
   auto data = Pattern(4096, 7);
   const uint32_t write_itt = ini.next_itt();
@@ -406,6 +435,32 @@ TEST(TargetServerTest, AbortTaskOfAnsweredCommandSaysTaskDoesNotExist) {
   std::vector<uint8_t> back(4096);
   ASSERT_EQ(ini.Io(false, 0, &back), std::optional<uint8_t>(0));
   EXPECT_EQ(back, data);
+  server.Stop();
+}
+
+// Header and data digests end to end: the Data-In payload is sent from the command's buffer
+// (not copied into the send queue), so the data digest must still cover exactly those bytes,
+// also when one READ becomes several Data-In PDUs (MaxRecvDataSegmentLength 256 KiB).
+TEST(TargetServerTest, DigestsCoverDataInSentFromTheCommandBuffer) {
+  TempVolume v;
+  TargetServer server(TestOptions());
+  Initiator ini;
+  ini.set_digests(true);
+  ASSERT_NO_FATAL_FAILURE(ExportAndLogIn(server, v.Open(), ini));
+
+  std::vector<uint8_t> all;
+  for (uint32_t i = 0; i < 4; ++i) {
+    auto chunk = Pattern(256 * 1024 - (i == 3 ? 512 : 0), 11 + i);  // the last one shorter
+    ASSERT_EQ(ini.Io(true, i * 512, &chunk), std::optional<uint8_t>(0));
+    all.insert(all.end(), chunk.begin(), chunk.end());
+  }
+  std::vector<uint8_t> back(all.size());
+  ASSERT_EQ(ini.Io(false, 0, &back), std::optional<uint8_t>(0));
+  EXPECT_EQ(back, all);
+  std::vector<uint8_t> small(4096);
+  ASSERT_EQ(ini.Io(false, 512, &small), std::optional<uint8_t>(0));
+  EXPECT_TRUE(std::equal(small.begin(), small.end(), all.begin() + 512 * 512));
+  EXPECT_EQ(ini.digest_errors(), 0);
   server.Stop();
 }
 
