@@ -176,12 +176,19 @@ std::span<uint8_t> Connection::DataDestination(const Bhs& bhs, uint32_t length) 
     return {reinterpret_cast<uint8_t*>(task.cmd.data_out.data()) + task.received, length};
   }
   if (header.opcode() == Opcode::kScsiCommand && header.write_bit() && params_.immediate_data &&
-      length <= header.edtl() && length <= params_.first_burst) {
+      length <= header.edtl() && length <= params_.first_burst &&
+      header.edtl() <= WriteLimit()) {
     // Immediate data: into the buffer HandleScsiCommand then gives the task.
     pending_data_out_.assign(header.edtl(), std::byte{0});
     return {reinterpret_cast<uint8_t*>(pending_data_out_.data()), length};
   }
   return {};
+}
+
+uint32_t Connection::WriteLimit() const {
+  // COMPARE AND WRITE carries twice its blocks; every other command at most one transfer. No
+  // unit (a discovery session, an unexported target): only small parameter lists.
+  return target_.unit ? 2 * target_.unit->MaxTransferBytes() : 64u * 1024;
 }
 
 void Connection::OnWritable() { Flush(); }
@@ -367,7 +374,12 @@ void Connection::HandleScsiCommand(Pdu& pdu) {
       Reject(kRejectProtocolError, pdu.bhs());
       return;
     }
-    if (!data.empty() && data.data() == reinterpret_cast<uint8_t*>(pending_data_out_.data())) {
+    if (task->cmd.expected_length > WriteLimit()) {
+      // Failed in its turn (StartCommand), without a buffer: the Expected Data Transfer Length
+      // is the initiator's word, up to 4 GiB, and must not size an allocation.
+      task->oversized = true;
+    } else if (!data.empty() &&
+               data.data() == reinterpret_cast<uint8_t*>(pending_data_out_.data())) {
       task->cmd.data_out = std::move(pending_data_out_);  // the parser put the data there
     } else {
       task->cmd.data_out.resize(task->cmd.expected_length);
@@ -416,6 +428,10 @@ void Connection::RunQueuedCommands() {
 void Connection::StartCommand(std::unique_ptr<Task> owned) {
   Task& task = *owned;
   tasks_[task.itt] = std::move(owned);
+  if (task.oversized) {
+    FailTask(task, 0x05, 0x24, 0x00);  // ILLEGAL REQUEST, INVALID FIELD IN CDB
+    return;
+  }
   if (task.cmd.write && task.received < task.cmd.expected_length) {
     // Unsolicited Data-Out follows until unsolicited_end, then we solicit the rest.
     if (task.received >= task.unsolicited_end) SendR2tIfNeeded(task);

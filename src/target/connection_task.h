@@ -28,6 +28,7 @@ struct Connection::Task {
   bool executing = false;
   bool aborted = false;
   bool failed = false;            // answered early (bad data-out); late data is ignored
+  bool oversized = false;         // a write announcing more data than any command may carry
 };
 
 }  // namespace scoria::target

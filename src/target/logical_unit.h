@@ -102,6 +102,8 @@ class LogicalUnit {
   virtual void NexusLost(const Nexus& nexus) = 0;
   virtual uint64_t BlockCount() const = 0;
   virtual uint32_t BlockSize() const = 0;
+  // UnitConfig::max_transfer_bytes: the most data one READ/WRITE may carry.
+  virtual uint32_t MaxTransferBytes() const = 0;
 };
 
 std::unique_ptr<LogicalUnit> NewLogicalUnit(std::shared_ptr<volume::BlockDevice> device,

@@ -86,6 +86,7 @@ class ScsiUnit final : public LogicalUnit {
   void NexusLost(const Nexus& nexus) override;
   uint64_t BlockCount() const override { return block_count_.load(std::memory_order_relaxed); }
   uint32_t BlockSize() const override { return block_size_; }
+  uint32_t MaxTransferBytes() const override { return max_transfer_blocks_ * block_size_; }
 
   // Handlers (one per command family; see the table in scsi_commands.cc).
   void TestUnitReady(const Nexus&, ScsiCommand&, ScsiCallback&);

@@ -149,6 +149,35 @@ class Initiator {
     return r->response();
   }
 
+  // A WRITE(10) of one block whose Expected Data Transfer Length says `edtl`, without data.
+  // Returns the SCSI status and sense key of the answer, or nullopt when the connection is gone
+  // or the answer is not a SCSI Response.
+  std::optional<std::pair<uint8_t, uint8_t>> WriteAnnouncing(uint32_t edtl) {
+    Pdu p(Opcode::kScsiCommand);
+    p.set_flags(kFinalBit | kCmdWriteBit | 1 /* simple */);
+    p.set_lun(EncodeLun(0));
+    const uint32_t itt = itt_++;
+    p.set_itt(itt);
+    p.set_edtl(edtl);
+    p.set_cmd_sn(cmd_sn_++);
+    p.set_exp_stat_sn(exp_stat_sn_);
+    auto cdb = p.mutable_cdb();
+    cdb[0] = 0x2a;
+    cdb[8] = 1;
+    if (!SendPdu(p)) return std::nullopt;
+    for (;;) {
+      auto r = RecvPdu();
+      if (!r) return std::nullopt;
+      const auto op = static_cast<Opcode>(r->raw_opcode());
+      if (op == Opcode::kNopIn || op == Opcode::kAsyncMessage) continue;
+      if (op != Opcode::kScsiResponse || r->itt() != itt) return std::nullopt;
+      exp_stat_sn_ = r->stat_sn() + 1;
+      auto sense = r->data();  // 2-byte SenseLength, then fixed-format sense
+      return std::make_pair(r->scsi_status(),
+                            sense.size() > 4 ? static_cast<uint8_t>(sense[4] & 0x0f) : uint8_t{0});
+    }
+  }
+
   // The ITT and CmdSN the next command will carry.
   uint32_t next_itt() const { return itt_; }
   uint32_t next_cmd_sn() const { return cmd_sn_; }
@@ -409,6 +438,29 @@ TEST(TargetServerTest, UnexportWithIoInFlightEndsTheSessionsAndDrainsTheDevice) 
   // The last reference to the device goes here, on the test thread, once the reactors let go.
   server.Stop();
   dev.reset();
+}
+
+// The Expected Data Transfer Length is the initiator's word: a write announcing 4 GiB must be
+// refused in its turn, not sized into a buffer (the target allocated it whole before).
+TEST(TargetServerTest, WriteAnnouncingMoreThanAnyCommandCarriesIsRefusedWithoutABuffer) {
+  TargetServer server(TestOptions());
+  auto dev = volume::NewMemoryBlockDevice(4u << 20);
+  Initiator ini;
+  ExportAndLogIn(server, dev, ini);
+  std::vector<uint8_t> warm(kBlock);
+  ASSERT_EQ(ini.Io(false, 0, &warm), 0);  // past the unit attention of a new session
+  for (uint32_t edtl : {0xFFFFFFF0u, 64u << 20}) {
+    auto answer = ini.WriteAnnouncing(edtl);
+    ASSERT_TRUE(answer) << edtl;
+    EXPECT_EQ(answer->first, 0x02) << edtl;   // CHECK CONDITION
+    EXPECT_EQ(answer->second, 0x05) << edtl;  // ILLEGAL REQUEST
+  }
+  // The session goes on: the next command's CmdSN follows the refused ones.
+  auto data = Pattern(2 * kBlock, 7);
+  EXPECT_EQ(ini.Io(true, 2, &data), 0);
+  std::vector<uint8_t> back(2 * kBlock);
+  EXPECT_EQ(ini.Io(false, 2, &back), 0);
+  EXPECT_EQ(back, data);
 }
 
 }  // namespace
