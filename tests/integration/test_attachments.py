@@ -36,6 +36,13 @@ def vol_status(d, vol_id):
     return d.get("/volumes/" + vol_id)[2]["volume"]
 
 
+def listed(d, vol_id):
+    """The volume as GET /volumes/detail shows it."""
+    status, _, out = d.get("/volumes/detail")
+    assert status == 200, out
+    return next(v for v in out["volumes"] if v["id"] == vol_id)
+
+
 def action(d, vol_id, name, args=None, version=None):
     return d.post("/volumes/%s/action" % vol_id, {name: args}, version=version)
 
@@ -70,6 +77,8 @@ def test_reserve_attach_complete_delete(scoriad):
     assert ci["attachment_id"] == att["id"]
     assert ci["data"]["target_iqn"] == "iqn.2010-10.org.openstack:volume-" + vol["id"]
     assert vol_status(scoriad, vol["id"])["status"] == "attaching"
+    other = scoriad.create_volume()  # detached, in the same listing
+    assert listed(scoriad, vol["id"])["attachments"] == []
 
     status, _, out = scoriad.post("/attachments/%s/action" % att["id"], {"os-complete": None},
                                   version="3.44")
@@ -77,6 +86,9 @@ def test_reserve_attach_complete_delete(scoriad):
     v = vol_status(scoriad, vol["id"])
     assert v["status"] == "in-use"
     assert len(v["attachments"]) == 1
+    # The listing reads attachments only for attached volumes: the same view as GET one.
+    assert listed(scoriad, vol["id"])["attachments"] == v["attachments"]
+    assert listed(scoriad, other["id"])["attachments"] == []
     a = v["attachments"][0]
     assert a["attachment_id"] == att["id"] and a["server_id"] == inst
     assert a["id"] == vol["id"] and a["host_name"] == "host1" and a["attached_at"]
@@ -89,6 +101,7 @@ def test_reserve_attach_complete_delete(scoriad):
     assert out == {"attachments": []}
     v = vol_status(scoriad, vol["id"])
     assert v["status"] == "available" and v["attachments"] == []
+    assert listed(scoriad, vol["id"])["attachments"] == []
     assert scoriad.get("/attachments/" + att["id"], version=V)[0] == 404
     log = scoriad.read_log()
     assert "exported as iqn.2010-10.org.openstack:volume-" + vol["id"] in log

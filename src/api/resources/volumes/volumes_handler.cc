@@ -94,19 +94,24 @@ Status WritePage(db::Transaction& tx, const Request& req, std::vector<db::Volume
     w.EndArray();
     return Status::Ok();
   }
-  std::vector<std::string> ids;
-  ids.reserve(vols.size());
-  for (const auto& v : vols) ids.push_back(v.id);
+  // A view lists only attached attachments, and a volume with one is itself attached
+  // (db::RecomputeVolumeStatus writes both in one transaction; a reset to detached deletes the
+  // rows): only attached volumes' attachments are read, and none when the page has none.
+  std::vector<std::string> attached;
+  for (const auto& v : vols) {
+    if (v.attach_status == volume_attach_status::kAttached) attached.push_back(v.id);
+  }
   // Metadata, type names and attachments in one batch (one round trip on PostgreSQL).
   std::vector<db::Statement> queries;  // moved in: an initializer list would copy each one
   queries.reserve(3);
   queries.push_back(db::VolumeMetadataQuery(vols));
   queries.push_back(db::TypeNamesQuery());
-  queries.push_back(db::AttachmentsOfVolumesQuery(ids));
+  if (!attached.empty()) queries.push_back(db::AttachmentsOfVolumesQuery(attached));
   ASSIGN_OR_RETURN(auto batch, tx.QueryAll(queries));
   db::AddVolumeMetadata(batch[0], vols);
   const auto type_names = db::TypeNamesOf(batch[1]);
-  const auto atts = db::AttachmentsByVolume(batch[2]);
+  std::map<std::string, std::vector<db::AttachmentRecord>> atts;
+  if (!attached.empty()) atts = db::AttachmentsByVolume(batch[2]);
   static const std::vector<db::AttachmentRecord> kNone;
   for (const auto& v : vols) {
     auto it = type_names.find(v.volume_type_id);
