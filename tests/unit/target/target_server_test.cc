@@ -153,14 +153,8 @@ class Initiator {
   // Returns the SCSI status and sense key of the answer, or nullopt when the connection is gone
   // or the answer is not a SCSI Response.
   std::optional<std::pair<uint8_t, uint8_t>> WriteAnnouncing(uint32_t edtl) {
-    Pdu p(Opcode::kScsiCommand);
-    p.set_flags(kFinalBit | kCmdWriteBit | 1 /* simple */);
-    p.set_lun(EncodeLun(0));
-    const uint32_t itt = itt_++;
-    p.set_itt(itt);
-    p.set_edtl(edtl);
-    p.set_cmd_sn(cmd_sn_++);
-    p.set_exp_stat_sn(exp_stat_sn_);
+    const uint32_t itt = itt_;
+    Pdu p = Command(true, edtl);
     auto cdb = p.mutable_cdb();
     cdb[0] = 0x2a;
     cdb[8] = 1;
@@ -183,16 +177,22 @@ class Initiator {
   uint32_t next_cmd_sn() const { return cmd_sn_; }
 
  private:
-  std::optional<uint8_t> IoOnce(bool write, uint32_t lba, std::vector<uint8_t>* data) {
-    const auto len = static_cast<uint32_t>(data->size());
+  // A SCSI Command PDU to LUN 0 with the next ITT and CmdSN; the caller fills the CDB.
+  Pdu Command(bool write, uint32_t edtl) {
     Pdu p(Opcode::kScsiCommand);
     p.set_flags(kFinalBit | (write ? kCmdWriteBit : kCmdReadBit) | 1 /* simple */);
     p.set_lun(EncodeLun(0));
-    const uint32_t itt = itt_++;
-    p.set_itt(itt);
-    p.set_edtl(len);
+    p.set_itt(itt_++);
+    p.set_edtl(edtl);
     p.set_cmd_sn(cmd_sn_++);
     p.set_exp_stat_sn(exp_stat_sn_);
+    return p;
+  }
+
+  std::optional<uint8_t> IoOnce(bool write, uint32_t lba, std::vector<uint8_t>* data) {
+    const auto len = static_cast<uint32_t>(data->size());
+    const uint32_t itt = itt_;
+    Pdu p = Command(write, len);
     auto cdb = p.mutable_cdb();
     cdb[0] = write ? 0x2a : 0x28;
     cdb[2] = static_cast<uint8_t>(lba >> 24);
