@@ -185,10 +185,10 @@ std::span<uint8_t> Connection::DataDestination(const Bhs& bhs, uint32_t length) 
   return {};
 }
 
-uint32_t Connection::WriteLimit() const {
+uint64_t Connection::WriteLimit() const {
   // COMPARE AND WRITE carries twice its blocks; every other command at most one transfer. No
   // unit (a discovery session, an unexported target): only small parameter lists.
-  return target_.unit ? 2 * target_.unit->MaxTransferBytes() : 64u * 1024;
+  return target_.unit ? 2 * uint64_t{target_.unit->MaxTransferBytes()} : 64u * 1024;
 }
 
 void Connection::OnWritable() { Flush(); }

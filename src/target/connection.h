@@ -99,7 +99,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void Finish(uint32_t itt, ScsiResult result);
   void FailTask(Task& task, uint8_t sense_key, uint8_t asc, uint8_t ascq);
   // The largest Expected Data Transfer Length a write may announce (buffers are sized by it).
-  uint32_t WriteLimit() const;
+  uint64_t WriteLimit() const;
   void SendResponse(Task& task, const ScsiResult& result);
   void Send(const Pdu& pdu);
   // Queues a Data-In PDU whose data is borrowed from `payload` (kept alive until sent).
