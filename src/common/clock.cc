@@ -1,5 +1,6 @@
 #include "common/clock.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cctype>
@@ -13,7 +14,9 @@ int64_t NowMicros() {
   return duration_cast<microseconds>(system_clock::now().time_since_epoch()).count();
 }
 
-std::string FormatIsoTime(int64_t micros) {
+std::string FormatIsoTime(int64_t micros) { return std::string(IsoTimeText(micros).view()); }
+
+IsoTimeText::IsoTimeText(int64_t micros) {
   // Every listed resource carries two of these: digits are written by hand from <chrono>'s
   // calendar arithmetic (snprintf + gmtime_r was a tenth of a 200-volume listing).
   using namespace std::chrono;
@@ -23,13 +26,14 @@ std::string FormatIsoTime(int64_t micros) {
   const int y = static_cast<int>(ymd.year());
   if (y < 0 || y > 9999) {
     // Outside what 4 digits hold; only a corrupt row gets here.
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%d-%02u-%02u", y, static_cast<unsigned>(ymd.month()),
-                  static_cast<unsigned>(ymd.day()));
-    return buf;
+    const int n = std::snprintf(text_, sizeof text_, "%d-%02u-%02u", y,
+                                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
+    size_ = n < 0 ? 0 : std::min<size_t>(static_cast<size_t>(n), sizeof text_ - 1);
+    return;
   }
   const hh_mm_ss hms{floor<microseconds>(t - day)};
-  char out[26];  // YYYY-MM-DDTHH:MM:SS.ffffff
+  char* out = text_;  // YYYY-MM-DDTHH:MM:SS.ffffff
+  size_ = 26;
   auto put = [&](int pos, int64_t value, int width) {
     for (int i = width - 1; i >= 0; --i, value /= 10) out[pos + i] = static_cast<char>('0' + value % 10);
   };
@@ -46,7 +50,6 @@ std::string FormatIsoTime(int64_t micros) {
   put(17, hms.seconds().count(), 2);
   out[19] = '.';
   put(20, hms.subseconds().count(), 6);
-  return std::string(out, sizeof out);
 }
 
 std::optional<int64_t> ParseIsoTime(std::string_view s) {

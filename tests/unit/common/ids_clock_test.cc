@@ -1,4 +1,5 @@
 #include <ctime>
+#include <limits>
 #include <random>
 #include <set>
 #include <vector>
@@ -59,6 +60,18 @@ TEST(Clock, FormatAndParseRoundTrip) {
   EXPECT_FALSE(ParseIsoTime("2018-11-29 06:50:07").has_value());
   EXPECT_FALSE(ParseIsoTime("2018-13-29T06:50:07").has_value());
   EXPECT_FALSE(ParseIsoTime("2018-11-29T06:50:07.").has_value());
+}
+
+// A corrupt row's timestamp outside four-digit years is written as a shorter date, never past
+// IsoTimeText's buffer (FormatIsoTime shares the code).
+TEST(Clock, OutOfRangeYearsStayInTheBuffer) {
+  const int64_t kYear10000 = 253402300800000000LL;
+  EXPECT_EQ(FormatIsoTime(kYear10000), "10000-01-01");
+  EXPECT_EQ(IsoTimeText(kYear10000).view(), "10000-01-01");
+  // Past what std::chrono::year holds (+-32767) the year wraps: garbage, but inside the buffer.
+  EXPECT_LT(IsoTimeText(std::numeric_limits<int64_t>::max()).view().size(), 32u);
+  EXPECT_LT(IsoTimeText(std::numeric_limits<int64_t>::min()).view().size(), 32u);
+  EXPECT_EQ(IsoTimeText(-62167219200000000LL - 1).view(), "-1-12-31");  // before year 0
 }
 
 }  // namespace
