@@ -33,12 +33,20 @@ int main(int argc, char** argv) {
   CLI::App app{"scoriad: block storage service (Block Storage API v3)"};
   std::string config_path = "/etc/scoria/scoria.conf";
   bool check_only = false;
+  bool help_config = false;
   app.add_option("--config", config_path, "configuration file (cinder.conf spelling)");
   app.add_flag("--check-config", check_only, "validate the configuration and exit");
+  app.add_flag("--help-config", help_config,
+               "print every option (section, type, default, meaning) as docs/configuration.md "
+               "lists them, and exit");
   app.footer(
       "--manage COMMAND...: operator commands on the database (db sync|version, "
       "service list|remove, volume update_host); see src/manage/manage.h");
   CLI11_PARSE(app, own_argc, argv);
+  if (help_config) {
+    std::fputs(scoria::OptionTableMarkdown().c_str(), stdout);
+    return 0;
+  }
 
   auto config = scoria::LoadConfig(config_path);
   if (!config.ok()) {

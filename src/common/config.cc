@@ -3,6 +3,8 @@
 // hints, and the cross-option rules a single row cannot express.
 #include "common/config.h"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
@@ -24,6 +26,7 @@ namespace {
 
 using config_internal::Convert;
 using config_internal::FindOption;
+using config_internal::IsFixedSection;
 using config_internal::Join;
 using config_internal::kBackend;
 using config_internal::kDatabase;
@@ -214,6 +217,35 @@ class SectionReader {
 };
 
 // Rejects keys of `section` that are not options of `kind`, naming the closest one.
+bool IsLoopback(const std::string& address) {
+  unsigned char a[16];
+  if (inet_pton(AF_INET, address.c_str(), a) == 1) return a[0] == 127;
+  return address == "::1";
+}
+
+// What the API's auth mode needs from the rest of the file.
+Status CheckAuth(const std::string& path, const Config& c) {
+  if (c.auth_strategy == "noauth") {
+    if (IsLoopback(c.osapi_volume_listen) || c.noauth_allow_remote) return Status::Ok();
+    return InvalidArgument(path + ": [DEFAULT] osapi_volume_listen: auth_strategy = noauth "
+                           "believes every caller and makes it an admin, so it listens only on "
+                           "a loopback address; got \"" + c.osapi_volume_listen +
+                           "\" (use 127.0.0.1, auth_strategy = keystone, or "
+                           "noauth_allow_remote = true on a trusted network)");
+  }
+  const std::pair<const char*, const std::string*> required[] = {
+      {"auth_url", &c.keystone.auth_url},
+      {"username", &c.keystone.username},
+      {"password", &c.keystone.password}};
+  for (const auto& [key, value] : required) {
+    if (value->empty()) {
+      return InvalidArgument(path + ": [keystone_authtoken] missing required key " + key +
+                             " (auth_strategy is keystone)");
+    }
+  }
+  return Status::Ok();
+}
+
 Status CheckKeys(const std::string& path, const IniSection& section, const std::string& kind) {
   std::vector<std::string> names;
   for (const auto& o : Table()) {
@@ -293,6 +325,17 @@ Result<Config> ParseConfig(const std::string& text, const std::string& path) {
     ASSIGN_OR_RETURN(Value v, reader.Read(o, kDefault, defaults));
     if (o.apply) o.apply(v, c);
   }
+  // The fixed sections besides [database] (read below, with its URL checks).
+  for (const auto& o : Table()) {
+    if (!IsFixedSection(o.section) || o.section == kDatabase) continue;
+    ASSIGN_OR_RETURN(Value v, reader.Read(o, o.section, ini.Find(o.section)));
+    if (o.apply) o.apply(v, c);
+  }
+  // noauth believes every caller: unless the file says where to listen, only on loopback.
+  if (c.auth_strategy == "noauth" && !(defaults && defaults->Find("osapi_volume_listen"))) {
+    c.osapi_volume_listen = "127.0.0.1";
+  }
+  if (c.ServiceEnabled("api")) RETURN_IF_ERROR(CheckAuth(path, c));
   if (c.service_down_time <= c.report_interval) {
     return InvalidArgument(path + ": [DEFAULT] service_down_time: expected more than " +
                            "report_interval (" + std::to_string(c.report_interval) + "), got \"" +
@@ -345,8 +388,8 @@ Result<Config> ParseConfig(const std::string& text, const std::string& path) {
   // Every section must be one we read; backend sections not enabled are checked for typos only.
   for (const auto& s : ini.sections) {
     if (s.name == kDefault) continue;
-    if (s.name == kDatabase) {
-      RETURN_IF_ERROR(CheckKeys(path, s, kDatabase));
+    if (IsFixedSection(s.name)) {
+      RETURN_IF_ERROR(CheckKeys(path, s, s.name));
       continue;
     }
     bool enabled = std::find(c.enabled_backends.begin(), c.enabled_backends.end(), s.name) !=
@@ -359,8 +402,8 @@ Result<Config> ParseConfig(const std::string& text, const std::string& path) {
     if (auto close = Closest(s.name, c.enabled_backends)) {
       m += " (did you mean [" + *close + "]?)";
     } else {
-      m += " (Scoria reads [DEFAULT], [database] and the backend sections named in "
-           "enabled_backends; remove it)";
+      m += " (Scoria reads [DEFAULT], [database], [keystone_authtoken], [oslo_policy] and the "
+           "backend sections named in enabled_backends; remove it)";
     }
     return InvalidArgument(m);
   }
@@ -444,6 +487,43 @@ const std::vector<OptionDoc>& DocumentedOptions() {
     return docs;
   }();
   return kDocs;
+}
+
+namespace {
+
+// One docs row: "| `name` | type | default | meaning |"; a default that is a phrase ("the
+// machine's hostname") is not put in backquotes.
+std::string MarkdownRow(const OptionDoc& d) {
+  const bool phrase = d.default_value.find(' ') != std::string::npos &&
+                      d.default_value.find(", ") == std::string::npos;  // not a list
+  std::string def = d.default_value.empty()                          ? "(empty)"
+                    : phrase || d.default_value == "(required)" ? d.default_value
+                                                                     : "`" + d.default_value + "`";
+  std::string meaning = (d.used ? "" : "*Not used yet.* ") + d.help;
+  if (!d.choices.empty() && d.type == "enum") {
+    meaning += " Accepted: ";
+    for (size_t i = 0; i < d.choices.size(); ++i) meaning += (i ? ", `" : "`") + d.choices[i] + "`";
+    meaning += ".";
+  }
+  return "| `" + d.name + "` | " + d.type + " | " + def + " | " + meaning + " |\n";
+}
+
+}  // namespace
+
+std::string OptionTableMarkdown() {
+  std::string out;
+  for (const char* section : {config_internal::kDefault, config_internal::kDatabase,
+                              config_internal::kKeystoneAuthtoken, config_internal::kOsloPolicy,
+                              config_internal::kBackend}) {
+    out += std::string("\n## ") +
+           (section == std::string_view(kBackend) ? std::string("Backend sections")
+                                                   : "[" + std::string(section) + "]");
+    out += "\n\n| Option | Type | Default | Meaning |\n|---|---|---|---|\n";
+    for (const auto& d : DocumentedOptions()) {
+      if (d.section == section) out += MarkdownRow(d);
+    }
+  }
+  return out;
 }
 
 }  // namespace scoria

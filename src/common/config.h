@@ -68,7 +68,8 @@ struct Config {
   int osapi_volume_listen_port = 8776;
   int osapi_volume_workers = 0;  // HTTP threads; 0 = number of cores
   int osapi_max_limit = 1000;
-  std::string auth_strategy = "noauth";  // only "noauth" for now
+  std::string auth_strategy = "noauth";  // "noauth" or "keystone"
+  bool noauth_allow_remote = false;      // noauth on a non-loopback osapi_volume_listen
   std::string target_ip_address = "127.0.0.1";
   int target_port = 3260;
   std::string target_prefix = "iqn.2010-10.org.openstack:";
@@ -134,6 +135,26 @@ struct Config {
                                      // or postgresql://USER:PASSWORD@HOST:PORT/DB
   std::string database_sqlite_path;  // the absolute file path inside a sqlite URL; empty otherwise
 
+  // [keystone_authtoken] (keystonemiddleware's names; read when auth_strategy = keystone)
+  struct KeystoneAuthtoken {
+    std::string www_authenticate_uri;  // sent in WWW-Authenticate; default: auth_url
+    std::string auth_url;              // where tokens are validated
+    std::string username;              // the service user
+    std::string password;              // a secret: never logged
+    std::string project_name = "service";
+    std::string user_domain_name = "Default";
+    std::string project_domain_name = "Default";
+    int token_cache_time = 300;  // seconds a validated token is trusted; -1 = no cache
+    std::vector<std::string> service_token_roles = {"service"};
+    bool service_token_roles_required = false;
+    int http_connect_timeout = 5;  // seconds
+    int http_request_max_retries = 3;
+  } keystone;
+
+  // [oslo_policy]
+  std::string policy_file;  // absolute; empty = Cinder's defaults only
+  bool enforce_new_defaults = true;
+
   std::vector<BackendConfig> backends;  // in enabled_backends order
 
   bool ServiceEnabled(const std::string& name) const;
@@ -154,7 +175,7 @@ Result<Config> LoadConfig(const std::string& path);
 
 // One documented option, for docs and `scoriad --help-config`.
 struct OptionDoc {
-  std::string section;  // "DEFAULT", "database" or "backend"
+  std::string section;  // "DEFAULT", "database", "keystone_authtoken", "oslo_policy" or "backend"
   std::string name;
   // "string", "path" (absolute), "int", "float", "bool", "list", "float-or-auto", "enum"
   std::string type;
@@ -164,5 +185,8 @@ struct OptionDoc {
   bool used = true;  // false: accepted for cinder.conf compatibility, not acted on yet
 };
 const std::vector<OptionDoc>& DocumentedOptions();
+// The options as docs/configuration.md's tables: a "## [section]" heading, then one
+// "| `name` | type | `default` | meaning |" row per option (what `scoriad --help-config` prints).
+std::string OptionTableMarkdown();
 
 }  // namespace scoria

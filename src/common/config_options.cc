@@ -192,7 +192,9 @@ const std::vector<OptionSpec>& Table() {
                     .Into(&Config::storage_availability_zone));
     t.push_back(Opt(kDefault, "osapi_volume_listen", T::kString, "0.0.0.0",
                     "IP address the volume API listens on. 0.0.0.0 is every IPv4 interface; "
-                    "use 127.0.0.1 to keep the API local.")
+                    "127.0.0.1 keeps the API local. Left unset with auth_strategy = noauth it "
+                    "is 127.0.0.1 (see noauth_allow_remote).")
+                    .DefaultDoc("0.0.0.0 (127.0.0.1 with noauth)")
                     .Verify(CheckIpAddress)
                     .Into(&Config::osapi_volume_listen));
     t.push_back(
@@ -209,12 +211,19 @@ const std::vector<OptionSpec>& Table() {
                     .Range(1, 1000000)
                     .Into(&Config::osapi_max_limit));
     t.push_back(Opt(kDefault, "auth_strategy", T::kEnum, "noauth",
-                    "How API requests are authenticated. noauth trusts the project id in the "
-                    "URL and the X-Auth-Token user: only for trusted networks. keystone is "
-                    "recognised but not supported yet.")
-                    .Items({"noauth"})
-                    .NotYet({"keystone"})
+                    "How API requests are authenticated. keystone validates X-Auth-Token with "
+                    "Keystone ([keystone_authtoken]) and enforces the policy rules "
+                    "([oslo_policy]). noauth trusts the user and project the caller names and "
+                    "makes every caller an admin: one host only (see noauth_allow_remote).")
+                    .Items({"noauth", "keystone"})
                     .Into(&Config::auth_strategy));
+    t.push_back(Opt(kDefault, "noauth_allow_remote", T::kBool, "false",
+                    "Lets auth_strategy = noauth listen on an address other than loopback. "
+                    "noauth believes whatever user and project a caller names and makes every "
+                    "caller an admin, so by default scoriad refuses to start with it on a "
+                    "reachable address; set true only on a network where every host is trusted "
+                    "(a lab, a test cluster in network namespaces).")
+                    .Into(&Config::noauth_allow_remote));
     t.push_back(Opt(kDefault, "target_ip_address", T::kString, "127.0.0.1",
                     "Address of the iSCSI target that attach returns to clients; must be "
                     "reachable from the compute nodes.")
@@ -543,6 +552,82 @@ const std::vector<OptionSpec>& Table() {
                     "shares (see docs/deployment.md). The password is never logged.")
                     .Redact()
                     .Into(&Config::database_connection));
+
+    // [keystone_authtoken]: keystonemiddleware's names, read when auth_strategy = keystone.
+    auto ks = [&]<typename U>(const char* name, T type, std::string def, std::string help,
+                              U Config::KeystoneAuthtoken::*m) {
+      OptionSpec o = Opt(kKeystoneAuthtoken, name, type, std::move(def), std::move(help));
+      o.apply = [m](const Value& v, Config& c) { c.keystone.*m = As<U>(v); };
+      return o;
+    };
+    using KA = Config::KeystoneAuthtoken;
+    t.push_back(ks("www_authenticate_uri", T::kString, "",
+                   "The Keystone URL clients are told to authenticate against, in the "
+                   "WWW-Authenticate header of a 401; empty means auth_url.",
+                   &KA::www_authenticate_uri));
+    t.push_back(ks("auth_url", T::kString, "",
+                   "Keystone's URL (e.g. http://controller:5000/v3 or without /v3) where the "
+                   "service user logs in and callers' tokens are validated. Required with "
+                   "auth_strategy = keystone.",
+                   &KA::auth_url));
+    t.push_back(Opt(kKeystoneAuthtoken, "auth_type", T::kEnum, "password",
+                    "How the service user logs in to Keystone. Only password (username, "
+                    "password, project_name and the two domain names) is supported.")
+                    .Items({"password"}));
+    t.push_back(ks("username", T::kString, "",
+                   "The service user that validates tokens (Keystone grants validation to a "
+                   "user with the service or admin role).",
+                   &KA::username));
+    t.push_back(ks("password", T::kString, "",
+                   "The service user's password. Never logged.", &KA::password));
+    t.push_back(ks("project_name", T::kString, "service",
+                   "The project the service user's token is scoped to.", &KA::project_name));
+    t.push_back(ks("user_domain_name", T::kString, "Default",
+                   "The domain of the service user.", &KA::user_domain_name));
+    t.push_back(ks("project_domain_name", T::kString, "Default",
+                   "The domain of project_name.", &KA::project_domain_name));
+    t.push_back(ks("token_cache_time", T::kInt, "300",
+                   "Seconds a validated token is trusted without asking Keystone again (never "
+                   "past its expiry). Longer saves Keystone round trips; a revoked token keeps "
+                   "working until its entry ages out. -1 validates every request.",
+                   &KA::token_cache_time)
+                    .Range(-1, 86400));
+    t.push_back(ks("service_token_roles", T::kList, "service",
+                   "Roles, any one of which makes an X-Service-Token a service's token.",
+                   &KA::service_token_roles));
+    t.push_back(ks("service_token_roles_required", T::kBool, "false",
+                   "Refuse a request whose X-Service-Token lacks every service_token_roles "
+                   "role (false: such a token is only not treated as a service's).",
+                   &KA::service_token_roles_required));
+    t.push_back(ks("http_connect_timeout", T::kInt, "5",
+                   "Seconds to connect to Keystone before the request is answered 503.",
+                   &KA::http_connect_timeout)
+                    .Range(1, 300));
+    t.push_back(ks("http_request_max_retries", T::kInt, "3",
+                   "Retries of a Keystone request that could not connect, before 503.",
+                   &KA::http_request_max_retries)
+                    .Range(0, 20));
+    t.push_back(Opt(kKeystoneAuthtoken, "memcached_servers", T::kList, "",
+                    "Ignored: validated tokens are cached inside scoriad (token_cache_time), "
+                    "so no memcached is needed. Accepted so an existing cinder.conf loads.")
+                    .NotUsedYet());
+    t.push_back(Opt(kKeystoneAuthtoken, "region_name", T::kString, "",
+                    "Ignored: Keystone is reached at auth_url, not looked up in the catalog. "
+                    "Accepted so an existing cinder.conf loads.")
+                    .NotUsedYet());
+
+    // [oslo_policy]
+    t.push_back(Opt(kOsloPolicy, "policy_file", T::kPath, "",
+                    "A YAML (or JSON) file of rules in oslo.policy's syntax that replace "
+                    "Cinder's defaults by name (docs/auth.md). Empty: the defaults alone. A "
+                    "malformed rule, a reference to an undefined rule or a rule name Cinder "
+                    "does not have stops scoriad at start.")
+                    .Into(&Config::policy_file));
+    t.push_back(Opt(kOsloPolicy, "enforce_new_defaults", T::kBool, "true",
+                    "Use Cinder's current rule defaults alone (readers read, members write, "
+                    "admins administer). false also accepts each rule's deprecated default, "
+                    "as Cinder 21 does out of the box (any role in the owning project).")
+                    .Into(&Config::enforce_new_defaults));
 
     // Backend sections.
     t.push_back(

@@ -28,7 +28,15 @@ namespace scoria::config_internal {
 
 inline constexpr char kDefault[] = "DEFAULT";
 inline constexpr char kDatabase[] = "database";
+inline constexpr char kKeystoneAuthtoken[] = "keystone_authtoken";
+inline constexpr char kOsloPolicy[] = "oslo_policy";
 inline constexpr char kBackend[] = "backend";  // the table's name for "every backend section"
+
+// The named sections besides [DEFAULT] and the backends: read whole, like [DEFAULT], whether or
+// not they appear in the file.
+inline bool IsFixedSection(std::string_view s) {
+  return s == kDatabase || s == kKeystoneAuthtoken || s == kOsloPolicy;
+}
 
 enum class OptType { kString, kPath, kInt, kFloat, kBool, kList, kFloatOrAuto, kEnum };
 // The name the docs use for a type: "string", "path", "int", ...
@@ -63,7 +71,7 @@ using Check = std::function<std::optional<std::string>(const std::string&)>;
 // One row of the option table. Built with the chainable setters below so each row reads as
 // name, type, default, help, then its constraints and where the value goes.
 struct OptionSpec {
-  std::string section;  // kDefault, kDatabase or kBackend
+  std::string section;  // kDefault, a fixed section (kDatabase, ...) or kBackend
   std::string name;
   OptType type = OptType::kString;
   std::string default_value;  // raw text, interpolated exactly like a value from the file

@@ -135,6 +135,8 @@ class Node:
             "enabled_services = %s" % ",".join(self.services),
             "enabled_backends = %s" % ",".join(self.backends),
             "osapi_volume_listen = %s" % self.address,
+            # noauth on a namespace's address: the cluster's network is the test's own.
+            "noauth_allow_remote = true",
             "osapi_volume_listen_port = %d" % API_PORT,
             "target_ip_address = %s" % self.address,
             "target_port = %d" % TARGET_PORT,

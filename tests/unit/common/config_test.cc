@@ -83,7 +83,8 @@ TEST(ConfigTest, TableDefaultsMatchHeaderInitialisers) {
   EXPECT_EQ(c.state_path, h.state_path);
   EXPECT_EQ(c.default_volume_type, h.default_volume_type);
   EXPECT_EQ(c.storage_availability_zone, h.storage_availability_zone);
-  EXPECT_EQ(c.osapi_volume_listen, h.osapi_volume_listen);
+  EXPECT_EQ(h.osapi_volume_listen, "0.0.0.0");  // Cinder's; noauth's is loopback (NoauthListen)
+  EXPECT_EQ(c.osapi_volume_listen, "127.0.0.1");
   EXPECT_EQ(c.osapi_volume_listen_port, h.osapi_volume_listen_port);
   EXPECT_EQ(c.osapi_volume_workers, h.osapi_volume_workers);
   EXPECT_EQ(c.osapi_max_limit, h.osapi_max_limit);
@@ -221,9 +222,8 @@ TEST(ConfigTest, EnumErrors) {
 }
 
 TEST(ConfigTest, NotSupportedYet) {
-  EXPECT_EQ(ErrorOf(WithDefault("auth_strategy = keystone"), StatusCode::kNotImplemented),
-            "s.conf: [DEFAULT] auth_strategy: keystone is not supported yet; expected one of "
-            "noauth, got \"keystone\"");
+  EXPECT_EQ(ErrorOf(WithDefault("auth_strategy = ldap")),
+            "s.conf: [DEFAULT] auth_strategy: expected one of noauth, keystone, got \"ldap\"");
   EXPECT_EQ(ErrorOf(WithDefault("target_protocol = nvmet_tcp"), StatusCode::kNotImplemented),
             "s.conf: [DEFAULT] target_protocol: nvmet_tcp is not supported yet; expected one of "
             "iscsi, got \"nvmet_tcp\"");
@@ -349,11 +349,74 @@ TEST(ConfigTest, UnknownKeys) {
 }
 
 TEST(ConfigTest, UnknownSections) {
-  EXPECT_EQ(ErrorOf(std::string(kMinimal) + "[keystone_authtoken]\nauth_url = x\n"),
-            "s.conf: [keystone_authtoken] unknown section (Scoria reads [DEFAULT], [database] "
-            "and the backend sections named in enabled_backends; remove it)");
+  EXPECT_EQ(ErrorOf(std::string(kMinimal) + "[keystone]\nauth_url = x\n"),
+            "s.conf: [keystone] unknown section (Scoria reads [DEFAULT], [database], "
+            "[keystone_authtoken], [oslo_policy] and the backend sections named in "
+            "enabled_backends; remove it)");
   EXPECT_EQ(ErrorOf(std::string(kMinimal) + "[b2]\nfile_volume_dir = /x\n"),
             "s.conf: [b2] unknown section (did you mean [b1]?)");
+}
+
+// noauth believes every caller and makes it an admin: it never listens beyond loopback unless
+// the operator says the network is trusted (issue 12).
+TEST(ConfigTest, NoauthListen) {
+  EXPECT_EQ(MustParse(kMinimal).osapi_volume_listen, "127.0.0.1");
+  EXPECT_EQ(MustParse(WithDefault("osapi_volume_listen = 127.0.0.2")).osapi_volume_listen,
+            "127.0.0.2");
+  EXPECT_EQ(MustParse(WithDefault("osapi_volume_listen = ::1")).osapi_volume_listen, "::1");
+  EXPECT_EQ(ErrorOf(WithDefault("osapi_volume_listen = 0.0.0.0")),
+            "s.conf: [DEFAULT] osapi_volume_listen: auth_strategy = noauth believes every caller "
+            "and makes it an admin, so it listens only on a loopback address; got \"0.0.0.0\" "
+            "(use 127.0.0.1, auth_strategy = keystone, or noauth_allow_remote = true on a "
+            "trusted network)");
+  EXPECT_THAT(ErrorOf(WithDefault("osapi_volume_listen = 10.1.2.3")), HasSubstr("10.1.2.3"));
+  Config c = MustParse(WithDefault("osapi_volume_listen = 10.1.2.3\nnoauth_allow_remote = true"));
+  EXPECT_EQ(c.osapi_volume_listen, "10.1.2.3");
+  // A node without the api service listens on nothing.
+  MustParse(WithDefault("osapi_volume_listen = 10.1.2.3\nenabled_services = volume"));
+}
+
+TEST(ConfigTest, KeystoneSections) {
+  const std::string ks = std::string(kMinimal) +
+                         "[keystone_authtoken]\n"
+                         "www_authenticate_uri = http://ks:5000\n"
+                         "auth_url = http://ks:5000/v3\n"
+                         "auth_type = password\n"
+                         "username = cinder\n"
+                         "password = s3cret\n"
+                         "memcached_servers = ks:11211\n"
+                         "token_cache_time = 60\n"
+                         "service_token_roles = service, admin\n"
+                         "[oslo_policy]\n"
+                         "policy_file = /etc/scoria/policy.yaml\n"
+                         "enforce_new_defaults = false\n";
+  const std::string keystone = "auth_strategy = keystone";
+  // WithDefault's text then the two sections.
+  Config c = MustParse("[DEFAULT]\n" + keystone + "\n" + (ks.c_str() + 10));
+  EXPECT_EQ(c.auth_strategy, "keystone");
+  EXPECT_EQ(c.osapi_volume_listen, "0.0.0.0");  // Cinder's default, with real auth
+  EXPECT_EQ(c.keystone.www_authenticate_uri, "http://ks:5000");
+  EXPECT_EQ(c.keystone.auth_url, "http://ks:5000/v3");
+  EXPECT_EQ(c.keystone.username, "cinder");
+  EXPECT_EQ(c.keystone.password, "s3cret");
+  EXPECT_EQ(c.keystone.project_name, "service");
+  EXPECT_EQ(c.keystone.user_domain_name, "Default");
+  EXPECT_EQ(c.keystone.token_cache_time, 60);
+  EXPECT_THAT(c.keystone.service_token_roles, ElementsAre("service", "admin"));
+  EXPECT_FALSE(c.keystone.service_token_roles_required);
+  EXPECT_EQ(c.policy_file, "/etc/scoria/policy.yaml");
+  EXPECT_FALSE(c.enforce_new_defaults);
+  // The sections are read (and checked) under noauth too, only not required.
+  EXPECT_EQ(MustParse(ks).keystone.username, "cinder");
+  EXPECT_EQ(ErrorOf("[DEFAULT]\n" + keystone + "\n" + (kMinimal + 10)),
+            "s.conf: [keystone_authtoken] missing required key auth_url (auth_strategy is "
+            "keystone)");
+  EXPECT_EQ(ErrorOf(ks + "[keystone_authtoken]\nusrname = x\n"),
+            "s.conf: [keystone_authtoken] unknown key usrname (did you mean username?)");
+  EXPECT_THAT(ErrorOf(std::string(kMinimal) + "[keystone_authtoken]\ntoken_cache_time = -2\n"),
+              HasSubstr("[keystone_authtoken] token_cache_time"));
+  EXPECT_THAT(ErrorOf(std::string(kMinimal) + "[keystone_authtoken]\nauth_type = v3token\n"),
+              HasSubstr("[keystone_authtoken] auth_type"));
 }
 
 TEST(ConfigTest, InactiveBackendSectionIsAcceptedButChecked) {
@@ -616,7 +679,9 @@ TEST(ConfigTest, LoadConfigReadsFileAndNamesUnreadableOnes) {
 TEST(ConfigTest, DocumentedOptionsCoverTheTable) {
   std::set<std::string> names;
   for (const auto& d : DocumentedOptions()) {
-    EXPECT_TRUE(d.section == "DEFAULT" || d.section == "database" || d.section == "backend")
+    EXPECT_TRUE(d.section == "DEFAULT" || d.section == "database" ||
+                d.section == "keystone_authtoken" || d.section == "oslo_policy" ||
+                d.section == "backend")
         << d.name;
     EXPECT_FALSE(d.help.empty()) << d.name;
     EXPECT_TRUE(names.insert(d.section + "." + d.name).second) << "duplicate " << d.name;
