@@ -81,7 +81,7 @@ std::string OrDeprecated(std::string_view check, std::string_view deprecated) {
 
 struct Effective {
   std::string text;
-  std::string origin;  // "Cinder's default", or "<where>" for the policy file
+  std::string origin;  // "Cinder's default", or "policy file <path> line <n>"
 };
 
 }  // namespace
@@ -92,12 +92,12 @@ Result<std::unique_ptr<const Enforcer>> Enforcer::FromText(std::string_view text
   const std::string where = "policy file " + std::string(source);
   ASSIGN_OR_RETURN(std::vector<FileRule> file_rules, ReadRules(text, where));
 
+  auto at = [&](const FileRule& r) { return where + " line " + std::to_string(r.line); };
   std::map<std::string, const FileRule*, std::less<>> in_file;
   for (const FileRule& r : file_rules) {
     Result<std::unique_ptr<const Check>> parsed = ParseCheck(r.text);
     if (!parsed.ok()) {
-      return InvalidArgument(where + " line " + std::to_string(r.line) + ": rule " +
-                             Quoted(r.name) + ": " + parsed.status().message());
+      return InvalidArgument(at(r) + ": rule " + Quoted(r.name) + ": " + parsed.status().message());
     }
     in_file[r.name] = &r;
   }
@@ -111,19 +111,19 @@ Result<std::unique_ptr<const Enforcer>> Enforcer::FromText(std::string_view text
     if (!d.deprecated_name.empty()) cinder_names.insert(d.deprecated_name);
     Effective e{std::string(d.check), kDefault};
     if (auto it = in_file.find(d.name); it != in_file.end()) {
-      e = {it->second->text, where};
+      e = {it->second->text, at(*it->second)};
     } else if (auto old = in_file.find(d.deprecated_name);
                !d.deprecated_name.empty() && old != in_file.end() &&
                Canonical(old->second->text) != Canonical(d.deprecated_check.value_or("")) &&
                Canonical(old->second->text) != "rule:" + std::string(d.name)) {
-      e = {old->second->text, where + " (as " + Quoted(d.deprecated_name) + ")"};
+      e = {old->second->text, at(*old->second) + " (as " + Quoted(d.deprecated_name) + ")"};
     } else if (!enforce_new_defaults && d.deprecated_check && *d.deprecated_check != d.check) {
       e.text = OrDeprecated(d.check, *d.deprecated_check);
     }
     effective[std::string(d.name)] = std::move(e);
   }
   for (const FileRule& r : file_rules) {
-    if (!effective.contains(r.name)) effective[r.name] = {r.text, where};
+    if (!effective.contains(r.name)) effective[r.name] = {r.text, at(r)};
   }
 
   std::unique_ptr<Enforcer> enf(new Enforcer());
@@ -161,8 +161,7 @@ Result<std::unique_ptr<const Enforcer>> Enforcer::FromText(std::string_view text
 
   for (const FileRule& r : file_rules) {
     if (!cinder_names.contains(r.name) && !referenced.contains(r.name)) {
-      return InvalidArgument(where + " line " + std::to_string(r.line) + ": rule " +
-                             Quoted(r.name) +
+      return InvalidArgument(at(r) + ": rule " + Quoted(r.name) +
                              " is not a Cinder policy and no rule refers to it (a misspelt "
                              "name would be silently ignored)");
     }
@@ -174,6 +173,7 @@ Result<std::unique_ptr<const Enforcer>> Enforcer::FromText(std::string_view text
   std::map<std::string_view, Colour, std::less<>> colour;
   std::vector<std::string_view> path;
   std::string cycle;
+  std::string_view cycle_start;
   std::function<bool(std::string_view)> visit = [&](std::string_view name) {
     colour[name] = kGrey;
     path.push_back(name);
@@ -184,6 +184,7 @@ Result<std::unique_ptr<const Enforcer>> Enforcer::FromText(std::string_view text
           auto start = std::find(path.begin(), path.end(), std::string_view(next));
           for (auto p = start; p != path.end(); ++p) cycle += std::string(*p) + " -> ";
           cycle += next;
+          cycle_start = *start;
           return true;
         }
         if (c == kWhite && visit(next)) return true;
@@ -195,8 +196,8 @@ Result<std::unique_ptr<const Enforcer>> Enforcer::FromText(std::string_view text
   };
   for (const auto& [name, e] : effective) {
     if (colour[name] == kWhite && visit(name)) {
-      const std::string& origin = effective.find(path.back())->second.origin;
-      return InvalidArgument(origin + ": rule " + Quoted(path.back()) +
+      const std::string& origin = effective.find(cycle_start)->second.origin;
+      return InvalidArgument(origin + ": rule " + Quoted(cycle_start) +
                              " is part of a cycle of rule references: " + cycle);
     }
   }
