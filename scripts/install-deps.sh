@@ -7,6 +7,7 @@ pkgs=(
   make g++ cmake ninja-build pkg-config clang clang-format clang-tidy libclang-rt-14-dev
   libboost-dev nlohmann-json3-dev libsqlite3-dev libpq-dev libspdlog-dev libcli11-dev
   libcurl4-openssl-dev libssl-dev liburing-dev libisal-dev libzstd-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libyaml-cpp-dev
   # tests: real clients and tools
   /usr/bin/python3 python3-pytest python3-requests python3-cinderclient python3-openstackclient
   sqlite3 curl procps e2fsprogs

@@ -6,6 +6,7 @@ const char* StatusCodeName(StatusCode code) {
   switch (code) {
     case StatusCode::kOk: return "OK";
     case StatusCode::kInvalidArgument: return "InvalidArgument";
+    case StatusCode::kPermissionDenied: return "PermissionDenied";
     case StatusCode::kNotFound: return "NotFound";
     case StatusCode::kAlreadyExists: return "AlreadyExists";
     case StatusCode::kFailedPrecondition: return "FailedPrecondition";

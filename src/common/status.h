@@ -16,6 +16,7 @@ namespace scoria {
 enum class StatusCode {
   kOk = 0,
   kInvalidArgument,     // the request is malformed or a value is out of range (HTTP 400)
+  kPermissionDenied,    // the caller is known but policy forbids the operation (403)
   kNotFound,            // the named thing does not exist (404)
   kAlreadyExists,       // a unique name or id is taken (409)
   kFailedPrecondition,  // the state of a resource forbids the operation (400)
@@ -48,6 +49,9 @@ class [[nodiscard]] Status {
 };
 
 inline Status InvalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
+inline Status PermissionDenied(std::string m) {
+  return {StatusCode::kPermissionDenied, std::move(m)};
+}
 inline Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
 inline Status AlreadyExists(std::string m) { return {StatusCode::kAlreadyExists, std::move(m)}; }
 inline Status FailedPrecondition(std::string m) {

@@ -32,6 +32,8 @@ Response FaultResponse(const Status& status) {
     case StatusCode::kInvalidArgument:
     case StatusCode::kFailedPrecondition:
       return FaultResponse(400, status.message());
+    case StatusCode::kPermissionDenied:
+      return FaultResponse(403, status.message());
     case StatusCode::kNotFound:
       return FaultResponse(404, status.message());
     case StatusCode::kAlreadyExists:

@@ -16,6 +16,7 @@ TEST(FaultTest, StatusMapping) {
   const Case cases[] = {
       {InvalidArgument("bad"), 400, "badRequest"},
       {FailedPrecondition("state"), 400, "badRequest"},
+      {PermissionDenied("Policy doesn't allow volume:delete to be performed."), 403, "forbidden"},
       {NotFound("Volume x could not be found."), 404, "itemNotFound"},
       {AlreadyExists("dup"), 409, "conflictingRequest"},
       {Conflict("race"), 409, "conflictingRequest"},
