@@ -7,6 +7,8 @@
 #include <curl/curl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <atomic>
@@ -14,6 +16,7 @@
 #include <cstdlib>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <thread>
 
 #include "common/clock.h"
@@ -345,6 +348,38 @@ TEST_F(TokenValidatorTest, EightThreadsValidatingOneTokenAskKeystoneOnce) {
   EXPECT_EQ(ok.load(), 160);
   EXPECT_EQ(v.stats().keystone_validations, 1u);
   EXPECT_EQ(v.stats().service_token_fetches, 1u);
+}
+
+// Every path that logs (new service token, refused token, service password refused, the
+// roles-not-required warning) runs once with the log captured: no token and no password in it.
+TEST_F(TokenValidatorTest, LogsNameNoTokenAndNoPassword) {
+  std::ostringstream captured;
+  auto previous = spdlog::default_logger();
+  spdlog::set_default_logger(std::make_shared<spdlog::logger>(
+      "captured", std::make_shared<spdlog::sinks::ostream_sink_mt>(captured)));
+  struct Restore {
+    std::shared_ptr<spdlog::logger> logger;
+    ~Restore() { spdlog::set_default_logger(logger); }
+  } restore{previous};
+
+  KeystoneConfig c = Config();
+  c.service_token_roles_required = false;
+  TokenValidator v(c);
+  const std::string member = Token("MEMBER");
+  const std::string other = Token("OTHER_MEMBER");
+  EXPECT_TRUE(v.Validate(member, other).ok());
+  EXPECT_FALSE(v.Validate("gAAAAABsecret-looking-garbage", std::nullopt).ok());
+  KeystoneConfig wrong = Config();
+  wrong.password = "wrong-password-in-config";
+  EXPECT_FALSE(TokenValidator(wrong).Validate(member, std::nullopt).ok());
+
+  const std::string log = captured.str();
+  EXPECT_NE(log.find("has a new token"), std::string::npos) << log;
+  EXPECT_NE(log.find("refused"), std::string::npos) << log;
+  for (const std::string& secret : {member, other, std::string("gAAAAABsecret-looking-garbage"),
+                                    password_, std::string("wrong-password-in-config")}) {
+    EXPECT_EQ(log.find(secret), std::string::npos) << "a secret is in the log:\n" << log;
+  }
 }
 
 // No Keystone needed: the constructor does no I/O.
