@@ -5,7 +5,8 @@ Used two ways:
   - `/usr/bin/python3 tests/support/keystone_server.py run -- CMD ...`: starts one Keystone,
     creates the test identities (below), runs CMD with their description in its environment
     (KeystoneServer.environment(): SCORIA_TEST_KEYSTONE=http://127.0.0.1:PORT,
-    SCORIA_TEST_KEYSTONE_PID, SCORIA_TEST_KEYSTONE_PASSWORD and one SCORIA_TEST_KEYSTONE_*_USER /
+    SCORIA_TEST_KEYSTONE_PID (uwsgi's master, which leads its own process group),
+    SCORIA_TEST_KEYSTONE_PASSWORD and one SCORIA_TEST_KEYSTONE_*_USER /
     *_PROJECT per identity), stops the server, exits with CMD's code. When SCORIA_TEST_KEYSTONE
     is already set, CMD simply runs against that server (nested `make test` runs share one).
   - `KeystoneServer().start()` from Python (pytest), `.token(user, project)`, `.stop()`,
@@ -218,18 +219,26 @@ password_hash_rounds = 4
         return env
 
     def stop(self):
-        """SIGTERM to the uwsgi master (--die-on-term takes the workers along), SIGKILL after
-        10 s."""
+        """SIGTERM to the uwsgi master (--die-on-term takes the worker along), SIGKILL to the
+        whole process group after 10 s. SIGCONT first: a test that paused Keystone (SIGSTOP to
+        the group, SCORIA_TEST_KEYSTONE_PID) and died before resuming it must not leave a
+        stopped worker behind."""
         if not self.proc:
             return
+        group = self.proc.pid  # start_new_session: the master leads its own group
         try:
+            os.killpg(group, signal.SIGCONT)
             self.proc.send_signal(signal.SIGTERM)
             self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+            pass
         except ProcessLookupError:
             pass
+        try:
+            os.killpg(group, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.proc.wait()
         self.proc = None
         self.pid = None
 
