@@ -262,6 +262,14 @@ TEST_F(TokenValidatorTest, ServiceTokenWithServiceRoleIsRecorded) {
   EXPECT_NE(std::find(roles.begin(), roles.end(), "service"), roles.end());
 }
 
+// A service token with a service role lets an expired user token through (allow_expired), but
+// only one Keystone knows: a garbage user token is still refused.
+TEST_F(TokenValidatorTest, ServiceTokenDoesNotLetAnUnknownUserTokenThrough) {
+  TokenValidator v(Config());
+  auto id = v.Validate("gAAAAABnot-a-user-token", Token("SERVICE"));
+  EXPECT_EQ(id.status().code(), StatusCode::kUnauthenticated) << id.status().ToString();
+}
+
 TEST_F(TokenValidatorTest, ServiceTokenWithoutServiceRoleIsRefusedWhenRequired) {
   TokenValidator v(Config());  // service_token_roles_required = true by default
   auto id = v.Validate(Token("MEMBER"), Token("OTHER_MEMBER"));
