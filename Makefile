@@ -74,11 +74,13 @@ check-vocabulary:
 # One PostgreSQL server for the whole run (tests/support/pg_server.py: started before, stopped
 # by pid after), shared by the database unit tests and both integration passes; inside it one
 # single-node Ceph with radosgw (tests/support/ceph_server.py, ~25 s to start), shared by the
-# RBD driver's unit and integration tests and the object-store backup tests.
+# RBD driver's unit and integration tests and the object-store backup tests; and one Keystone
+# (tests/support/keystone_server.py, ~18 s to start and fill) for the token validator's tests.
 test: deps
 	@/usr/bin/python3 tests/support/pg_server.py run -- \
 	  /usr/bin/python3 tests/support/ceph_server.py run --rgw -- \
 	  /usr/bin/python3 tests/support/nfs_server.py run -- \
+	  /usr/bin/python3 tests/support/keystone_server.py run -- \
 	  $(MAKE) --no-print-directory test-all
 
 test-all: check-vocabulary unit tsan integration integration-pg fuzz

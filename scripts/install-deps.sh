@@ -20,6 +20,9 @@ pkgs=(
   librbd-dev librados-dev ceph-mon ceph-mgr ceph-osd ceph-common radosgw
   # boto3: the object-store tests look into the bucket with another S3 client
   python3-boto3
+  # Keystone (SQLite, fernet) under uwsgi for the keystone auth tests (tests/support/keystone_server.py);
+  # the package installs and configures without systemd
+  keystone uwsgi uwsgi-plugin-python3
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -146,9 +146,9 @@ struct Config {
     std::string project_domain_name = "Default";
     int token_cache_time = 300;  // seconds a validated token is trusted; -1 = no cache
     std::vector<std::string> service_token_roles = {"service"};
-    bool service_token_roles_required = false;
-    int http_connect_timeout = 5;  // seconds
-    int http_request_max_retries = 3;
+    bool service_token_roles_required = true;
+    int http_connect_timeout = 5;   // seconds
+    int http_request_timeout = 10;  // seconds for a whole exchange (Scoria's own option)
   } keystone;
 
   // [oslo_policy]

@@ -595,18 +595,21 @@ const std::vector<OptionSpec>& Table() {
     t.push_back(ks("service_token_roles", T::kList, "service",
                    "Roles, any one of which makes an X-Service-Token a service's token.",
                    &KA::service_token_roles));
-    t.push_back(ks("service_token_roles_required", T::kBool, "false",
-                   "Refuse a request whose X-Service-Token lacks every service_token_roles "
-                   "role (false: such a token is only not treated as a service's).",
+    t.push_back(ks("service_token_roles_required", T::kBool, "true",
+                   "true: a request whose X-Service-Token has none of service_token_roles is "
+                   "refused (401). false: it is served, the token recorded as its service "
+                   "identity, with a warning (keystonemiddleware's default before 2026).",
                    &KA::service_token_roles_required));
     t.push_back(ks("http_connect_timeout", T::kInt, "5",
                    "Seconds to connect to Keystone before the request is answered 503.",
                    &KA::http_connect_timeout)
                     .Range(1, 300));
-    t.push_back(ks("http_request_max_retries", T::kInt, "3",
-                   "Retries of a Keystone request that could not connect, before 503.",
-                   &KA::http_request_max_retries)
-                    .Range(0, 20));
+    t.push_back(ks("http_request_timeout", T::kInt, "10",
+                   "Seconds for a whole exchange with Keystone: how long a request waits on an "
+                   "unresponsive Keystone before its 503. Scoria's own option (keystonemiddleware "
+                   "retries three times instead).",
+                   &KA::http_request_timeout)
+                    .Range(1, 300));
     t.push_back(Opt(kKeystoneAuthtoken, "memcached_servers", T::kList, "",
                     "Ignored: validated tokens are cached inside scoriad (token_cache_time), "
                     "so no memcached is needed. Accepted so an existing cinder.conf loads.")

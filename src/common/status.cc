@@ -13,6 +13,7 @@ const char* StatusCodeName(StatusCode code) {
     case StatusCode::kConflict: return "Conflict";
     case StatusCode::kResourceExhausted: return "ResourceExhausted";
     case StatusCode::kUnavailable: return "Unavailable";
+    case StatusCode::kUnauthenticated: return "Unauthenticated";
     case StatusCode::kNotImplemented: return "NotImplemented";
     case StatusCode::kUnsupportedVersion: return "UnsupportedVersion";
     case StatusCode::kInternal: return "Internal";

@@ -23,6 +23,7 @@ enum class StatusCode {
   kConflict,            // a concurrent change or conflicting request (409)
   kResourceExhausted,   // quota or capacity exceeded (413)
   kUnavailable,         // a service is down or the backend is unreachable; retryable (503)
+  kUnauthenticated,     // the caller's credentials are missing, invalid or expired (401)
   kNotImplemented,      // the feature exists in Cinder but not here (501)
   kUnsupportedVersion,  // microversion outside the supported range (406)
   kInternal,            // a bug or an unexpected OS error (500)
@@ -62,6 +63,9 @@ inline Status ResourceExhausted(std::string m) {
   return {StatusCode::kResourceExhausted, std::move(m)};
 }
 inline Status Unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
+inline Status Unauthenticated(std::string m) {
+  return {StatusCode::kUnauthenticated, std::move(m)};
+}
 inline Status NotImplemented(std::string m) { return {StatusCode::kNotImplemented, std::move(m)}; }
 inline Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
 

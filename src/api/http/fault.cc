@@ -53,6 +53,9 @@ Response FaultResponse(const Status& status) {
       return FaultResponse(501, status.message());
     case StatusCode::kUnavailable:
       return FaultResponse(503, status.message());
+    case StatusCode::kUnauthenticated:
+      // The caller adds WWW-Authenticate (it alone knows the auth strategy's realm).
+      return FaultResponse(401, status.message());
     case StatusCode::kOk:
     case StatusCode::kInternal:
       break;

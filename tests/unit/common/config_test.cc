@@ -403,7 +403,8 @@ TEST(ConfigTest, KeystoneSections) {
   EXPECT_EQ(c.keystone.user_domain_name, "Default");
   EXPECT_EQ(c.keystone.token_cache_time, 60);
   EXPECT_THAT(c.keystone.service_token_roles, ElementsAre("service", "admin"));
-  EXPECT_FALSE(c.keystone.service_token_roles_required);
+  EXPECT_TRUE(c.keystone.service_token_roles_required);
+  EXPECT_EQ(c.keystone.http_request_timeout, 10);
   EXPECT_EQ(c.policy_file, "/etc/scoria/policy.yaml");
   EXPECT_FALSE(c.enforce_new_defaults);
   // The sections are read (and checked) under noauth too, only not required.

@@ -24,6 +24,7 @@ TEST(FaultTest, StatusMapping) {
       {Status(StatusCode::kUnsupportedVersion, "Version 3.72 ..."), 406, "computeFault"},
       {NotImplemented("nope"), 501, "notImplemented"},
       {Unavailable("backup down"), 503, "serviceUnavailable"},
+      {Unauthenticated("requires authentication"), 401, "unauthorized"},
       {Internal("sqlite: disk I/O error at /var/lib/x"), 500, "computeFault"},
   };
   for (const auto& c : cases) {
