@@ -1,9 +1,9 @@
 #include "common/clock.h"
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
-#include <cctype>
 #include <cstdlib>
 #include <ctime>
 
@@ -26,8 +26,9 @@ IsoTimeText::IsoTimeText(int64_t micros) {
   const int y = static_cast<int>(ymd.year());
   if (y < 0 || y > 9999) {
     // Outside what 4 digits hold; only a corrupt row gets here.
-    const int n = std::snprintf(text_, sizeof text_, "%d-%02u-%02u", y,
-                                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
+    const int n =
+        std::snprintf(text_, sizeof text_, "%d-%02u-%02u", y, static_cast<unsigned>(ymd.month()),
+                      static_cast<unsigned>(ymd.day()));
     size_ = n < 0 ? 0 : std::min<size_t>(static_cast<size_t>(n), sizeof text_ - 1);
     return;
   }
@@ -35,7 +36,8 @@ IsoTimeText::IsoTimeText(int64_t micros) {
   char* out = text_;  // YYYY-MM-DDTHH:MM:SS.ffffff
   size_ = 26;
   auto put = [&](int pos, int64_t value, int width) {
-    for (int i = width - 1; i >= 0; --i, value /= 10) out[pos + i] = static_cast<char>('0' + value % 10);
+    for (int i = width - 1; i >= 0; --i, value /= 10)
+      out[pos + i] = static_cast<char>('0' + value % 10);
   };
   put(0, y, 4);
   out[4] = '-';
@@ -78,7 +80,8 @@ std::optional<int64_t> ParseIsoTime(std::string_view s) {
   if (pos < str.size()) {
     if (str[pos] == 'Z' && pos + 1 == str.size()) {
       pos = str.size();
-    } else if ((str[pos] == '+' || str[pos] == '-') && str.size() - pos == 6 && str[pos + 3] == ':') {
+    } else if ((str[pos] == '+' || str[pos] == '-') && str.size() - pos == 6 &&
+               str[pos + 3] == ':') {
       int oh = std::atoi(str.substr(pos + 1, 2).c_str());
       int om = std::atoi(str.substr(pos + 4, 2).c_str());
       offset = (oh * 3600 + om * 60) * (str[pos] == '+' ? 1 : -1);

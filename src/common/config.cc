@@ -227,9 +227,11 @@ bool IsLoopback(const std::string& address) {
 Status CheckAuth(const std::string& path, const Config& c) {
   if (c.auth_strategy == "noauth") {
     if (IsLoopback(c.osapi_volume_listen) || c.noauth_allow_remote) return Status::Ok();
-    return InvalidArgument(path + ": [DEFAULT] osapi_volume_listen: auth_strategy = noauth "
+    return InvalidArgument(path +
+                           ": [DEFAULT] osapi_volume_listen: auth_strategy = noauth "
                            "believes every caller and makes it an admin, so it listens only on "
-                           "a loopback address; got \"" + c.osapi_volume_listen +
+                           "a loopback address; got \"" +
+                           c.osapi_volume_listen +
                            "\" (use 127.0.0.1, auth_strategy = keystone, or "
                            "noauth_allow_remote = true on a trusted network)");
   }
@@ -304,7 +306,6 @@ std::string RedactUrl(const std::string& url) {
   if (colon == std::string::npos || colon > at) return url;
   return url.substr(0, colon + 1) + "***" + url.substr(at);
 }
-
 
 bool Config::ServiceEnabled(const std::string& name) const {
   return std::find(enabled_services.begin(), enabled_services.end(), name) !=
@@ -496,9 +497,9 @@ namespace {
 std::string MarkdownRow(const OptionDoc& d) {
   const bool phrase = d.default_value.find(' ') != std::string::npos &&
                       d.default_value.find(", ") == std::string::npos;  // not a list
-  std::string def = d.default_value.empty()                          ? "(empty)"
+  std::string def = d.default_value.empty()                     ? "(empty)"
                     : phrase || d.default_value == "(required)" ? d.default_value
-                                                                     : "`" + d.default_value + "`";
+                                                                : "`" + d.default_value + "`";
   std::string meaning = (d.used ? "" : "*Not used yet.* ") + d.help;
   if (!d.choices.empty() && d.type == "enum") {
     meaning += " Accepted: ";
@@ -512,12 +513,12 @@ std::string MarkdownRow(const OptionDoc& d) {
 
 std::string OptionTableMarkdown() {
   std::string out;
-  for (const char* section : {config_internal::kDefault, config_internal::kDatabase,
-                              config_internal::kKeystoneAuthtoken, config_internal::kOsloPolicy,
-                              config_internal::kBackend}) {
-    out += std::string("\n## ") +
-           (section == std::string_view(kBackend) ? std::string("Backend sections")
-                                                   : "[" + std::string(section) + "]");
+  for (const char* section :
+       {config_internal::kDefault, config_internal::kDatabase, config_internal::kKeystoneAuthtoken,
+        config_internal::kOsloPolicy, config_internal::kBackend}) {
+    out += std::string("\n## ") + (section == std::string_view(kBackend)
+                                       ? std::string("Backend sections")
+                                       : "[" + std::string(section) + "]");
     out += "\n\n| Option | Type | Default | Meaning |\n|---|---|---|---|\n";
     for (const auto& d : DocumentedOptions()) {
       if (d.section == section) out += MarkdownRow(d);

@@ -1,6 +1,6 @@
 // The daemon's configuration: one INI file in cinder.conf spelling, parsed and validated once at
-// start into plain structs. Every option is declared in one table in config_options.cc with its type,
-// default and one-line meaning; docs/configuration.md is checked against that table by a unit
+// start into plain structs. Every option is declared in one table in config_options.cc with its
+// type, default and one-line meaning; docs/configuration.md is checked against that table by a unit
 // test. An unknown key, a bad value or a missing required key is an error naming the file,
 // section, key and what was expected, e.g.
 //   scoria.conf: [lvm1] max_over_subscription_ratio: expected a number >= 1 or "auto", got "x"
@@ -42,15 +42,15 @@ struct BackendConfig {
 
   // rbd driver (volume_driver = rbd): Cinder's RBDDriver options, same names and meanings.
   struct RbdOptions {
-    std::string pool = "rbd";                // rbd_pool
-    std::string ceph_conf;                   // rbd_ceph_conf; empty: librados's search path
-    std::string user;                        // rbd_user; empty: client.admin
-    std::string secret_uuid;                 // rbd_secret_uuid: only passed to connection_info
+    std::string pool = "rbd";                   // rbd_pool
+    std::string ceph_conf;                      // rbd_ceph_conf; empty: librados's search path
+    std::string user;                           // rbd_user; empty: client.admin
+    std::string secret_uuid;                    // rbd_secret_uuid: only passed to connection_info
     bool flatten_volume_from_snapshot = false;  // rbd_flatten_volume_from_snapshot
-    int max_clone_depth = 5;                 // rbd_max_clone_depth; 0: every clone is flattened
-    int store_chunk_size_mb = 4;             // rbd_store_chunk_size: RADOS object size, MiB
-    int connect_timeout = -1;                // rados_connect_timeout, seconds; < 0: librados's
-    bool report_discard_supported = false;   // report_discard_supported (connection_info)
+    int max_clone_depth = 5;                    // rbd_max_clone_depth; 0: every clone is flattened
+    int store_chunk_size_mb = 4;                // rbd_store_chunk_size: RADOS object size, MiB
+    int connect_timeout = -1;                   // rados_connect_timeout, seconds; < 0: librados's
+    bool report_discard_supported = false;      // report_discard_supported (connection_info)
   } rbd;
 };
 
@@ -118,8 +118,8 @@ struct Config {
   std::string backup_ceph_pool = "backups";
   int64_t backup_ceph_chunk_size = 134217728;  // largest object one write carries
   int backup_ceph_op_timeout = 120;            // seconds: connect, monitor and OSD requests
-  int64_t backup_chunk_size = 4194304;  // chunk size of a new repository (RepositoryOptions)
-  bool restore_discard_excess_bytes = true;  // RestoreJobOptions::zero_beyond_backup
+  int64_t backup_chunk_size = 4194304;         // chunk size of a new repository (RepositoryOptions)
+  bool restore_discard_excess_bytes = true;    // RestoreJobOptions::zero_beyond_backup
   std::string log_level = "info";
   std::string log_file;  // empty = stderr
   // Quotas (defaults for every project; -1 = unlimited).

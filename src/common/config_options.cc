@@ -578,14 +578,14 @@ const std::vector<OptionSpec>& Table() {
                    "The service user that validates tokens (Keystone grants validation to a "
                    "user with the service or admin role).",
                    &KA::username));
-    t.push_back(ks("password", T::kString, "",
-                   "The service user's password. Never logged.", &KA::password));
+    t.push_back(ks("password", T::kString, "", "The service user's password. Never logged.",
+                   &KA::password));
     t.push_back(ks("project_name", T::kString, "service",
                    "The project the service user's token is scoped to.", &KA::project_name));
-    t.push_back(ks("user_domain_name", T::kString, "Default",
-                   "The domain of the service user.", &KA::user_domain_name));
-    t.push_back(ks("project_domain_name", T::kString, "Default",
-                   "The domain of project_name.", &KA::project_domain_name));
+    t.push_back(ks("user_domain_name", T::kString, "Default", "The domain of the service user.",
+                   &KA::user_domain_name));
+    t.push_back(ks("project_domain_name", T::kString, "Default", "The domain of project_name.",
+                   &KA::project_domain_name));
     t.push_back(ks("token_cache_time", T::kInt, "300",
                    "Seconds a validated token is trusted without asking Keystone again (never "
                    "past its expiry). Longer saves Keystone round trips; a revoked token keeps "

@@ -5,6 +5,8 @@
 
 #include <filesystem>
 
+#include "api/keystone/keystone_auth.h"
+#include "api/policy/enforcer.h"
 #include "api/resources/api_env.h"
 #include "common/clock.h"
 #include "common/ids.h"
@@ -15,10 +17,41 @@
 #include "target/target_server.h"
 
 namespace scoria::runtime {
+namespace {
 
-Daemon::Daemon(Config config) : config_(std::move(config)) {
-  owner_prefix_ = config_.host + "/";
+// auth_strategy = keystone: the policy (Cinder's defaults and [oslo_policy] policy_file, which
+// must load cleanly) and the token validator ([keystone_authtoken]; no I/O until the first
+// request, so a Keystone that is down at start only makes requests answer 503).
+Result<std::shared_ptr<const api::Authenticator>> MakeKeystoneAuthenticator(const Config& c) {
+  api::policy::EnforcerOptions po;
+  po.policy_file = c.policy_file;
+  po.enforce_new_defaults = c.enforce_new_defaults;
+  ASSIGN_OR_RETURN(auto enforcer, api::policy::Enforcer::Load(po));
+  api::keystone::KeystoneConfig kc;
+  kc.www_authenticate_uri = c.keystone.www_authenticate_uri.empty()
+                                ? c.keystone.auth_url
+                                : c.keystone.www_authenticate_uri;
+  kc.auth_url = c.keystone.auth_url;
+  kc.username = c.keystone.username;
+  kc.password = c.keystone.password;
+  kc.project_name = c.keystone.project_name;
+  kc.user_domain_name = c.keystone.user_domain_name;
+  kc.project_domain_name = c.keystone.project_domain_name;
+  kc.token_cache_time = c.keystone.token_cache_time;
+  kc.service_token_roles = c.keystone.service_token_roles;
+  kc.service_token_roles_required = c.keystone.service_token_roles_required;
+  kc.http_connect_timeout = c.keystone.http_connect_timeout;
+  kc.http_request_timeout = c.keystone.http_request_timeout;
+  spdlog::info("auth_strategy keystone: tokens validated at {} as {}, policy {}", kc.auth_url,
+               kc.username, c.policy_file.empty() ? "Cinder's defaults" : c.policy_file);
+  return std::shared_ptr<const api::Authenticator>(
+      std::make_shared<api::keystone::KeystoneAuthenticator>(
+          std::make_unique<api::keystone::TokenValidator>(std::move(kc)), std::move(enforcer)));
 }
+
+}  // namespace
+
+Daemon::Daemon(Config config) : config_(std::move(config)) { owner_prefix_ = config_.host + "/"; }
 
 Daemon::~Daemon() { Stop(); }
 
@@ -40,8 +73,8 @@ Status Daemon::Start() {
     return Status::Ok();
   }));
 
-  const std::string owner = owner_prefix_ + std::to_string(::getpid()) + "/" +
-                            NewUuid().substr(0, 8);
+  const std::string owner =
+      owner_prefix_ + std::to_string(::getpid()) + "/" + NewUuid().substr(0, 8);
   if (config_.ServiceEnabled("scheduler")) {
     scheduler_ = std::make_unique<scheduler::SchedulerService>(*db_, config_);
     tasks::WorkerOptions opts;
@@ -85,8 +118,7 @@ Status Daemon::Start() {
     tasks::WorkerOptions opts;
     // Jobs of different backups in parallel; each job has its own reader and worker threads.
     opts.threads = 3;
-    auto w = std::make_unique<tasks::TaskWorker>(*db_, owner + "/backup", backup_->Targets(),
-                                                 opts);
+    auto w = std::make_unique<tasks::TaskWorker>(*db_, owner + "/backup", backup_->Targets(), opts);
     backup_->RegisterHandlers(*w);
     workers_.push_back(std::move(w));
   }
@@ -100,14 +132,16 @@ Status Daemon::Start() {
   reporter_ = std::thread([this] { ReportLoop(); });
 
   if (config_.ServiceEnabled("api")) {
-    // The configuration reads [keystone_authtoken]; the router does not validate tokens yet.
-    // Refuse rather than serve a keystone-configured API with noauth's trust-everyone rules.
-    if (config_.auth_strategy == "keystone") {
-      return NotImplemented(config_.path + ": [DEFAULT] auth_strategy: keystone is read but not "
-                            "served yet by this build; use noauth on 127.0.0.1");
-    }
     router_ = std::make_unique<api::Router>();
     api::RegisterAllRoutes(*router_, api::ApiEnv{*db_, config_});
+    if (auto open = router_->Unprotected(); !open.empty()) {
+      return Internal("API route without a policy rule: " +
+                      fmt::format("{}", fmt::join(open, ", ")));
+    }
+    if (config_.auth_strategy == "keystone") {
+      ASSIGN_OR_RETURN(auto authenticator, MakeKeystoneAuthenticator(config_));
+      router_->SetAuthenticator(std::move(authenticator));
+    }
     api::HttpServer::Options o;
     o.address = config_.osapi_volume_listen;
     o.port = static_cast<uint16_t>(config_.osapi_volume_listen_port);
@@ -142,7 +176,8 @@ void Daemon::ReportLoop() {
     }
     for (auto& m : managers_) {
       Status st = m->ReportStats();
-      if (!st.ok()) spdlog::warn("volume {}: stats report failed: {}", m->backend_host(), st.ToString());
+      if (!st.ok())
+        spdlog::warn("volume {}: stats report failed: {}", m->backend_host(), st.ToString());
     }
     lock.lock();
   }

@@ -1,5 +1,6 @@
 """Volumes over HTTP against a real scoriad: lifecycle, persistence, bad input."""
 import os
+from concurrent.futures import ThreadPoolExecutor
 
 
 def test_create_list_show_delete(scoriad):
@@ -82,6 +83,26 @@ def test_absurd_size_over_quota_is_413(scoriad):
     assert status == 413, out
     assert "gigabytes quota" in out["overLimit"]["message"]
     assert scoriad.get("/volumes")[2]["volumes"] == []
+
+
+def test_racing_creates_never_pass_the_last_unit_of_quota(scoriad):
+    """50 creates at once against a quota of 10 volumes: exactly 10 are accepted (the check
+    and the insert are one transaction under the writers' lock; issue 12)."""
+    status, _, out = scoriad.put("/os-quota-sets/racers", {"quota_set": {"volumes": 10}})
+    assert status == 200, out
+
+    def create(i):
+        return scoriad.post("/volumes", {"volume": {"size": 1, "name": "r%d" % i}},
+                            token="racer%d:racers" % i)[0]
+
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        codes = list(pool.map(create, range(50)))
+    assert sorted(set(codes)) == [202, 413], codes
+    assert codes.count(202) == 10, codes
+    status, _, out = scoriad.get("/volumes", token="admin:racers")
+    assert len(out["volumes"]) == 10, out
+    status, _, out = scoriad.get("/os-quota-sets/racers?usage=True", token="admin:racers")
+    assert out["quota_set"]["volumes"]["in_use"] == 10, out
 
 
 def test_unknown_ids_and_illegal_transitions(scoriad):

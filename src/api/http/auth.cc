@@ -1,5 +1,6 @@
 #include "api/http/auth.h"
 
+#include "api/policy/enforcer.h"
 #include "common/ids.h"
 
 namespace scoria::api {
@@ -23,6 +24,20 @@ Result<RequestContext> AuthenticateNoauth(const std::optional<std::string>& toke
   ctx.all_tenants_allowed = true;
   ctx.request_id = NewRequestId();
   return ctx;
+}
+
+Result<RequestContext> NoauthAuthenticator::Authenticate(const AuthHeaders& headers) const {
+  auto ctx = AuthenticateNoauth(headers.auth_token);
+  if (!ctx.ok()) return Unauthenticated(ctx.status().message());
+  ctx->creds.user_id = ctx->user_id;
+  ctx->creds.project_id = ctx->project_id;
+  ctx->creds.is_admin = true;
+  return ctx;
+}
+
+Status Authorize(const RequestContext& ctx, std::string_view rule, const policy::Target& target) {
+  if (ctx.policy == nullptr) return Status::Ok();
+  return ctx.policy->Authorize(rule, ctx.creds, target);
 }
 
 }  // namespace scoria::api

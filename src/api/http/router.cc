@@ -1,11 +1,11 @@
 #include "api/http/router.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <exception>
 #include <optional>
 #include <string_view>
-
-#include <spdlog/spdlog.h>
 
 #include "api/http/fault.h"
 #include "api/http/versions.h"
@@ -59,6 +59,44 @@ void Router::Add(std::string method, std::string pattern, Handler handler, ApiVe
   routes_.push_back(std::move(r));
 }
 
+void Router::Protect(std::string_view method, std::string_view pattern, std::string rule) {
+  for (Route& r : routes_) {
+    if (r.method == method && r.pattern == pattern) r.rule = rule;
+  }
+}
+
+void Router::ProtectAction(std::string_view method, std::string_view pattern, std::string action,
+                           std::string rule) {
+  for (Route& r : routes_) {
+    if (r.method == method && r.pattern == pattern) r.action_rules[action] = rule;
+  }
+}
+
+std::vector<std::string> Router::Unprotected() const {
+  std::vector<std::string> out;
+  for (const Route& r : routes_) {
+    if (r.rule.empty()) out.push_back(r.method + " " + r.pattern);
+  }
+  return out;
+}
+
+std::string_view Router::RuleFor(const Route& route, const Request& req, const PathParams& params) {
+  if (auto it = params.find("action"); it != params.end()) {
+    auto rule = route.action_rules.find(it->second);
+    return rule != route.action_rules.end() ? std::string_view(rule->second) : route.rule;
+  }
+  if (!route.action_rules.empty()) {
+    // {"os-extend": {...}}: the action is the body's only key. A body that is not one is the
+    // handler's to refuse (400), under the route's own rule.
+    auto body = nlohmann::json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+    if (body.is_object() && body.size() == 1) {
+      auto it = route.action_rules.find(body.begin().key());
+      if (it != route.action_rules.end()) return it->second;
+    }
+  }
+  return route.rule;
+}
+
 Response Router::Dispatch(Request& req) const {
   std::string rid = NewRequestId();
   req.ctx.request_id = rid;
@@ -98,8 +136,17 @@ Response Router::Dispatch(Request& req) const {
 
 Response Router::DispatchV3(Request& req) const {
   std::string rid = req.ctx.request_id;
-  auto ctx = AuthenticateNoauth(req.Header("X-Auth-Token"));
-  if (!ctx.ok()) return FaultResponse(401, ctx.status().message());
+  auto ctx =
+      auth_->Authenticate(AuthHeaders{req.Header("X-Auth-Token"), req.Header("X-Service-Token")});
+  if (!ctx.ok()) {
+    Response r = FaultResponse(ctx.status());
+    if (r.status == 401) {
+      if (std::string challenge = auth_->WwwAuthenticate(); !challenge.empty()) {
+        r.SetHeader("WWW-Authenticate", std::move(challenge));
+      }
+    }
+    return r;
+  }
   req.ctx = std::move(*ctx);
   req.ctx.request_id = rid;
 
@@ -132,12 +179,25 @@ Response Router::DispatchV3(Request& req) const {
   }
   if (chosen == nullptr) return FaultResponse(404, kNotFoundMessage);
 
-  if ((req.method == "POST" || req.method == "PUT" || req.method == "PATCH") &&
-      !req.body.empty()) {
+  if ((req.method == "POST" || req.method == "PUT" || req.method == "PATCH") && !req.body.empty()) {
     auto content_type = req.Header("Content-Type");
     // No Content-Type: take the body as JSON, like Cinder's default deserializer.
     if (content_type.has_value() && !IsJsonMediaType(*content_type)) {
       return FaultResponse(415, "Invalid content type " + *content_type + ".");
+    }
+  }
+  if (req.ctx.policy != nullptr) {
+    std::string_view rule = RuleFor(*chosen->route, req, chosen->params);
+    if (rule.empty()) {
+      spdlog::error("{} {} {}: route has no policy rule", rid, req.method, chosen->route->pattern);
+      return FaultResponse(Internal("route has no policy rule"));
+    }
+    auto project = chosen->params.find("project_id");
+    const policy::Target target = {
+        {"project_id", project != chosen->params.end() ? project->second : req.ctx.project_id},
+        {"user_id", req.ctx.user_id}};
+    if (rule != kOpenToAnyCaller) {
+      if (Status st = Authorize(req.ctx, rule, target); !st.ok()) return FaultResponse(st);
     }
   }
   return CallHandler(*chosen->route, req, chosen->params);

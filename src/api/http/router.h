@@ -6,7 +6,8 @@
 //   GET /v3, /v3/      -> 200 versions document (no auth)
 //   GET /healthcheck   -> 200 "OK"
 //   /v3/[<project>/]<route>:
-//     X-Auth-Token (noauth)            missing/unusable -> 401 unauthorized
+//     X-Auth-Token (the Authenticator) missing/invalid  -> 401 unauthorized (+ WWW-Authenticate)
+//                                      Keystone down    -> 503 serviceUnavailable
 //     first segment a known collection? else it is the project id (any non-empty segment; Cinder
 //       only allows hex) stored in Request::url_project
 //     path matches no pattern          -> 404 itemNotFound (fast; OSC probes /v3/servers/detail)
@@ -15,6 +16,11 @@
 //     no route for this method         -> 405 badMethod (with Allow)
 //     no route at this microversion    -> 404 itemNotFound (deliberately as Cinder)
 //     POST/PUT/PATCH body not JSON     -> 415 badMediaType (Content-Type parameters ignored)
+//     the route's policy rule (Protect; for .../action routes the rule of the body's action,
+//       ProtectAction) denies the caller on its own project, or the {project_id} of the
+//       path                           -> 403 forbidden; a route with no rule at all -> 500
+//       (CheckProtected finds those at start). Rules that depend on the resource (its owner)
+//       are the handlers' business: they load only rows the caller may see (visibility.h).
 //     handler; an exception escaping it is caught: nlohmann::json::exception -> 400
 //       "Invalid input received: ...", anything else -> 500 (logged)
 //   anything else      -> 404 itemNotFound
@@ -63,8 +69,23 @@ class Router {
   // Registers `handler` for `method` (upper case) on `pattern` ("/volumes/{volume_id}/action",
   // relative to /v3, no trailing slash) for versions in [min, max]. The first literal segment
   // of each pattern becomes a collection name that is never taken for a project id.
-  void Add(std::string method, std::string pattern, Handler handler,
-           ApiVersion min = kMinVersion, ApiVersion max = kMaxVersion);
+  void Add(std::string method, std::string pattern, Handler handler, ApiVersion min = kMinVersion,
+           ApiVersion max = kMaxVersion);
+
+  // Who is calling (default: NoauthAuthenticator). Shared: it outlives every request.
+  void SetAuthenticator(std::shared_ptr<const Authenticator> auth) { auth_ = std::move(auth); }
+
+  // The policy rule checked before the handler of every route `method` `pattern` (all its
+  // version ranges); kOpenToAnyCaller for routes Cinder checks no rule on (any authenticated
+  // caller). For an action route, `rule` applies to actions without their own.
+  static constexpr char kOpenToAnyCaller[] = "@";
+  void Protect(std::string_view method, std::string_view pattern, std::string rule);
+  // The rule of one action of an action route: the single key of its body ("os-extend"), or
+  // the {action} segment of its path (PUT /os-services/{action}).
+  void ProtectAction(std::string_view method, std::string_view pattern, std::string action,
+                     std::string rule);
+  // "METHOD pattern" of every route without a rule: to be fixed before serving.
+  std::vector<std::string> Unprotected() const;
 
   // Answers `req` (built by MakeRequest). Fills req.version, req.ctx and req.url_project
   // before calling the handler. Never throws.
@@ -82,6 +103,8 @@ class Router {
     Handler handler;
     ApiVersion min;
     ApiVersion max;
+    std::string rule;                                              // Protect
+    std::map<std::string, std::string, std::less<>> action_rules;  // ProtectAction
   };
 
   // A route whose pattern matches a path, with the values of its {params}.
@@ -99,9 +122,12 @@ class Router {
   // The 405 for a path whose routes have other methods only, with their Allow header.
   static Response MethodNotAllowed(const std::vector<Match>& matches, const Request& req);
   Response CallHandler(const Route& route, Request& req, const PathParams& params) const;
+  // The rule that guards this request on `route`, or empty when the route has none.
+  static std::string_view RuleFor(const Route& route, const Request& req, const PathParams& params);
 
   std::vector<Route> routes_;
   std::set<std::string, std::less<>> collections_;
+  std::shared_ptr<const Authenticator> auth_ = std::make_shared<NoauthAuthenticator>();
 };
 
 }  // namespace scoria::api

@@ -22,6 +22,9 @@ void RegisterAttachmentRoutes(Router& router, const ApiEnv& env);  // >= 3.27
 void RegisterAdminRoutes(Router& router, const ApiEnv& env);  // services, AZs, pools, limits,
                                                               // messages, quotas
 void RegisterBackupRoutes(Router& router, const ApiEnv& env);
+// The Cinder policy rule of every route registered above (route_policies.cc); RegisterAllRoutes
+// calls it last.
+void ProtectAllRoutes(Router& router);
 void RegisterAllRoutes(Router& router, const ApiEnv& env);
 
 }  // namespace scoria::api

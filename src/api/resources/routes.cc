@@ -9,6 +9,7 @@ void RegisterAllRoutes(Router& router, const ApiEnv& env) {
   RegisterAttachmentRoutes(router, env);
   RegisterAdminRoutes(router, env);
   RegisterBackupRoutes(router, env);
+  ProtectAllRoutes(router);
 }
 
 }  // namespace scoria::api

@@ -532,17 +532,17 @@ TEST(ConfigTest, ObjectStoreBackupDrivers) {
             "s.conf: [DEFAULT] backup_swift_auth: per_user is not supported yet; expected one of "
             "single_user, got \"per_user\"");
   // SSE-C is refused, and the key is not repeated in the message.
-  const std::string err = ErrorOf(WithDefault("backup_s3_sse_customer_key = s3cr3tk3y"),
-                                  StatusCode::kNotImplemented);
+  const std::string err =
+      ErrorOf(WithDefault("backup_s3_sse_customer_key = s3cr3tk3y"), StatusCode::kNotImplemented);
   EXPECT_EQ(err,
             "s.conf: [DEFAULT] backup_s3_sse_customer_key: S3 server-side encryption with "
             "customer keys is not supported yet; remove the option (chunks are stored "
             "compressed and checksummed, not encrypted)");
   EXPECT_EQ(err.find("s3cr3tk3y"), std::string::npos);
-  EXPECT_NE(ErrorOf(WithDefault("backup_s3_sse_customer_algorithm = AES256"),
-                    StatusCode::kNotImplemented)
-                .find("backup_s3_sse_customer_algorithm: S3 server-side encryption"),
-            std::string::npos);
+  EXPECT_NE(
+      ErrorOf(WithDefault("backup_s3_sse_customer_algorithm = AES256"), StatusCode::kNotImplemented)
+          .find("backup_s3_sse_customer_algorithm: S3 server-side encryption"),
+      std::string::npos);
 }
 
 // Cinder's CephBackupDriver options: every one loads; stripe, journal and snapshot options are
@@ -558,11 +558,11 @@ TEST(ConfigTest, CephBackupDriver) {
     EXPECT_EQ(c.backup_ceph_op_timeout, 120);
     EXPECT_TRUE(c.restore_discard_excess_bytes);
   }
-  Config c = MustParse(WithDefault(
-      "backup_driver = ceph\nbackup_ceph_user = backup\nbackup_ceph_pool = bk\n"
-      "backup_ceph_stripe_unit = 4194304\nbackup_ceph_stripe_count = 4\n"
-      "backup_ceph_image_journals = true\nbackup_ceph_max_snapshots = 2\n"
-      "restore_discard_excess_bytes = false\n"));
+  Config c = MustParse(
+      WithDefault("backup_driver = ceph\nbackup_ceph_user = backup\nbackup_ceph_pool = bk\n"
+                  "backup_ceph_stripe_unit = 4194304\nbackup_ceph_stripe_count = 4\n"
+                  "backup_ceph_image_journals = true\nbackup_ceph_max_snapshots = 2\n"
+                  "restore_discard_excess_bytes = false\n"));
   EXPECT_EQ(c.backup_ceph_user, "backup");
   EXPECT_EQ(c.backup_ceph_pool, "bk");
   EXPECT_FALSE(c.restore_discard_excess_bytes);
@@ -634,7 +634,8 @@ TEST(ConfigTest, DatabaseConnection) {
                 "[database]\nconnection = postgresql://scoria:s3cret@db:5432/scoria\n");
   EXPECT_EQ(c.database_connection, "postgresql://scoria:s3cret@db:5432/scoria");
   EXPECT_EQ(c.database_sqlite_path, "");
-  c = MustParse(std::string(kMinimal) + "[database]\nconnection = postgresql+psycopg2://db/scoria\n");
+  c = MustParse(std::string(kMinimal) +
+                "[database]\nconnection = postgresql+psycopg2://db/scoria\n");
   EXPECT_EQ(c.database_connection, "postgresql+psycopg2://db/scoria");
   // No database name: the password is still hidden in the message.
   EXPECT_EQ(ErrorOf(std::string(kMinimal) + "[database]\nconnection = postgresql://u:pw@db\n"),
@@ -651,7 +652,8 @@ TEST(ConfigTest, DatabaseConnection) {
   EXPECT_EQ(
       ErrorOf(WithDefault("state_path = /s") + "[database]\nconnection = sqlite://$state_path\n"),
       "s.conf: [database] connection: expected sqlite:///ABSOLUTE/PATH or "
-      "postgresql://USER:PASSWORD@HOST:PORT/DATABASE, got \"sqlite:///s\" (from \"sqlite://$state_path\")");
+      "postgresql://USER:PASSWORD@HOST:PORT/DATABASE, got \"sqlite:///s\" (from "
+      "\"sqlite://$state_path\")");
 }
 
 TEST(ConfigTest, LoadConfigReadsFileAndNamesUnreadableOnes) {
