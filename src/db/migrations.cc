@@ -240,6 +240,15 @@ const std::vector<Migration>& Migrations() {
            "DROP INDEX backups_project_created",
            "CREATE INDEX backups_project_created ON backups (project_id, created_at, id)",
        }},
+      {8,
+       "quota classes (os-quota-class-sets)",
+       {
+           R"(CREATE TABLE quota_classes (
+                class_name TEXT NOT NULL,
+                resource TEXT NOT NULL,
+                hard_limit BIGINT NOT NULL,
+                PRIMARY KEY (class_name, resource)))",
+       }},
   };
   return kMigrations;
 }

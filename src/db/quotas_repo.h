@@ -18,4 +18,11 @@ Status SetProjectQuota(Transaction& tx, const std::string& project, const std::s
                        int64_t limit);
 Status DeleteProjectQuotas(Transaction& tx, const std::string& project);
 
+// Quota classes (os-quota-class-sets): resource -> limit rows of class `name`. The class
+// "default" overrides the quota_* options for every project without its own value.
+Result<std::map<std::string, int64_t>> QuotaClassOverrides(Transaction& tx,
+                                                           const std::string& name);
+Status SetClassQuota(Transaction& tx, const std::string& name, const std::string& resource,
+                     int64_t limit);
+
 }  // namespace scoria::db

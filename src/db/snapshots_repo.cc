@@ -128,6 +128,15 @@ Result<SnapshotUsage> ProjectSnapshotUsage(Transaction& tx, const std::string& p
   return SnapshotUsage{rows[0].Int(0), rows[0].Int(1)};
 }
 
+Result<SnapshotUsage> ProjectTypeSnapshotUsage(Transaction& tx, const std::string& project_id,
+                                               const std::string& type_id) {
+  ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT COUNT(*), COALESCE(SUM(s.size), 0) FROM snapshots s "
+                                       "JOIN volumes v ON v.id = s.volume_id "
+                                       "WHERE s.project_id = ? AND v.volume_type_id = ?",
+                                       {project_id, type_id}));
+  return SnapshotUsage{rows[0].Int(0), rows[0].Int(1)};
+}
+
 Result<std::map<std::string, SnapshotUsage>> ProjectSnapshotUsageOnBackend(
     Transaction& tx, const std::string& backend) {
   ASSIGN_OR_RETURN(auto counts,

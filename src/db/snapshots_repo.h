@@ -58,6 +58,9 @@ struct SnapshotUsage {
 };
 // Snapshots and their GiB of one project (quota usage is counted, never cached).
 Result<SnapshotUsage> ProjectSnapshotUsage(Transaction& tx, const std::string& project_id);
+// The same for the project's snapshots of volumes of one volume type (per-type quotas).
+Result<SnapshotUsage> ProjectTypeSnapshotUsage(Transaction& tx, const std::string& project_id,
+                                               const std::string& type_id);
 // Snapshots and GiB per project of the snapshots whose volume lives on a backend
 // (host@backend, any pool).
 Result<std::map<std::string, SnapshotUsage>> ProjectSnapshotUsageOnBackend(

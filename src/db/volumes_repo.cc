@@ -15,11 +15,27 @@ constexpr const char* kColumns =
     "launched_at";
 
 const std::set<std::string>& Columns() {
-  static const std::set<std::string> kSet = {
-      "id", "project_id", "user_id", "name", "description", "size", "status", "previous_status",
-      "attach_status", "migration_status", "host", "availability_zone", "volume_type_id",
-      "bootable", "readonly", "multiattach", "snapshot_id", "source_volid", "created_at",
-      "updated_at", "launched_at"};
+  static const std::set<std::string> kSet = {"id",
+                                             "project_id",
+                                             "user_id",
+                                             "name",
+                                             "description",
+                                             "size",
+                                             "status",
+                                             "previous_status",
+                                             "attach_status",
+                                             "migration_status",
+                                             "host",
+                                             "availability_zone",
+                                             "volume_type_id",
+                                             "bootable",
+                                             "readonly",
+                                             "multiattach",
+                                             "snapshot_id",
+                                             "source_volid",
+                                             "created_at",
+                                             "updated_at",
+                                             "launched_at"};
   return kSet;
 }
 
@@ -88,8 +104,9 @@ Status BuildWhere(const VolumeFilter& f, std::string& sql, std::vector<Value>& p
     params.emplace_back(opv.second);
   }
   for (const auto& [k, v] : f.metadata) {
-    sql += " AND EXISTS (SELECT 1 FROM volume_metadata m WHERE m.volume_id = volumes.id AND "
-           "m.key = ? AND m.value = ?)";
+    sql +=
+        " AND EXISTS (SELECT 1 FROM volume_metadata m WHERE m.volume_id = volumes.id AND "
+        "m.key = ? AND m.value = ?)";
     params.emplace_back(k);
     params.emplace_back(v);
   }
@@ -128,16 +145,16 @@ void AddVolumeMetadata(const std::vector<Row>& rows, std::vector<VolumeRecord>& 
   std::map<std::string, VolumeRecord*, std::less<>> by_id;
   for (VolumeRecord& v : vols) by_id[v.id] = &v;
   for (const Row& r : rows) {
-    if (auto it = by_id.find(r.Str(0)); it != by_id.end()) it->second->metadata[r.Str(1)] = r.Str(2);
+    if (auto it = by_id.find(r.Str(0)); it != by_id.end())
+      it->second->metadata[r.Str(1)] = r.Str(2);
   }
 }
 
 bool IsVolumeColumn(const std::string& column) { return Columns().count(column) > 0; }
 
 Result<VolumeRecord> GetVolume(Transaction& tx, const std::string& id, bool with_metadata) {
-  ASSIGN_OR_RETURN(auto rows, tx.Query(std::string("SELECT ") + kColumns +
-                                           " FROM volumes WHERE id = ?",
-                                       {id}));
+  ASSIGN_OR_RETURN(
+      auto rows, tx.Query(std::string("SELECT ") + kColumns + " FROM volumes WHERE id = ?", {id}));
   if (rows.empty()) return NotFound("Volume " + id + " could not be found.");
   std::vector<VolumeRecord> v = {FromRow(rows[0])};
   if (with_metadata) RETURN_IF_ERROR(LoadMetadata(tx, v));
@@ -310,8 +327,8 @@ Status MergeVolumeMetadata(Transaction& tx, const std::string& id,
 }
 
 Status DeleteVolumeMetadataKey(Transaction& tx, const std::string& id, const std::string& key) {
-  ASSIGN_OR_RETURN(int64_t n, tx.Exec("DELETE FROM volume_metadata WHERE volume_id = ? AND key = ?",
-                                      {id, key}));
+  ASSIGN_OR_RETURN(
+      int64_t n, tx.Exec("DELETE FROM volume_metadata WHERE volume_id = ? AND key = ?", {id, key}));
   if (n == 0) return NotFound("Metadata item was not found");
   return Status::Ok();
 }
@@ -328,6 +345,14 @@ Result<BackendUsage> ProjectUsage(Transaction& tx, const std::string& project_id
   ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT COUNT(*), COALESCE(SUM(size), 0) FROM volumes "
                                        "WHERE project_id = ?",
                                        {project_id}));
+  return BackendUsage{rows[0].Int(0), rows[0].Int(1)};
+}
+
+Result<BackendUsage> ProjectTypeUsage(Transaction& tx, const std::string& project_id,
+                                      const std::string& type_id) {
+  ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT COUNT(*), COALESCE(SUM(size), 0) FROM volumes "
+                                       "WHERE project_id = ? AND volume_type_id = ?",
+                                       {project_id, type_id}));
   return BackendUsage{rows[0].Int(0), rows[0].Int(1)};
 }
 

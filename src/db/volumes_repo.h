@@ -48,7 +48,7 @@ struct SortKey {
 
 // Filters an API list turns into SQL. Every field is optional; all given ones must match.
 struct VolumeFilter {
-  std::optional<std::string> project_id;  // nullopt: all projects
+  std::optional<std::string> project_id;      // nullopt: all projects
   std::map<std::string, std::string> equals;  // column -> value (name, status, ...)
   std::map<std::string, std::string> like;    // column -> substring (3.34 `name~`)
   std::map<std::string, std::string> metadata;
@@ -99,6 +99,9 @@ struct BackendUsage {
 Result<std::map<std::string, BackendUsage>> UsageByHost(Transaction& tx);
 // Volumes and GiB of one project (quota usage is counted, never cached).
 Result<BackendUsage> ProjectUsage(Transaction& tx, const std::string& project_id);
+// The same for the project's volumes of one volume type (per-type quotas).
+Result<BackendUsage> ProjectTypeUsage(Transaction& tx, const std::string& project_id,
+                                      const std::string& type_id);
 // True when a volume host string (host@backend or host@backend#pool) is on `backend`.
 inline bool HostOnBackend(const std::string& host, const std::string& backend) {
   return host.size() >= backend.size() && host.compare(0, backend.size(), backend) == 0 &&

@@ -172,9 +172,12 @@ def test_limits(scoriad):
 def test_quota_sets(scoriad):
     st, _, out = scoriad.get("/os-quota-sets/admin")
     assert st == 200
+    # Per volume type too, as Cinder: the default type's resources, unlimited.
     assert out == {"quota_set": {"id": "admin", "volumes": 10, "snapshots": 10, "gigabytes": 1000,
                                  "backups": 10, "backup_gigabytes": 1000,
-                                 "per_volume_gigabytes": -1, "groups": 10}}
+                                 "per_volume_gigabytes": -1, "groups": 10,
+                                 "volumes___DEFAULT__": -1, "gigabytes___DEFAULT__": -1,
+                                 "snapshots___DEFAULT__": -1}}
     assert scoriad.get("/os-quota-sets/admin/defaults")[2] == out
     scoriad.create_volume(size=2)
     st, _, out = scoriad.get("/os-quota-sets/admin?usage=True")
@@ -228,6 +231,58 @@ def test_quota_sets(scoriad):
     assert scoriad.get("/os-quota-sets/admin")[2]["quota_set"]["volumes"] == 10
     st, _, _ = scoriad.post("/volumes", {"volume": {"size": 1}}, token="u:p2")
     assert st == 413
+
+
+def test_quota_classes_and_per_type_quotas(scoriad):
+    # The default class replaces the quota_* options for every project without its own value.
+    st, _, out = scoriad.get("/os-quota-class-sets/default")
+    assert st == 200 and out["quota_class_set"]["id"] == "default", out
+    assert out["quota_class_set"]["volumes"] == 10
+    st, _, out = scoriad.put("/os-quota-class-sets/default",
+                             {"quota_class_set": {"volumes": 3, "snapshots": "4"}})
+    assert st == 200 and out["quota_class_set"]["volumes"] == 3, out
+    assert "id" not in out["quota_class_set"]
+    assert scoriad.get("/os-quota-sets/fresh")[2]["quota_set"]["volumes"] == 3
+    assert scoriad.get("/os-quota-sets/fresh/defaults")[2]["quota_set"]["snapshots"] == 4
+    # A project's own value still wins; another class does not touch projects.
+    scoriad.put("/os-quota-sets/own", {"quota_set": {"volumes": 7}})
+    assert scoriad.get("/os-quota-sets/own")[2]["quota_set"]["volumes"] == 7
+    assert scoriad.put("/os-quota-class-sets/gold", {"quota_class_set": {"volumes": 99}})[0] == 200
+    assert scoriad.get("/os-quota-class-sets/gold")[2]["quota_class_set"]["volumes"] == 99
+    assert scoriad.get("/os-quota-sets/fresh")[2]["quota_set"]["volumes"] == 3
+    for body in ({"quota_class_set": {"bogus": 1}}, {"quota_class_set": {"volumes": -5}},
+                 {"quota_set": {"volumes": 1}}):
+        st, _, out = scoriad.put("/os-quota-class-sets/default", body)
+        assert st == 400, (body, out)
+    scoriad.put("/os-quota-class-sets/default", {"quota_class_set": {"volumes": 10,
+                                                                     "snapshots": 10}})
+
+    # Per-type limits: volumes_<type>, gigabytes_<type>, snapshots_<type>.
+    st, _, out = scoriad.post("/types", {"volume_type": {"name": "gold"}})
+    assert st == 200, out
+    st, _, out = scoriad.get("/os-quota-sets/admin")
+    assert out["quota_set"]["volumes_gold"] == -1
+    st, _, out = scoriad.put("/os-quota-sets/admin", {"quota_set": {
+        "volumes_gold": 1, "gigabytes_gold": 3, "snapshots_gold": 1}})
+    assert st == 200 and out["quota_set"]["volumes_gold"] == 1, out
+    gold = scoriad.create_volume(size=2, volume_type="gold")
+    st, _, out = scoriad.post("/volumes", {"volume": {"size": 1, "volume_type": "gold"}})
+    assert st == 413 and "volumes_gold" in fault(out, 413), out
+    scoriad.create_volume(size=1)  # another type: not counted against gold
+    st, _, out = scoriad.post("/snapshots", {"snapshot": {"volume_id": gold["id"]}})
+    assert st == 413 and "gigabytes_gold quota" in fault(out, 413), out  # 2 + 2 > 3
+    assert scoriad.put("/os-quota-sets/admin", {"quota_set": {"gigabytes_gold": 10}})[0] == 200
+    st, _, out = scoriad.post("/snapshots", {"snapshot": {"volume_id": gold["id"]}})
+    assert st == 202, out
+    st, _, out = scoriad.post("/snapshots", {"snapshot": {"volume_id": gold["id"]}})
+    assert st == 413 and "SnapshotLimitExceeded" in fault(out, 413), out
+    st, _, out = scoriad.get("/os-quota-sets/admin?usage=True")
+    q = out["quota_set"]
+    assert q["volumes_gold"] == {"limit": 1, "in_use": 1, "reserved": 0}
+    assert q["gigabytes_gold"]["in_use"] == 4 and q["snapshots_gold"]["in_use"] == 1
+    # Extending past the type's gigabytes is refused too.
+    st, _, out = scoriad.post("/volumes/%s/action" % gold["id"], {"os-extend": {"new_size": 9}})
+    assert st == 413 and "gigabytes_gold" in fault(out, 413), out
 
 
 def test_messages(make_daemon):

@@ -101,6 +101,8 @@ constexpr RouteRule kRoutes[] = {
     {"GET", "/os-quota-sets/{project_id}/defaults", "volume_extension:quotas:show"},
     {"PUT", "/os-quota-sets/{project_id}", "volume_extension:quotas:update"},
     {"DELETE", "/os-quota-sets/{project_id}", "volume_extension:quotas:delete"},
+    {"GET", "/os-quota-class-sets/{class_name}", "volume_extension:quota_classes:get"},
+    {"PUT", "/os-quota-class-sets/{class_name}", "volume_extension:quota_classes:update"},
     {"GET", "/messages", "message:get_all"},
     {"GET", "/messages/{message_id}", "message:get"},
     {"DELETE", "/messages/{message_id}", "message:delete"},

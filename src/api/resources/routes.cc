@@ -8,6 +8,7 @@ void RegisterAllRoutes(Router& router, const ApiEnv& env) {
   RegisterTypeRoutes(router, env);
   RegisterAttachmentRoutes(router, env);
   RegisterAdminRoutes(router, env);
+  RegisterQuotaRoutes(router, env);
   RegisterBackupRoutes(router, env);
   ProtectAllRoutes(router);
 }

@@ -1,18 +1,16 @@
 // The admin side of the v3 API: availability zones, services (list, enable, disable, freeze,
-// thaw), hosts, scheduler pools, absolute limits, quota sets, and user messages
-// (cinder/api/contrib/availability_zones.py, hosts.py, scheduler_stats.py, quotas.py,
-// cinder/api/v3/services.py, limits.py, messages.py).
+// thaw), hosts, scheduler pools and user messages (cinder/api/contrib/availability_zones.py,
+// hosts.py, scheduler_stats.py, cinder/api/v3/services.py, messages.py). Limits and quotas are
+// quota_handler.cc.
 //
 // Services, pools and AZs are read from the services table, where every scoriad process
 // writes its heartbeat and its backends' stats (db/services_repo.h); a service is "up" while
 // its last heartbeat is younger than service_down_time. Freeze and thaw write the service row
 // only: nothing runs on the backend, the API and the scheduler read the flag (api/resources/
-// frozen.h, scheduler::SchedulerService::LoadPools). Quota usage is counted from the
-// volumes table in the same transaction, never cached (db/quotas_repo.h).
-#include <nlohmann/json.hpp>
-
+// frozen.h, scheduler::SchedulerService::LoadPools).
 #include <algorithm>
 #include <charconv>
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "api/http/fault.h"
@@ -37,17 +35,6 @@ namespace scoria::api {
 namespace {
 
 using nlohmann::json;
-
-// The resources of a quota set, in Cinder's order. `groups` is accepted and stored but nothing
-// consumes it yet.
-const std::vector<std::string>& QuotaResources() {
-  static const std::vector<std::string> kList = {
-      "volumes", "snapshots", "gigabytes", "backups", "backup_gigabytes", "per_volume_gigabytes",
-      "groups"};
-  return kList;
-}
-constexpr int64_t kDefaultGroupsQuota = 10;  // Cinder's quota_groups default
-constexpr int64_t kMaxQuota = 2147483647;    // db.MAX_INT
 
 // Host filter of os-services: "node" matches node, node@backend and node@backend#pool, as
 // Cinder's _filter_host does.
@@ -130,35 +117,6 @@ json PoolView(const scheduler::PoolState& pool, bool detail,
   return entry;
 }
 
-// A quota value: a JSON integer or a string holding one (cinder utils.validate_integer).
-Result<int64_t> ParseQuotaValue(const json& v, const std::string& key) {
-  int64_t n = 0;
-  if (v.is_number_integer()) {
-    if (v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(kMaxQuota)) {
-      return InvalidArgument("Invalid input received: " + key + " must be <= " +
-                             std::to_string(kMaxQuota));
-    }
-    n = v.get<int64_t>();
-  } else if (v.is_string()) {
-    std::string s = v.get<std::string>();
-    auto b = s.find_first_not_of(' ');
-    auto e = s.find_last_not_of(' ');
-    s = b == std::string::npos ? "" : s.substr(b, e - b + 1);
-    auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
-    if (s.empty() || ec != std::errc() || ptr != s.data() + s.size()) {
-      return InvalidArgument("Invalid input received: " + key + " must be an integer.");
-    }
-  } else {
-    return InvalidArgument("Invalid input received: " + key + " must be an integer.");
-  }
-  if (n < -1) return InvalidArgument("Invalid input received: " + key + " must be >= -1");
-  if (n > kMaxQuota) {
-    return InvalidArgument("Invalid input received: " + key + " must be <= " +
-                           std::to_string(kMaxQuota));
-  }
-  return n;
-}
-
 class AdminApi {
  public:
   explicit AdminApi(const ApiEnv& env) : env_(env) {}
@@ -170,49 +128,11 @@ class AdminApi {
   Response HostsList(Request& req, const PathParams&);
   Response HostShow(Request& req, const PathParams& p);
   Response Pools(Request& req, const PathParams&);
-  Response Limits(Request& req, const PathParams&);
-  Response QuotaShow(Request& req, const PathParams& p);
-  Response QuotaDefaults(Request& req, const PathParams& p);
-  Response QuotaUpdate(Request& req, const PathParams& p);
-  Response QuotaDelete(Request& req, const PathParams& p);
   Response MessagesList(Request& req, const PathParams&);
   Response MessageShow(Request& req, const PathParams& p);
   Response MessageDelete(Request& req, const PathParams& p);
 
  private:
-  std::map<std::string, int64_t> DefaultQuotas() const {
-    return {{"volumes", env_.config.quota_volumes},
-            {"snapshots", env_.config.quota_snapshots},
-            {"gigabytes", env_.config.quota_gigabytes},
-            {"backups", env_.config.quota_backups},
-            {"backup_gigabytes", env_.config.quota_backup_gigabytes},
-            {"per_volume_gigabytes", env_.config.per_volume_size_limit},
-            {"groups", kDefaultGroupsQuota}};
-  }
-  // Effective limits of every resource of a quota set.
-  Result<std::map<std::string, int64_t>> EffectiveLimits(db::Transaction& tx,
-                                                         const std::string& project) {
-    auto out = DefaultQuotas();
-    ASSIGN_OR_RETURN(auto limits, QuotaLimits(tx, env_.config, project));
-    for (const auto& [k, v] : limits) out[k] = v;
-    ASSIGN_OR_RETURN(auto overrides, db::ProjectQuotaOverrides(tx, project));
-    for (const auto& [k, v] : overrides) out[k] = v;
-    return out;
-  }
-  // In-use counts per resource (volumes, snapshots, and gigabytes of both).
-  Result<std::map<std::string, int64_t>> Usage(db::Transaction& tx, const std::string& project) {
-    ASSIGN_OR_RETURN(auto used, db::ProjectUsage(tx, project));
-    ASSIGN_OR_RETURN(auto snaps, db::ProjectSnapshotUsage(tx, project));
-    std::map<std::string, int64_t> out;
-    for (const auto& r : QuotaResources()) out[r] = 0;
-    out["volumes"] = used.volumes;
-    out["snapshots"] = snaps.snapshots;
-    out["gigabytes"] = used.gigabytes + snaps.gigabytes;
-    ASSIGN_OR_RETURN(auto backups, db::ProjectBackupUsage(tx, project));
-    out["backups"] = backups.backups;
-    out["backup_gigabytes"] = backups.gigabytes;
-    return out;
-  }
   Result<db::MessageRecord> LoadMessage(db::Transaction& tx, const Request& req,
                                         const std::string& id) {
     ASSIGN_OR_RETURN(auto m, db::GetMessage(tx, id));
@@ -297,8 +217,9 @@ Response AdminApi::ServiceUpdate(Request& req, const PathParams& p) {
     std::string r = str("disabled_reason");
     bool blank = r.find_first_not_of(" \t\r\n") == std::string::npos;
     if (blank || r.size() > 255) {
-      return FaultResponse(InvalidArgument("Disabled reason contains invalid characters or is "
-                                           "too long"));
+      return FaultResponse(
+          InvalidArgument("Disabled reason contains invalid characters or is "
+                          "too long"));
     }
     reason = r;
   }
@@ -475,119 +396,12 @@ Response AdminApi::Pools(Request& req, const PathParams&) {
   return Respond(st, [&] { return JsonResponse(200, {{"pools", list}}); });
 }
 
-Response AdminApi::Limits(Request& req, const PathParams&) {
-  std::string project = req.ctx.project_id;
-  if (req.version >= ApiVersion{3, 39} && req.ctx.is_admin) {
-    if (auto q = req.Get("project_id"); q && !q->empty()) project = *q;
-  }
-  json absolute;
-  Status st = db::InReadTransaction(env_.db, [&](db::Transaction& tx) {
-    ASSIGN_OR_RETURN(auto limits, EffectiveLimits(tx, project));
-    ASSIGN_OR_RETURN(auto used, Usage(tx, project));
-    absolute = {{"maxTotalVolumes", limits["volumes"]},
-                {"maxTotalSnapshots", limits["snapshots"]},
-                {"maxTotalVolumeGigabytes", limits["gigabytes"]},
-                {"maxTotalBackups", limits["backups"]},
-                {"maxTotalBackupGigabytes", limits["backup_gigabytes"]},
-                {"totalVolumesUsed", used["volumes"]},
-                {"totalGigabytesUsed", used["gigabytes"]},
-                {"totalSnapshotsUsed", used["snapshots"]},
-                {"totalBackupsUsed", used["backups"]},
-                {"totalBackupGigabytesUsed", used["backup_gigabytes"]}};
-    return Status::Ok();
-  });
-  return Respond(st, [&] {
-    return JsonResponse(200, {{"limits", {{"rate", json::array()}, {"absolute", absolute}}}});
-  });
-}
-
-Response AdminApi::QuotaShow(Request& req, const PathParams& p) {
-  const std::string& project = p.at("project_id");
-  bool usage = false;
-  if (auto u = req.Get("usage")) {
-    auto b = ParseStrictBool(*u);
-    if (!b.ok()) return FaultResponse(InvalidArgument("Invalid value for usage: " + *u));
-    usage = *b;
-  }
-  json set = {{"id", project}};
-  Status st = db::InReadTransaction(env_.db, [&](db::Transaction& tx) {
-    ASSIGN_OR_RETURN(auto limits, EffectiveLimits(tx, project));
-    ASSIGN_OR_RETURN(auto used, Usage(tx, project));
-    for (const auto& r : QuotaResources()) {
-      // reserved is the quota field (always 0: Scoria counts usage, it reserves nothing)
-      json detail = {{"limit", limits[r]}, {"in_use", used[r]}, {"reserved", 0}};  // not a status
-      set[r] = usage ? std::move(detail) : json(limits[r]);
-    }
-    return Status::Ok();
-  });
-  return Respond(st, [&] { return JsonResponse(200, {{"quota_set", set}}); });
-}
-
-Response AdminApi::QuotaDefaults(Request&, const PathParams& p) {
-  json set = {{"id", p.at("project_id")}};
-  for (const auto& [k, v] : DefaultQuotas()) set[k] = v;
-  return JsonResponse(200, {{"quota_set", set}});
-}
-
-Response AdminApi::QuotaUpdate(Request& req, const PathParams& p) {
-  const std::string& project = p.at("project_id");
-  auto body = ParseJsonBody(req);
-  if (!body.ok()) return FaultResponse(body.status());
-  if (!body->contains("quota_set") || !(*body)["quota_set"].is_object()) {
-    return FaultResponse(
-        InvalidArgument("Missing required element 'quota_set' in request body."));
-  }
-  const json& in = (*body)["quota_set"];
-  const auto& known = QuotaResources();
-  std::string bad_keys;
-  std::map<std::string, int64_t> wanted;
-  for (auto it = in.begin(); it != in.end(); ++it) {
-    if (it.key() == "tenant_id" || it.key() == "id") continue;
-    if (std::find(known.begin(), known.end(), it.key()) == known.end()) {
-      bad_keys += (bad_keys.empty() ? "" : ",") + it.key();
-    }
-  }
-  if (!bad_keys.empty()) {
-    return FaultResponse(InvalidArgument("Bad key(s) in quota set: " + bad_keys));
-  }
-  for (auto it = in.begin(); it != in.end(); ++it) {
-    if (it.key() == "tenant_id" || it.key() == "id") continue;
-    auto v = ParseQuotaValue(*it, it.key());
-    if (!v.ok()) return FaultResponse(v.status());
-    wanted[it.key()] = *v;
-  }
-  json set = json::object();
-  Status st = db::InWriteTransaction(env_.db, [&](db::Transaction& tx) {
-    ASSIGN_OR_RETURN(auto used, Usage(tx, project));
-    for (const auto& [k, v] : wanted) {
-      if (k == "per_volume_gigabytes" || v == -1) continue;
-      if (v < used[k]) {
-        return InvalidArgument("Quota " + k + " limit must be equal or greater than existing "
-                               "resources. Current usage is " + std::to_string(used[k]) +
-                               " and the requested limit is " + std::to_string(v) + ".");
-      }
-    }
-    for (const auto& [k, v] : wanted) RETURN_IF_ERROR(db::SetProjectQuota(tx, project, k, v));
-    ASSIGN_OR_RETURN(auto limits, EffectiveLimits(tx, project));
-    for (const auto& r : QuotaResources()) set[r] = limits[r];
-    return Status::Ok();
-  });
-  return Respond(st, [&] { return JsonResponse(200, {{"quota_set", set}}); });
-}
-
-Response AdminApi::QuotaDelete(Request&, const PathParams& p) {
-  Status st = db::InWriteTransaction(env_.db, [&](db::Transaction& tx) {
-    return db::DeleteProjectQuotas(tx, p.at("project_id"));
-  });
-  return Respond(st, [] { return EmptyResponse(200); });
-}
-
 Response AdminApi::MessagesList(Request& req, const PathParams&) {
   ListSpec spec;
-  spec.sort_keys = {"id",          "created_at",    "event_id",  "resource_type",
-                    "resource_uuid", "message_level", "request_id", "expires_at"};
-  spec.filter_keys = {"resource_uuid", "resource_type", "event_id", "request_id",
-                      "message_level"};
+  spec.sort_keys = {
+      "id",         "created_at", "event_id", "resource_type", "resource_uuid", "message_level",
+      "request_id", "expires_at"};
+  spec.filter_keys = {"resource_uuid", "resource_type", "event_id", "request_id", "message_level"};
   spec.max_limit = env_.config.osapi_max_limit;
   auto params = ParseListParams(req, spec);
   if (!params.ok()) return FaultResponse(params.status());
@@ -655,11 +469,6 @@ void RegisterAdminRoutes(Router& r, const ApiEnv& env) {
   r.Add("GET", "/os-hosts", bind(&AdminApi::HostsList));
   r.Add("GET", "/os-hosts/{host}", bind(&AdminApi::HostShow));
   r.Add("GET", "/scheduler-stats/get_pools", bind(&AdminApi::Pools));
-  r.Add("GET", "/limits", bind(&AdminApi::Limits));
-  r.Add("GET", "/os-quota-sets/{project_id}", bind(&AdminApi::QuotaShow));
-  r.Add("GET", "/os-quota-sets/{project_id}/defaults", bind(&AdminApi::QuotaDefaults));
-  r.Add("PUT", "/os-quota-sets/{project_id}", bind(&AdminApi::QuotaUpdate));
-  r.Add("DELETE", "/os-quota-sets/{project_id}", bind(&AdminApi::QuotaDelete));
   constexpr ApiVersion kMessages{3, 3};
   r.Add("GET", "/messages", bind(&AdminApi::MessagesList), kMessages);
   r.Add("GET", "/messages/{message_id}", bind(&AdminApi::MessageShow), kMessages);

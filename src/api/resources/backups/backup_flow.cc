@@ -15,11 +15,11 @@
 
 namespace scoria::api {
 
-using nlohmann::json;
 using lifecycle::BackupOp;
 using lifecycle::Can;
 using lifecycle::Of;
 using lifecycle::VolumeOp;
+using nlohmann::json;
 
 namespace {
 bool ServiceUp(const db::ServiceRecord& s, const Config& config) {
@@ -34,8 +34,7 @@ std::string VolumeServiceHost(const db::VolumeRecord& v) {
 
 Status CheckBackupServiceUp(db::Transaction& tx, const Config& config, const std::string& host) {
   if (!host.empty()) {
-    ASSIGN_OR_RETURN(auto services,
-                     db::ListServices(tx, host, std::string(db::kBackupBinary)));
+    ASSIGN_OR_RETURN(auto services, db::ListServices(tx, host, std::string(db::kBackupBinary)));
     for (const auto& s : services) {
       if (ServiceUp(s, config)) return Status::Ok();
     }
@@ -97,8 +96,10 @@ Status StartRestore(db::Transaction& tx, const Config& config, db::BackupRecord&
                     db::VolumeRecord& volume) {
   RETURN_IF_ERROR(CheckRestorable(backup));
   if (!Can(VolumeOp::kRestore, volume.status)) {
-    return FailedPrecondition("Invalid volume: Volume to be restored to must be available, but "
-                              "the current status is \"" + volume.status + "\".");
+    return FailedPrecondition(
+        "Invalid volume: Volume to be restored to must be available, but "
+        "the current status is \"" +
+        volume.status + "\".");
   }
   if (volume.size < backup.size) {
     return FailedPrecondition("Invalid volume: volume size " + std::to_string(volume.size) +
@@ -133,9 +134,8 @@ Status StartRestoreIntoNewVolume(db::Transaction& tx, const Config& config,
   backup.restore_volume_id = volume.id;
   backup.fail_reason.reset();
   RETURN_IF_ERROR(db::UpdateBackup(tx, backup));
-  return tasks::Enqueue(
-             tx, db::kAnyBackupTarget, backup.id,
-             tasks::RestoreBackupWhenCreated{.volume_id = volume.id, .new_volume = true})
+  return tasks::Enqueue(tx, db::kAnyBackupTarget, backup.id,
+                        tasks::RestoreBackupWhenCreated{.volume_id = volume.id, .new_volume = true})
       .status();
 }
 
@@ -154,7 +154,7 @@ Result<db::VolumeRecord> NewRestoreVolume(db::Transaction& tx, const Config& con
   v.availability_zone = config.storage_availability_zone;
   ASSIGN_OR_RETURN(auto type, db::GetTypeByName(tx, config.default_volume_type));
   v.volume_type_id = type.id;
-  RETURN_IF_ERROR(CheckVolumeQuota(tx, config, project, 1, size, size));
+  RETURN_IF_ERROR(CheckVolumeQuota(tx, config, project, v.volume_type_id, 1, size, size));
   RETURN_IF_ERROR(db::InsertVolume(tx, v));
   RETURN_IF_ERROR(
       tasks::Enqueue(tx, db::kSchedulerTarget, v.id, tasks::ScheduleCreateVolume{}).status());

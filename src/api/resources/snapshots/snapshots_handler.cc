@@ -32,11 +32,11 @@
 namespace scoria::api {
 namespace {
 
-using nlohmann::json;
 using lifecycle::Can;
 using lifecycle::Of;
 using lifecycle::SnapshotOp;
 using lifecycle::VolumeOp;
+using nlohmann::json;
 
 class SnapshotsApi {
  public:
@@ -120,9 +120,9 @@ Result<CreateSnapshotRequest> ParseCreateSnapshot(const json& in) {
     ASSIGN_OR_RETURN(c.force, ParseBoolValue(in["force"], "force"));
   }
   ASSIGN_OR_RETURN(c.name, OptionalString(in, in.contains("name") ? "name" : "display_name"));
-  ASSIGN_OR_RETURN(c.description,
-                   OptionalString(in, in.contains("description") ? "description"
-                                                                  : "display_description"));
+  ASSIGN_OR_RETURN(
+      c.description,
+      OptionalString(in, in.contains("description") ? "description" : "display_description"));
   if (in.contains("metadata") && !in["metadata"].is_null()) {
     ASSIGN_OR_RETURN(c.metadata, ParseMetadata(in["metadata"]));
   }
@@ -151,7 +151,7 @@ Response SnapshotsApi::Create(Request& req, const PathParams&) {
     RETURN_IF_ERROR(RefuseIfFrozen(tx, v.host));
     RETURN_IF_ERROR(CheckSnapshotable(req, v, c.force));
     s.size = v.size;
-    RETURN_IF_ERROR(CheckSnapshotQuota(tx, env_.config, s.project_id, 1, s.size));
+    RETURN_IF_ERROR(CheckSnapshotQuota(tx, env_.config, s.project_id, v.volume_type_id, 1, s.size));
     RETURN_IF_ERROR(db::InsertSnapshot(tx, s));
     return tasks::Enqueue(tx, BackendOfHost(*v.host), v.id,
                           tasks::CreateSnapshot{.snapshot_id = s.id})

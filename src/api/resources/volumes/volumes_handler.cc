@@ -37,18 +37,28 @@
 namespace scoria::api {
 namespace {
 
-using nlohmann::json;
 using lifecycle::VolumeOp;
+using nlohmann::json;
 
 // API name -> column, for filters and sorting.
 std::optional<std::string> VolumeColumn(const std::string& key) {
   static const std::map<std::string, std::string> kMap = {
-      {"name", "name"}, {"display_name", "name"}, {"status", "status"}, {"size", "size"},
-      {"availability_zone", "availability_zone"}, {"bootable", "bootable"},
-      {"migration_status", "migration_status"}, {"created_at", "created_at"},
-      {"updated_at", "updated_at"}, {"id", "id"}, {"user_id", "user_id"},
-      {"project_id", "project_id"}, {"volume_type_id", "volume_type_id"}, {"host", "host"},
-      {"display_description", "description"}, {"description", "description"},
+      {"name", "name"},
+      {"display_name", "name"},
+      {"status", "status"},
+      {"size", "size"},
+      {"availability_zone", "availability_zone"},
+      {"bootable", "bootable"},
+      {"migration_status", "migration_status"},
+      {"created_at", "created_at"},
+      {"updated_at", "updated_at"},
+      {"id", "id"},
+      {"user_id", "user_id"},
+      {"project_id", "project_id"},
+      {"volume_type_id", "volume_type_id"},
+      {"host", "host"},
+      {"display_description", "description"},
+      {"description", "description"},
       {"attach_status", "attach_status"}};
   auto it = kMap.find(key);
   if (it == kMap.end()) return std::nullopt;
@@ -189,7 +199,7 @@ namespace {
 
 // A create request's body, checked (everything that needs no database).
 struct CreateRequest {
-  std::optional<VolumeSource> source;  // snapshot_id or source_volid
+  std::optional<VolumeSource> source;    // snapshot_id or source_volid
   std::optional<std::string> backup_id;  // 3.47: the new volume gets a backup's bytes
   std::optional<int64_t> size;           // nullopt: the source's or the backup's size
   std::optional<std::string> name, description, availability_zone, type_ref;
@@ -227,18 +237,19 @@ Status RejectGroupsAndMultiattach(const json& in) {
 Result<CreateRequest> ParseCreate(const Request& req, const json& in) {
   if (req.version >= ApiVersion{3, 53}) {
     RETURN_IF_ERROR(RejectUnknownKeys(
-        in, {"size", "availability_zone", "source_volid", "name", "display_name", "description",
-             "display_description", "volume_type", "snapshot_id", "metadata", "imageRef",
-             "image_id", "backup_id", "consistencygroup_id", "group_id", "multiattach",
-             "scheduler_hints"}));
+        in,
+        {"size", "availability_zone", "source_volid", "name", "display_name", "description",
+         "display_description", "volume_type", "snapshot_id", "metadata", "imageRef", "image_id",
+         "backup_id", "consistencygroup_id", "group_id", "multiattach", "scheduler_hints"}));
   }
   CreateRequest out;
   RETURN_IF_ERROR(RejectImage(in));  // no Glance here
   ASSIGN_OR_RETURN(out.source, ParseVolumeSource(in));
   if (req.version >= ApiVersion{3, 47} && NonNull(in, "backup_id")) {
     if (!in["backup_id"].is_string() || out.source) {
-      return InvalidArgument("Invalid input received: backup_id must be a string, "
-                             "and excludes snapshot_id and source_volid");
+      return InvalidArgument(
+          "Invalid input received: backup_id must be a string, "
+          "and excludes snapshot_id and source_volid");
     }
     out.backup_id = in["backup_id"].get<std::string>();
   }
@@ -249,9 +260,9 @@ Result<CreateRequest> ParseCreate(const Request& req, const json& in) {
     return InvalidArgument("Invalid input received: 'size' is a required property");
   }
   ASSIGN_OR_RETURN(out.name, OptionalString(in, in.contains("name") ? "name" : "display_name"));
-  ASSIGN_OR_RETURN(out.description,
-                   OptionalString(in, in.contains("description") ? "description"
-                                                                  : "display_description"));
+  ASSIGN_OR_RETURN(
+      out.description,
+      OptionalString(in, in.contains("description") ? "description" : "display_description"));
   ASSIGN_OR_RETURN(out.availability_zone, OptionalString(in, "availability_zone"));
   if (in.contains("metadata")) {
     ASSIGN_OR_RETURN(out.metadata, ParseMetadata(in["metadata"]));
@@ -305,8 +316,7 @@ Result<std::string> ZoneForCreate(db::Transaction& tx, const CreateRequest& c,
     bool known = false;
     for (const auto& s : services) known |= s.availability_zone == az;
     if (!known) {
-      return InvalidArgument("Invalid input received: Availability zone '" + az +
-                             "' is invalid.");
+      return InvalidArgument("Invalid input received: Availability zone '" + az + "' is invalid.");
     }
     return az;
   }
@@ -319,8 +329,9 @@ struct ResetStatusRequest {
 };
 
 Status RequireOneResetField() {
-  return InvalidArgument("Invalid input received: one of status, attach_status, "
-                         "migration_status is required");
+  return InvalidArgument(
+      "Invalid input received: one of status, attach_status, "
+      "migration_status is required");
 }
 
 // Each value against its vocabulary; the order of the checks is Cinder's.
@@ -337,8 +348,7 @@ Status CheckResetValues(const ResetStatusRequest& r) {
   const auto& attach = volume_attach_status::kResettable;
   if (r.attach_status &&
       std::find(attach.begin(), attach.end(), *r.attach_status) == attach.end()) {
-    return InvalidArgument(
-        "Invalid input received: attach_status must be attached or detached");
+    return InvalidArgument("Invalid input received: attach_status must be attached or detached");
   }
   if (r.migration_status) {
     // migration_status has a vocabulary of its own (Cinder's), not in lifecycle/.
@@ -376,15 +386,15 @@ Result<ResetStatusRequest> ParseResetStatus(const json& args) {
 // Writes a checked reset onto `v` in `tx`. A volume reset to detached loses its attachment rows
 // (Cinder), and Scoria also queues their unexports so no export (and no session) outlives the
 // rows.
-Status ApplyResetStatus(db::Transaction& tx, const ResetStatusRequest& r,
-                              db::VolumeRecord& v) {
+Status ApplyResetStatus(db::Transaction& tx, const ResetStatusRequest& r, db::VolumeRecord& v) {
   const bool attached = r.attach_status == volume_attach_status::kAttached;
   const bool detached = r.attach_status == volume_attach_status::kDetached;
   if (r.status) {
     if (*r.status == volume_status::kInUse && v.attach_status != volume_attach_status::kAttached &&
         !attached) {
-      return InvalidArgument("Invalid input received: cannot set status in-use on a volume "
-                             "without attachments");
+      return InvalidArgument(
+          "Invalid input received: cannot set status in-use on a volume "
+          "without attachments");
     }
     v.status = *r.status;
   }
@@ -443,7 +453,8 @@ Response VolumesApi::Create(Request& req, const PathParams&) {
     v.volume_type_id = type.id;
     ASSIGN_OR_RETURN(v.availability_zone,
                      ZoneForCreate(tx, c, env_.config.storage_availability_zone));
-    RETURN_IF_ERROR(CheckVolumeQuota(tx, env_.config, v.project_id, 1, v.size, v.size));
+    RETURN_IF_ERROR(
+        CheckVolumeQuota(tx, env_.config, v.project_id, v.volume_type_id, 1, v.size, v.size));
     RETURN_IF_ERROR(db::InsertVolume(tx, v));
     tasks::ScheduleCreateVolume args;
     args.availability_zone = c.availability_zone;
@@ -460,12 +471,25 @@ Response VolumesApi::Create(Request& req, const PathParams&) {
 
 Response VolumesApi::List(Request& req, bool detail) {
   ListSpec spec;
-  spec.sort_keys = {"id", "name", "display_name", "status", "size", "created_at", "updated_at",
-                    "availability_zone", "bootable", "user_id", "project_id", "host",
-                    "volume_type_id", "description", "display_description", "migration_status"};
-  spec.filter_keys = {"name", "status", "metadata", "bootable", "migration_status",
-                      "availability_zone", "group_id", "size", "created_at", "updated_at",
-                      "consumes_quota"};
+  spec.sort_keys = {"id",
+                    "name",
+                    "display_name",
+                    "status",
+                    "size",
+                    "created_at",
+                    "updated_at",
+                    "availability_zone",
+                    "bootable",
+                    "user_id",
+                    "project_id",
+                    "host",
+                    "volume_type_id",
+                    "description",
+                    "display_description",
+                    "migration_status"};
+  spec.filter_keys = {
+      "name",     "status", "metadata",   "bootable",   "migration_status", "availability_zone",
+      "group_id", "size",   "created_at", "updated_at", "consumes_quota"};
   spec.max_limit = env_.config.osapi_max_limit;
   auto params = ParseListParams(req, spec);
   if (!params.ok()) return FaultResponse(params.status());
@@ -493,8 +517,8 @@ Response VolumesApi::List(Request& req, bool detail) {
     RETURN_IF_ERROR(WritePage(tx, req, vols, detail, w));
     if (static_cast<int64_t>(vols.size()) == params->page_size && !vols.empty()) {
       w.Key("volumes_links").BeginArray().BeginObject().Field("rel", "next");
-      w.Field("href", NextLink(req, detail ? "volumes/detail" : "volumes", vols.back().id,
-                               params->limit));
+      w.Field("href",
+              NextLink(req, detail ? "volumes/detail" : "volumes", vols.back().id, params->limit));
       w.EndObject().EndArray();
     }
     if (params->with_count) {
@@ -523,12 +547,13 @@ Response VolumesApi::Update(Request& req, const PathParams& p) {
   if (!obj.ok()) return FaultResponse(obj.status());
   const json& in = *obj;
   if (req.version >= ApiVersion{3, 53}) {
-    Status st = RejectUnknownKeys(in, {"name", "description", "display_name",
-                                       "display_description", "metadata"});
+    Status st = RejectUnknownKeys(
+        in, {"name", "description", "display_name", "display_description", "metadata"});
     if (!st.ok()) return FaultResponse(st);
     if (in.empty()) {
-      return FaultResponse(InvalidArgument("Invalid input received: at least one of name, "
-                                           "description, metadata is required"));
+      return FaultResponse(
+          InvalidArgument("Invalid input received: at least one of name, "
+                          "description, metadata is required"));
     }
   }
   std::optional<std::optional<std::string>> name, desc;
@@ -593,11 +618,12 @@ Response VolumesApi::Delete(Request& req, const PathParams& p) {
     ASSIGN_OR_RETURN(auto v, Load(tx, req, p.at("volume_id")));
     RETURN_IF_ERROR(RefuseIfFrozen(tx, v.host));
     if (!force && !lifecycle::Can(VolumeOp::kDelete, v.status)) {
-      return FailedPrecondition("Invalid volume: Volume status must be available or error or "
-                                "error_restoring or error_extending or error_managing and must "
-                                "not be migrating, attached, belong to a group, have snapshots, "
-                                "awaiting a transfer, or be disassociated from snapshots after "
-                                "volume transfer.");
+      return FailedPrecondition(
+          "Invalid volume: Volume status must be available or error or "
+          "error_restoring or error_extending or error_managing and must "
+          "not be migrating, attached, belong to a group, have snapshots, "
+          "awaiting a transfer, or be disassociated from snapshots after "
+          "volume transfer.");
     }
     if (v.attach_status == volume_attach_status::kAttached) {
       return FailedPrecondition("Invalid volume: Volume is attached.");
@@ -636,7 +662,8 @@ Response VolumesApi::Summary(Request& req, const PathParams&) {
   json summary = {{"total_count", count}, {"total_size", size}};
   if (req.version >= ApiVersion{3, 36}) {
     json m = json::object();
-    for (const auto& [k, vals] : md) m[k] = json(std::vector<std::string>(vals.begin(), vals.end()));
+    for (const auto& [k, vals] : md)
+      m[k] = json(std::vector<std::string>(vals.begin(), vals.end()));
     summary["metadata"] = m;
   }
   return JsonResponse(200, {{"volume-summary", summary}});
@@ -646,8 +673,9 @@ Response VolumesApi::Action(Request& req, const PathParams& p) {
   auto body = ParseJsonBody(req);
   if (!body.ok()) return FaultResponse(body.status());
   if (body->size() != 1) {
-    return FaultResponse(InvalidArgument("Invalid input received: the body must name exactly one "
-                                         "action"));
+    return FaultResponse(
+        InvalidArgument("Invalid input received: the body must name exactly one "
+                        "action"));
   }
   const std::string action = body->begin().key();
   const json& args = body->begin().value();
@@ -661,10 +689,16 @@ Response VolumesApi::Action(Request& req, const PathParams& p) {
   if (action == "revert" && req.version >= ApiVersion{3, 40}) {
     return RevertVolumeAction(env_, req, id, args);
   }
-  static const std::set<std::string> kLater = {
-      "os-force_detach", "os-retype", "os-migrate_volume",
-      "os-volume_upload_image", "os-set_image_metadata", "os-unset_image_metadata",
-      "os-show_image_metadata", "os-unmanage", "os-reimage", "os-extend_volume_completion"};
+  static const std::set<std::string> kLater = {"os-force_detach",
+                                               "os-retype",
+                                               "os-migrate_volume",
+                                               "os-volume_upload_image",
+                                               "os-set_image_metadata",
+                                               "os-unset_image_metadata",
+                                               "os-show_image_metadata",
+                                               "os-unmanage",
+                                               "os-reimage",
+                                               "os-extend_volume_completion"};
   if (kLater.count(action)) {
     return FaultResponse(NotImplemented("Action " + action + " is not supported yet."));
   }
@@ -673,8 +707,9 @@ Response VolumesApi::Action(Request& req, const PathParams& p) {
 
 Response VolumesApi::Extend(Request& req, const std::string& id, const json& args) {
   if (!args.is_object() || !args.contains("new_size")) {
-    return FaultResponse(InvalidArgument("Invalid input received: 'new_size' is a required "
-                                         "property"));
+    return FaultResponse(
+        InvalidArgument("Invalid input received: 'new_size' is a required "
+                        "property"));
   }
   auto new_size = ParseSize(args["new_size"], "new_size", 1, kMaxVolumeSizeGb);
   if (!new_size.ok()) return FaultResponse(new_size.status());
@@ -685,15 +720,17 @@ Response VolumesApi::Extend(Request& req, const std::string& id, const json& arg
     if (!lifecycle::Can(VolumeOp::kExtend, v.status) && !online) {
       return FailedPrecondition("Invalid volume: Volume " + id +
                                 " status must be available or in-use (3.42+) to extend, but "
-                                "current status is: " + v.status + ".");
+                                "current status is: " +
+                                v.status + ".");
     }
     if (*new_size <= v.size) {
-      return FailedPrecondition("Invalid input received: New size for extend must be greater "
-                                "than current size. (current: " + std::to_string(v.size) +
-                                ", extended: " + std::to_string(*new_size) + ").");
+      return FailedPrecondition(
+          "Invalid input received: New size for extend must be greater "
+          "than current size. (current: " +
+          std::to_string(v.size) + ", extended: " + std::to_string(*new_size) + ").");
     }
-    RETURN_IF_ERROR(
-        CheckVolumeQuota(tx, env_.config, v.project_id, 0, *new_size - v.size, *new_size));
+    RETURN_IF_ERROR(CheckVolumeQuota(tx, env_.config, v.project_id, v.volume_type_id, 0,
+                                     *new_size - v.size, *new_size));
     v.previous_status = v.status;
     v.status = lifecycle::Of(online ? VolumeOp::kExtendAttached : VolumeOp::kExtend).during;
     RETURN_IF_ERROR(db::UpdateVolume(tx, v));
@@ -750,8 +787,9 @@ Response VolumesApi::SetFlag(Request& req, const std::string& id, const json& ar
     ASSIGN_OR_RETURN(auto v, Load(tx, req, id));
     if (readonly) {
       if (v.status != volume_status::kAvailable) {
-        return FailedPrecondition("Invalid volume: Volume status must be available to update "
-                                  "readonly flag.");
+        return FailedPrecondition(
+            "Invalid volume: Volume status must be available to update "
+            "readonly flag.");
       }
       v.readonly = *b;
     } else {
@@ -769,7 +807,8 @@ void RegisterVolumeRoutes(Router& r, const ApiEnv& env) {
   auto api = std::make_shared<VolumesApi>(env);
   auto bind = [api](auto fn) { return BindMethod(api, fn); };
   r.Add("POST", "/volumes", bind(&VolumesApi::Create));
-  r.Add("GET", "/volumes", [api](Request& req, const PathParams&) { return api->List(req, false); });
+  r.Add("GET", "/volumes",
+        [api](Request& req, const PathParams&) { return api->List(req, false); });
   r.Add("GET", "/volumes/detail",
         [api](Request& req, const PathParams&) { return api->List(req, true); });
   r.Add("GET", "/volumes/summary", bind(&VolumesApi::Summary), ApiVersion{3, 12});
