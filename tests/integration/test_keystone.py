@@ -194,8 +194,12 @@ def test_a_bad_policy_file_stops_the_start():
     subprocess.run(["rm", "-rf", d.state_dir])
 
 
-def test_a_policy_file_makes_deletes_admin_only(ks):
-    d = daemon_with_policy('"volume:delete": "rule:admin_api"\n').start()
+def test_a_policy_file_moves_rules_between_roles(ks):
+    # Deletes for admins only; reset-status handed to members (the handlers add no admin check
+    # of their own to what the policy says).
+    d = daemon_with_policy('"volume:delete": "rule:admin_api"\n'
+                           '"volume_extension:volume_admin_actions:reset_status": "role:member"\n'
+                           ).start()
     try:
         member = token("alpha-member", "alpha")
         d.token = token("admin", "admin")[0]
@@ -205,6 +209,10 @@ def test_a_policy_file_makes_deletes_admin_only(ks):
         d.wait_volume(vid, ("available",))
         status, _, out = d.delete("/volumes/" + vid, token=member[0])
         assert status == 403 and "volume:delete" in out["forbidden"]["message"], out
+        status, _, out = d.post("/volumes/%s/action" % vid,
+                                {"os-reset_status": {"status": "error"}}, token=member[0])
+        assert status == 202, out
+        assert d.get("/volumes/" + vid)[2]["volume"]["status"] == "error"
         assert d.delete("/volumes/" + vid)[0] == 202  # the admin may
     finally:
         d.stop()

@@ -428,7 +428,6 @@ Response BackupsApi::Restore(Request& req, const PathParams& p) {
 }
 
 Response BackupsApi::ExportRecord(Request& req, const PathParams& p) {
-  if (!req.ctx.is_admin) return FaultResponse(403, "Policy doesn't allow backup:export-import.");
   db::BackupRecord b;
   Status st = db::InReadTransaction(env_.db, [&](db::Transaction& tx) {
     ASSIGN_OR_RETURN(b, Load(tx, req, p.at("backup_id")));
@@ -469,7 +468,6 @@ Response BackupsApi::ExportRecord(Request& req, const PathParams& p) {
 }
 
 Response BackupsApi::ImportRecord(Request& req, const PathParams&) {
-  if (!req.ctx.is_admin) return FaultResponse(403, "Policy doesn't allow backup:export-import.");
   auto obj = ParseBodyObject(req, "backup-record");
   if (!obj.ok()) return FaultResponse(obj.status());
   auto record = ParseBackupRecord(*obj);
@@ -504,7 +502,6 @@ Response BackupsApi::Action(Request& req, const PathParams& p) {
 }
 
 Response BackupsApi::ResetStatus(Request& req, const std::string& id, const json& args) {
-  if (!req.ctx.is_admin) return FaultResponse(403, "Policy doesn't allow os-reset_status.");
   if (!args.is_object() || !args.contains("status") || !args["status"].is_string()) {
     return FaultResponse(InvalidArgument("Invalid input received: 'status' is a required "
                                          "property and must be a string"));
@@ -528,7 +525,6 @@ Response BackupsApi::ResetStatus(Request& req, const std::string& id, const json
 }
 
 Response BackupsApi::ForceDelete(Request& req, const std::string& id) {
-  if (!req.ctx.is_admin) return FaultResponse(403, "Policy doesn't allow os-force_delete.");
   Status st = db::InWriteTransaction(env_.db, [&](db::Transaction& tx) {
     ASSIGN_OR_RETURN(auto b, Load(tx, req, id));
     return StartDelete(tx, b, /*force=*/true);
