@@ -249,6 +249,22 @@ const std::vector<Migration>& Migrations() {
                 hard_limit BIGINT NOT NULL,
                 PRIMARY KEY (class_name, resource)))",
        }},
+      {9,
+       "volume transfers",
+       {
+           // A pending transfer; accepting or deleting it removes the row. The key is kept
+           // only as a salted SHA-256 (crypt_hash), as Cinder keeps a salted SHA-1.
+           R"(CREATE TABLE transfers (
+                id TEXT PRIMARY KEY,
+                volume_id TEXT NOT NULL UNIQUE,
+                name TEXT,
+                salt TEXT NOT NULL,
+                crypt_hash TEXT NOT NULL,
+                source_project_id TEXT NOT NULL,
+                no_snapshots BIGINT NOT NULL DEFAULT 0,
+                created_at BIGINT NOT NULL))",
+           "CREATE INDEX transfers_project ON transfers (source_project_id, created_at, id)",
+       }},
   };
   return kMigrations;
 }

@@ -35,7 +35,11 @@ const std::vector<Transition>& VolumeTable() {
       {"restore into new", {vs::kCreating}, {}, vs::kRestoringBackup, vs::kAvailable, vs::kError},
       {"reserve", {vs::kAvailable}, {vs::kInUse}, vs::kAttaching, kSame, kSame},
       {"unreserve", {vs::kAttaching}, {}, kSame, kSame, kSame},
-      {"attach", {vs::kAvailable, vs::kAttaching, vs::kReserved}, {vs::kInUse}, kSame, vs::kInUse,
+      {"attach",
+       {vs::kAvailable, vs::kAttaching, vs::kReserved},
+       {vs::kInUse},
+       kSame,
+       vs::kInUse,
        kSame},
       {"initialize connection",
        {vs::kAvailable, vs::kAttaching, vs::kInUse, vs::kReserved, vs::kDetaching},
@@ -46,6 +50,8 @@ const std::vector<Transition>& VolumeTable() {
       {"begin detaching", {vs::kInUse}, {}, vs::kDetaching, kSame, kSame},
       {"roll detaching", {vs::kDetaching}, {}, vs::kInUse, kSame, kSame},
       {"create attachment", {vs::kAvailable, vs::kDownloading}, {vs::kInUse}, kSame, kSame, kSame},
+      // Until the transfer is accepted (the volume changes project) or deleted (cancelled).
+      {"transfer", {vs::kAvailable}, {}, vs::kAwaitingTransfer, vs::kAvailable, vs::kAvailable},
   };
   return table;
 }
@@ -63,8 +69,12 @@ const std::vector<Transition>& SnapshotTable() {
 
 const std::vector<Transition>& AttachmentTable() {
   static const std::vector<Transition> table = {
-      {"update", {as::kReserved, as::kAttaching, as::kAttached, as::kErrorAttaching}, {},
-       as::kAttaching, kSame, as::kErrorAttaching},
+      {"update",
+       {as::kReserved, as::kAttaching, as::kAttached, as::kErrorAttaching},
+       {},
+       as::kAttaching,
+       kSame,
+       as::kErrorAttaching},
       {"complete", {as::kAttaching}, {}, kSame, as::kAttached, kSame},
       {"delete",
        {as::kReserved, as::kAttaching, as::kAttached, as::kDetaching, as::kErrorAttaching,

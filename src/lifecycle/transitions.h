@@ -25,32 +25,33 @@ inline constexpr std::string_view kPrevious = "<previous>";
 inline constexpr std::string_view kGone = "<gone>";
 
 struct Transition {
-  std::string_view name;                    // in messages and tests ("extend")
-  std::vector<std::string_view> from;       // statuses the operation may start from
+  std::string_view name;                           // in messages and tests ("extend")
+  std::vector<std::string_view> from;              // statuses the operation may start from
   std::vector<std::string_view> also_multiattach;  // ... and these too on a multiattach volume
-  std::string_view during;                  // the row's status while it runs (or kSame)
-  std::string_view success;                 // a status, kSame, kPrevious or kGone
-  std::string_view failure;                 // a status, kSame or kPrevious
+  std::string_view during;                         // the row's status while it runs (or kSame)
+  std::string_view success;                        // a status, kSame, kPrevious or kGone
+  std::string_view failure;                        // a status, kSame or kPrevious
 };
 
 enum class VolumeOp {
-  kCreate,           // POST /volumes (empty, from a snapshot, a clone or an image)
-  kDelete,           // DELETE /volumes/{id}
-  kExtend,           // os-extend of a detached volume
-  kExtendAttached,   // os-extend of an attached one (3.42)
-  kRevert,           // revert to its latest snapshot (3.40)
-  kSnapshot,         // source of POST /snapshots
-  kSnapshotForce,    // ... with force=true (an attached volume too)
-  kBackup,           // source of POST /backups (in-use needs force; checked by the api)
-  kRestore,          // target of a restore into an existing volume
-  kRestoreIntoNew,   // target of a restore that created its volume
-  kReserve,          // os-reserve (legacy attach, step 1)
-  kUnreserve,        // os-unreserve
-  kAttach,           // os-attach (legacy attach, step 2)
+  kCreate,                // POST /volumes (empty, from a snapshot, a clone or an image)
+  kDelete,                // DELETE /volumes/{id}
+  kExtend,                // os-extend of a detached volume
+  kExtendAttached,        // os-extend of an attached one (3.42)
+  kRevert,                // revert to its latest snapshot (3.40)
+  kSnapshot,              // source of POST /snapshots
+  kSnapshotForce,         // ... with force=true (an attached volume too)
+  kBackup,                // source of POST /backups (in-use needs force; checked by the api)
+  kRestore,               // target of a restore into an existing volume
+  kRestoreIntoNew,        // target of a restore that created its volume
+  kReserve,               // os-reserve (legacy attach, step 1)
+  kUnreserve,             // os-unreserve
+  kAttach,                // os-attach (legacy attach, step 2)
   kInitializeConnection,  // os-initialize_connection
-  kBeginDetaching,   // os-begin_detaching
-  kRollDetaching,    // os-roll_detaching
-  kCreateAttachment, // POST /attachments (3.27)
+  kBeginDetaching,        // os-begin_detaching
+  kRollDetaching,         // os-roll_detaching
+  kCreateAttachment,      // POST /attachments (3.27)
+  kTransfer,              // POST /volume-transfers: awaiting-transfer until accepted or deleted
 };
 
 enum class SnapshotOp {

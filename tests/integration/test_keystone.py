@@ -139,6 +139,30 @@ def test_member_owns_reader_reads_other_project_sees_nothing(ks):
     d.wait_volume(vid, ("deleted",))
 
 
+def test_a_transfer_is_invisible_to_other_projects_until_accepted(ks):
+    d, ids = ks
+    member, other, reader = ids["member"], ids["other"], ids["reader"]
+    status, _, out = call(d, member, "POST", "/volumes", {"volume": {"size": 1}})
+    vid = out["volume"]["id"]
+    d.wait_volume(vid, ("available",))
+    status, _, out = call(d, reader, "POST", "/volume-transfers", {"transfer": {"volume_id": vid}},
+                          version="3.57")
+    assert status == 403, out  # volume:create_transfer needs a member
+    status, _, out = call(d, member, "POST", "/volume-transfers", {"transfer": {"volume_id": vid}},
+                          version="3.57")
+    assert status == 202, out
+    t = out["transfer"]
+    assert call(d, other, "GET", "/volume-transfers/" + t["id"], version="3.57")[0] == 404
+    assert call(d, other, "GET", "/volume-transfers", version="3.57")[2]["transfers"] == []
+    assert call(d, other, "DELETE", "/volume-transfers/" + t["id"], version="3.57")[0] == 404
+    status, _, out = call(d, other, "POST", "/volume-transfers/%s/accept" % t["id"],
+                          {"accept": {"auth_key": t["auth_key"]}}, version="3.57")
+    assert status == 202, out
+    assert call(d, other, "GET", "/volumes/" + vid)[0] == 200
+    assert call(d, member, "GET", "/volumes/" + vid)[0] == 404
+    assert call(d, other, "DELETE", "/volumes/" + vid)[0] == 202
+
+
 def test_keystone_down_cached_tokens_work_new_ones_get_503(ks):
     d, ids = ks
     cached = ids["member"]

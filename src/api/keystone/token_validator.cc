@@ -1,7 +1,6 @@
 #include "api/keystone/token_validator.h"
 
 #include <curl/curl.h>
-#include <openssl/evp.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -9,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/clock.h"
+#include "common/digest.h"
 #include "common/http_text.h"
 
 namespace scoria::api::keystone {
@@ -16,19 +16,6 @@ namespace {
 
 constexpr int64_t kMicros = 1'000'000;
 constexpr char kAuthRequired[] = "The request you have made requires authentication.";
-
-std::string Sha256Hex(std::string_view data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr);
-  static const char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < len; ++i) {
-    out += kHex[digest[i] >> 4];
-    out += kHex[digest[i] & 15];
-  }
-  return out;
-}
 
 // What a log line may say about a token: its hash's first 8 hex digits.
 std::string_view LogId(const std::string& hash) { return std::string_view(hash).substr(0, 8); }

@@ -21,6 +21,7 @@ void RegisterTypeRoutes(Router& router, const ApiEnv& env);
 void RegisterAttachmentRoutes(Router& router, const ApiEnv& env);  // >= 3.27
 void RegisterAdminRoutes(Router& router, const ApiEnv& env);  // services, AZs, pools, messages
 void RegisterQuotaRoutes(Router& router, const ApiEnv& env);  // limits, quota sets and classes
+void RegisterTransferRoutes(Router& router, const ApiEnv& env);  // volume transfers
 void RegisterBackupRoutes(Router& router, const ApiEnv& env);
 // The Cinder policy rule of every route registered above (route_policies.cc); RegisterAllRoutes
 // calls it last.

@@ -90,6 +90,19 @@ constexpr RouteRule kRoutes[] = {
     {"GET", "/backups/{backup_id}/export_record", "backup:export-import"},
     {"POST", "/backups/{backup_id}/action", "backup:update"},
 
+    {"POST", "/os-volume-transfer", "volume:create_transfer"},
+    {"GET", "/os-volume-transfer", "volume:get_all_transfers"},
+    {"GET", "/os-volume-transfer/detail", "volume:get_all_transfers"},
+    {"GET", "/os-volume-transfer/{transfer_id}", "volume:get_transfer"},
+    {"DELETE", "/os-volume-transfer/{transfer_id}", "volume:delete_transfer"},
+    {"POST", "/os-volume-transfer/{transfer_id}/accept", "volume:accept_transfer"},
+    {"POST", "/volume-transfers", "volume:create_transfer"},
+    {"GET", "/volume-transfers", "volume:get_all_transfers"},
+    {"GET", "/volume-transfers/detail", "volume:get_all_transfers"},
+    {"GET", "/volume-transfers/{transfer_id}", "volume:get_transfer"},
+    {"DELETE", "/volume-transfers/{transfer_id}", "volume:delete_transfer"},
+    {"POST", "/volume-transfers/{transfer_id}/accept", "volume:accept_transfer"},
+
     {"GET", "/os-availability-zone", kOpen},  // as Cinder: any caller may list zones
     {"GET", "/os-services", "volume_extension:services:index"},
     {"PUT", "/os-services/{action}", "volume_extension:services:update"},

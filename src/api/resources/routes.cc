@@ -9,6 +9,7 @@ void RegisterAllRoutes(Router& router, const ApiEnv& env) {
   RegisterAttachmentRoutes(router, env);
   RegisterAdminRoutes(router, env);
   RegisterQuotaRoutes(router, env);
+  RegisterTransferRoutes(router, env);
   RegisterBackupRoutes(router, env);
   ProtectAllRoutes(router);
 }
