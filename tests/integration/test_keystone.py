@@ -17,6 +17,7 @@ import pytest
 import requests
 
 from conftest import Daemon
+from test_backups import enable_backup, wait_backup
 
 KS = os.environ.get("SCORIA_TEST_KEYSTONE")
 pytestmark = pytest.mark.skipif(not KS, reason="no Keystone (run under keystone_server.py, "
@@ -36,7 +37,8 @@ def token(user, project):
 
 def keystone_daemon(cache_time=30, request_timeout=2):
     d = Daemon(tempfile.mkdtemp(prefix="scoria-ks-"),
-               extra_default={"auth_strategy": "keystone", "quota_volumes": "-1"},
+               extra_default={"auth_strategy": "keystone", "quota_volumes": "-1",
+                              "quota_backups": "-1"},
                extra_sections={"keystone_authtoken": {
                    "www_authenticate_uri": KS + "/v3", "auth_url": KS, "username": "scoria",
                    "password": PASSWORD, "project_name": "service",
@@ -48,7 +50,9 @@ def keystone_daemon(cache_time=30, request_timeout=2):
 @pytest.fixture(scope="module")
 def ks():
     """One keystone-mode scoriad and a token per identity: {"member": (token, project_id)...}."""
-    d = keystone_daemon().start()
+    d = keystone_daemon()
+    enable_backup(d)
+    d.start()
     ids = {"member": token("alpha-member", "alpha"), "reader": token("alpha-reader", "alpha"),
            "other": token("beta-member", "beta"), "admin": token("admin", "admin")}
     d.token = ids["admin"][0]
@@ -137,6 +141,44 @@ def test_member_owns_reader_reads_other_project_sees_nothing(ks):
     # The owner deletes it.
     assert call(d, member, "DELETE", "/volumes/" + vid)[0] == 202
     d.wait_volume(vid, ("deleted",))
+
+
+def test_another_project_cannot_touch_snapshots_backups_or_restore_into_a_volume(ks):
+    d, ids = ks
+    member, other = ids["member"], ids["other"]
+    vids = {}
+    for who in ("member", "other"):
+        status, _, out = call(d, ids[who], "POST", "/volumes", {"volume": {"size": 1}})
+        assert status == 202, out
+        vids[who] = out["volume"]["id"]
+        d.wait_volume(vids[who], ("available",))
+    status, _, out = call(d, member, "POST", "/snapshots", {"snapshot": {"volume_id": vids["member"]}})
+    assert status == 202, out
+    sid = out["snapshot"]["id"]
+    bids = {}
+    for who in ("member", "other"):
+        status, _, out = call(d, ids[who], "POST", "/backups",
+                              {"backup": {"volume_id": vids[who], "force": True}})
+        assert status == 202, out
+        bids[who] = out["backup"]["id"]
+        wait_backup(d, bids[who], ("available",))
+    # Lists: nothing of alpha's; shows and changes: 404.
+    assert sid not in [x["id"] for x in call(d, other, "GET", "/snapshots?all_tenants=1")[2]["snapshots"]]
+    assert bids["member"] not in [x["id"] for x in call(d, other, "GET", "/backups?all_tenants=1")[2]["backups"]]
+    for method, path, body in [
+            ("GET", "/snapshots/" + sid, None),
+            ("DELETE", "/snapshots/" + sid, None),
+            ("GET", "/backups/" + bids["member"], None),
+            ("DELETE", "/backups/" + bids["member"], None),
+            ("POST", "/backups/%s/restore" % bids["member"], {"restore": {}}),
+            # its own backup restored into alpha's volume
+            ("POST", "/backups/%s/restore" % bids["other"], {"restore": {"volume_id": vids["member"]}})]:
+        status, _, out = call(d, other, method, path, body)
+        assert status == 404, (method, path, status, out)
+    # alpha's things are all still there.
+    assert call(d, member, "GET", "/snapshots/" + sid)[0] == 200
+    assert call(d, member, "GET", "/backups/" + bids["member"])[2]["backup"]["status"] == "available"
+    assert call(d, member, "GET", "/volumes/" + vids["member"])[2]["volume"]["status"] == "available"
 
 
 def test_a_transfer_is_invisible_to_other_projects_until_accepted(ks):
