@@ -132,6 +132,13 @@ def test_member_owns_reader_reads_other_project_sees_nothing(ks):
         assert status == 403, out
     status, _, out = call(d, member, "GET", "/volumes?all_tenants=1")
     assert [v["id"] for v in out["volumes"]] == [vid]
+    # Admin-only fields and filters: not for a member.
+    status, _, out = call(d, member, "GET", "/volumes/" + vid)
+    assert "os-vol-host-attr:host" not in out["volume"], out
+    status, _, out = call(d, member, "GET", "/volumes?host=x", version="3.31")
+    assert status == 400, out
+    status, _, out = call(d, ids["admin"], "GET", "/volumes/" + vid)
+    assert out["volume"]["os-vol-host-attr:host"].startswith("testhost@"), out
     # The admin sees every project, and may.
     status, _, out = call(d, admin, "GET", "/volumes?all_tenants=1")
     assert vid in [v["id"] for v in out["volumes"]]
