@@ -188,6 +188,34 @@ def test_another_project_cannot_touch_snapshots_backups_or_restore_into_a_volume
     assert call(d, member, "GET", "/volumes/" + vids["member"])[2]["volume"]["status"] == "available"
 
 
+def test_a_private_type_is_seen_and_used_only_by_projects_with_access(ks):
+    d, ids = ks
+    admin, member, other = ids["admin"], ids["member"], ids["other"]
+    status, _, out = call(d, admin, "POST", "/types",
+                          {"volume_type": {"name": "beta-only", "os-volume-type-access:is_public": False}})
+    assert status == 200, out
+    tid = out["volume_type"]["id"]
+    status, _, out = call(d, admin, "POST", "/types/%s/action" % tid,
+                          {"addProjectAccess": {"project": other[1]}})
+    assert status == 202, out
+    # A member may not manage types or their access.
+    status, _, out = call(d, other, "POST", "/types/%s/action" % tid,
+                          {"addProjectAccess": {"project": member[1]}})
+    assert status == 403, out
+    assert call(d, member, "POST", "/types", {"volume_type": {"name": "mine"}})[0] == 403
+    # alpha does not see it; beta sees and uses it.
+    assert tid not in [t["id"] for t in call(d, member, "GET", "/types")[2]["volume_types"]]
+    assert call(d, member, "GET", "/types/" + tid)[0] == 404
+    status, _, out = call(d, member, "POST", "/volumes",
+                          {"volume": {"size": 1, "volume_type": "beta-only"}})
+    assert status == 404, out
+    assert tid in [t["id"] for t in call(d, other, "GET", "/types")[2]["volume_types"]]
+    status, _, out = call(d, other, "POST", "/volumes",
+                          {"volume": {"size": 1, "volume_type": "beta-only"}})
+    assert status == 202, out
+    d.wait_volume(out["volume"]["id"], ("available",))
+
+
 def test_a_transfer_is_invisible_to_other_projects_until_accepted(ks):
     d, ids = ks
     member, other, reader = ids["member"], ids["other"], ids["reader"]
