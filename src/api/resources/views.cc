@@ -100,7 +100,7 @@ void WriteVolumeSummary(JsonWriter& w, const Request& req, const db::VolumeRecor
 
 void WriteVolumeDetail(JsonWriter& w, const Request& req, const db::VolumeRecord& v,
                        const std::string& type_name,
-                       const std::vector<db::AttachmentRecord>& attachments) {
+                       const std::vector<db::AttachmentRecord>& attachments, VolumeExtras extras) {
   const ApiVersion& ver = req.version;
   const bool admin = req.ctx.is_admin;
   w.BeginObject()
@@ -132,12 +132,15 @@ void WriteVolumeDetail(JsonWriter& w, const Request& req, const db::VolumeRecord
       .Field("multiattach", v.multiattach)
       .Key("attachments");
   WriteVolumeAttachments(w, req, attachments);
-  w.Field("os-vol-tenant-attr:tenant_id", v.project_id);
+  const bool with_extras = extras == VolumeExtras::kWith;
+  if (with_extras) w.Field("os-vol-tenant-attr:tenant_id", v.project_id);
   if (admin) {
-    w.Field("migration_status", v.migration_status)
-        .Field("os-vol-host-attr:host", v.host)
-        .Field("os-vol-mig-status-attr:migstat", v.migration_status)
-        .NullField("os-vol-mig-status-attr:name_id");
+    w.Field("migration_status", v.migration_status);
+    if (with_extras) {
+      w.Field("os-vol-host-attr:host", v.host)
+          .Field("os-vol-mig-status-attr:migstat", v.migration_status)
+          .NullField("os-vol-mig-status-attr:name_id");
+    }
   }
   if (ver >= ApiVersion{3, 13}) w.NullField("group_id");
   if (ver >= ApiVersion{3, 21} && admin) w.NullField("provider_id");
@@ -152,10 +155,11 @@ void WriteVolumeDetail(JsonWriter& w, const Request& req, const db::VolumeRecord
 
 std::string VolumeDetailJson(const Request& req, const db::VolumeRecord& v,
                              const std::string& type_name,
-                             const std::vector<db::AttachmentRecord>& attachments) {
+                             const std::vector<db::AttachmentRecord>& attachments,
+                             VolumeExtras extras) {
   std::string out;
   JsonWriter w(out);
-  WriteVolumeDetail(w, req, v, type_name, attachments);
+  WriteVolumeDetail(w, req, v, type_name, attachments, extras);
   return out;
 }
 

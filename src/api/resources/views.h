@@ -2,10 +2,9 @@
 // microversion. Pure functions of a record and the request (for links and the version).
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "api/http/http.h"
 #include "common/json_writer.h"
@@ -26,13 +25,20 @@ std::string DisplayVolumeStatus(const std::string& status);
 void WriteVolumeSummary(JsonWriter& w, const Request& req, const db::VolumeRecord& v);
 // attachments: the volume's rows; only attached ones are shown (Cinder's shape, host_name only
 // for admins).
+// Cinder adds the extension attributes (os-vol-tenant-attr:tenant_id, and for admins
+// os-vol-host-attr:host and the os-vol-mig-status-attr pair) to show and detail only: the
+// answers of create and update go without them (VolumeExtras::kWithout), which tempest's
+// schemas check.
+enum class VolumeExtras { kWith, kWithout };
 void WriteVolumeDetail(JsonWriter& w, const Request& req, const db::VolumeRecord& v,
                        const std::string& type_name,
-                       const std::vector<db::AttachmentRecord>& attachments = {});
+                       const std::vector<db::AttachmentRecord>& attachments = {},
+                       VolumeExtras extras = VolumeExtras::kWith);
 // WriteVolumeDetail's object as a string of JSON text (one volume: show, create, update).
 std::string VolumeDetailJson(const Request& req, const db::VolumeRecord& v,
                              const std::string& type_name,
-                             const std::vector<db::AttachmentRecord>& attachments = {});
+                             const std::vector<db::AttachmentRecord>& attachments = {},
+                             VolumeExtras extras = VolumeExtras::kWith);
 nlohmann::json VolumeTypeView(const Request& req, const db::VolumeTypeRecord& t);
 
 // Attachments (cinder/api/v3/views/attachments.py): summary {id, status (= attach_status),

@@ -10,11 +10,11 @@
 
 namespace scoria::api {
 
-using nlohmann::json;
 using lifecycle::Can;
 using lifecycle::Of;
 using lifecycle::SnapshotOp;
 using lifecycle::VolumeOp;
+using nlohmann::json;
 
 Status EnqueueSnapshotDelete(db::Transaction& tx, db::SnapshotRecord& s) {
   db::VolumeFilter readers;

@@ -158,7 +158,7 @@ Response SnapshotsApi::Create(Request& req, const PathParams&) {
         .status();
   });
   if (!st.ok()) return FaultResponse(st);
-  return JsonResponse(202, {{"snapshot", SnapshotView(req, s)}});
+  return JsonResponse(202, {{"snapshot", SnapshotView(req, s, SnapshotExtras::kWithout)}});
 }
 
 // API name -> field, for filters and sort keys.
@@ -231,8 +231,10 @@ Response SnapshotsApi::List(Request& req, bool detail) {
   if (!st.ok()) return FaultResponse(st);
   MemoryPageSpec page{detail ? "snapshots/detail" : "snapshots", "snapshots", "snapshots_links",
                       "Snapshot", params->with_count};
-  return PageInMemory(req, std::move(items), *params, page, SnapshotField,
-                      [&](const db::SnapshotRecord& s) { return SnapshotView(req, s); });
+  return PageInMemory(
+      req, std::move(items), *params, page, SnapshotField, [&](const db::SnapshotRecord& s) {
+        return SnapshotView(req, s, detail ? SnapshotExtras::kWith : SnapshotExtras::kWithout);
+      });
 }
 
 Response SnapshotsApi::Show(Request& req, const PathParams& p) {
@@ -273,7 +275,7 @@ Response SnapshotsApi::Update(Request& req, const PathParams& p) {
     if (desc) s.description = *desc;
     RETURN_IF_ERROR(db::UpdateSnapshot(tx, s));
     ASSIGN_OR_RETURN(s, db::GetSnapshot(tx, s.id));
-    out = SnapshotView(req, s);
+    out = SnapshotView(req, s, SnapshotExtras::kWithout);
     return Status::Ok();
   });
   return Respond(st, [&] { return JsonResponse(200, {{"snapshot", out}}); });

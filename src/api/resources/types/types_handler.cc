@@ -8,9 +8,8 @@
 // type; the default type cannot be deleted, and (a Scoria rule) cannot be renamed either,
 // since default_volume_type names it. Type lists are short, so sorting and paging happen in
 // memory.
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "api/http/fault.h"
@@ -32,9 +31,9 @@ constexpr char kInUseMessage[] = "Volume Type is currently in use.";
 
 bool ValidSpecKey(const std::string& k) {
   return !k.empty() && k.size() <= 255 && std::all_of(k.begin(), k.end(), [](char c) {
-           return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' ||
-                  c == ':' || c == '.';
-         });
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == ':' ||
+           c == '.';
+  });
 }
 
 // Cinder's extra_specs_with_no_spaces_key schema: keys [a-zA-Z0-9-_:.]{1,255}, string values of
@@ -48,8 +47,8 @@ Result<std::map<std::string, std::string>> ParseExtraSpecs(const json& v,
   std::map<std::string, std::string> out;
   for (auto it = v.begin(); it != v.end(); ++it) {
     if (!ValidSpecKey(it.key())) {
-      return InvalidArgument("Invalid input for field/attribute " + field + ". Value: " +
-                             v.dump() + ". '" + it.key() +
+      return InvalidArgument("Invalid input for field/attribute " + field + ". Value: " + v.dump() +
+                             ". '" + it.key() +
                              "' does not match any of the regexes: '^[a-zA-Z0-9-_:.]{1,255}$'");
     }
     if (!it->is_string()) {
@@ -300,15 +299,19 @@ Response TypesApi::Create(Request& req, const PathParams&) {
   if (!combo.ok()) return FaultResponse(combo);
   if (in.contains("os-volume-type-access:is_public") &&
       !in["os-volume-type-access:is_public"].is_null()) {
-    auto b = ParseBoolValue(in["os-volume-type-access:is_public"],
-                            "os-volume-type-access:is_public");
+    auto b =
+        ParseBoolValue(in["os-volume-type-access:is_public"], "os-volume-type-access:is_public");
     if (!b.ok()) return FaultResponse(b.status());
     t.is_public = *b;
   }
-  Status st = db::InWriteTransaction(env_.db, [&](db::Transaction& tx) {
-    return db::InsertType(tx, t);
+  Status st =
+      db::InWriteTransaction(env_.db, [&](db::Transaction& tx) { return db::InsertType(tx, t); });
+  // Cinder's create answer has no qos_specs_id (tempest's create_volume_type schema).
+  return Respond(st, [&] {
+    json j = VolumeTypeView(req, t);
+    j.erase("qos_specs_id");
+    return JsonResponse(200, {{"volume_type", j}});
   });
-  return Respond(st, [&] { return JsonResponse(200, {{"volume_type", VolumeTypeView(req, t)}}); });
 }
 
 Response TypesApi::Update(Request& req, const PathParams& p) {
@@ -346,7 +349,11 @@ Response TypesApi::Update(Request& req, const PathParams& p) {
     if (is_public) t.is_public = *is_public;
     RETURN_IF_ERROR(db::UpdateType(tx, t));
     ASSIGN_OR_RETURN(t, db::GetType(tx, t.id));
+    // Cinder's update answer is the plain type (tempest's update_volume_types schema): no
+    // os-volume-type-access:is_public, no qos_specs_id.
     out = VolumeTypeView(req, t);
+    out.erase("qos_specs_id");
+    out.erase("os-volume-type-access:is_public");
     return Status::Ok();
   });
   return Respond(st, [&] { return JsonResponse(200, {{"volume_type", out}}); });
@@ -451,19 +458,18 @@ Response TypesApi::Action(Request& req, const PathParams& p) {
   return FaultResponse(InvalidArgument("There is no such action: " + name));
 }
 
-Response TypesApi::ProjectAccess(Request& req, const std::string& id, const json& args,
-                                 bool add) {
+Response TypesApi::ProjectAccess(Request& req, const std::string& id, const json& args, bool add) {
   if (!args.is_object() || !args.contains("project") || !args["project"].is_string() ||
       args["project"].get<std::string>().empty()) {
-    return FaultResponse(
-        InvalidArgument("Missing required element 'project' in request body."));
+    return FaultResponse(InvalidArgument("Missing required element 'project' in request body."));
   }
   const std::string project = args["project"].get<std::string>();
   Status st = db::InWriteTransaction(env_.db, [&](db::Transaction& tx) {
     ASSIGN_OR_RETURN(auto t, Load(tx, req, id));
     if (t.is_public) {
-      return InvalidArgument("Invalid volume type: Type access modification is not applicable "
-                             "to public volume type.");
+      return InvalidArgument(
+          "Invalid volume type: Type access modification is not applicable "
+          "to public volume type.");
     }
     return add ? db::AddTypeProject(tx, t.id, project) : db::RemoveTypeProject(tx, t.id, project);
   });

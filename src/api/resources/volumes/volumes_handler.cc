@@ -160,10 +160,11 @@ class VolumesApi {
   }
 
  private:
-  Result<std::string> Detail(db::Transaction& tx, const Request& req, const db::VolumeRecord& v) {
+  Result<std::string> Detail(db::Transaction& tx, const Request& req, const db::VolumeRecord& v,
+                             VolumeExtras extras = VolumeExtras::kWith) {
     auto type_name = db::GetTypeName(tx, v.volume_type_id);
     ASSIGN_OR_RETURN(auto atts, db::VolumeAttachments(tx, v.id));
-    return VolumeDetailJson(req, v, type_name.ok() ? *type_name : v.volume_type_id, atts);
+    return VolumeDetailJson(req, v, type_name.ok() ? *type_name : v.volume_type_id, atts, extras);
   }
   Response Respond(Status st, const std::function<Response()>& ok) {
     return st.ok() ? ok() : FaultResponse(st);
@@ -466,7 +467,8 @@ Response VolumesApi::Create(Request& req, const PathParams&) {
     return Status::Ok();
   });
   if (!st.ok()) return FaultResponse(st);
-  return JsonTextResponse(202, Wrap("volume", VolumeDetailJson(req, v, type_name)));
+  return JsonTextResponse(
+      202, Wrap("volume", VolumeDetailJson(req, v, type_name, {}, VolumeExtras::kWithout)));
 }
 
 Response VolumesApi::List(Request& req, bool detail) {
@@ -585,7 +587,7 @@ Response VolumesApi::Update(Request& req, const PathParams& p) {
     RETURN_IF_ERROR(db::UpdateVolume(tx, v));
     if (md) RETURN_IF_ERROR(db::ReplaceVolumeMetadata(tx, v.id, *md));
     ASSIGN_OR_RETURN(v, db::GetVolume(tx, v.id));
-    ASSIGN_OR_RETURN(out, Detail(tx, req, v));
+    ASSIGN_OR_RETURN(out, Detail(tx, req, v, VolumeExtras::kWithout));
     return Status::Ok();
   });
   return Respond(st, [&] { return JsonTextResponse(200, Wrap("volume", out)); });
