@@ -5,7 +5,7 @@ TSAN_BUILD ?= build-tsan
 STATE ?= $(CURDIR)/state
 JOBS ?= $(shell nproc)
 
-.PHONY: deps build build-asan build-tsan run test test-all check-vocabulary unit tsan integration integration-pg fuzz bench format clean
+.PHONY: deps build build-asan build-tsan run test test-all check-vocabulary unit tsan integration integration-pg tempest fuzz bench format clean
 
 deps:
 	@bash scripts/install-deps.sh
@@ -62,6 +62,16 @@ integration-pg: build build-asan
 	  --ignore=tests/integration/test_backup_stores.py \
 	  --ignore=tests/integration/test_mixed_backends.py
 
+# Cinder's own tempest volume API tests (tempest.api.volume + cinder_tempest_plugin.api) against
+# a keystone-mode scoriad: tests/tempest/run_tempest.py, docs/tempest.md. keystone_server.py
+# reuses the Keystone of `make test` (SCORIA_TEST_KEYSTONE) or starts one for a lone
+# `make tempest`. Fails on a failure not listed in tests/tempest/known_failures.txt.
+TEMPEST_SUMMARY ?= $(CURDIR)/$(BUILD)/tempest-summary.txt
+tempest: build
+	SCORIA_BIN=$(CURDIR)/$(BUILD)/bin SCORIA_TEMPEST_SUMMARY=$(TEMPEST_SUMMARY) \
+	  /usr/bin/python3 tests/support/keystone_server.py run -- \
+	  /usr/bin/python3 tests/tempest/run_tempest.py
+
 # libFuzzer targets (clang) for the iSCSI PDU parser and login, a bounded run over the kept
 # corpus (tests/fuzz/corpus); FUZZ_SECONDS per fuzzer.
 fuzz: deps
@@ -75,7 +85,8 @@ check-vocabulary:
 # by pid after), shared by the database unit tests and both integration passes; inside it one
 # single-node Ceph with radosgw (tests/support/ceph_server.py, ~25 s to start), shared by the
 # RBD driver's unit and integration tests and the object-store backup tests; and one Keystone
-# (tests/support/keystone_server.py, ~18 s to start and fill) for the token validator's tests.
+# (tests/support/keystone_server.py, ~18 s to start and fill) for the token validator's tests,
+# the keystone integration tests and tempest (after the integration passes).
 test: deps
 	@/usr/bin/python3 tests/support/pg_server.py run -- \
 	  /usr/bin/python3 tests/support/ceph_server.py run --rgw -- \
@@ -83,7 +94,7 @@ test: deps
 	  /usr/bin/python3 tests/support/keystone_server.py run -- \
 	  $(MAKE) --no-print-directory test-all
 
-test-all: check-vocabulary unit tsan integration integration-pg fuzz
+test-all: check-vocabulary unit tsan integration integration-pg tempest fuzz
 
 bench: build
 	bash bench/run.sh $(BUILD)

@@ -23,6 +23,8 @@ pkgs=(
   # Keystone (SQLite, fernet) under uwsgi for the keystone auth tests (tests/support/keystone_server.py);
   # the package installs and configures without systemd
   keystone uwsgi uwsgi-plugin-python3
+  # Cinder's own API tests, run against scoriad + Keystone (tests/tempest/run_tempest.py)
+  tempest cinder-tempest-plugin
 )
 missing=()
 for p in "${pkgs[@]}"; do
