@@ -159,6 +159,7 @@ def test_create_rules_force_by_microversion_and_bad_input(d):
         assert status == 400 and "current status is: error" in out["badRequest"]["message"]
     # bad input
     assert d.post("/snapshots", {"snapshot": {"volume_id": "nope"}})[0] == 404
+    assert d.post("/snapshots", {"snapshot": {"volume_id": None}})[0] == 404  # Cinder looks it up
     assert d.post("/snapshots", {"snapshot": {}})[0] == 400
     assert d.post("/snapshots", {"snapshot": {"volume_id": 5}})[0] == 400
     assert d.post("/snapshots", {"snapshot": {"volume_id": vol["id"], "force": "maybe"}})[0] == 400

@@ -150,6 +150,9 @@ Response Router::DispatchV3(Request& req) const {
   req.ctx = std::move(*ctx);
   req.ctx.request_id = rid;
 
+  // "/v3/volumes/" is a show with an empty id, which no resource has: 404 as Cinder (whose
+  // routes need a non-empty {id}), not the collection.
+  if (req.path.size() > 4 && req.path.back() == '/') return FaultResponse(404, kNotFoundMessage);
   auto segments = SplitPath(std::string_view(req.path).substr(3));
   if (!segments.has_value() || segments->empty()) return FaultResponse(404, kNotFoundMessage);
   if (!collections_.contains((*segments)[0])) {

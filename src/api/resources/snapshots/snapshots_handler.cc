@@ -115,6 +115,11 @@ Result<CreateSnapshotRequest> ParseCreateSnapshot(const json& in) {
   RETURN_IF_ERROR(RejectUnknownKeys(in, {"volume_id", "name", "display_name", "description",
                                          "display_description", "force", "metadata"}));
   CreateSnapshotRequest c;
+  // A null volume_id is looked up like any other id, and found nowhere: 404, as Cinder
+  // (tempest's test_create_snapshot_without_passing_volume_id).
+  if (in.contains("volume_id") && in["volume_id"].is_null()) {
+    return NotFound("Volume None could not be found.");
+  }
   ASSIGN_OR_RETURN(c.volume_id, RequiredString(in, "volume_id"));
   if (in.contains("force") && !in["force"].is_null()) {
     ASSIGN_OR_RETURN(c.force, ParseBoolValue(in["force"], "force"));

@@ -89,10 +89,17 @@ TEST_F(RouterTest, RoutesWithAndWithoutProject) {
 }
 
 TEST_F(RouterTest, NonHexProjectAndTrailingSlash) {
-  Response r = Do(Make("GET", "/v3/admin/volumes/", "admin"));
+  Response r = Do(Make("GET", "/v3/admin/volumes", "admin"));
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(Body(r)["handler"], "list");
   EXPECT_EQ(Body(r)["project"], "admin");
+  // A trailing slash is a show with an empty id (tempest's show_volume('')): 404, as Cinder.
+  for (const char* target : {"/v3/admin/volumes/", "/v3/volumes/", "/v3/volumes/x/"}) {
+    r = Do(Make("GET", target, "admin"));
+    EXPECT_EQ(r.status, 404) << target;
+    EXPECT_EQ(FaultKey(r), "itemNotFound");
+  }
+  EXPECT_EQ(Do(Make("DELETE", "/v3/volumes/", "admin")).status, 404);
 }
 
 TEST_F(RouterTest, LiteralBeatsParamAndParamsDecoded) {
