@@ -285,6 +285,15 @@ def test_quota_classes_and_per_type_quotas(scoriad):
     assert st == 413 and "gigabytes_gold" in fault(out, 413), out
 
 
+def test_extensions(scoriad):
+    status, _, out = scoriad.get("/extensions")
+    assert status == 200, out
+    names = {e["name"] for e in out["extensions"]}
+    assert {"Hosts", "Quotas", "QuotaClasses", "VolumeTransfer", "Backups"} <= names
+    for e in out["extensions"]:
+        assert set(e) == {"alias", "name", "description", "updated", "links"}, e
+
+
 def test_messages(make_daemon):
     d = make_daemon(backends={"file1": {}}).start()
     d.post("/types", {"volume_type": {"name": "nowhere",

@@ -104,6 +104,7 @@ constexpr RouteRule kRoutes[] = {
     {"POST", "/volume-transfers/{transfer_id}/accept", "volume:accept_transfer"},
 
     {"GET", "/os-availability-zone", kOpen},  // as Cinder: any caller may list zones
+    {"GET", "/extensions", kOpen},
     {"GET", "/os-services", "volume_extension:services:index"},
     {"PUT", "/os-services/{action}", "volume_extension:services:update"},
     {"GET", "/os-hosts", "volume_extension:hosts"},

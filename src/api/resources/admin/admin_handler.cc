@@ -452,12 +452,55 @@ Response AdminApi::MessageDelete(Request& req, const PathParams& p) {
   return Respond(st, [] { return EmptyResponse(204); });
 }
 
+// GET /extensions: the Cinder API extensions Scoria serves, by Cinder's aliases and names
+// (cinder/api/contrib/*.py), for clients and tempest that look them up. Static.
+Response ListExtensions(Request&, const PathParams&) {
+  struct Ext {
+    const char* alias;
+    const char* name;
+    const char* description;
+  };
+  static constexpr Ext kExtensions[] = {
+      {"os-admin-actions", "AdminActions", "Enable admin actions."},
+      {"os-availability-zone", "AvailabilityZones", "Describe Availability Zones."},
+      {"backups", "Backups", "Backups support."},
+      {"os-extended-snapshot-attributes", "ExtendedSnapshotAttributes",
+       "Extended SnapshotAttributes support."},
+      {"os-hosts", "Hosts", "Admin-only host administration."},
+      {"os-quota-class-sets", "QuotaClasses", "Quota classes management support."},
+      {"os-quota-sets", "Quotas", "Quota management support."},
+      {"scheduler-stats", "Scheduler_stats", "Scheduler stats support."},
+      {"os-services", "Services", "Services support."},
+      {"os-snapshot-actions", "SnapshotActions", "Enable snapshot manager actions."},
+      {"os-types-extra-specs", "TypesExtraSpecs", "Type extra specs support."},
+      {"os-types-manage", "TypesManage", "Types manage support."},
+      {"os-volume-actions", "VolumeActions", "Enable volume actions."},
+      {"os-vol-host-attr", "VolumeHostAttribute", "Expose host as an attribute of a volume."},
+      {"os-vol-mig-status-attr", "VolumeMigStatusAttribute",
+       "Expose migration_status as an attribute of a volume."},
+      {"os-vol-tenant-attr", "VolumeTenantAttribute",
+       "Expose the internal project_id as an attribute of a volume."},
+      {"os-volume-transfer", "VolumeTransfer", "Volume transfer management support."},
+      {"os-volume-type-access", "VolumeTypeAccess", "Volume type access support."},
+  };
+  json list = json::array();
+  for (const Ext& e : kExtensions) {
+    list.push_back({{"alias", e.alias},
+                    {"name", e.name},
+                    {"description", e.description},
+                    {"updated", "2012-01-01T00:00:00+00:00"},
+                    {"links", json::array()}});
+  }
+  return JsonResponse(200, {{"extensions", list}});
+}
+
 }  // namespace
 
 void RegisterAdminRoutes(Router& r, const ApiEnv& env) {
   auto api = std::make_shared<AdminApi>(env);
   auto bind = [api](auto fn) { return BindMethod(api, fn); };
   r.Add("GET", "/os-availability-zone", bind(&AdminApi::AvailabilityZones));
+  r.Add("GET", "/extensions", ListExtensions);
   r.Add("GET", "/os-services", bind(&AdminApi::ServicesList));
   r.Add("PUT", "/os-services/{action}", bind(&AdminApi::ServiceUpdate));
   r.Add("GET", "/os-hosts", bind(&AdminApi::HostsList));
