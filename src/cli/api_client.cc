@@ -181,6 +181,8 @@ Result<nlohmann::json> ApiClient::Call(const std::string& method, const std::str
   request.headers["Accept"] = "application/json";
   request.headers["X-Auth-Token"] = options_.token;
   request.headers["OpenStack-API-Version"] = "volume " + options_.api_version;
+  // Scoria's additions to Cinder's views (backup progress, verification), which the CLI shows.
+  request.headers["X-Scoria-Details"] = "true";
   if (body != nullptr) {
     request.body = body->dump();
     request.headers["Content-Type"] = "application/json";

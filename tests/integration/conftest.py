@@ -65,6 +65,7 @@ class Daemon:
         self.url = "http://127.0.0.1:%d" % self.port
         self.endpoint = self.url + "/v3"
         self.token = "admin:admin"
+        self.scoria_details = True
         self.proc = None
         self.log_path = os.path.join(state_dir, "scoriad.log")
         self.backends = backends or {"file1": {}}
@@ -191,6 +192,9 @@ class Daemon:
             hdrs["X-Auth-Token"] = token
         if version:
             hdrs["OpenStack-API-Version"] = "volume " + version
+        # Scoria's additions to the views (backup progress...), as the scoria CLI asks for them.
+        if self.scoria_details:
+            hdrs["X-Scoria-Details"] = "true"
         if raw is not None:
             data = raw if isinstance(raw, bytes) else raw.encode()
             hdrs["Content-Type"] = "application/json"

@@ -310,6 +310,10 @@ def test_messages(make_daemon):
     assert set(m) >= {"id", "event_id", "user_message", "message_level", "resource_type",
                       "resource_uuid", "created_at", "guaranteed_until", "request_id", "links"}
     assert m["resource_uuid"] == ids[-1], "newest first"
+    assert m["expires_at"] == m["guaranteed_until"]  # asked for (X-Scoria-Details)
+    d.scoria_details = False
+    assert "expires_at" not in d.get("/messages", version="3.3")[2]["messages"][0]
+    d.scoria_details = True
     assert [x["resource_uuid"] for x in out["messages"]] == ids[::-1]
 
     st, _, out = d.get("/messages?resource_uuid=" + ids[0], version="3.3")

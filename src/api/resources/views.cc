@@ -1,5 +1,6 @@
 #include "api/resources/views.h"
 
+#include "api/http/text.h"
 #include "common/clock.h"
 #include "lifecycle/volume_status.h"
 
@@ -90,6 +91,11 @@ static void WriteResourceLinks(JsonWriter& w, const Request& req, std::string_vi
   href.erase(req.base_url.size(), 3);  // the bookmark is the same without "/v3"
   w.BeginObject().Field("rel", "bookmark").Field("href", std::string_view(href)).EndObject();
   w.EndArray();
+}
+
+bool WantsScoriaDetails(const Request& req) {
+  auto h = req.Header(kScoriaDetailsHeader);
+  return h.has_value() && EqualsIgnoreCase(TrimSpace(*h), "true");
 }
 
 void WriteVolumeSummary(JsonWriter& w, const Request& req, const db::VolumeRecord& v) {

@@ -17,6 +17,13 @@ namespace scoria::api {
 // [{"rel":"self",...},{"rel":"bookmark",...}] for /<collection>/<id>.
 nlohmann::json ResourceLinks(const Request& req, const std::string& collection,
                              const std::string& id);
+// The request header with which a client asks for Scoria's additions to Cinder's views
+// (backups: parent_id, progress, verify_result, verified_at; messages: expires_at). The scoria
+// CLI sends it; cinder, openstack and tempest (whose schemas refuse unknown keys) do not, and
+// get Cinder's keys only.
+inline constexpr char kScoriaDetailsHeader[] = "X-Scoria-Details";
+// Whether the request asks for them ("X-Scoria-Details: true").
+bool WantsScoriaDetails(const Request& req);
 // Cinder's volume status as users see it.
 std::string DisplayVolumeStatus(const std::string& status);
 

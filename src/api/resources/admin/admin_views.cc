@@ -49,17 +49,18 @@ json ServiceView(const Request& req, const db::ServiceRecord& s, int64_t now_us,
 
 json MessageView(const Request& req, const db::MessageRecord& m) {
   auto opt = [](const std::optional<std::string>& s) { return s ? json(*s) : json(nullptr); };
-  return {{"id", m.id},
-          {"resource_type", m.resource_type},
-          {"resource_uuid", opt(m.resource_uuid)},
-          {"request_id", opt(m.request_id)},
-          {"event_id", m.event_id},
-          {"message_level", m.message_level},
-          {"user_message", m.user_message},
-          {"created_at", FormatIsoTime(m.created_at)},
-          {"guaranteed_until", FormatIsoTime(m.expires_at)},
-          {"expires_at", FormatIsoTime(m.expires_at)},
-          {"links", ResourceLinks(req, "messages", m.id)}};
+  json j = {{"id", m.id},
+            {"resource_type", m.resource_type},
+            {"resource_uuid", opt(m.resource_uuid)},
+            {"request_id", opt(m.request_id)},
+            {"event_id", m.event_id},
+            {"message_level", m.message_level},
+            {"user_message", m.user_message},
+            {"created_at", FormatIsoTime(m.created_at)},
+            {"guaranteed_until", FormatIsoTime(m.expires_at)},
+            {"links", ResourceLinks(req, "messages", m.id)}};
+  if (WantsScoriaDetails(req)) j["expires_at"] = FormatIsoTime(m.expires_at);  // an alias
+  return j;
 }
 
 json HostView(const db::ServiceRecord& s, int64_t now_us, int down_time_s) {

@@ -12,7 +12,8 @@ json OptString(const std::optional<std::string>& s) { return s ? json(*s) : json
 }  // namespace
 
 json BackupSummaryView(const Request& req, const db::BackupRecord& b) {
-  return {{"id", b.id}, {"name", OptString(b.name)}, {"links", ResourceLinks(req, "backups", b.id)}};
+  return {
+      {"id", b.id}, {"name", OptString(b.name)}, {"links", ResourceLinks(req, "backups", b.id)}};
 }
 
 json BackupProgressView(const db::BackupRecord& b) {
@@ -44,12 +45,15 @@ json BackupDetailView(const Request& req, const db::BackupRecord& b, int64_t dep
             {"is_incremental", b.parent_id.has_value()},
             {"has_dependent_backups", dependent_backups > 0},
             {"snapshot_id", OptString(b.snapshot_id)},
-            {"data_timestamp", FormatIsoTime(b.data_timestamp)},
-            // Scoria's additions (docs/api.md).
-            {"parent_id", OptString(b.parent_id)},
-            {"progress", BackupProgressView(b)},
-            {"verify_result", OptString(b.verify_result)},
-            {"verified_at", TimeOrNull(b.verified_at)}};
+            {"data_timestamp", FormatIsoTime(b.data_timestamp)}};
+  // Scoria's additions (docs/api.md), for clients that ask: Cinder's clients and tempest's
+  // schemas accept no keys beyond Cinder's.
+  if (WantsScoriaDetails(req)) {
+    j["parent_id"] = OptString(b.parent_id);
+    j["progress"] = BackupProgressView(b);
+    j["verify_result"] = OptString(b.verify_result);
+    j["verified_at"] = TimeOrNull(b.verified_at);
+  }
   if (req.version >= ApiVersion{3, 18} && req.ctx.is_admin) {
     j["os-backup-project-attr:project_id"] = b.project_id;
   }

@@ -4,9 +4,8 @@
 #pragma once
 
 #include <cstdint>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "api/http/http.h"
 #include "db/backups_repo.h"
@@ -19,8 +18,9 @@ nlohmann::json BackupSummaryView(const Request& req, const db::BackupRecord& b);
 // updated_at, name, description, fail_reason, volume_id, links, is_incremental,
 // has_dependent_backups, snapshot_id, data_timestamp; >= 3.18 (admins)
 // os-backup-project-attr:project_id; >= 3.43 metadata; >= 3.56 user_id; >= 3.64
-// encryption_key_id (always null). Scoria adds parent_id, progress ({operation, bytes_done,
-// bytes_total, percent} while a job runs, else null), verify_result and verified_at.
+// encryption_key_id (always null). With X-Scoria-Details, Scoria adds parent_id, progress
+// ({operation, bytes_done, bytes_total, percent} while a job runs, else null), verify_result
+// and verified_at.
 nlohmann::json BackupDetailView(const Request& req, const db::BackupRecord& b,
                                 int64_t dependent_backups);
 // The progress object alone (null when no job runs).
