@@ -67,8 +67,11 @@ TEST(ReactorTest, PollMaxZeroNeverPolls) {
   const ReactorStats after = r.Stats();
   EXPECT_EQ(after.poll_hits, 0u);
   EXPECT_EQ(after.poll_window_ns, 0);
-  // Every closure needed a wait that could sleep.
-  EXPECT_GE(after.blocking_waits - before.blocking_waits, 200u);
+  // Nearly every closure needed a wait that could sleep. Not every one: the closure wakes the
+  // poster before the reactor is back in epoll_wait, and a next closure posted in that gap is
+  // found without a wait (a TSan run on a loaded machine saw 199 of 200). The property under
+  // test, no polling, is poll_hits above.
+  EXPECT_GE(after.blocking_waits - before.blocking_waits, 150u);
   r.Stop();
 }
 
