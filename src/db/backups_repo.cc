@@ -202,10 +202,11 @@ Status SetBackupProgress(Transaction& tx, const std::string& id, const std::stri
 
 Result<std::optional<BackupRecord>> LatestAvailableBackup(Transaction& tx,
                                                           const std::string& volume_id,
+                                                          const std::string& project_id,
                                                           std::optional<int64_t> before) {
-  std::string sql =
-      std::string("SELECT ") + kColumns + " FROM backups WHERE volume_id = ? AND status = ?";
-  std::vector<Value> params = {volume_id, backup_status::kAvailable};
+  std::string sql = std::string("SELECT ") + kColumns +
+                    " FROM backups WHERE volume_id = ? AND project_id = ? AND status = ?";
+  std::vector<Value> params = {volume_id, project_id, backup_status::kAvailable};
   if (before) {
     sql += " AND data_timestamp < ?";
     params.emplace_back(*before);

@@ -93,10 +93,13 @@ Status ReplaceBackupMetadata(Transaction& tx, const std::string& id,
 Status SetBackupProgress(Transaction& tx, const std::string& id, const std::string& op,
                          int64_t done, int64_t total);
 
-// The parent an incremental backup of `volume_id` gets: the available backup with the latest
-// data_timestamp (strictly before `before` when given). nullopt when there is none.
+// The parent an incremental backup of `volume_id` by `project_id` gets: that project's
+// available backup of the volume with the latest data_timestamp (strictly before `before` when
+// given). Another project's backups of the same volume (an admin's) are never a parent, as
+// in Cinder. nullopt when there is none.
 Result<std::optional<BackupRecord>> LatestAvailableBackup(Transaction& tx,
                                                           const std::string& volume_id,
+                                                          const std::string& project_id,
                                                           std::optional<int64_t> before);
 // Whether a backup is being restored into `volume_id` (status restoring, restore_volume_id set):
 // a volume created for a restore finishes its creation in restoring-backup, never available.

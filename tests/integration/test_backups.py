@@ -250,6 +250,24 @@ def test_create_show_list_update_delete_and_views(bd):
     wait_backup(bd, b["id"], ("deleted",))
 
 
+def test_an_incremental_has_a_parent_of_its_own_project(bd):
+    """A backup belongs to the project that made it (an admin backing up someone's volume
+    makes the admin's); an incremental's parent is the latest of its own project's backups of
+    the volume, never another project's (Cinder; cinder_tempest_plugin's crossproject tests)."""
+    vol = bd.create_volume(size=1)
+    bd.token = "ops:operators"  # another project's admin (noauth: every caller is an admin)
+    theirs = create_backup(bd, vol["id"])
+    bd.token = "admin:admin"
+    out = create_backup(bd, vol["id"], incremental=True, expect=400)
+    assert "No backups available to do an incremental backup" in out["badRequest"]["message"]
+    mine = create_backup(bd, vol["id"])
+    incr = create_backup(bd, vol["id"], incremental=True)
+    assert incr["parent_id"] == mine["id"] and incr["is_incremental"] is True
+    shown = bd.get("/backups/" + theirs["id"], version="3.64")[2]["backup"]
+    assert shown["has_dependent_backups"] is False
+    assert bd.get("/backups/" + mine["id"], version="3.64")[2]["backup"]["has_dependent_backups"]
+
+
 def test_create_rules(bd):
     vol = bd.create_volume(size=1)
     unknown = "11111111-2222-3333-4444-555555555555"

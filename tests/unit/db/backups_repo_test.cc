@@ -90,20 +90,28 @@ TEST_P(BackupsRepoTest, InsertGetUpdateDeleteRoundTripsEveryField) {
   EXPECT_EQ(SetBackupProgress(*tx_, "b1", "backup", 1, 2).code(), StatusCode::kNotFound);
 }
 
-TEST_P(BackupsRepoTest, LatestAvailableParentIgnoresOtherStatusesVolumesAndLaterData) {
+TEST_P(BackupsRepoTest, LatestAvailableParentIgnoresOtherStatusesVolumesProjectsAndLaterData) {
   ASSERT_TRUE(InsertBackup(*tx_, Backup("old", 10)).ok());
   ASSERT_TRUE(InsertBackup(*tx_, Backup("new", 20)).ok());
   BackupRecord failed = Backup("failed", 30);
   failed.status = backup_status::kError;
   ASSERT_TRUE(InsertBackup(*tx_, failed).ok());
   ASSERT_TRUE(InsertBackup(*tx_, Backup("other", 40, "vol2")).ok());
-  auto p = LatestAvailableBackup(*tx_, "vol1", std::nullopt);
+  ASSERT_TRUE(InsertBackup(*tx_, Backup("admins", 50, "vol1", "admin")).ok());
+  auto p = LatestAvailableBackup(*tx_, "vol1", "p1", std::nullopt);
   ASSERT_TRUE(p.ok() && *p);
   EXPECT_EQ((*p)->id, "new");
-  p = LatestAvailableBackup(*tx_, "vol1", 20);  // a snapshot taken at 20: strictly before
+  p = LatestAvailableBackup(*tx_, "vol1", "p1", 20);  // a snapshot taken at 20: strictly before
   ASSERT_TRUE(p.ok() && *p);
   EXPECT_EQ((*p)->id, "old");
-  p = LatestAvailableBackup(*tx_, "vol3", std::nullopt);
+  p = LatestAvailableBackup(*tx_, "vol3", "p1", std::nullopt);
+  ASSERT_TRUE(p.ok());
+  EXPECT_FALSE(*p);
+  // Another project's (an admin's) backup of the volume is only its own parent.
+  p = LatestAvailableBackup(*tx_, "vol1", "admin", std::nullopt);
+  ASSERT_TRUE(p.ok() && *p);
+  EXPECT_EQ((*p)->id, "admins");
+  p = LatestAvailableBackup(*tx_, "vol1", "p2", std::nullopt);
   ASSERT_TRUE(p.ok());
   EXPECT_FALSE(*p);
 }

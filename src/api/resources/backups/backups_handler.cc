@@ -121,7 +121,8 @@ Status StartBackup(db::Transaction& tx, const Config& config, const CreateBackup
   b.snapshot_id = c.snapshot_id;
   b.data_timestamp = source.data_timestamp.value_or(b.created_at);
   if (c.incremental) {
-    ASSIGN_OR_RETURN(auto parent, db::LatestAvailableBackup(tx, v.id, source.data_timestamp));
+    ASSIGN_OR_RETURN(auto parent, db::LatestAvailableBackup(tx, v.id, b.project_id,
+                                                            source.data_timestamp));
     if (!parent) {
       return FailedPrecondition("Invalid backup: No backups available to do an incremental "
                                 "backup.");
