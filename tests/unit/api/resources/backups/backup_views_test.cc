@@ -36,8 +36,18 @@ TEST(BackupViewsTest, DetailFieldsFollowTheMicroversion) {
   for (const char* k : {"id", "status", "size", "object_count", "availability_zone", "container",
                         "created_at", "updated_at", "name", "description", "fail_reason",
                         "volume_id", "links", "is_incremental", "has_dependent_backups",
-                        "snapshot_id", "data_timestamp", "progress"}) {
+                        "snapshot_id", "data_timestamp"}) {
     EXPECT_TRUE(v30.contains(k)) << k;
+  }
+  // Scoria's additions only for a client that asks (X-Scoria-Details: true).
+  for (const char* k : {"parent_id", "progress", "verify_result", "verified_at"}) {
+    EXPECT_FALSE(v30.contains(k)) << k;
+  }
+  Request asking = Req({3, 0});
+  asking.headers.emplace_back("X-Scoria-Details", "true");
+  auto extra = BackupDetailView(asking, b, 0);
+  for (const char* k : {"parent_id", "progress", "verify_result", "verified_at"}) {
+    EXPECT_TRUE(extra.contains(k)) << k;
   }
   EXPECT_FALSE(v30.contains("metadata"));
   EXPECT_FALSE(v30.contains("user_id"));
